@@ -1,0 +1,20 @@
+// Registration of the codec addon: the reader (probe, readMotion, grids, key frames) and the
+// encoder. Everything here is libav*-only; libtorch lives in a separate addon.
+#include <napi.h>
+
+#include "common.h"
+#include "napi_util.h"
+
+namespace {
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  mvclass::InstallLogCallback();
+  auto* data = new mvclass::AddonData();
+  env.SetInstanceData<mvclass::AddonData>(data);
+  mvclass::InitReader(env, exports, *data);
+  mvclass::InitEncoder(env, exports, *data);
+  exports.Set("ffmpegVersion", Napi::String::New(env, av_version_info()));
+  return exports;
+}
+}  // namespace
+
+NODE_API_MODULE(mvclass_codec, Init)

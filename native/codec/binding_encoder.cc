@@ -1,0 +1,175 @@
+// JavaScript face of the encoder: openEncoder(options) -> Encoder.write(yuv, count) ->
+// Encoder.finish(). Frames are read from the caller's Uint8Array without copying; the worker
+// holds a reference to it until the encode step is done.
+#include <atomic>
+#include <memory>
+
+#include "encoder.h"
+#include "napi_util.h"
+
+namespace mvclass {
+namespace {
+
+EncoderOptions ParseEncoderOptions(const Napi::Object& o) {
+  EncoderOptions options;
+  options.path = StringOption(o, "path", "");
+  options.format = StringOption(o, "format", "");
+  options.codec = StringOption(o, "codec", "libx264");
+  options.width = static_cast<int>(NumberOption(o, "width", 0));
+  options.height = static_cast<int>(NumberOption(o, "height", 0));
+  options.fpsNum = static_cast<int>(NumberOption(o, "fpsNum", 25));
+  options.fpsDen = static_cast<int>(NumberOption(o, "fpsDen", 1));
+  options.qp = static_cast<int>(NumberOption(o, "qp", -1));
+  options.crf = NumberOption(o, "crf", -1);
+  options.gop = static_cast<int>(NumberOption(o, "gop", 0));
+  options.bframes = static_cast<int>(NumberOption(o, "bframes", 0));
+  options.meRange = static_cast<int>(NumberOption(o, "meRange", 16));
+  options.refs = static_cast<int>(NumberOption(o, "refs", 1));
+  options.threads = static_cast<int>(NumberOption(o, "threads", 0));
+  options.preset = StringOption(o, "preset", "medium");
+  options.cabac = BoolOption(o, "cabac", true);
+  options.partitions = StringOption(o, "partitions", "");
+  if (options.path.empty()) throw Napi::TypeError::New(o.Env(), "option path is required");
+  return options;
+}
+
+Napi::Array PacketsToJs(Napi::Env env, const std::vector<PacketRecord>& packets) {
+  Napi::Array out = Napi::Array::New(env, packets.size());
+  for (size_t i = 0; i < packets.size(); i++) {
+    const PacketRecord& p = packets[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("pts", static_cast<double>(p.pts));
+    o.Set("dts", static_cast<double>(p.dts));
+    o.Set("bytes", static_cast<double>(p.bytes));
+    o.Set("key", p.key);
+    o.Set("type", std::string(1, p.type));
+    o.Set("qp", p.qp);
+    out.Set(static_cast<uint32_t>(i), o);
+  }
+  return out;
+}
+
+class EncoderWrap : public Napi::ObjectWrap<EncoderWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Encoder",
+                       {InstanceMethod("write", &EncoderWrap::Write),
+                        InstanceMethod("finish", &EncoderWrap::Finish),
+                        InstanceMethod("abort", &EncoderWrap::Abort)});
+  }
+  explicit EncoderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EncoderWrap>(info) {}
+
+  std::shared_ptr<VideoEncoder> encoder;
+  EncoderOptions options;
+  std::shared_ptr<std::atomic<bool>> busy = std::make_shared<std::atomic<bool>>(false);
+
+ private:
+  Napi::Value Write(const Napi::CallbackInfo& info);
+  Napi::Value Finish(const Napi::CallbackInfo& info);
+  Napi::Value Abort(const Napi::CallbackInfo& info) {
+    encoder.reset();  // closes the file; the TS layer removes the temporary
+    return info.Env().Undefined();
+  }
+  void Claim(Napi::Env env) {
+    if (!encoder) throw Napi::Error::New(env, options.path + ": the encoder is closed");
+    bool expected = false;
+    if (!busy->compare_exchange_strong(expected, true)) {
+      throw Napi::Error::New(env, options.path + ": an encode step is already in progress");
+    }
+  }
+};
+
+class OpenEncoderWorker : public PromiseWorker {
+ public:
+  OpenEncoderWorker(Napi::Env env, EncoderOptions options) : PromiseWorker(env), options_(std::move(options)) {}
+
+ protected:
+  void Run() override { encoder_ = std::make_shared<VideoEncoder>(options_); }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object object = env.GetInstanceData<AddonData>()->encoder.New({});
+    EncoderWrap* wrap = EncoderWrap::Unwrap(object);
+    wrap->encoder = encoder_;
+    wrap->options = options_;
+    return object;
+  }
+
+ private:
+  EncoderOptions options_;
+  std::shared_ptr<VideoEncoder> encoder_;
+};
+
+class EncodeWorker : public PromiseWorker {
+ public:
+  EncodeWorker(Napi::Env env, std::shared_ptr<VideoEncoder> encoder,
+               std::shared_ptr<std::atomic<bool>> busy, Napi::Uint8Array frames, size_t count,
+               bool finish)
+      : PromiseWorker(env), encoder_(std::move(encoder)), busy_(std::move(busy)),
+        count_(count), finish_(finish) {
+    if (!frames.IsEmpty()) {
+      framesRef_ = Napi::Persistent(frames);
+      data_ = frames.Data();
+    }
+  }
+  ~EncodeWorker() override { busy_->store(false); }
+
+ protected:
+  void Run() override {
+    if (count_ > 0) encoder_->Write(data_, count_, packets_);
+    if (finish_) encoder_->Finish(packets_);
+  }
+  Napi::Value Result(Napi::Env env) override { return PacketsToJs(env, packets_); }
+
+ private:
+  std::shared_ptr<VideoEncoder> encoder_;
+  std::shared_ptr<std::atomic<bool>> busy_;
+  Napi::Reference<Napi::Uint8Array> framesRef_;
+  const uint8_t* data_ = nullptr;
+  size_t count_;
+  bool finish_;
+  std::vector<PacketRecord> packets_;
+};
+
+Napi::Value EncoderWrap::Write(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !info[1].IsNumber()) {
+    throw Napi::TypeError::New(env, "write(frames: Uint8Array, count: number)");
+  }
+  Napi::Uint8Array frames = info[0].As<Napi::Uint8Array>();
+  const double count = info[1].As<Napi::Number>().DoubleValue();
+  const size_t frameBytes = static_cast<size_t>(options.width) * options.height * 3 / 2;
+  if (!(count >= 0) || frames.ByteLength() < frameBytes * static_cast<size_t>(count)) {
+    throw Napi::RangeError::New(env, options.path + ": write() was given fewer bytes than " +
+                                         std::to_string(static_cast<long long>(count)) + " frames need");
+  }
+  Claim(env);
+  auto* worker = new EncodeWorker(env, encoder, busy, frames, static_cast<size_t>(count), false);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value EncoderWrap::Finish(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Claim(env);
+  auto* worker = new EncodeWorker(env, encoder, busy, Napi::Uint8Array(), 0, true);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value OpenEncoder(const Napi::CallbackInfo& info) {
+  auto* worker = new OpenEncoderWorker(info.Env(), ParseEncoderOptions(ObjectArgument(info, 0)));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace
+
+void InitEncoder(Napi::Env env, Napi::Object exports, AddonData& data) {
+  data.encoder = Napi::Persistent(EncoderWrap::Define(env));
+  exports.Set("openEncoder", Napi::Function::New(env, OpenEncoder));
+}
+
+}  // namespace mvclass

@@ -1,0 +1,119 @@
+#include "common.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+
+extern "C" {
+#include <libavutil/log.h>
+}
+
+namespace mvclass {
+
+std::string AvErrorText(int code) {
+  char buffer[AV_ERROR_MAX_STRING_SIZE] = {0};
+  av_strerror(code, buffer, sizeof(buffer));
+  return buffer;
+}
+
+void ThrowAv(const std::string& path, const std::string& what, int code) {
+  throw CodecError(path + ": " + what + ": " + AvErrorText(code));
+}
+
+FramePtr AllocFrame() {
+  FramePtr frame(av_frame_alloc());
+  if (!frame) throw CodecError("out of memory allocating a frame");
+  return frame;
+}
+
+PacketPtr AllocPacket() {
+  PacketPtr packet(av_packet_alloc());
+  if (!packet) throw CodecError("out of memory allocating a packet");
+  return packet;
+}
+
+namespace {
+thread_local LogSink* currentSink = nullptr;
+constexpr size_t kMaxLogLines = 64;
+
+void LogCallback(void* avcl, int level, const char* fmt, va_list args) {
+  if (level > AV_LOG_WARNING) return;
+  LogSink* sink = currentSink;
+  if (sink == nullptr) return;  // no reader on this thread: stay quiet, errors surface as exceptions
+  if (sink->lines.size() >= kMaxLogLines) {
+    sink->dropped++;
+    return;
+  }
+  char line[1024];
+  int printPrefix = 1;
+  av_log_format_line2(avcl, level, fmt, args, line, sizeof(line), &printPrefix);
+  std::string text(line);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (!text.empty()) sink->lines.push_back(text);
+}
+}  // namespace
+
+ScopedLogSink::ScopedLogSink(LogSink* sink) : previous_(currentSink) { currentSink = sink; }
+ScopedLogSink::~ScopedLogSink() { currentSink = previous_; }
+
+void InstallLogCallback() {
+  // MVCLASS_AV_LOG=1 keeps FFmpeg's own stderr logging, for debugging a file.
+  const char* keep = std::getenv("MVCLASS_AV_LOG");
+  if (keep != nullptr && keep[0] == '1') return;
+  av_log_set_callback(LogCallback);
+}
+
+bool ExportsMotionVectors(AVCodecID id) {
+  switch (id) {
+    case AV_CODEC_ID_H264:
+    case AV_CODEC_ID_MPEG4:
+    case AV_CODEC_ID_H263:
+    case AV_CODEC_ID_H263P:
+    case AV_CODEC_ID_MPEG1VIDEO:
+    case AV_CODEC_ID_MPEG2VIDEO:
+      return true;
+    default:
+      return false;
+  }
+}
+
+OpenedInput OpenVideoInput(const std::string& path, bool requireVectors) {
+  OpenedInput input;
+  AVFormatContext* raw = nullptr;
+  int ret = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
+  if (ret < 0) ThrowAv(path, "cannot open as a video file", ret);
+  input.format.reset(raw);
+
+  ret = avformat_find_stream_info(input.format.get(), nullptr);
+  if (ret < 0) ThrowAv(path, "cannot read stream information", ret);
+
+  ret = av_find_best_stream(input.format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &input.decoder, 0);
+  if (ret == AVERROR_STREAM_NOT_FOUND) {
+    std::string kinds;
+    for (unsigned i = 0; i < input.format->nb_streams; i++) {
+      const char* kind = av_get_media_type_string(input.format->streams[i]->codecpar->codec_type);
+      if (!kinds.empty()) kinds += ", ";
+      kinds += kind ? kind : "unknown";
+    }
+    throw CodecError(path + ": no video stream (found " +
+                     (kinds.empty() ? std::string("no streams") : kinds) + ")");
+  }
+  if (ret == AVERROR_DECODER_NOT_FOUND) {
+    throw CodecError(path + ": no decoder for its video codec");
+  }
+  if (ret < 0) ThrowAv(path, "cannot select a video stream", ret);
+  input.streamIndex = ret;
+
+  const AVCodecParameters* par = input.format->streams[ret]->codecpar;
+  if (requireVectors && !ExportsMotionVectors(par->codec_id)) {
+    throw CodecError(path + ": codec " + avcodec_get_name(par->codec_id) +
+                     " has no motion vectors that FFmpeg exports; mvclass reads H.264, "
+                     "MPEG-4 Part 2, H.263 and MPEG-1/2 video");
+  }
+  if (par->width <= 0 || par->height <= 0) {
+    throw CodecError(path + ": video stream has no frame size (damaged header?)");
+  }
+  return input;
+}
+
+}  // namespace mvclass

@@ -1,0 +1,84 @@
+// Shared helpers for the codec addon: RAII owners for libav* objects, the error type every
+// failure becomes, and the per-thread sink that collects FFmpeg's log lines for one reader.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/frame.h>
+#include <libavutil/motion_vector.h>
+#include <libswscale/swscale.h>
+}
+
+namespace mvclass {
+
+// Every failure in the codec layer is a CodecError whose message already names the file.
+class CodecError : public std::runtime_error {
+ public:
+  explicit CodecError(const std::string& message) : std::runtime_error(message) {}
+};
+
+std::string AvErrorText(int code);
+[[noreturn]] void ThrowAv(const std::string& path, const std::string& what, int code);
+
+// Owners that free libav* objects on every path, exceptions included.
+struct FormatCloser {
+  void operator()(AVFormatContext* ctx) const { avformat_close_input(&ctx); }
+};
+struct CodecFreer {
+  void operator()(AVCodecContext* ctx) const { avcodec_free_context(&ctx); }
+};
+struct FrameFreer {
+  void operator()(AVFrame* frame) const { av_frame_free(&frame); }
+};
+struct PacketFreer {
+  void operator()(AVPacket* packet) const { av_packet_free(&packet); }
+};
+struct SwsFreer {
+  void operator()(SwsContext* ctx) const { sws_freeContext(ctx); }
+};
+using FormatPtr = std::unique_ptr<AVFormatContext, FormatCloser>;
+using CodecPtr = std::unique_ptr<AVCodecContext, CodecFreer>;
+using FramePtr = std::unique_ptr<AVFrame, FrameFreer>;
+using PacketPtr = std::unique_ptr<AVPacket, PacketFreer>;
+using SwsPtr = std::unique_ptr<SwsContext, SwsFreer>;
+
+FramePtr AllocFrame();
+PacketPtr AllocPacket();
+
+// FFmpeg logs through one global callback. A reader installs a LogSink on the worker thread
+// that runs its decode step, so warnings land with the file they belong to instead of on stderr.
+struct LogSink {
+  std::vector<std::string> lines;
+  size_t dropped = 0;
+};
+class ScopedLogSink {
+ public:
+  explicit ScopedLogSink(LogSink* sink);
+  ~ScopedLogSink();
+  ScopedLogSink(const ScopedLogSink&) = delete;
+  ScopedLogSink& operator=(const ScopedLogSink&) = delete;
+
+ private:
+  LogSink* previous_;
+};
+void InstallLogCallback();
+
+// The codecs whose decoders attach AV_FRAME_DATA_MOTION_VECTORS when export_mvs is set.
+bool ExportsMotionVectors(AVCodecID id);
+
+// Opens `path`, finds its best video stream and checks that FFmpeg can export its vectors
+// (unless `requireVectors` is false). Throws CodecError naming the file and the problem.
+struct OpenedInput {
+  FormatPtr format;
+  int streamIndex = -1;
+  const AVCodec* decoder = nullptr;
+};
+OpenedInput OpenVideoInput(const std::string& path, bool requireVectors);
+
+}  // namespace mvclass

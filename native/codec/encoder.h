@@ -1,0 +1,63 @@
+// VideoEncoder: raw YUV 4:2:0 frames in, an H.264 (or other libavcodec) stream out through
+// libavformat. The demo and the test fixtures use it to make clips in-process.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common.h"
+
+namespace mvclass {
+
+struct EncoderOptions {
+  std::string path;          // where the muxer writes (the TS layer passes a temporary path)
+  std::string format;        // muxer name; empty: guessed from the path's extension
+  std::string codec = "libx264";
+  int width = 0, height = 0;
+  int fpsNum = 25, fpsDen = 1;
+  int qp = -1;               // >= 0: constant QP on every frame (no I/P offset, no AQ)
+  double crf = -1;           // >= 0: constant rate factor
+  int gop = 0;               // 0: one IDR at the start, every other frame predicted
+  int bframes = 0;
+  int meRange = 16;
+  int refs = 1;
+  int threads = 0;           // 0: libx264 picks
+  std::string preset = "medium";
+  bool cabac = true;
+  std::string partitions;    // libx264 partitions list, e.g. "all" or "none"; empty: preset's
+};
+
+struct PacketRecord {
+  int64_t pts = 0;
+  int64_t dts = 0;
+  int64_t bytes = 0;
+  bool key = false;
+  char type = '?';
+  int qp = -1;
+};
+
+class VideoEncoder {
+ public:
+  explicit VideoEncoder(const EncoderOptions& options);  // opens codec and output; throws
+  ~VideoEncoder();
+  // `yuv` holds `count` frames of planar YUV 4:2:0, each width*height*3/2 bytes.
+  void Write(const uint8_t* yuv, size_t count, std::vector<PacketRecord>& out);
+  void Finish(std::vector<PacketRecord>& out);  // flushes and writes the trailer
+
+ private:
+  void Drain(std::vector<PacketRecord>& out);
+  void Abort();
+
+  EncoderOptions options_;
+  AVFormatContext* output_ = nullptr;  // owned; freed in Abort or Finish
+  AVStream* stream_ = nullptr;
+  CodecPtr codec_;
+  FramePtr frame_;
+  PacketPtr packet_;
+  int64_t nextPts_ = 0;
+  bool headerWritten_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace mvclass

@@ -1,0 +1,48 @@
+// MotionGrid: motion vectors placed on a grid of non-overlapping square blocks, the input
+// representation of seed 004 (8x8 blocks, holes filled from their 4-neighbours).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace mvclass {
+
+struct GridSpec {
+  int width = 0;        // frame width in pixels
+  int height = 0;       // frame height in pixels
+  int block = 8;        // block edge in pixels
+  int source = -1;      // which prediction list fills the grid: -1 list 0 (past), 1 list 1
+  bool quarterPel = false;  // int16 quarter-pels instead of float32 pixels
+
+  int cols() const { return (width + block - 1) / block; }
+  int rows() const { return (height + block - 1) / block; }
+  int cells() const { return cols() * rows(); }
+};
+
+// Mask values, one byte per block.
+enum GridMask : uint8_t { kHole = 0, kCoded = 1, kFilled = 2 };
+
+// Accumulates one frame's vectors. Each vector adds to every block its partition overlaps,
+// weighted by the overlapping area, so a block covered by one partition (every H.264 and
+// MPEG-4 partition on the 8x8 grid) takes that partition's vector exactly and a larger block
+// takes the area-weighted mean of the partitions inside it.
+class GridAccumulator {
+ public:
+  void Reset(const GridSpec& spec);
+  // motion = src - dst in units of 1/scale pixel, as FFmpeg's AVMotionVector carries it.
+  void Add(int source, int w, int h, int dstX, int dstY, int motionX, int motionY, int scale);
+  // Writes dx then dy planes (rows x cols each) and the mask. A block without vectors whose
+  // 4-neighbours include two or more coded blocks takes their mean (mask kFilled); other empty
+  // blocks stay zero (mask kHole).
+  void Finish(float* dx, float* dy, uint8_t* mask);
+  void Finish(int16_t* dx, int16_t* dy, uint8_t* mask);
+
+ private:
+  template <typename T>
+  void FinishAs(T* dx, T* dy, uint8_t* mask);
+
+  GridSpec spec_;
+  std::vector<double> sumX_, sumY_, weight_;  // quarter-pels times area, and area
+};
+
+}  // namespace mvclass

@@ -1,0 +1,68 @@
+#include "probe.h"
+
+#include "common.h"
+
+extern "C" {
+#include <libavutil/pixdesc.h>
+}
+
+namespace mvclass {
+
+ProbeResult Probe(const std::string& path) {
+  LogSink quiet;
+  ScopedLogSink sink(&quiet);
+  OpenedInput input = OpenVideoInput(path, false);
+  AVFormatContext* format = input.format.get();
+  AVStream* stream = format->streams[input.streamIndex];
+  const AVCodecParameters* par = stream->codecpar;
+
+  ProbeResult result;
+  result.container = format->iformat->name;
+  result.codec = avcodec_get_name(par->codec_id);
+  const char* pix = av_get_pix_fmt_name(static_cast<AVPixelFormat>(par->format));
+  result.pixelFormat = pix ? pix : "unknown";
+  result.width = par->width;
+  result.height = par->height;
+  AVRational rate = stream->avg_frame_rate.num > 0 ? stream->avg_frame_rate : stream->r_frame_rate;
+  result.fps = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0;
+  result.motionVectors = ExportsMotionVectors(par->codec_id);
+
+  // Count packets: headers lie (or are absent in raw streams), packets do not.
+  PacketPtr packet = AllocPacket();
+  int64_t maxPts = AV_NOPTS_VALUE;
+  bool reordered = false;
+  int64_t firstPts = AV_NOPTS_VALUE, lastEnd = AV_NOPTS_VALUE;
+  for (;;) {
+    int ret = av_read_frame(format, packet.get());
+    if (ret < 0) break;  // EOF or a damaged tail: probe reports what it could count
+    if (packet->stream_index == input.streamIndex) {
+      result.frameCount++;
+      result.videoBytes += packet->size;
+      if (packet->pts != AV_NOPTS_VALUE) {
+        if (maxPts != AV_NOPTS_VALUE && packet->pts < maxPts) reordered = true;
+        if (maxPts == AV_NOPTS_VALUE || packet->pts > maxPts) maxPts = packet->pts;
+        if (firstPts == AV_NOPTS_VALUE || packet->pts < firstPts) firstPts = packet->pts;
+        const int64_t end = packet->pts + (packet->duration > 0 ? packet->duration : 0);
+        if (lastEnd == AV_NOPTS_VALUE || end > lastEnd) lastEnd = end;
+      }
+    }
+    av_packet_unref(packet.get());
+  }
+  result.hasBFrames = reordered || par->video_delay > 0;
+
+  if (firstPts != AV_NOPTS_VALUE && lastEnd != AV_NOPTS_VALUE && lastEnd > firstPts) {
+    result.duration = (lastEnd - firstPts) * av_q2d(stream->time_base);
+  } else if (stream->duration != AV_NOPTS_VALUE && stream->duration > 0) {
+    result.duration = stream->duration * av_q2d(stream->time_base);
+  } else if (format->duration != AV_NOPTS_VALUE && format->duration > 0) {
+    result.duration = static_cast<double>(format->duration) / AV_TIME_BASE;
+  }
+  // Raw streams carry no timestamps: the frame rate is all there is.
+  if (result.fps > 0 && (result.duration <= 0 || firstPts == AV_NOPTS_VALUE)) {
+    result.duration = result.frameCount / result.fps;
+  }
+  if (result.duration > 0) result.bitrate = result.videoBytes * 8.0 / result.duration;
+  return result;
+}
+
+}  // namespace mvclass

@@ -1,0 +1,250 @@
+#include "reader.h"
+
+#include <cmath>
+
+extern "C" {
+#include <libavutil/motion_vector.h>
+}
+
+namespace mvclass {
+
+void VectorColumns::Append(const AVMotionVector* mvs, size_t n) {
+  const size_t base = size();
+  source.resize(base + n);
+  w.resize(base + n);
+  h.resize(base + n);
+  srcX.resize(base + n);
+  srcY.resize(base + n);
+  dstX.resize(base + n);
+  dstY.resize(base + n);
+  flags.resize(base + n);
+  motionX.resize(base + n);
+  motionY.resize(base + n);
+  scale.resize(base + n);
+  for (size_t i = 0; i < n; i++) {
+    const AVMotionVector& mv = mvs[i];
+    const size_t j = base + i;
+    source[j] = static_cast<int8_t>(mv.source);
+    w[j] = mv.w;
+    h[j] = mv.h;
+    srcX[j] = mv.src_x;
+    srcY[j] = mv.src_y;
+    dstX[j] = mv.dst_x;
+    dstY[j] = mv.dst_y;
+    flags[j] = mv.flags;
+    motionX[j] = mv.motion_x;
+    motionY[j] = mv.motion_y;
+    scale[j] = mv.motion_scale;
+  }
+}
+
+namespace {
+char PictureTypeChar(AVPictureType type) {
+  switch (type) {
+    case AV_PICTURE_TYPE_I:
+    case AV_PICTURE_TYPE_SI:
+      return 'I';
+    case AV_PICTURE_TYPE_P:
+    case AV_PICTURE_TYPE_SP:
+    case AV_PICTURE_TYPE_S:  // MPEG-4 GMC sprite: predicted from the past like P
+      return 'P';
+    case AV_PICTURE_TYPE_B:
+    case AV_PICTURE_TYPE_BI:
+      return 'B';
+    default:
+      return '?';
+  }
+}
+}  // namespace
+
+MotionReader::MotionReader(const ReaderOptions& options) : options_(options) {
+  ScopedLogSink sink(&log_);
+  input_ = OpenVideoInput(options.path, options.requireVectors);
+  AVStream* stream = input_.format->streams[input_.streamIndex];
+
+  codec_.reset(avcodec_alloc_context3(input_.decoder));
+  if (!codec_) throw CodecError(options.path + ": out of memory allocating a decoder");
+  int ret = avcodec_parameters_to_context(codec_.get(), stream->codecpar);
+  if (ret < 0) ThrowAv(options.path, "cannot configure the decoder", ret);
+  // One thread: FFmpeg 5.1's frame threading corrupts exported vectors of streams with B-frames.
+  // Files are decoded in parallel instead (one reader per libuv worker).
+  codec_->thread_count = 1;
+  codec_->pkt_timebase = stream->time_base;
+  // The deblocking filter only changes pixels; vectors are identical without it (tested).
+  if (!options.keyFrames) codec_->skip_loop_filter = AVDISCARD_ALL;
+
+  AVDictionary* decoderOptions = nullptr;
+  if (options.vectors || options.gridBlock > 0) av_dict_set(&decoderOptions, "flags2", "+export_mvs", 0);
+  ret = avcodec_open2(codec_.get(), input_.decoder, &decoderOptions);
+  av_dict_free(&decoderOptions);
+  if (ret < 0) ThrowAv(options.path, "cannot open the decoder", ret);
+
+  frame_ = AllocFrame();
+  packet_ = AllocPacket();
+
+  summary_.codec = avcodec_get_name(stream->codecpar->codec_id);
+  summary_.width = stream->codecpar->width;
+  summary_.height = stream->codecpar->height;
+  AVRational rate = stream->avg_frame_rate.num > 0 ? stream->avg_frame_rate : stream->r_frame_rate;
+  summary_.fps = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0;
+  timeBase_ = stream->time_base;
+  startPts_ = stream->start_time != AV_NOPTS_VALUE ? stream->start_time : 0;
+
+  if (options.gridBlock > 0) {
+    gridSpec_.width = summary_.width;
+    gridSpec_.height = summary_.height;
+    gridSpec_.block = options.gridBlock;
+    gridSpec_.source = options.gridSource;
+    gridSpec_.quarterPel = options.gridQuarterPel;
+  }
+  if (options.keyFrames) {
+    converter_ = std::make_unique<KeyFrameConverter>(options.keyWidth, options.keyHeight);
+  }
+}
+
+void MotionReader::HandleFrame(ReadBatch& batch) {
+  AVFrame* frame = frame_.get();
+  FrameRecord record;
+  record.index = framesOut_++;
+  record.type = PictureTypeChar(frame->pict_type);
+  record.key = frame->key_frame != 0;
+  record.bits = frame->pkt_size > 0 ? static_cast<int64_t>(frame->pkt_size) * 8 : 0;
+  const int64_t ts = frame->best_effort_timestamp;
+  if (ts != AV_NOPTS_VALUE) {
+    record.pts = static_cast<double>(ts - startPts_) * av_q2d(timeBase_);
+  } else {
+    record.pts = summary_.fps > 0 ? record.index / summary_.fps : 0;
+  }
+
+  const AVFrameSideData* side = av_frame_get_side_data(frame, AV_FRAME_DATA_MOTION_VECTORS);
+  const AVMotionVector* mvs = side ? reinterpret_cast<const AVMotionVector*>(side->data) : nullptr;
+  const size_t count = side ? side->size / sizeof(AVMotionVector) : 0;
+
+  if (options_.vectors) {
+    record.vectorStart = static_cast<uint32_t>(batch.vectors.size());
+    record.vectorCount = static_cast<uint32_t>(count);
+    batch.vectors.Append(mvs, count);
+  }
+
+  if (options_.gridBlock > 0) {
+    // The decoder may change size mid-stream; the grid keeps the stream's declared size.
+    grid_.Reset(gridSpec_);
+    for (size_t i = 0; i < count; i++) {
+      const AVMotionVector& mv = mvs[i];
+      grid_.Add(mv.source, mv.w, mv.h, mv.dst_x, mv.dst_y, mv.motion_x, mv.motion_y,
+                mv.motion_scale);
+    }
+    const size_t cells = static_cast<size_t>(gridSpec_.cells());
+    const size_t slot = batch.gridMask.size() / cells;
+    batch.gridMask.resize((slot + 1) * cells);
+    uint8_t* mask = batch.gridMask.data() + slot * cells;
+    if (options_.gridQuarterPel) {
+      batch.gridQuarterPels.resize((slot + 1) * 2 * cells);
+      int16_t* base = batch.gridQuarterPels.data() + slot * 2 * cells;
+      grid_.Finish(base, base + cells, mask);
+    } else {
+      batch.gridPixels.resize((slot + 1) * 2 * cells);
+      float* base = batch.gridPixels.data() + slot * 2 * cells;
+      grid_.Finish(base, base + cells, mask);
+    }
+  }
+
+  if (converter_ && record.type == 'I') {
+    KeyFrame key;
+    key.index = record.index;
+    key.pts = record.pts;
+    key.type = record.type;
+    try {
+      key.image = converter_->Convert(frame);
+    } catch (const CodecError& e) {
+      throw CodecError(options_.path + ": " + e.what());
+    }
+    record.keyFrame = static_cast<int32_t>(batch.keyFrames.size());
+    batch.keyFrames.push_back(std::move(key));
+  }
+  batch.frames.push_back(record);
+}
+
+bool MotionReader::FeedDecoder(ReadBatch& batch) {
+  if (flushed_) return false;
+  for (;;) {
+    int ret = av_read_frame(input_.format.get(), packet_.get());
+    if (ret < 0) {
+      if (ret != AVERROR_EOF) {
+        batch.warnings.push_back(options_.path + ": reading stopped early: " + AvErrorText(ret));
+      }
+      avcodec_send_packet(codec_.get(), nullptr);  // enter draining mode
+      flushed_ = true;
+      return true;
+    }
+    if (packet_->stream_index != input_.streamIndex) {
+      av_packet_unref(packet_.get());
+      continue;
+    }
+    ret = avcodec_send_packet(codec_.get(), packet_.get());
+    av_packet_unref(packet_.get());
+    if (ret < 0 && ret != AVERROR(EAGAIN)) {
+      // A damaged packet: FFmpeg skips it and so do we, but the user hears about it.
+      decodeErrors_++;
+    }
+    return true;
+  }
+}
+
+void MotionReader::Finish(ReadBatch& batch) {
+  if (finished_) return;
+  finished_ = true;
+  AVStream* stream = input_.format->streams[input_.streamIndex];
+  if (stream->nb_frames > 0 && framesOut_ < stream->nb_frames) {
+    batch.warnings.push_back(options_.path + ": the file ends early: decoded " +
+                             std::to_string(framesOut_) + " of the " +
+                             std::to_string(stream->nb_frames) +
+                             " frames its header declares (truncated?)");
+  }
+  if (decodeErrors_ > 0) {
+    batch.warnings.push_back(options_.path + ": " + std::to_string(decodeErrors_) +
+                             " packet(s) could not be decoded");
+  }
+}
+
+void MotionReader::Read(size_t maxFrames, ReadBatch& batch) {
+  ScopedLogSink sink(&log_);
+  if (options_.gridBlock > 0) {
+    batch.gridRows = gridSpec_.rows();
+    batch.gridCols = gridSpec_.cols();
+  }
+  while (batch.frames.size() < maxFrames) {
+    int ret = avcodec_receive_frame(codec_.get(), frame_.get());
+    if (ret == 0) {
+      HandleFrame(batch);
+      av_frame_unref(frame_.get());
+      continue;
+    }
+    if (ret == AVERROR(EAGAIN)) {
+      if (!FeedDecoder(batch)) {
+        batch.done = true;
+        break;
+      }
+      continue;
+    }
+    if (ret == AVERROR_EOF) {
+      batch.done = true;
+      break;
+    }
+    // A decode error: count it and move on through the file, so a damaged stream cannot spin.
+    decodeErrors_++;
+    if (!FeedDecoder(batch)) {
+      batch.done = true;
+      break;
+    }
+  }
+  if (batch.done) Finish(batch);
+  for (auto& line : log_.lines) batch.warnings.push_back(options_.path + ": " + line);
+  log_.lines.clear();
+  if (log_.dropped > 0 && batch.done) {
+    batch.warnings.push_back(options_.path + ": " + std::to_string(log_.dropped) +
+                             " further decoder messages not shown");
+  }
+}
+
+}  // namespace mvclass

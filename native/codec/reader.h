@@ -1,0 +1,104 @@
+// MotionReader: demuxes and decodes one video file single-threaded, and turns each decoded
+// frame into a FrameRecord plus (as asked) its motion-vector columns, its MotionGrid, and, for
+// I frames, an RGB key frame. Plain C++: the N-API layer copies options in and results out.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common.h"
+#include "grid.h"
+#include "keyframes.h"
+
+namespace mvclass {
+
+struct ReaderOptions {
+  std::string path;
+  bool vectors = true;       // keep every AVMotionVector as columns
+  int gridBlock = 0;         // > 0: build a MotionGrid per frame with this block size
+  int gridSource = -1;       // list that fills the grid
+  bool gridQuarterPel = false;
+  bool keyFrames = false;    // convert I frames to RGB
+  int keyWidth = 0, keyHeight = 0;
+  bool requireVectors = true;  // refuse codecs FFmpeg exports no vectors for
+};
+
+struct FrameRecord {
+  int64_t index = 0;       // display order, from 0
+  double pts = 0;          // seconds from the stream's start
+  char type = '?';         // I, P, B, or ? when the decoder gave none
+  bool key = false;
+  int64_t bits = 0;        // size of the packet this frame was decoded from
+  uint32_t vectorStart = 0, vectorCount = 0;  // slice of the batch's vector columns
+  int32_t keyFrame = -1;   // index into the batch's key frames
+};
+
+struct VectorColumns {
+  std::vector<int8_t> source;
+  std::vector<uint8_t> w, h;
+  std::vector<int16_t> srcX, srcY, dstX, dstY;
+  std::vector<uint64_t> flags;
+  std::vector<int32_t> motionX, motionY;
+  std::vector<uint16_t> scale;
+  size_t size() const { return source.size(); }
+  void Append(const AVMotionVector* mvs, size_t n);
+};
+
+struct KeyFrame {
+  int64_t index = 0;
+  double pts = 0;
+  char type = 'I';
+  RgbImage image;
+};
+
+struct ReadBatch {
+  std::vector<FrameRecord> frames;
+  VectorColumns vectors;
+  int gridRows = 0, gridCols = 0;
+  std::vector<float> gridPixels;       // [frames, 2, rows, cols] when !gridQuarterPel
+  std::vector<int16_t> gridQuarterPels;  // [frames, 2, rows, cols] when gridQuarterPel
+  std::vector<uint8_t> gridMask;       // [frames, rows, cols]
+  std::vector<KeyFrame> keyFrames;
+  std::vector<std::string> warnings;
+  bool done = false;
+};
+
+struct StreamSummary {
+  std::string codec;
+  int width = 0, height = 0;
+  double fps = 0;
+};
+
+class MotionReader {
+ public:
+  explicit MotionReader(const ReaderOptions& options);  // opens the file; throws CodecError
+  // Decodes until `maxFrames` frames are out or the stream ends; safe to call after the end.
+  void Read(size_t maxFrames, ReadBatch& batch);
+  const StreamSummary& summary() const { return summary_; }
+
+ private:
+  void HandleFrame(ReadBatch& batch);
+  bool FeedDecoder(ReadBatch& batch);  // false once the decoder has been flushed
+  void Finish(ReadBatch& batch);
+
+  ReaderOptions options_;
+  OpenedInput input_;
+  CodecPtr codec_;
+  FramePtr frame_;
+  PacketPtr packet_;
+  StreamSummary summary_;
+  GridAccumulator grid_;
+  GridSpec gridSpec_;
+  std::unique_ptr<KeyFrameConverter> converter_;
+  AVRational timeBase_{0, 1};
+  int64_t startPts_ = 0;
+  int64_t framesOut_ = 0;
+  int64_t decodeErrors_ = 0;
+  bool flushed_ = false;
+  bool finished_ = false;
+  LogSink log_;
+};
+
+}  // namespace mvclass

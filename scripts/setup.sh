@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# One set-up for users, developers and CI: Debian packages, npm packages, the native addon and
+# the TypeScript build. Safe to run again; each step says what failed and stops.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== mvclass setup: %s\n' "$*"; }
+fail() { printf '\nmvclass setup FAILED: %s\n' "$*" >&2; exit 1; }
+
+# Build: FFmpeg 5.1's libraries and headers, pkg-config, a C++ toolchain.
+# Tests and benches: the ffmpeg tools (an oracle), ffmpeg-doc (extract_mvs.c, the reference).
+PACKAGES=(
+  pkg-config build-essential python3
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
+  ffmpeg ffmpeg-doc
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  step "installing Debian packages: ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || fail "need root (or sudo) to install: ${missing[*]}"
+    SUDO=sudo
+  fi
+  $SUDO apt-get update -qq || fail "apt-get update did not reach Debian's archive"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+    || fail "apt-get install ${missing[*]}"
+else
+  step "Debian packages present"
+fi
+
+command -v node >/dev/null || fail "Node.js 20 or newer is required (node not found)"
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
+  || fail "Node.js 20 or newer is required (found $(node --version))"
+pkg-config --exists libavformat libavcodec libavutil libswscale \
+  || fail "pkg-config cannot find FFmpeg's libraries (libavformat-dev & co.)"
+
+step "npm packages"
+npm ci --ignore-scripts --no-audit --no-fund || fail "npm ci"
+
+step "native codec addon (node-gyp, FFmpeg $(pkg-config --modversion libavcodec))"
+npx --no-install node-gyp rebuild -j max >/tmp/mvclass-node-gyp.log 2>&1 \
+  || { tail -40 /tmp/mvclass-node-gyp.log >&2; fail "node-gyp rebuild (full log: /tmp/mvclass-node-gyp.log)"; }
+
+step "TypeScript"
+npm run --silent build:ts || fail "tsc"
+
+step "ready: try  npx mvclass demo"

@@ -1,0 +1,54 @@
+import { Command, Option } from 'commander';
+import { probe } from '../codec/probe.js';
+import { EXTRACT_FORMATS, extractMotion, type ExtractFormat } from '../export/extract.js';
+import { MvclassError } from '../util/errors.js';
+import { progressBar } from '../util/progress.js';
+import { frameSize, oneOf, positiveInteger } from '../util/validate.js';
+import { fixed, printJson, warn } from './output.js';
+
+export function extractCommand(): Command {
+  return new Command('extract')
+    .description('motion vectors of a video as extract_mvs-style CSV, JSON, or an .npy bundle')
+    .argument('<video>', 'H.264, MPEG-4 Part 2, H.263 or MPEG-1/2 video file')
+    .addOption(new Option('-f, --format <format>', 'csv (default, to stdout without --out), json, or npy (a folder)').default('csv'))
+    .option('-g, --grid <pixels>', 'block size of the motion grid (npy)', '8')
+    .addOption(new Option('--units <units>', 'grid values in pixels (float32) or quarter-pel (int16)').default('pixels'))
+    .option('-o, --out <path>', 'output file (csv, json) or folder (npy; default <video name>.mv)')
+    .option('--no-keyframes', 'npy: leave out keyframes.npy')
+    .option('--keyframe-size <WxH>', 'npy: key frame size (0 for one side keeps the aspect ratio)')
+    .option('--json', 'print a JSON summary on stdout')
+    .action(async (video: string, opts: Record<string, unknown>) => {
+      const format = oneOf(opts.format, 'format', EXTRACT_FORMATS) as ExtractFormat;
+      const grid = positiveInteger(opts.grid, 'grid');
+      const units = oneOf(opts.units, 'units', ['pixels', 'quarter-pel'] as const);
+      const keySize = opts.keyframeSize === undefined ? { width: 0, height: 0 } : frameSize(opts.keyframeSize, 'keyframe-size', true);
+      const out = opts.out as string | undefined;
+      if (opts.json && format !== 'npy' && out === undefined) {
+        throw new MvclassError(`--json prints a summary on stdout, where the ${format} would go: add --out <file>`);
+      }
+      const total = process.stderr.isTTY ? (await probe(video)).frameCount : 0;
+      const bar = progressBar('extract', total);
+      const result = await extractMotion(video, {
+        format,
+        grid,
+        units,
+        keyFrames: opts.keyframes !== false,
+        keyFrameWidth: keySize.width,
+        keyFrameHeight: keySize.height,
+        onProgress: (done) => bar.update(done),
+        onWarning: warn,
+        ...(out !== undefined ? { out } : {}),
+      }).finally(() => bar.stop());
+      if (opts.json) {
+        printJson(result);
+      } else if (result.out !== null) {
+        const s = result.summary;
+        const t = s.framesByType;
+        process.stdout.write(
+          `${video}: ${s.frames} frames (I ${t.I}, P ${t.P}, B ${t.B}), ${s.vectors} vectors ` +
+            `(${fixed(s.vectorsPerFrame, 1)} per frame, mean |MV| ${fixed(s.meanMagnitude)} px)\n` +
+            `wrote ${result.files.join(', ')}\n`,
+        );
+      }
+    });
+}

@@ -1,0 +1,28 @@
+// mvclass command line: one file per command, each a thin shell over the library.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { packageRoot } from '../codec/native.js';
+import { demoCommand } from './demo.js';
+import { extractCommand } from './extract.js';
+import { reportFailure } from './output.js';
+import { probeCommand } from './probe.js';
+
+const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+
+const program = new Command('mvclass')
+  .description('compressed-domain video classification: motion vectors and key frames from H.264/MPEG-4 bitstreams')
+  .version(pkg.version)
+  .exitOverride()
+  .showHelpAfterError();
+
+for (const command of [demoCommand(), extractCommand(), probeCommand()]) program.addCommand(command.exitOverride());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  const code = (error as { code?: string; exitCode?: number }).code;
+  if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') process.exit(0);
+  process.exitCode = reportFailure(error);
+}

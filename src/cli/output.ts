@@ -1,0 +1,25 @@
+// How the CLI talks: results on stdout, warnings and progress on stderr, errors as one line
+// naming the file and the problem, and an exit code.
+
+import { MvclassError } from '../util/errors.js';
+
+export function warn(message: string): void {
+  process.stderr.write(`mvclass: warning: ${message}\n`);
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+export function reportFailure(error: unknown): number {
+  if (error instanceof MvclassError) {
+    process.stderr.write(`mvclass: ${error.message}\n`);
+    return 1;
+  }
+  const code = (error as { code?: string } | undefined)?.code;
+  if (typeof code === 'string' && code.startsWith('commander.')) return 1; // commander printed it
+  process.stderr.write(`mvclass: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return 2;
+}
+
+export const fixed = (value: number, digits = 2): string => value.toFixed(digits);

@@ -1,0 +1,143 @@
+// Loads native/codec (built by node-gyp, found by node-gyp-build) and types its raw surface.
+// Only this file touches the addon object; the rest of src/codec wraps it in a typed API.
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeProbe {
+  container: string;
+  codec: string;
+  pixelFormat: string;
+  width: number;
+  height: number;
+  fps: number;
+  frameCount: number;
+  duration: number;
+  videoBytes: number;
+  bitrate: number;
+  hasBFrames: boolean;
+  motionVectors: boolean;
+}
+
+export interface NativeReaderOptions {
+  path: string;
+  vectors?: boolean;
+  grid?: number;
+  gridSource?: number;
+  gridUnits?: 'pixels' | 'quarter-pel';
+  keyFrames?: boolean;
+  keyWidth?: number;
+  keyHeight?: number;
+  requireVectors?: boolean;
+}
+
+export interface NativeVectorColumns {
+  source: Int8Array;
+  w: Uint8Array;
+  h: Uint8Array;
+  srcX: Int16Array;
+  srcY: Int16Array;
+  dstX: Int16Array;
+  dstY: Int16Array;
+  flags: BigUint64Array;
+  motionX: Int32Array;
+  motionY: Int32Array;
+  motionScale: Uint16Array;
+}
+
+export interface NativeBatch {
+  done: boolean;
+  frames: {
+    index: Float64Array;
+    pts: Float64Array;
+    bits: Float64Array;
+    type: Uint8Array;
+    key: Uint8Array;
+    vectorStart: Uint32Array;
+    vectorCount: Uint32Array;
+    keyFrame: Int32Array;
+  };
+  vectors?: NativeVectorColumns;
+  grid?: { rows: number; cols: number; data: Float32Array | Int16Array; mask: Uint8Array };
+  keyFrames: Array<{ index: number; pts: number; type: string; width: number; height: number; data: Uint8Array }>;
+  warnings: string[];
+}
+
+export interface NativeReader {
+  summary: { codec: string; width: number; height: number; fps: number };
+  read(maxFrames: number): Promise<NativeBatch>;
+  close(): void;
+}
+
+export interface NativeEncoderOptions {
+  path: string;
+  format?: string;
+  codec?: string;
+  width: number;
+  height: number;
+  fpsNum?: number;
+  fpsDen?: number;
+  qp?: number;
+  crf?: number;
+  gop?: number;
+  bframes?: number;
+  meRange?: number;
+  refs?: number;
+  threads?: number;
+  preset?: string;
+  cabac?: boolean;
+  partitions?: string;
+}
+
+export interface NativePacket {
+  pts: number;
+  dts: number;
+  bytes: number;
+  key: boolean;
+  type: string;
+  qp: number;
+}
+
+export interface NativeEncoder {
+  write(frames: Uint8Array, count: number): Promise<NativePacket[]>;
+  finish(): Promise<NativePacket[]>;
+  abort(): void;
+}
+
+export interface CodecAddon {
+  ffmpegVersion: string;
+  probe(path: string): Promise<NativeProbe>;
+  openReader(options: NativeReaderOptions): Promise<NativeReader>;
+  buildGrid(
+    columns: Record<'source' | 'w' | 'h' | 'dstX' | 'dstY' | 'motionX' | 'motionY' | 'motionScale', Int32Array>,
+    spec: { width: number; height: number; block: number; source: number; units: 'pixels' | 'quarter-pel' },
+  ): { rows: number; cols: number; data: Float32Array | Int16Array; mask: Uint8Array };
+  openEncoder(options: NativeEncoderOptions): Promise<NativeEncoder>;
+}
+
+let addon: CodecAddon | undefined;
+
+/** The package root: the nearest folder above this module with a package.json. */
+export function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+export function codecAddon(): CodecAddon {
+  if (addon) return addon;
+  const require = createRequire(import.meta.url);
+  const load = require('node-gyp-build') as (dir: string) => unknown;
+  try {
+    addon = load(packageRoot()) as CodecAddon;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `mvclass: the native codec addon is not built or cannot load (${reason}). ` +
+        'Run ./scripts/setup.sh (or npm run build:native) first.',
+    );
+  }
+  return addon;
+}

@@ -1,0 +1,24 @@
+// The public API of mvclass. MV-only users need nothing beyond the codec addon.
+
+export { probe, type VideoInfo } from './codec/probe.js';
+export {
+  decodeVideo,
+  type DecodeOptions,
+  type DecodedBatch,
+  type FrameMeta,
+  type GridUnits,
+  type KeyFrame,
+  type MotionVectors,
+  type PictureType,
+  type PredictionList,
+  type VideoStream,
+} from './codec/decode.js';
+export { readMotion, type MotionFrame, type ReadMotionOptions } from './codec/motion.js';
+export { GridMask, MotionGrid, readMotionGrids, type MotionGridFrame, type ReadMotionGridsOptions } from './codec/grid.js';
+export { readKeyFrames, type ReadKeyFramesOptions } from './codec/keyframes.js';
+export { encodeFrames, type EncodeOptions, type EncodeResult } from './codec/encode.js';
+export { extractMotion, type ExtractFormat, type ExtractOptions, type ExtractResult } from './export/extract.js';
+export { MotionStats, type MotionSummary } from './export/stats.js';
+export { renderMovingPattern, type PatternOptions } from './synth/pattern.js';
+export { NpyStreamWriter, readNpy } from './util/npy.js';
+export { MvclassError } from './util/errors.js';

@@ -1,0 +1,66 @@
+// Argument validation with messages a user can act on, shared by the library and the CLI:
+//   Expected a positive integer for grid but received "x"
+
+import { MvclassError } from './errors.js';
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === undefined) return 'undefined';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+export function invalid(expected: string, name: string, value: unknown): MvclassError {
+  return new MvclassError(`Expected ${expected} for ${name} but received ${show(value)}`);
+}
+
+/** Accepts numbers and decimal strings (CLI input); returns the integer. */
+export function positiveInteger(value: unknown, name: string): number {
+  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) {
+    throw invalid('a positive integer', name, value);
+  }
+  return n;
+}
+
+export function nonNegativeInteger(value: unknown, name: string): number {
+  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+    throw invalid('a non-negative integer', name, value);
+  }
+  return n;
+}
+
+export function integerInRange(value: unknown, name: string, min: number, max: number): number {
+  const n = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw invalid(`an integer from ${min} to ${max}`, name, value);
+  }
+  return n;
+}
+
+export function oneOf<T extends string>(value: unknown, name: string, choices: readonly T[]): T {
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+    throw invalid(`one of ${choices.map((c) => `"${c}"`).join(', ')}`, name, value);
+  }
+  return value as T;
+}
+
+export function nonEmptyString(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw invalid('a non-empty string', name, value);
+  return value;
+}
+
+/** "320x240" -> { width: 320, height: 240 }; either side may be 0 only when allowZero. */
+export function frameSize(value: unknown, name: string, allowZero = false): { width: number; height: number } {
+  const match = typeof value === 'string' ? /^(\d+)x(\d+)$/i.exec(value.trim()) : null;
+  const width = match ? Number(match[1]) : NaN;
+  const height = match ? Number(match[2]) : NaN;
+  const ok = match && (allowZero ? width + height > 0 : width > 0 && height > 0);
+  if (!ok) throw invalid(allowZero ? 'a size WxH (0 keeps the aspect ratio)' : 'a size WxH', name, value);
+  return { width, height };
+}
