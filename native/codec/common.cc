@@ -49,6 +49,11 @@ void LogCallback(void* avcl, int level, const char* fmt, va_list args) {
   av_log_format_line2(avcl, level, fmt, args, line, sizeof(line), &printPrefix);
   std::string text(line);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  // "[h264 @ 0x55d...] error ..." -> "h264: error ...": the pointer means nothing to a user.
+  const size_t at = text.find(" @ 0x"), close = text.find("] ");
+  if (!text.empty() && text[0] == '[' && at != std::string::npos && close != std::string::npos && at < close) {
+    text = text.substr(1, at - 1) + ": " + text.substr(close + 2);
+  }
   if (!text.empty()) sink->lines.push_back(text);
 }
 }  // namespace

@@ -32,6 +32,7 @@ ProbeResult Probe(const std::string& path) {
   int64_t maxPts = AV_NOPTS_VALUE;
   bool reordered = false;
   int64_t firstPts = AV_NOPTS_VALUE, lastEnd = AV_NOPTS_VALUE;
+  const int64_t frameTicks = result.fps > 0 ? av_rescale_q(1, av_inv_q(rate), stream->time_base) : 0;
   for (;;) {
     int ret = av_read_frame(format, packet.get());
     if (ret < 0) break;  // EOF or a damaged tail: probe reports what it could count
@@ -41,8 +42,12 @@ ProbeResult Probe(const std::string& path) {
       if (packet->pts != AV_NOPTS_VALUE) {
         if (maxPts != AV_NOPTS_VALUE && packet->pts < maxPts) reordered = true;
         if (maxPts == AV_NOPTS_VALUE || packet->pts > maxPts) maxPts = packet->pts;
-        if (firstPts == AV_NOPTS_VALUE || packet->pts < firstPts) firstPts = packet->pts;
-        const int64_t end = packet->pts + (packet->duration > 0 ? packet->duration : 0);
+      }
+      // AVI leaves some pts unset (dts is there) and packet durations at 0 (a frame: 1/fps).
+      const int64_t ts = packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts;
+      if (ts != AV_NOPTS_VALUE) {
+        if (firstPts == AV_NOPTS_VALUE || ts < firstPts) firstPts = ts;
+        const int64_t end = ts + (packet->duration > 0 ? packet->duration : frameTicks);
         if (lastEnd == AV_NOPTS_VALUE || end > lastEnd) lastEnd = end;
       }
     }

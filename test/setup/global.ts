@@ -1,0 +1,5 @@
+import { prepareFixtures } from './fixtures.js';
+
+export default function setup(): void {
+  prepareFixtures();
+}

@@ -1,0 +1,52 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ROOT } from './fixtures.js';
+
+export { fixtures, ROOT } from './fixtures.js';
+
+const execFileAsync = promisify(execFile);
+
+export function tempDir(prefix = 'mvclass-test-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Runs an external tool synchronously and returns its stdout as a Buffer. */
+export function runTool(cmd: string, args: string[]): Buffer {
+  return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 30 });
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI (bin/mvclass.js) and never throws on a non-zero exit. */
+export async function cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, [path.join(ROOT, 'bin', 'mvclass.js'), ...args], {
+      maxBuffer: 1 << 30,
+      timeout: timeoutMs,
+      encoding: 'utf8',
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string; killed?: boolean };
+    if (e.killed) throw new Error(`mvclass ${args.join(' ')} timed out after ${timeoutMs} ms`);
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** First differing line of two texts, for readable failures. */
+export function firstDifference(a: string, b: string): string | null {
+  if (a === b) return null;
+  const la = a.split('\n');
+  const lb = b.split('\n');
+  for (let i = 0; i < Math.max(la.length, lb.length); i++) {
+    if (la[i] !== lb[i]) return `line ${i + 1}: expected ${JSON.stringify(la[i])} got ${JSON.stringify(lb[i])} (${la.length} vs ${lb.length} lines)`;
+  }
+  return 'texts differ';
+}
