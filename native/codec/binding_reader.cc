@@ -37,7 +37,7 @@ Napi::Object SummaryToJs(Napi::Env env, const StreamSummary& s) {
 
 Napi::Value BatchToJs(Napi::Env env, ReadBatch& batch, const ReaderOptions& options) {
   const size_t n = batch.frames.size();
-  std::vector<double> index(n), pts(n), bits(n);
+  std::vector<double> index(n), pts(n), bits(n), magnitude(n);
   std::vector<uint8_t> type(n), key(n);
   std::vector<uint32_t> vectorStart(n), vectorCount(n);
   std::vector<int32_t> keyFrame(n);
@@ -46,6 +46,7 @@ Napi::Value BatchToJs(Napi::Env env, ReadBatch& batch, const ReaderOptions& opti
     index[i] = static_cast<double>(f.index);
     pts[i] = f.pts;
     bits[i] = static_cast<double>(f.bits);
+    magnitude[i] = f.magnitude;
     type[i] = static_cast<uint8_t>(f.type);
     key[i] = f.key ? 1 : 0;
     vectorStart[i] = f.vectorStart;
@@ -61,10 +62,21 @@ Napi::Value BatchToJs(Napi::Env env, ReadBatch& batch, const ReaderOptions& opti
   frames.Set("vectorStart", Adopt(env, std::move(vectorStart)));
   frames.Set("vectorCount", Adopt(env, std::move(vectorCount)));
   frames.Set("keyFrame", Adopt(env, std::move(keyFrame)));
+  frames.Set("magnitude", Adopt(env, std::move(magnitude)));
 
   Napi::Object out = Napi::Object::New(env);
   out.Set("done", batch.done);
   out.Set("frames", frames);
+  if (batch.done) {
+    Napi::Object dominant = Napi::Object::New(env);
+    dominant.Set("list0", static_cast<double>(batch.list0Count));
+    if (batch.hasDominant) {
+      dominant.Set("qx", batch.dominantX);
+      dominant.Set("qy", batch.dominantY);
+      dominant.Set("count", static_cast<double>(batch.dominantCount));
+    }
+    out.Set("dominant", dominant);
+  }
 
   if (options.vectors) {
     VectorColumns& v = batch.vectors;

@@ -49,7 +49,10 @@ inline int16_t Convert(double quarterPels, int16_t*) {
 template <typename T>
 void GridAccumulator::FinishAs(T* dx, T* dy, uint8_t* mask) {
   const int cols = spec_.cols(), rows = spec_.rows();
-  std::vector<double> meanX(sumX_.size(), 0.0), meanY(sumY_.size(), 0.0);
+  meanX_.assign(sumX_.size(), 0.0);
+  meanY_.assign(sumY_.size(), 0.0);
+  std::vector<double>& meanX = meanX_;
+  std::vector<double>& meanY = meanY_;
   for (size_t i = 0; i < weight_.size(); i++) {
     if (weight_[i] > 0) {
       meanX[i] = sumX_[i] / weight_[i];

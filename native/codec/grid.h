@@ -43,6 +43,7 @@ class GridAccumulator {
 
   GridSpec spec_;
   std::vector<double> sumX_, sumY_, weight_;  // quarter-pels times area, and area
+  std::vector<double> meanX_, meanY_;          // scratch for Finish, kept to avoid reallocating
 };
 
 }  // namespace mvclass

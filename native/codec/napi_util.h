@@ -49,14 +49,21 @@ class PromiseWorker : public Napi::AsyncWorker {
 };
 
 // Moves a vector's storage into an ArrayBuffer without copying; the finalizer frees it when
-// JavaScript lets go of the buffer.
+// JavaScript lets go of the buffer. The bytes are reported to V8 so that its garbage collector
+// feels their weight (otherwise spent batches of a long video pile up between collections).
 template <typename T>
 Napi::ArrayBuffer AdoptBuffer(Napi::Env env, std::vector<T>&& values) {
   if (values.empty()) return Napi::ArrayBuffer::New(env, 0);
   auto* holder = new std::vector<T>(std::move(values));
+  const int64_t bytes = static_cast<int64_t>(holder->size() * sizeof(T));
+  Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
   return Napi::ArrayBuffer::New(
       env, holder->data(), holder->size() * sizeof(T),
-      [](Napi::Env, void*, std::vector<T>* owned) { delete owned; }, holder);
+      [](Napi::Env finalizeEnv, void*, std::vector<T>* owned) {
+        Napi::MemoryManagement::AdjustExternalMemory(finalizeEnv, -static_cast<int64_t>(owned->size() * sizeof(T)));
+        delete owned;
+      },
+      holder);
 }
 
 template <typename T>

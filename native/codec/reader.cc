@@ -81,6 +81,7 @@ MotionReader::MotionReader(const ReaderOptions& options) : options_(options) {
 
   frame_ = AllocFrame();
   packet_ = AllocPacket();
+  histogram_.assign(static_cast<size_t>(2 * kHistRange + 1) * (2 * kHistRange + 1), 0);
 
   summary_.codec = avcodec_get_name(stream->codecpar->codec_id);
   summary_.width = stream->codecpar->width;
@@ -120,10 +121,23 @@ void MotionReader::HandleFrame(ReadBatch& batch) {
   const AVMotionVector* mvs = side ? reinterpret_cast<const AVMotionVector*>(side->data) : nullptr;
   const size_t count = side ? side->size / sizeof(AVMotionVector) : 0;
 
+  record.vectorCount = static_cast<uint32_t>(count);
   if (options_.vectors) {
     record.vectorStart = static_cast<uint32_t>(batch.vectors.size());
-    record.vectorCount = static_cast<uint32_t>(count);
     batch.vectors.Append(mvs, count);
+  }
+  const int histSide = 2 * kHistRange + 1;
+  for (size_t i = 0; i < count; i++) {
+    const AVMotionVector& mv = mvs[i];
+    if (mv.motion_scale == 0) continue;
+    const double dx = double(mv.motion_x) / mv.motion_scale, dy = double(mv.motion_y) / mv.motion_scale;
+    record.magnitude += std::sqrt(dx * dx + dy * dy);
+    if (mv.source >= 0) continue;
+    const long qx = std::lround(dx * 4), qy = std::lround(dy * 4);
+    list0Count_++;
+    if (qx >= -kHistRange && qx <= kHistRange && qy >= -kHistRange && qy <= kHistRange) {
+      histogram_[(qy + kHistRange) * histSide + (qx + kHistRange)]++;
+    }
   }
 
   if (options_.gridBlock > 0) {
@@ -201,6 +215,16 @@ void MotionReader::Finish(ReadBatch& batch) {
                              std::to_string(stream->nb_frames) +
                              " frames its header declares (truncated?)");
   }
+  const int side = 2 * kHistRange + 1;
+  for (size_t i = 0; i < histogram_.size(); i++) {
+    if (histogram_[i] > batch.dominantCount) {
+      batch.hasDominant = true;
+      batch.dominantCount = histogram_[i];
+      batch.dominantX = static_cast<int>(i % side) - kHistRange;
+      batch.dominantY = static_cast<int>(i / side) - kHistRange;
+    }
+  }
+  batch.list0Count = list0Count_;
   if (decodeErrors_ > 0) {
     batch.warnings.push_back(options_.path + ": " + std::to_string(decodeErrors_) +
                              " packet(s) could not be decoded");

@@ -31,7 +31,8 @@ struct FrameRecord {
   char type = '?';         // I, P, B, or ? when the decoder gave none
   bool key = false;
   int64_t bits = 0;        // size of the packet this frame was decoded from
-  uint32_t vectorStart = 0, vectorCount = 0;  // slice of the batch's vector columns
+  uint32_t vectorStart = 0, vectorCount = 0;  // slice of the batch's vector columns (count always set)
+  double magnitude = 0;    // sum of |motion| in pixels over the frame's vectors
   int32_t keyFrame = -1;   // index into the batch's key frames
 };
 
@@ -63,6 +64,10 @@ struct ReadBatch {
   std::vector<KeyFrame> keyFrames;
   std::vector<std::string> warnings;
   bool done = false;
+  // On the last batch: the most frequent list-0 vector of the whole file, in quarter-pels.
+  bool hasDominant = false;
+  int dominantX = 0, dominantY = 0;
+  int64_t dominantCount = 0, list0Count = 0;
 };
 
 struct StreamSummary {
@@ -96,6 +101,10 @@ class MotionReader {
   int64_t startPts_ = 0;
   int64_t framesOut_ = 0;
   int64_t decodeErrors_ = 0;
+  // Histogram of list-0 vectors in quarter-pels, dense within +-kHistRange, for the summary.
+  static constexpr int kHistRange = 256;
+  std::vector<uint32_t> histogram_;
+  int64_t list0Count_ = 0;
   bool flushed_ = false;
   bool finished_ = false;
   LogSink log_;

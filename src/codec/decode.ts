@@ -63,7 +63,12 @@ export interface DecodedBatch {
   /** Columns for all frames of the batch; frame i owns [vectorStart[i], vectorStart[i] + vectorCount[i]). */
   vectors?: MotionVectors;
   vectorStart: Uint32Array;
+  /** Vectors per frame (set even when the columns were not asked for). */
   vectorCount: Uint32Array;
+  /** Per frame: sum of vector lengths in pixels. */
+  magnitude: Float64Array;
+  /** On the last batch only: the file's most frequent list-0 vector, in pixels. */
+  dominant?: { dx: number; dy: number; count: number; list0: number } | null;
   /** [frames, 2, rows, cols] dx then dy, and [frames, rows, cols] mask. */
   grid?: { rows: number; cols: number; block: number; units: GridUnits; data: Float32Array | Int16Array; mask: Uint8Array };
   keyFrames: KeyFrame[];
@@ -116,10 +121,15 @@ function convertBatch(batch: NativeBatch, options: Required<Pick<DecodeOptions, 
     frames,
     vectorStart: f.vectorStart,
     vectorCount: f.vectorCount,
+    magnitude: f.magnitude,
     keyFrames: batch.keyFrames.map((k) => ({ ...k, type: (k.type as PictureType) ?? 'I' })),
   };
   if (batch.vectors) out.vectors = sliceVectors(batch.vectors, 0, batch.vectors.source.length);
   if (batch.grid) out.grid = { ...batch.grid, block: options.grid, units: options.units };
+  if (batch.dominant) {
+    const d = batch.dominant;
+    out.dominant = d.qx === undefined ? null : { dx: d.qx / 4, dy: d.qy! / 4, count: d.count!, list0: d.list0 };
+  }
   return out;
 }
 

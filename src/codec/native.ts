@@ -58,7 +58,10 @@ export interface NativeBatch {
     vectorStart: Uint32Array;
     vectorCount: Uint32Array;
     keyFrame: Int32Array;
+    magnitude: Float64Array;
   };
+  /** Only on the last batch: the file's most frequent list-0 vector in quarter-pels. */
+  dominant?: { list0: number; qx?: number; qy?: number; count?: number };
   vectors?: NativeVectorColumns;
   grid?: { rows: number; cols: number; data: Float32Array | Int16Array; mask: Uint8Array };
   keyFrames: Array<{ index: number; pts: number; type: string; width: number; height: number; data: Uint8Array }>;

@@ -128,7 +128,7 @@ async function writeBundle(
     const decode = decodeVideo(
       file,
       {
-        vectors: true,
+        vectors: false, // counts and statistics come with every batch; the grid is what we store
         grid: options.grid,
         units: options.units,
         keyFrames: wantKeys,

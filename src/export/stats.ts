@@ -1,4 +1,5 @@
-// MotionStats: a running summary of a decoding pass, for the CLI's and demo's reports.
+// MotionStats: a running summary of a decoding pass, for the CLI's and demo's reports. The
+// per-frame numbers come from the native reader, so no per-vector work happens in JavaScript.
 
 import type { DecodedBatch, PictureType } from '../codec/decode.js';
 
@@ -22,49 +23,31 @@ export class MotionStats {
   private magnitude = 0;
   private bits = 0;
   private keyFrames = 0;
-  private histogram = new Map<number, number>();
-  private list0 = 0;
+  private dominant: MotionSummary['dominant'] = null;
 
   add(batch: DecodedBatch): void {
-    for (const frame of batch.frames) {
+    batch.frames.forEach((frame, i) => {
       this.frames++;
       this.byType[frame.type]++;
       this.bits += frame.bits;
-    }
+      this.vectors += batch.vectorCount[i]!;
+      this.magnitude += batch.magnitude[i]!;
+    });
     this.keyFrames += batch.keyFrames.length;
-    const v = batch.vectors;
-    if (!v) return;
-    for (let i = 0; i < v.length; i++) {
-      const scale = v.motionScale[i]! || 1;
-      const dx = v.motionX[i]! / scale;
-      const dy = v.motionY[i]! / scale;
-      this.magnitude += Math.hypot(dx, dy);
-      if (v.source[i] === -1) {
-        // Key on quarter-pels, packed into one number.
-        const key = Math.round(dx * 4) * 65536 + Math.round(dy * 4);
-        this.histogram.set(key, (this.histogram.get(key) ?? 0) + 1);
-        this.list0++;
-      }
+    if (batch.dominant) {
+      const d = batch.dominant;
+      this.dominant = { dx: d.dx, dy: d.dy, share: d.count / d.list0 };
     }
-    this.vectors += v.length;
   }
 
   summary(): MotionSummary {
-    let best: [number, number] | undefined;
-    for (const entry of this.histogram) if (!best || entry[1] > best[1]) best = entry;
-    let dominant: MotionSummary['dominant'] = null;
-    if (best) {
-      const qy = ((best[0] % 65536) + 65536 + 32768) % 65536 - 32768;
-      const qx = (best[0] - qy) / 65536;
-      dominant = { dx: qx / 4, dy: qy / 4, share: best[1] / this.list0 };
-    }
     return {
       frames: this.frames,
       framesByType: { ...this.byType },
       vectors: this.vectors,
       vectorsPerFrame: this.frames ? this.vectors / this.frames : 0,
       meanMagnitude: this.vectors ? this.magnitude / this.vectors : 0,
-      dominant,
+      dominant: this.dominant,
       bits: this.bits,
       keyFrames: this.keyFrames,
     };

@@ -3,9 +3,10 @@
 // FFmpeg's own doc/examples/extract_mvs.c built from Debian's ffmpeg-doc.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildExtractMvs } from '../../bench/oracle.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CACHE = path.join(ROOT, '.cache', 'test');
@@ -19,30 +20,6 @@ export interface Fixtures {
 
 function run(cmd: string, args: string[], cwd?: string): string {
   return execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
-}
-
-/** FFmpeg 5.1's example prints nine columns; FFmpeg 6 added motion_x, motion_y, motion_scale. */
-function buildOracle(): string {
-  const source = '/usr/share/doc/ffmpeg/examples/extract_mvs.c';
-  if (!existsSync(source)) throw new Error(`${source} is missing: install Debian's ffmpeg-doc (scripts/setup.sh does)`);
-  const out = path.join(CACHE, 'extract_mvs');
-  if (existsSync(out)) return out;
-  let text = readFileSync(source, 'utf8');
-  const edits: Array<[string, string]> = [
-    ['dstx,dsty,flags\\n"', 'dstx,dsty,flags,motion_x,motion_y,motion_scale\\n"'],
-    ['%4d,0x%"PRIx64"\\n"', '%4d,0x%"PRIx64",%4d,%4d,%4d\\n"'],
-    ['mv->dst_x, mv->dst_y, mv->flags);', 'mv->dst_x, mv->dst_y, mv->flags, mv->motion_x, mv->motion_y, mv->motion_scale);'],
-  ];
-  for (const [from, to] of edits) {
-    if (!text.includes(from)) throw new Error(`extract_mvs.c changed: cannot find ${from}`);
-    text = text.replace(from, to);
-  }
-  const c = path.join(CACHE, 'extract_mvs.c');
-  writeFileSync(c, text);
-  const flags = run('pkg-config', ['--cflags', '--libs', 'libavformat', 'libavcodec', 'libavutil']).trim().split(/\s+/).filter(Boolean);
-  run('cc', ['-O2', '-o', out + '.tmp', c, ...flags]);
-  renameSync(out + '.tmp', out);
-  return out;
 }
 
 // name -> ffmpeg arguments after the input; all 320x240 unless stated.
@@ -120,7 +97,7 @@ function fetchReal(): Record<string, string> {
 
 export function prepareFixtures(): Fixtures {
   mkdirSync(CACHE, { recursive: true });
-  const fixtures: Fixtures = { oracle: buildOracle(), clips: makeClips(), real: fetchReal() };
+  const fixtures: Fixtures = { oracle: buildExtractMvs(CACHE), clips: makeClips(), real: fetchReal() };
   writeFileSync(MANIFEST, JSON.stringify(fixtures, null, 2));
   return fixtures;
 }

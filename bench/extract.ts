@@ -1,0 +1,133 @@
+// bench/extract: mvclass motion-vector extraction against its peers, measured in one run.
+//   1. per file, vs FFmpeg's extract_mvs writing its CSV to a file (goal >= 2x faster),
+//      with the vectors checked identical first;
+//   2. vs plain single-threaded decoding, ffmpeg -threads 1 -f null (goal <= 1.05x its time);
+//   3. a folder of videos on all cores vs extract_mvs one after another (goal >= 3.5x);
+//   4. peak RSS of a 10x longer video vs the short one (goal within 10%).
+// Run: npm run bench:extract  (prints a table of ratios; --quick for a smaller run)
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeVideo, extractMotion } from '../src/index.js';
+import { CSV_HEADER, csvRows } from '../src/export/csv.js';
+import { buildExtractMvs } from './oracle.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CACHE = path.join(ROOT, '.cache', 'bench');
+const quick = process.argv.includes('--quick');
+const REPEAT = quick ? 1 : 3;
+
+function sh(cmd: string, args: string[], stdoutFile?: string): void {
+  const r = spawnSync('bash', ['-c', `"$0" "$@" ${stdoutFile ? '> "$OUTFILE"' : '> /dev/null'} 2>/dev/null`, cmd, ...args], {
+    env: { ...process.env, OUTFILE: stdoutFile ?? '' },
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status})`);
+}
+
+function clip(name: string, size: string, seconds: number): string {
+  const file = path.join(CACHE, `${name}.mp4`);
+  if (!existsSync(file)) {
+    const temp = `${file}.tmp.mp4`;
+    // A scrolling test pattern: motion everywhere, B-frames as x264 chooses them by default.
+    sh('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=s=${size}:r=25,scroll=h=0.002:v=0.001`, '-t', String(seconds), '-c:v', 'libx264', '-preset', 'fast', temp]);
+    renameSync(temp, file);
+  }
+  return file;
+}
+
+async function time(work: () => unknown | Promise<unknown>): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const t0 = process.hrtime.bigint();
+    await work();
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)]!;
+}
+
+async function drainVectors(file: string): Promise<number> {
+  let n = 0;
+  for await (const batch of decodeVideo(file, { vectors: true })) n += batch.vectors!.length;
+  return n;
+}
+
+async function mvclassCsv(file: string): Promise<string> {
+  let text = CSV_HEADER;
+  for await (const batch of decodeVideo(file, { vectors: true })) text += csvRows(batch);
+  return text;
+}
+
+function row(cells: Array<string | number>): string {
+  return '| ' + cells.map((c) => (typeof c === 'number' ? c.toFixed(3) : c)).join(' | ') + ' |';
+}
+
+async function main(): Promise<void> {
+  mkdirSync(CACHE, { recursive: true });
+  const oracle = buildExtractMvs(CACHE);
+  const scratch = path.join(os.tmpdir(), `mvclass-bench-${process.pid}`);
+  mkdirSync(scratch, { recursive: true });
+  const files: Array<[string, string]> = [
+    ['320x240', clip('320x240', '320x240', quick ? 4 : 10)],
+    ['1280x720', clip('1280x720', '1280x720', quick ? 2 : 5)],
+    ['1920x1080', clip('1920x1080', '1920x1080', quick ? 2 : 4)],
+  ];
+
+  console.log(`mvclass bench/extract — ${os.cpus().length} cores, median of ${REPEAT}; times in seconds\n`);
+  console.log('in-process: the library API in this process; CLI: `mvclass extract -f npy` as a new process (Node start-up included)\n');
+  console.log(row(['file', 'extract_mvs CSV', 'ffmpeg -threads 1 null', 'mvclass vectors', 'mvclass npy (grid 8)', 'mvclass CLI npy', 'speed-up vs extract_mvs', 'vectors vs decode', 'identical']));
+  console.log(row(['---', '---', '---', '---', '---', '---', '---', '---', '---']));
+  for (const [label, file] of files) {
+    const oracleCsv = path.join(scratch, 'oracle.csv');
+    sh(oracle, [file], oracleCsv);
+    const identical = readFileSync(oracleCsv, 'utf8') === (await mvclassCsv(file));
+    const tOracle = await time(() => sh(oracle, [file], oracleCsv));
+    const tDecode = await time(() => sh('ffmpeg', ['-v', 'error', '-threads', '1', '-i', file, '-f', 'null', '-']));
+    const tVectors = await time(() => drainVectors(file));
+    const tNpy = await time(() => extractMotion(file, { format: 'npy', out: path.join(scratch, 'bundle'), keyFrames: false }));
+    const cliArgs = [path.join(ROOT, 'bin', 'mvclass.js'), 'extract', file, '-f', 'npy', '-o', path.join(scratch, 'cli'), '--no-keyframes'];
+    const tCli = await time(() => sh(process.execPath, cliArgs));
+    console.log(
+      row([
+        label,
+        tOracle,
+        tDecode,
+        tVectors,
+        tNpy,
+        tCli,
+        `${(tOracle / tNpy).toFixed(2)}x npy, ${(tOracle / tVectors).toFixed(2)}x vectors, ${(tOracle / tCli).toFixed(2)}x CLI`,
+        `${(tVectors / tDecode).toFixed(2)}x`,
+        identical ? 'yes' : 'NO',
+      ]),
+    );
+    if (!identical) process.exitCode = 1;
+  }
+
+  // A folder: every file decoded in parallel (the libuv pool) vs extract_mvs one by one.
+  const folder = Array.from({ length: quick ? 4 : 8 }, (_, i) => clip(`folder-${i % 4}`, '320x240', quick ? 3 : 6));
+  const tFolderOracle = await time(() => folder.forEach((file) => sh(oracle, [file], path.join(scratch, 'o.csv'))));
+  const tFolder = await time(() =>
+    Promise.all(folder.map((file, i) => extractMotion(file, { format: 'npy', out: path.join(scratch, `b${i}`), keyFrames: false }))),
+  );
+  console.log(`\nfolder of ${folder.length} 320x240 clips: extract_mvs sequential ${tFolderOracle.toFixed(3)} s, mvclass parallel ${tFolder.toFixed(3)} s -> ${(tFolderOracle / tFolder).toFixed(2)}x faster (goal >= 3.5x)`);
+
+  // Memory: a 10x longer video must not need more memory.
+  const short = clip('rss-short', '640x480', 4);
+  const long = clip('rss-long', '640x480', 40);
+  const child = path.join(ROOT, 'dist', 'bench', 'rss-child.js');
+  const rss = (file: string) => {
+    const r = spawnSync(process.execPath, [child, file, path.join(scratch, 'rss')], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`rss child failed: ${r.stderr}`);
+    return Number(r.stdout.trim());
+  };
+  const rssShort = rss(short);
+  const rssLong = rss(long);
+  console.log(`peak RSS: 4 s clip ${(rssShort / 1024).toFixed(1)} MB, 40 s clip ${(rssLong / 1024).toFixed(1)} MB -> ${(rssLong / rssShort).toFixed(3)}x (goal <= 1.10x)`);
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+await main();
