@@ -13,6 +13,7 @@ const cases: Array<[string, string]> = [
   ['MPEG-4 Part 2 with B-frames', f.clips['mpeg4-b']!],
   ['MPEG-2 with B-frames', f.clips['mpeg2']!],
   ['MPEG-1', f.clips['mpeg1']!],
+  ['H.263 (352x288)', f.clips['h263']!],
   ['real: cockatoo.mp4 (python3-imageio, 720p H.264, B-frames)', f.real['cockatoo']!],
   ['real: realshort.mp4 (python3-imageio, H.264)', f.real['realshort']!],
   ['real: balle-jbart.mp4 (python3-mecavideo, 720x576 H.264, B-frames)', f.real['balle']!],

@@ -33,6 +33,7 @@ const CLIPS: Record<string, { input: string[]; args: string[]; ext: string }> = 
   'h264-annexb': { input: SOURCE, args: ['-t', '2', '-c:v', 'libx264', '-bf', '2', '-f', 'h264'], ext: '264' },
   'mpeg4-b': { input: MOVING, args: ['-t', '3', '-c:v', 'mpeg4', '-bf', '2', '-q:v', '4'], ext: 'avi' },
   'mpeg2': { input: MOVING, args: ['-t', '3', '-c:v', 'mpeg2video', '-bf', '2', '-q:v', '4'], ext: 'mpg' },
+  'h263': { input: ['-f', 'lavfi', '-i', 'mandelbrot=size=352x288:rate=25,format=yuv420p'], args: ['-t', '2', '-c:v', 'h263', '-q:v', '4'], ext: '3gp' },
   'mpeg1': { input: SOURCE, args: ['-t', '2', '-c:v', 'mpeg1video', '-q:v', '4'], ext: 'mpg' },
   'hevc': { input: SOURCE, args: ['-t', '1', '-c:v', 'libx265', '-x265-params', 'log-level=none'], ext: 'mp4' },
   'audio-only': { input: ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100'], args: ['-t', '1', '-c:a', 'aac'], ext: 'm4a' },
