@@ -11,7 +11,11 @@
         "native/codec/probe.cc",
         "native/codec/encoder.cc",
         "native/codec/binding_reader.cc",
-        "native/codec/binding_encoder.cc"
+        "native/codec/binding_encoder.cc",
+        "native/codec/binding_crop.cc",
+        "native/codec/crop.cc",
+        "native/codec/h264/syntax.cc",
+        "native/codec/h264/pslice.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

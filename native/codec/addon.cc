@@ -12,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<mvclass::AddonData>(data);
   mvclass::InitReader(env, exports, *data);
   mvclass::InitEncoder(env, exports, *data);
+  mvclass::InitCrop(env, exports);
   exports.Set("ffmpegVersion", Napi::String::New(env, av_version_info()));
   return exports;
 }
