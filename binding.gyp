@@ -14,6 +14,7 @@
         "native/codec/binding_encoder.cc",
         "native/codec/binding_crop.cc",
         "native/codec/crop.cc",
+        "native/codec/transcode.cc",
         "native/codec/h264/syntax.cc",
         "native/codec/h264/pslice.cc"
       ],

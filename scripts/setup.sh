@@ -8,11 +8,12 @@ step() { printf '\n== mvclass setup: %s\n' "$*"; }
 fail() { printf '\nmvclass setup FAILED: %s\n' "$*" >&2; exit 1; }
 
 # Build: FFmpeg 5.1's libraries and headers, pkg-config, a C++ toolchain.
-# Tests and benches: the ffmpeg tools (an oracle), ffmpeg-doc (extract_mvs.c, the reference).
+# Tests and benches: the ffmpeg tools (an oracle), ffmpeg-doc (extract_mvs.c, the reference),
+# OpenH264 (a second, independent H.264 decoder for the cropped streams).
 PACKAGES=(
   pkg-config build-essential python3
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
-  ffmpeg ffmpeg-doc
+  ffmpeg ffmpeg-doc libopenh264-dev
 )
 
 missing=()

@@ -16,7 +16,17 @@ export {
 export { readMotion, type MotionFrame, type ReadMotionOptions } from './codec/motion.js';
 export { GridMask, MotionGrid, readMotionGrids, type MotionGridFrame, type ReadMotionGridsOptions } from './codec/grid.js';
 export { readKeyFrames, type ReadKeyFramesOptions } from './codec/keyframes.js';
-export { encodeFrames, type EncodeOptions, type EncodeResult } from './codec/encode.js';
+export {
+  encode,
+  encodeFrames,
+  type EncodeFramesOptions,
+  type EncodeOptions,
+  type EncodeResult,
+  type EncoderSettings,
+  type FrameStats,
+  type VideoCodec,
+} from './codec/encode.js';
+export { crop, type CropResult } from './codec/crop.js';
 export { extractMotion, type ExtractFormat, type ExtractOptions, type ExtractResult } from './export/extract.js';
 export { MotionStats, type MotionSummary } from './export/stats.js';
 export { renderMovingPattern, type PatternOptions } from './synth/pattern.js';

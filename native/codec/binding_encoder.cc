@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "encoder.h"
+#include "transcode.h"
 #include "napi_util.h"
 
 namespace mvclass {
@@ -17,7 +18,7 @@ EncoderOptions ParseEncoderOptions(const Napi::Object& o) {
   options.codec = StringOption(o, "codec", "libx264");
   options.width = static_cast<int>(NumberOption(o, "width", 0));
   options.height = static_cast<int>(NumberOption(o, "height", 0));
-  options.fpsNum = static_cast<int>(NumberOption(o, "fpsNum", 25));
+  options.fpsNum = static_cast<int>(NumberOption(o, "fpsNum", 25));  // transcode: 0 keeps the input's
   options.fpsDen = static_cast<int>(NumberOption(o, "fpsDen", 1));
   options.qp = static_cast<int>(NumberOption(o, "qp", -1));
   options.crf = NumberOption(o, "crf", -1);
@@ -29,8 +30,26 @@ EncoderOptions ParseEncoderOptions(const Napi::Object& o) {
   options.preset = StringOption(o, "preset", "medium");
   options.cabac = BoolOption(o, "cabac", true);
   options.partitions = StringOption(o, "partitions", "");
+  options.statsPath = StringOption(o, "statsPath", "");
   if (options.path.empty()) throw Napi::TypeError::New(o.Env(), "option path is required");
   return options;
+}
+
+Napi::Array FrameBitsToJs(Napi::Env env, const std::vector<FrameBits>& frames) {
+  Napi::Array out = Napi::Array::New(env, frames.size());
+  for (size_t i = 0; i < frames.size(); i++) {
+    const FrameBits& f = frames[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("display", f.display);
+    o.Set("coded", f.coded);
+    o.Set("type", std::string(1, f.type));
+    o.Set("qp", f.qp);
+    o.Set("texture", static_cast<double>(f.texture));
+    o.Set("motion", static_cast<double>(f.motion));
+    o.Set("other", static_cast<double>(f.other));
+    out.Set(static_cast<uint32_t>(i), o);
+  }
+  return out;
 }
 
 Napi::Array PacketsToJs(Napi::Env env, const std::vector<PacketRecord>& packets) {
@@ -117,7 +136,14 @@ class EncodeWorker : public PromiseWorker {
     if (count_ > 0) encoder_->Write(data_, count_, packets_);
     if (finish_) encoder_->Finish(packets_);
   }
-  Napi::Value Result(Napi::Env env) override { return PacketsToJs(env, packets_); }
+  Napi::Value Result(Napi::Env env) override {
+    if (!finish_) return PacketsToJs(env, packets_);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("packets", PacketsToJs(env, packets_));
+    o.Set("frameBits", FrameBitsToJs(env, encoder_->frameBits()));
+    o.Set("extradataBytes", static_cast<double>(encoder_->extradataBytes()));
+    return o;
+  }
 
  private:
   std::shared_ptr<VideoEncoder> encoder_;
@@ -165,11 +191,50 @@ Napi::Value OpenEncoder(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+class TranscodeWorker : public PromiseWorker {
+ public:
+  TranscodeWorker(Napi::Env env, TranscodeOptions options) : PromiseWorker(env), options_(std::move(options)) {}
+
+ protected:
+  void Run() override { result_ = Transcode(options_); }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("width", result_.width);
+    o.Set("height", result_.height);
+    o.Set("fpsNum", result_.fpsNum);
+    o.Set("fpsDen", result_.fpsDen);
+    o.Set("inputFrames", static_cast<double>(result_.inputFrames));
+    o.Set("frames", static_cast<double>(result_.frames));
+    o.Set("packets", PacketsToJs(env, result_.packets));
+    o.Set("frameBits", FrameBitsToJs(env, result_.frameBits));
+    o.Set("extradataBytes", static_cast<double>(result_.extradataBytes));
+    return o;
+  }
+
+ private:
+  TranscodeOptions options_;
+  TranscodeResult result_;
+};
+
+Napi::Value TranscodeFile(const Napi::CallbackInfo& info) {
+  Napi::Object o = ObjectArgument(info, 0);
+  TranscodeOptions options;
+  options.input = StringOption(o, "input", "");
+  options.decoderThreads = static_cast<int>(NumberOption(o, "decoderThreads", 0));
+  options.encoder = ParseEncoderOptions(o);
+  if (options.input.empty()) throw Napi::TypeError::New(info.Env(), "transcode needs an input path");
+  auto* worker = new TranscodeWorker(info.Env(), std::move(options));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
 }  // namespace
 
 void InitEncoder(Napi::Env env, Napi::Object exports, AddonData& data) {
   data.encoder = Napi::Persistent(EncoderWrap::Define(env));
   exports.Set("openEncoder", Napi::Function::New(env, OpenEncoder));
+  exports.Set("transcode", Napi::Function::New(env, TranscodeFile));
 }
 
 }  // namespace mvclass

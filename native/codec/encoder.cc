@@ -1,6 +1,9 @@
 #include "encoder.h"
 
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 extern "C" {
 #include <libavutil/opt.h>
@@ -53,7 +56,24 @@ VideoEncoder::VideoEncoder(const EncoderOptions& options) : options_(options) {
       } else if (options.crf >= 0) {
         params += ":crf=" + std::to_string(options.crf);
       }
+      if (!options.statsPath.empty()) params += ":pass=1:stats=" + options.statsPath;
       av_dict_set(&opts, "x264-params", params.c_str(), 0);
+    } else if (options.codec == "libx265") {
+      av_dict_set(&opts, "preset", options.preset.c_str(), 0);
+      std::string params = "log-level=error:scenecut=0:merange=" + std::to_string(options.meRange) +
+                           ":ref=" + std::to_string(options.refs) +
+                           ":bframes=" + std::to_string(options.bframes);
+      if (options.gop > 0) params += ":keyint=" + std::to_string(options.gop) + ":min-keyint=" +
+                                     std::to_string(options.gop) + ":no-open-gop=1";
+      else params += ":keyint=-1";
+      if (options.qp >= 0) {
+        params += ":qp=" + std::to_string(options.qp) + ":ipratio=1:pbratio=1:aq-mode=0:cutree=0";
+      } else if (options.crf >= 0) {
+        params += ":crf=" + std::to_string(options.crf);
+      }
+      if (options.threads > 0) params += ":frame-threads=" + std::to_string(options.threads) + ":pools=" + std::to_string(options.threads);
+      if (!options.statsPath.empty()) params += ":pass=1:stats=" + options.statsPath;
+      av_dict_set(&opts, "x265-params", params.c_str(), 0);
     } else {
       if (options.qp >= 0) {
         c->flags |= AV_CODEC_FLAG_QSCALE;
@@ -164,6 +184,41 @@ void VideoEncoder::Finish(std::vector<PacketRecord>& out) {
   }
   avformat_free_context(output_);
   output_ = nullptr;
+  extradataBytes_ = codec_->extradata_size;
+  // libx264 and libx265 complete their statistics file when the encoder closes.
+  codec_.reset();
+  if (!options_.statsPath.empty()) frameBits_ = ParseRateStats(options_.statsPath);
+}
+
+std::vector<FrameBits> ParseRateStats(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw CodecError(path + ": the encoder wrote no statistics");
+  std::vector<FrameBits> frames;
+  std::string line;
+  auto field = [](const std::string& l, const char* key, std::string& value) {
+    const size_t at = l.find(key);
+    if (at == std::string::npos) return false;
+    size_t start = at + std::strlen(key), end = start;
+    while (end < l.size() && l[end] != ' ' && l[end] != ';') end++;
+    value = l.substr(start, end - start);
+    return true;
+  };
+  while (std::getline(in, line)) {
+    if (line.rfind("in:", 0) != 0) continue;
+    FrameBits f;
+    std::string v;
+    if (!field(line, "in:", v)) continue;
+    f.display = std::stoi(v);
+    if (field(line, " out:", v)) f.coded = std::stoi(v);
+    if (field(line, " type:", v) && !v.empty()) f.type = v[0];
+    if (field(line, " q:", v)) f.qp = std::stod(v);
+    if (!field(line, " tex:", v)) throw CodecError(path + ": statistics line without tex: " + line);
+    f.texture = std::stoll(v);
+    if (field(line, " mv:", v)) f.motion = std::stoll(v);
+    if (field(line, " misc:", v)) f.other = std::stoll(v);
+    frames.push_back(f);
+  }
+  return frames;
 }
 
 }  // namespace mvclass

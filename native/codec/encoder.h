@@ -26,6 +26,16 @@ struct EncoderOptions {
   std::string preset = "medium";
   bool cabac = true;
   std::string partitions;    // libx264 partitions list, e.g. "all" or "none"; empty: preset's
+  std::string statsPath;     // libx264/libx265 pass-1 statistics file: per-frame bit split
+};
+
+// One frame of the encoder's own rate-control statistics (bits it spent on each part).
+struct FrameBits {
+  int display = 0;     // input (display) order
+  int coded = 0;       // output (coding) order
+  char type = '?';
+  double qp = 0;
+  int64_t texture = 0, motion = 0, other = 0;
 };
 
 struct PacketRecord {
@@ -44,6 +54,9 @@ class VideoEncoder {
   // `yuv` holds `count` frames of planar YUV 4:2:0, each width*height*3/2 bytes.
   void Write(const uint8_t* yuv, size_t count, std::vector<PacketRecord>& out);
   void Finish(std::vector<PacketRecord>& out);  // flushes and writes the trailer
+  // After Finish: the statistics libx264/libx265 wrote (empty without statsPath).
+  const std::vector<FrameBits>& frameBits() const { return frameBits_; }
+  int64_t extradataBytes() const { return extradataBytes_; }
 
  private:
   void Drain(std::vector<PacketRecord>& out);
@@ -58,6 +71,11 @@ class VideoEncoder {
   int64_t nextPts_ = 0;
   bool headerWritten_ = false;
   bool finished_ = false;
+  std::vector<FrameBits> frameBits_;
+  int64_t extradataBytes_ = 0;
 };
+
+// Parses an x264/x265 pass-1 statistics file ("in:0 out:0 type:I ... tex:N mv:N misc:N ;").
+std::vector<FrameBits> ParseRateStats(const std::string& path);
 
 }  // namespace mvclass

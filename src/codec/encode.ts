@@ -1,18 +1,26 @@
-// encodeFrames: raw YUV 4:2:0 frames in, a compressed file out (libx264 through libavcodec,
-// in-process). The output appears only when complete (temporary file, then rename).
+// Encoding in-process (libavcodec with libx264 or libx265; no ffmpeg CLI):
+//   encode(input, output)       any video re-encoded at the given size, rate and settings;
+//   encodeFrames(output, yuv)   raw YUV 4:2:0 frames (the synthetic clips) encoded.
+// Both return the encoder's own per-frame bit split (texture, motion, other), read from its
+// pass-1 statistics, and write the output atomically (temporary file, then rename).
 
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { writeAtomically } from '../util/atomic.js';
 import { MvclassError, withCallerStack } from '../util/errors.js';
-import { integerInRange, nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
-import { codecAddon, type NativePacket } from './native.js';
+import { frameSize, integerInRange, nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
+import { checkInputFile } from './input.js';
+import { codecAddon, type NativeEncoderOptions, type NativeFrameBits, type NativePacket } from './native.js';
 
-export interface EncodeOptions {
-  width: number;
-  height: number;
-  /** Frames per second (default 25, the paper's). */
-  fps?: number;
+export type VideoCodec = 'h264' | 'hevc';
+export const VIDEO_CODECS = ['h264', 'hevc'] as const;
+export const PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const;
+export type Preset = (typeof PRESETS)[number];
+
+export interface EncoderSettings {
+  codec?: VideoCodec;
   /** Constant QP for every frame, 0..51 (no I/P offset, no adaptive quantisation). */
   qp?: number;
   /** Constant rate factor, used when qp is absent (default 23). */
@@ -23,81 +31,241 @@ export interface EncodeOptions {
   /** Motion search range in pixels (default 16, the paper's). */
   meRange?: number;
   refs?: number;
-  preset?: 'ultrafast' | 'superfast' | 'veryfast' | 'faster' | 'fast' | 'medium' | 'slow' | 'slower' | 'veryslow';
-  /** false: CAVLC entropy coding instead of CABAC. */
+  preset?: Preset;
+  /** false: CAVLC entropy coding instead of CABAC (H.264). */
   cabac?: boolean;
-  /** Encoder threads; 0 lets libx264 choose. Set 1 for bit-identical output everywhere. */
+  /** Encoder threads; 0 lets the encoder choose. 1 gives bit-identical output everywhere. */
   threads?: number;
 }
 
-export interface EncodedPacket extends NativePacket {}
+export interface EncodeFramesOptions extends EncoderSettings {
+  width: number;
+  height: number;
+  fps?: number;
+}
+
+export interface EncodeOptions extends EncoderSettings {
+  /** "WxH"; absent keeps the input's size (the paper: 320x240). */
+  size?: string;
+  /** Output frame rate; absent keeps the input's (the paper: 25). */
+  fps?: number;
+}
+
+/** One coded frame: its packet and the encoder's split of its bits. */
+export interface FrameStats {
+  /** Coding order. */
+  index: number;
+  /** Display order. */
+  display: number;
+  type: 'I' | 'P' | 'B' | '?';
+  qp: number;
+  /** Bits of the frame's packet. */
+  bits: number;
+  /** Residual coefficients, as the encoder counted them. */
+  texture: number;
+  /** Motion vectors, reference indices and partition modes, as the encoder counted them. */
+  motion: number;
+  /** bits - texture - motion: headers, modes, NAL overhead. */
+  other: number;
+  /** The encoder's own "misc" count (x265 leaves NAL and slice headers out of it). */
+  encoderOther: number;
+}
 
 export interface EncodeResult {
   output: string;
+  codec: VideoCodec;
+  width: number;
+  height: number;
+  fps: number;
   frames: number;
+  duration: number;
+  /** Size of the output file. */
   bytes: number;
-  packets: EncodedPacket[];
+  /** Bits of all video packets plus the out-of-band parameter sets (MP4's avcC/hvcC). */
+  streamBits: number;
+  parameterSetBits: number;
+  frameStats: FrameStats[];
 }
 
-const PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const;
+const ENCODERS: Record<VideoCodec, string> = { h264: 'libx264', hevc: 'libx265' };
 
-/** Container by extension: .mp4/.mov/.mkv through libavformat, .264/.h264 raw Annex-B. */
-function muxerFor(output: string): string | undefined {
+/** Container by extension: .mp4/.mov/.mkv through libavformat; .264/.h264/.265/.hevc raw. */
+export function muxerFor(output: string, codec: VideoCodec): string | undefined {
   const ext = path.extname(output).toLowerCase();
-  if (ext === '.264' || ext === '.h264') return 'h264';
+  if (ext === '.264' || ext === '.h264') {
+    if (codec !== 'h264') throw new MvclassError(`${output}: a ${ext} file holds H.264, not ${codec}; use .hevc or .mp4`, output);
+    return 'h264';
+  }
+  if (ext === '.265' || ext === '.hevc') {
+    if (codec !== 'hevc') throw new MvclassError(`${output}: a ${ext} file holds HEVC, not ${codec}; use .264 or .mp4`, output);
+    return 'hevc';
+  }
   if (['.mp4', '.m4v', '.mov', '.mkv'].includes(ext)) return undefined;
-  throw new MvclassError(`${output}: unknown output container "${ext}"; use .mp4, .mkv, .mov or .264`, output);
+  throw new MvclassError(`${output}: unknown output container "${ext}"; use .mp4, .mkv, .mov, .264 or .hevc`, output);
 }
 
+function nativeSettings(options: EncoderSettings): Omit<NativeEncoderOptions, 'path' | 'width' | 'height'> & { codec: string } {
+  const codec = oneOf(options.codec ?? 'h264', 'codec', VIDEO_CODECS);
+  if (options.qp !== undefined && options.crf !== undefined) throw new MvclassError('Give either qp or crf, not both');
+  return {
+    codec: ENCODERS[codec],
+    gop: nonNegativeInteger(options.gop ?? 0, 'gop'),
+    bframes: integerInRange(options.bframes ?? 0, 'bframes', 0, 16),
+    meRange: positiveInteger(options.meRange ?? 16, 'merange'),
+    refs: integerInRange(options.refs ?? 1, 'refs', 1, 16),
+    threads: nonNegativeInteger(options.threads ?? 0, 'threads'),
+    preset: oneOf(options.preset ?? 'medium', 'preset', PRESETS),
+    cabac: options.cabac ?? true,
+    ...(options.qp !== undefined
+      ? { qp: integerInRange(options.qp, 'qp', 0, 51) }
+      : { crf: integerInRange(options.crf ?? 23, 'crf', 0, 51) }),
+  };
+}
+
+/** A statistics path without ':' (x264/x265 option strings split on it). */
+function statsPathFor(): string {
+  return path.join(os.tmpdir(), `mvclass-stats-${process.pid}-${randomBytes(6).toString('hex')}.log`);
+}
+
+async function removeStats(statsPath: string): Promise<void> {
+  const dir = path.dirname(statsPath);
+  const base = path.basename(statsPath);
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith(base)).map((n) => fs.rm(path.join(dir, n), { force: true })));
+}
+
+export function frameStatsOf(packets: NativePacket[], bits: NativeFrameBits[]): FrameStats[] {
+  const byCoded = new Map(bits.map((b) => [b.coded, b]));
+  return packets.map((p, index) => {
+    const b = byCoded.get(index);
+    const packetBits = p.bytes * 8;
+    const texture = b?.texture ?? 0;
+    const motion = b?.motion ?? 0;
+    const type = (b?.type ?? p.type).toUpperCase();
+    return {
+      index,
+      display: b?.display ?? index,
+      type: type === 'I' || type === 'P' || type === 'B' ? type : '?',
+      qp: b?.qp ?? p.qp,
+      bits: packetBits,
+      texture,
+      motion,
+      other: packetBits - texture - motion,
+      encoderOther: b?.other ?? 0,
+    };
+  });
+}
+
+async function assertNotInput(input: string, output: string): Promise<void> {
+  const [a, b] = await Promise.all([fs.realpath(input).catch(() => path.resolve(input)), fs.realpath(output).catch(() => path.resolve(output))]);
+  if (a === b) throw new MvclassError(`${output}: writing here would overwrite the input; choose another output path`, output);
+}
+
+/** Re-encodes `input` into `output` (seed 004's settings: size 320x240, fps 25, qp, gop 0). */
+export async function encode(input: string, output: string, options: EncodeOptions = {}): Promise<EncodeResult> {
+  await checkInputFile(input);
+  const settings = nativeSettings(options);
+  const codec = (options.codec ?? 'h264') as VideoCodec;
+  const size = options.size === undefined ? { width: 0, height: 0 } : frameSize(options.size, 'size');
+  if (size.width % 2 || size.height % 2) throw new MvclassError(`Expected an even frame size for size but received "${options.size}"`);
+  const fps = options.fps === undefined ? 0 : positiveInteger(options.fps, 'fps');
+  const format = muxerFor(output, codec);
+  await assertNotInput(input, output);
+  const statsPath = statsPathFor();
+  try {
+    return await writeAtomically(output, async (temp) => {
+      const r = await withCallerStack(input, () =>
+        codecAddon().transcode({
+          ...settings,
+          input,
+          path: temp,
+          width: size.width,
+          height: size.height,
+          fpsNum: fps,
+          fpsDen: 1,
+          statsPath,
+          ...(format ? { format } : {}),
+        }),
+      );
+      const { size: bytes } = await fs.stat(temp);
+      const frameStats = frameStatsOf(r.packets, r.frameBits);
+      const rate = r.fpsNum / r.fpsDen;
+      const parameterSetBits = r.extradataBytes * 8;
+      return {
+        output,
+        codec,
+        width: r.width,
+        height: r.height,
+        fps: rate,
+        frames: r.frames,
+        duration: r.frames / rate,
+        bytes,
+        streamBits: frameStats.reduce((s, f) => s + f.bits, 0) + parameterSetBits,
+        parameterSetBits,
+        frameStats,
+      };
+    });
+  } finally {
+    await removeStats(statsPath);
+  }
+}
+
+/** Encodes raw YUV 4:2:0 frames (width * height * 3 / 2 bytes each) into `output`. */
 export async function encodeFrames(
   output: string,
   frames: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
-  options: EncodeOptions,
+  options: EncodeFramesOptions,
 ): Promise<EncodeResult> {
   const width = positiveInteger(options.width, 'width');
   const height = positiveInteger(options.height, 'height');
   if (width % 2 || height % 2) throw new MvclassError(`Expected an even frame size but received ${width}x${height}`);
   const fps = positiveInteger(options.fps ?? 25, 'fps');
-  const format = muxerFor(output);
+  const settings = nativeSettings(options);
+  const codec = (options.codec ?? 'h264') as VideoCodec;
+  const format = muxerFor(output, codec);
   const frameBytes = (width * height * 3) / 2;
-  const nativeOptions = {
-    codec: 'libx264',
-    width,
-    height,
-    fpsNum: fps,
-    fpsDen: 1,
-    gop: nonNegativeInteger(options.gop ?? 0, 'gop'),
-    bframes: integerInRange(options.bframes ?? 0, 'bframes', 0, 16),
-    meRange: positiveInteger(options.meRange ?? 16, 'meRange'),
-    refs: integerInRange(options.refs ?? 1, 'refs', 1, 16),
-    threads: nonNegativeInteger(options.threads ?? 0, 'threads'),
-    preset: oneOf(options.preset ?? 'medium', 'preset', PRESETS),
-    cabac: options.cabac ?? true,
-    ...(format ? { format } : {}),
-    ...(options.qp !== undefined
-      ? { qp: integerInRange(options.qp, 'qp', 0, 51) }
-      : { crf: integerInRange(options.crf ?? 23, 'crf', 0, 51) }),
-  };
-
-  return writeAtomically(output, async (temp) => {
-    const encoder = await withCallerStack(output, () => codecAddon().openEncoder({ ...nativeOptions, path: temp }));
-    const packets: NativePacket[] = [];
-    let count = 0;
-    try {
-      for await (const frame of frames) {
-        if (frame.length !== frameBytes) {
-          throw new MvclassError(`${output}: frame ${count} has ${frame.length} bytes, a ${width}x${height} YUV 4:2:0 frame has ${frameBytes}`, output);
+  const statsPath = statsPathFor();
+  try {
+    return await writeAtomically(output, async (temp) => {
+      const encoder = await withCallerStack(output, () =>
+        codecAddon().openEncoder({ ...settings, width, height, fpsNum: fps, fpsDen: 1, path: temp, statsPath, ...(format ? { format } : {}) }),
+      );
+      const packets: NativePacket[] = [];
+      let count = 0;
+      let finished;
+      try {
+        for await (const frame of frames) {
+          if (frame.length !== frameBytes) {
+            throw new MvclassError(`${output}: frame ${count} has ${frame.length} bytes, a ${width}x${height} YUV 4:2:0 frame has ${frameBytes}`, output);
+          }
+          packets.push(...(await withCallerStack(output, () => encoder.write(frame, 1))));
+          count++;
         }
-        packets.push(...(await withCallerStack(output, () => encoder.write(frame, 1))));
-        count++;
+        if (count === 0) throw new MvclassError(`${output}: no frames to encode`, output);
+        finished = await withCallerStack(output, () => encoder.finish());
+      } catch (error) {
+        encoder.abort();
+        throw error;
       }
-      packets.push(...(await withCallerStack(output, () => encoder.finish())));
-    } catch (error) {
-      encoder.abort();
-      throw error;
-    }
-    if (count === 0) throw new MvclassError(`${output}: no frames to encode`, output);
-    const { size } = await fs.stat(temp);
-    return { output, frames: count, bytes: size, packets };
-  });
+      packets.push(...finished.packets);
+      const { size: bytes } = await fs.stat(temp);
+      const frameStats = frameStatsOf(packets, finished.frameBits);
+      const parameterSetBits = finished.extradataBytes * 8;
+      return {
+        output,
+        codec,
+        width,
+        height,
+        fps,
+        frames: count,
+        duration: count / fps,
+        bytes,
+        streamBits: frameStats.reduce((s, f) => s + f.bits, 0) + parameterSetBits,
+        parameterSetBits,
+        frameStats,
+      };
+    });
+  } finally {
+    await removeStats(statsPath);
+  }
 }

@@ -92,6 +92,42 @@ export interface NativeEncoderOptions {
   preset?: string;
   cabac?: boolean;
   partitions?: string;
+  statsPath?: string;
+}
+
+export interface NativeFrameBits {
+  display: number;
+  coded: number;
+  type: string;
+  qp: number;
+  texture: number;
+  motion: number;
+  other: number;
+}
+
+export interface NativeTranscodeResult {
+  width: number;
+  height: number;
+  fpsNum: number;
+  fpsDen: number;
+  inputFrames: number;
+  frames: number;
+  packets: NativePacket[];
+  frameBits: NativeFrameBits[];
+  extradataBytes: number;
+}
+
+export interface NativeCropResult {
+  frames: number;
+  copiedFrames: number;
+  rewrittenFrames: number;
+  skippedMbs: number;
+  interMbs: number;
+  intraMbs: number;
+  inputVideoBytes: number;
+  outputVideoBytes: number;
+  parameterSetBytes: number;
+  duration: number;
 }
 
 export interface NativePacket {
@@ -105,7 +141,7 @@ export interface NativePacket {
 
 export interface NativeEncoder {
   write(frames: Uint8Array, count: number): Promise<NativePacket[]>;
-  finish(): Promise<NativePacket[]>;
+  finish(): Promise<{ packets: NativePacket[]; frameBits: NativeFrameBits[]; extradataBytes: number }>;
   abort(): void;
 }
 
@@ -118,6 +154,8 @@ export interface CodecAddon {
     spec: { width: number; height: number; block: number; source: number; units: 'pixels' | 'quarter-pel' },
   ): { rows: number; cols: number; data: Float32Array | Int16Array; mask: Uint8Array };
   openEncoder(options: NativeEncoderOptions): Promise<NativeEncoder>;
+  transcode(options: Omit<NativeEncoderOptions, 'width' | 'height'> & { input: string; width: number; height: number; decoderThreads?: number }): Promise<NativeTranscodeResult>;
+  crop(options: { input: string; output: string; annexB: boolean }): Promise<NativeCropResult>;
 }
 
 let addon: CodecAddon | undefined;

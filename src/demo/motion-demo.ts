@@ -22,7 +22,7 @@ export interface MotionDemoOptions {
 export interface MotionDemoResult {
   clip: string;
   info: VideoInfo;
-  encode: Omit<EncodeResult, 'packets'>;
+  encode: Omit<EncodeResult, 'frameStats'>;
   extract: ExtractResult;
   truePan: { dx: number; dy: number };
   panRecovered: boolean;
@@ -55,7 +55,7 @@ export async function runMotionDemo(options: MotionDemoOptions): Promise<MotionD
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
   const extractSeconds = (performance.now() - t0) / 1000;
-  const { packets: _packets, ...encode } = encoded;
+  const { frameStats: _frameStats, ...encode } = encoded;
   const dominant = extract.summary.dominant;
   // motion = src - dst: a background panned by +pan shows as +pan vectors.
   const truePan = { dx: pan.x, dy: pan.y };

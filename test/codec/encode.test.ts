@@ -14,12 +14,12 @@ describe('encodeFrames', () => {
     const out = path.join(dir, 'qp30.mp4');
     const result = await encodeFrames(out, pattern(30), { width: 160, height: 96, qp: 30, gop: 0, threads: 1 });
     expect(result.frames).toBe(30);
-    expect(result.packets).toHaveLength(30);
-    expect(result.packets.map((p) => p.type).join('')).toBe('I' + 'P'.repeat(29));
-    expect(result.packets.filter((p) => p.key)).toHaveLength(1);
-    expect(new Set(result.packets.map((p) => p.qp))).toEqual(new Set([30]));
-    const types = runTool('ffprobe', ['-v', 'error', '-show_entries', 'frame=pict_type', '-of', 'csv=p=0', out]).toString().replace(/[\s,]/g, '');
-    expect(types).toBe('I' + 'P'.repeat(29));
+    expect(result.frameStats).toHaveLength(30);
+    expect(result.frameStats.map((f) => f.type).join('')).toBe('I' + 'P'.repeat(29));
+    expect(new Set(result.frameStats.map((f) => f.qp))).toEqual(new Set([30]));
+    const types = runTool('ffprobe', ['-v', 'error', '-show_entries', 'frame=pict_type,key_frame', '-of', 'csv=p=0', out]).toString();
+    expect(types.replace(/[\s,01]/g, '')).toBe('I' + 'P'.repeat(29));
+    expect(types.match(/1,I/g)).toHaveLength(1);
   });
 
   it('the pan rendered into the clip is the dominant vector read back', async () => {

@@ -14,6 +14,7 @@ const MANIFEST = path.join(CACHE, 'fixtures.json');
 
 export interface Fixtures {
   oracle: string;
+  openh264: string;
   clips: Record<string, string>;
   real: Record<string, string>;
 }
@@ -25,6 +26,7 @@ function run(cmd: string, args: string[], cwd?: string): string {
 // name -> ffmpeg arguments after the input; all 320x240 unless stated.
 const SOURCE = ['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25,format=yuv420p'];
 const MOVING = ['-f', 'lavfi', '-i', 'mandelbrot=size=320x240:rate=25,format=yuv420p'];
+const SOURCE_SCROLL = ['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25,scroll=h=0.003:v=0.002,format=yuv420p'];
 const CLIPS: Record<string, { input: string[]; args: string[]; ext: string }> = {
   // H.264, P only, CAVLC, every partition size including the sub-8x8 ones.
   'h264-p-cavlc': { input: MOVING, args: ['-t', '3', '-c:v', 'libx264', '-bf', '0', '-x264-params', 'cabac=0:partitions=all:keyint=40'], ext: 'mp4' },
@@ -34,6 +36,10 @@ const CLIPS: Record<string, { input: string[]; args: string[]; ext: string }> = 
   'mpeg4-b': { input: MOVING, args: ['-t', '3', '-c:v', 'mpeg4', '-bf', '2', '-q:v', '4'], ext: 'avi' },
   'mpeg2': { input: MOVING, args: ['-t', '3', '-c:v', 'mpeg2video', '-bf', '2', '-q:v', '4'], ext: 'mpg' },
   'h263': { input: ['-f', 'lavfi', '-i', 'mandelbrot=size=352x288:rate=25,format=yuv420p'], args: ['-t', '2', '-c:v', 'h263', '-q:v', '4'], ext: '3gp' },
+  // Inputs for crop: CABAC with 3 references and weighted prediction, one IDR then P frames.
+  'crop-cabac-refs': { input: MOVING, args: ['-t', '3', '-c:v', 'libx264', '-bf', '0', '-refs', '3', '-x264-params', 'qp=30:keyint=infinite:scenecut=0:weightp=2'], ext: 'mp4' },
+  // CAVLC, four slices per picture, an IDR every 30 frames, raw Annex-B.
+  'crop-cavlc-slices': { input: SOURCE_SCROLL, args: ['-t', '3', '-c:v', 'libx264', '-bf', '0', '-x264-params', 'cabac=0:slices=4:partitions=all:qp=25:keyint=30:min-keyint=30:scenecut=0'], ext: '264' },
   'mpeg1': { input: SOURCE, args: ['-t', '2', '-c:v', 'mpeg1video', '-q:v', '4'], ext: 'mpg' },
   'hevc': { input: SOURCE, args: ['-t', '1', '-c:v', 'libx265', '-x265-params', 'log-level=none'], ext: 'mp4' },
   'audio-only': { input: ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100'], args: ['-t', '1', '-c:a', 'aac'], ext: 'm4a' },
@@ -96,9 +102,19 @@ function fetchReal(): Record<string, string> {
   return out;
 }
 
+/** OpenH264 (Debian's libopenh264-dev), a second H.264 decoder independent of FFmpeg. */
+function buildOpenH264Decoder(): string {
+  const out = path.join(CACHE, 'openh264_decode');
+  if (existsSync(out)) return out;
+  const flags = run('pkg-config', ['--cflags', '--libs', 'openh264']).trim().split(/\s+/).filter(Boolean);
+  run('cc', ['-O2', '-o', `${out}.tmp`, path.join(ROOT, 'test', 'support', 'openh264_decode.c'), ...flags]);
+  renameSync(`${out}.tmp`, out);
+  return out;
+}
+
 export function prepareFixtures(): Fixtures {
   mkdirSync(CACHE, { recursive: true });
-  const fixtures: Fixtures = { oracle: buildExtractMvs(CACHE), clips: makeClips(), real: fetchReal() };
+  const fixtures: Fixtures = { oracle: buildExtractMvs(CACHE), openh264: buildOpenH264Decoder(), clips: makeClips(), real: fetchReal() };
   writeFileSync(MANIFEST, JSON.stringify(fixtures, null, 2));
   return fixtures;
 }
