@@ -32,3 +32,5 @@ export { MotionStats, type MotionSummary } from './export/stats.js';
 export { renderMovingPattern, type PatternOptions } from './synth/pattern.js';
 export { NpyStreamWriter, readNpy } from './util/npy.js';
 export { MvclassError } from './util/errors.js';
+export { measureRates, listVideos, type MeasureOptions, type MeasureResult, type VideoRatesRow } from './rate/measure.js';
+export { meanRates, PAPER_RATES, ratesOfEncoding, ratesOfStream, type Rates } from './rate/rates.js';

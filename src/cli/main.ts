@@ -4,10 +4,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { packageRoot } from '../codec/native.js';
+import { cropCommand } from './crop.js';
 import { demoCommand } from './demo.js';
+import { encodeCommand } from './encode.js';
 import { extractCommand } from './extract.js';
 import { reportFailure } from './output.js';
 import { probeCommand } from './probe.js';
+import { ratesCommand } from './rates.js';
 
 const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
 
@@ -17,7 +20,7 @@ const program = new Command('mvclass')
   .exitOverride()
   .showHelpAfterError();
 
-for (const command of [demoCommand(), extractCommand(), probeCommand()]) program.addCommand(command.exitOverride());
+for (const command of [demoCommand(), extractCommand(), probeCommand(), encodeCommand(), cropCommand(), ratesCommand()]) program.addCommand(command.exitOverride());
 
 try {
   await program.parseAsync(process.argv);
