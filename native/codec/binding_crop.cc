@@ -40,10 +40,7 @@ Napi::Value Crop(const Napi::CallbackInfo& info) {
   if (options.input.empty() || options.output.empty()) {
     throw Napi::TypeError::New(info.Env(), "crop needs input and output paths");
   }
-  auto* worker = new CropWorker(info.Env(), std::move(options));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return Start(new CropWorker(info.Env(), std::move(options)));
 }
 
 }  // namespace

@@ -169,26 +169,17 @@ Napi::Value EncoderWrap::Write(const Napi::CallbackInfo& info) {
                                          std::to_string(static_cast<long long>(count)) + " frames need");
   }
   Claim(env);
-  auto* worker = new EncodeWorker(env, encoder, busy, frames, static_cast<size_t>(count), false);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return Start(new EncodeWorker(env, encoder, busy, frames, static_cast<size_t>(count), false));
 }
 
 Napi::Value EncoderWrap::Finish(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Claim(env);
-  auto* worker = new EncodeWorker(env, encoder, busy, Napi::Uint8Array(), 0, true);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return Start(new EncodeWorker(env, encoder, busy, Napi::Uint8Array(), 0, true));
 }
 
 Napi::Value OpenEncoder(const Napi::CallbackInfo& info) {
-  auto* worker = new OpenEncoderWorker(info.Env(), ParseEncoderOptions(ObjectArgument(info, 0)));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return Start(new OpenEncoderWorker(info.Env(), ParseEncoderOptions(ObjectArgument(info, 0))));
 }
 
 class TranscodeWorker : public PromiseWorker {
@@ -223,10 +214,7 @@ Napi::Value TranscodeFile(const Napi::CallbackInfo& info) {
   options.decoderThreads = static_cast<int>(NumberOption(o, "decoderThreads", 0));
   options.encoder = ParseEncoderOptions(o);
   if (options.input.empty()) throw Napi::TypeError::New(info.Env(), "transcode needs an input path");
-  auto* worker = new TranscodeWorker(info.Env(), std::move(options));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return Start(new TranscodeWorker(info.Env(), std::move(options)));
 }
 
 }  // namespace

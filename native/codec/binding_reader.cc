@@ -195,17 +195,11 @@ Napi::Value ReaderWrap::Read(const Napi::CallbackInfo& info) {
   if (!busy->compare_exchange_strong(expected, true)) {
     throw Napi::Error::New(env, options.path + ": a read is already in progress on this reader");
   }
-  auto* worker = new ReadWorker(env, reader, options, busy, static_cast<size_t>(requested));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return Start(new ReadWorker(env, reader, options, busy, static_cast<size_t>(requested)));
 }
 
 Napi::Value OpenReader(const Napi::CallbackInfo& info) {
-  auto* worker = new OpenReaderWorker(info.Env(), ParseReaderOptions(ObjectArgument(info, 0)));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return Start(new OpenReaderWorker(info.Env(), ParseReaderOptions(ObjectArgument(info, 0))));
 }
 
 class ProbeWorker : public PromiseWorker {
@@ -238,10 +232,7 @@ class ProbeWorker : public PromiseWorker {
 
 Napi::Value ProbeFile(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(info.Env(), "probe needs a path");
-  auto* worker = new ProbeWorker(info.Env(), info[0].As<Napi::String>().Utf8Value());
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return Start(new ProbeWorker(info.Env(), info[0].As<Napi::String>().Utf8Value()));
 }
 
 // buildGrid(columns, spec): the same MotionGrid as readMotionGrids, from vectors already in

@@ -48,6 +48,13 @@ class PromiseWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
 };
 
+// Queues a worker and hands its promise to JavaScript.
+inline Napi::Promise Start(PromiseWorker* worker) {
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
 // Moves a vector's storage into an ArrayBuffer without copying; the finalizer frees it when
 // JavaScript lets go of the buffer. The bytes are reported to V8 so that its garbage collector
 // feels their weight (otherwise spent batches of a long video pile up between collections).

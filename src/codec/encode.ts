@@ -127,11 +127,42 @@ function statsPathFor(): string {
   return path.join(os.tmpdir(), `mvclass-stats-${process.pid}-${randomBytes(6).toString('hex')}.log`);
 }
 
+/** Runs `work` with a fresh statistics path, then removes whatever the encoder wrote there. */
+async function withStatsFile<T>(work: (statsPath: string) => Promise<T>): Promise<T> {
+  const statsPath = statsPathFor();
+  try {
+    return await work(statsPath);
+  } finally {
+    await removeStats(statsPath);
+  }
+}
+
 async function removeStats(statsPath: string): Promise<void> {
   const dir = path.dirname(statsPath);
   const base = path.basename(statsPath);
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   await Promise.all(names.filter((n) => n.startsWith(base)).map((n) => fs.rm(path.join(dir, n), { force: true })));
+}
+
+function resultOf(
+  output: string,
+  codec: VideoCodec,
+  shape: { width: number; height: number; fps: number; frames: number; bytes: number },
+  packets: NativePacket[],
+  frameBits: NativeFrameBits[],
+  extradataBytes: number,
+): EncodeResult {
+  const frameStats = frameStatsOf(packets, frameBits);
+  const parameterSetBits = extradataBytes * 8;
+  return {
+    output,
+    codec,
+    ...shape,
+    duration: shape.frames / shape.fps,
+    streamBits: frameStats.reduce((s, f) => s + f.bits, 0) + parameterSetBits,
+    parameterSetBits,
+    frameStats,
+  };
 }
 
 export function frameStatsOf(packets: NativePacket[], bits: NativeFrameBits[]): FrameStats[] {
@@ -171,9 +202,8 @@ export async function encode(input: string, output: string, options: EncodeOptio
   const fps = options.fps === undefined ? 0 : positiveInteger(options.fps, 'fps');
   const format = muxerFor(output, codec);
   await assertNotInput(input, output);
-  const statsPath = statsPathFor();
-  try {
-    return await writeAtomically(output, async (temp) => {
+  return withStatsFile((statsPath) =>
+    writeAtomically(output, async (temp) => {
       const r = await withCallerStack(input, () =>
         codecAddon().transcode({
           ...settings,
@@ -188,26 +218,10 @@ export async function encode(input: string, output: string, options: EncodeOptio
         }),
       );
       const { size: bytes } = await fs.stat(temp);
-      const frameStats = frameStatsOf(r.packets, r.frameBits);
-      const rate = r.fpsNum / r.fpsDen;
-      const parameterSetBits = r.extradataBytes * 8;
-      return {
-        output,
-        codec,
-        width: r.width,
-        height: r.height,
-        fps: rate,
-        frames: r.frames,
-        duration: r.frames / rate,
-        bytes,
-        streamBits: frameStats.reduce((s, f) => s + f.bits, 0) + parameterSetBits,
-        parameterSetBits,
-        frameStats,
-      };
-    });
-  } finally {
-    await removeStats(statsPath);
-  }
+      const shape = { width: r.width, height: r.height, fps: r.fpsNum / r.fpsDen, frames: r.frames, bytes };
+      return resultOf(output, codec, shape, r.packets, r.frameBits, r.extradataBytes);
+    }),
+  );
 }
 
 /** Encodes raw YUV 4:2:0 frames (width * height * 3 / 2 bytes each) into `output`. */
@@ -224,9 +238,8 @@ export async function encodeFrames(
   const codec = (options.codec ?? 'h264') as VideoCodec;
   const format = muxerFor(output, codec);
   const frameBytes = (width * height * 3) / 2;
-  const statsPath = statsPathFor();
-  try {
-    return await writeAtomically(output, async (temp) => {
+  return withStatsFile((statsPath) =>
+    writeAtomically(output, async (temp) => {
       const encoder = await withCallerStack(output, () =>
         codecAddon().openEncoder({ ...settings, width, height, fpsNum: fps, fpsDen: 1, path: temp, statsPath, ...(format ? { format } : {}) }),
       );
@@ -249,23 +262,7 @@ export async function encodeFrames(
       }
       packets.push(...finished.packets);
       const { size: bytes } = await fs.stat(temp);
-      const frameStats = frameStatsOf(packets, finished.frameBits);
-      const parameterSetBits = finished.extradataBytes * 8;
-      return {
-        output,
-        codec,
-        width,
-        height,
-        fps,
-        frames: count,
-        duration: count / fps,
-        bytes,
-        streamBits: frameStats.reduce((s, f) => s + f.bits, 0) + parameterSetBits,
-        parameterSetBits,
-        frameStats,
-      };
-    });
-  } finally {
-    await removeStats(statsPath);
-  }
+      return resultOf(output, codec, { width, height, fps, frames: count, bytes }, packets, finished.frameBits, finished.extradataBytes);
+    }),
+  );
 }

@@ -136,43 +136,48 @@ SliceStats MotionField::WriteSlice(BitWriter& w, const std::vector<MbMotion>& mb
     w.ue(skipRun);
     skipRun = 0;
     stats.inter++;
-    struct Part {
-      int x, y, w, h;
-    };
-    std::vector<Part> parts;
+    // Partition rectangles (x, y, width, height) of each macroblock type, in coding order.
+    static const int kParts16x16[1][4] = {{0, 0, 16, 16}};
+    static const int kParts16x8[2][4] = {{0, 0, 16, 8}, {0, 8, 16, 8}};
+    static const int kParts8x16[2][4] = {{0, 0, 8, 16}, {8, 0, 8, 16}};
+    static const int kParts8x8[4][4] = {{0, 0, 8, 8}, {8, 0, 8, 8}, {0, 8, 8, 8}, {8, 8, 8, 8}};
+    const int(*parts)[4] = kParts16x16;
+    int partCount = 1;
     int shape = kShape16x16;
     switch (mb.kind) {
       case MbKind::k16x16:
         w.ue(0);  // P_L0_16x16
-        parts = {{0, 0, 16, 16}};
         break;
       case MbKind::k16x8:
         w.ue(1);  // P_L0_L0_16x8
-        parts = {{0, 0, 16, 8}, {0, 8, 16, 8}};
+        parts = kParts16x8;
+        partCount = 2;
         shape = kShape16x8;
         break;
       case MbKind::k8x16:
         w.ue(2);  // P_L0_L0_8x16
-        parts = {{0, 0, 8, 16}, {8, 0, 8, 16}};
+        parts = kParts8x16;
+        partCount = 2;
         shape = kShape8x16;
         break;
       default:
         w.ue(3);  // P_8x8
         for (int i = 0; i < 4; i++) w.ue(0);  // sub_mb_type P_L0_8x8
-        parts = {{0, 0, 8, 8}, {8, 0, 8, 8}, {0, 8, 8, 8}, {8, 8, 8, 8}};
+        parts = kParts8x8;
+        partCount = 4;
         shape = kShape8x8;
         break;
     }
     // ref_idx_l0 is absent (one active reference); mvd for each partition in order, each
     // predicted from the partitions already stored.
-    for (size_t p = 0; p < parts.size(); p++) {
-      const Part& q = parts[p];
+    for (int p = 0; p < partCount; p++) {
+      const int* q = parts[p];
       int pred[2];
-      Predict(mbx, mby, q.x, q.y, q.w, shape, static_cast<int>(p), sliceId, pred);
+      Predict(mbx, mby, q[0], q[1], q[2], shape, p, sliceId, pred);
       const int mv[2] = {mb.mv[p][0], mb.mv[p][1]};
       w.se(mv[0] - pred[0]);
       w.se(mv[1] - pred[1]);
-      Store(mbx, mby, q.x, q.y, q.w, q.h, 0, mv);
+      Store(mbx, mby, q[0], q[1], q[2], q[3], 0, mv);
     }
     w.ue(0);  // coded_block_pattern 0 (inter mapping: codeNum 0)
   }
