@@ -23,6 +23,7 @@ class CropWorker : public PromiseWorker {
     o.Set("outputVideoBytes", static_cast<double>(result_.outputVideoBytes));
     o.Set("parameterSetBytes", static_cast<double>(result_.parameterSetBytes));
     o.Set("duration", result_.duration);
+    o.Set("warnings", StringsToJs(env, result_.warnings));
     return o;
   }
 

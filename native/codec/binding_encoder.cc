@@ -199,6 +199,7 @@ class TranscodeWorker : public PromiseWorker {
     o.Set("packets", PacketsToJs(env, result_.packets));
     o.Set("frameBits", FrameBitsToJs(env, result_.frameBits));
     o.Set("extradataBytes", static_cast<double>(result_.extradataBytes));
+    o.Set("warnings", StringsToJs(env, result_.warnings));
     return o;
   }
 

@@ -116,11 +116,7 @@ Napi::Value BatchToJs(Napi::Env env, ReadBatch& batch, const ReaderOptions& opti
     keys.Set(static_cast<uint32_t>(i), o);
   }
   out.Set("keyFrames", keys);
-  Napi::Array warnings = Napi::Array::New(env, batch.warnings.size());
-  for (size_t i = 0; i < batch.warnings.size(); i++) {
-    warnings.Set(static_cast<uint32_t>(i), batch.warnings[i]);
-  }
-  out.Set("warnings", warnings);
+  out.Set("warnings", StringsToJs(env, batch.warnings));
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "common.h"
 
+#include <cctype>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -54,7 +55,16 @@ void LogCallback(void* avcl, int level, const char* fmt, va_list args) {
   if (!text.empty() && text[0] == '[' && at != std::string::npos && close != std::string::npos && at < close) {
     text = text.substr(1, at - 1) + ": " + text.substr(close + 2);
   }
-  if (!text.empty()) sink->lines.push_back(text);
+  if (text.rfind("NULL: ", 0) == 0) text = text.substr(6);  // a parser's context has no name
+  // FFmpeg sometimes finishes a message in a second call ("."): keep only lines with words.
+  bool words = false;
+  for (char c : text) words = words || std::isalnum(static_cast<unsigned char>(c));
+  const size_t colon = text.find(": ");
+  if (colon != std::string::npos) {
+    words = false;
+    for (size_t i = colon + 2; i < text.size(); i++) words = words || std::isalnum(static_cast<unsigned char>(text[i]));
+  }
+  if (words) sink->lines.push_back(text);
 }
 }  // namespace
 

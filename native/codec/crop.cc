@@ -338,8 +338,8 @@ void Cropper::Emit(const AccessUnit& au) {
 }
 
 CropResult Cropper::Run() {
-  LogSink quiet;
-  ScopedLogSink sink(&quiet);
+  LogSink log;
+  ScopedLogSink sink(&log);
   OpenedInput input = OpenVideoInput(options_.input, true);
   AVStream* stream = input.format->streams[input.streamIndex];
   if (stream->codecpar->codec_id != AV_CODEC_ID_H264) {
@@ -451,6 +451,7 @@ CropResult Cropper::Run() {
     if (ret < 0) ThrowAv(options_.output, "cannot close the output", ret);
   }
   result_.duration = fps_ > 0 ? result_.frames / fps_ : 0;
+  for (const std::string& line : log.lines) result_.warnings.push_back(options_.input + ": " + line);
   return result_;
 }
 

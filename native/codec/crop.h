@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mvclass {
 
@@ -21,6 +22,7 @@ struct CropResult {
   int64_t outputVideoBytes = 0; // bytes of the output's video packets (parameter sets included)
   int64_t parameterSetBytes = 0;
   double duration = 0;          // seconds, from the frame count and rate
+  std::vector<std::string> warnings;  // what the decoder logged (a damaged input)
 };
 
 CropResult CropH264(const CropOptions& options);

@@ -48,6 +48,12 @@ class PromiseWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
 };
 
+inline Napi::Array StringsToJs(Napi::Env env, const std::vector<std::string>& lines) {
+  Napi::Array out = Napi::Array::New(env, lines.size());
+  for (size_t i = 0; i < lines.size(); i++) out.Set(static_cast<uint32_t>(i), lines[i]);
+  return out;
+}
+
 // Queues a worker and hands its promise to JavaScript.
 inline Napi::Promise Start(PromiseWorker* worker) {
   Napi::Promise promise = worker->Promise();

@@ -6,8 +6,8 @@
 namespace mvclass {
 
 TranscodeResult Transcode(const TranscodeOptions& options) {
-  LogSink quiet;
-  ScopedLogSink sink(&quiet);
+  LogSink log;
+  ScopedLogSink sink(&log);
   const std::string& path = options.input;
   OpenedInput input = OpenVideoInput(path, false);
   AVStream* stream = input.format->streams[input.streamIndex];
@@ -86,7 +86,10 @@ TranscodeResult Transcode(const TranscodeOptions& options) {
     for (;;) {
       ret = avcodec_receive_frame(decoder.get(), frame.get());
       if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return;
-      if (ret < 0) ThrowAv(path, "decoding failed", ret);
+      if (ret < 0) {
+        log.lines.push_back(std::string("a frame could not be decoded: ") + AvErrorText(ret));
+        return;
+      }
       place(frame.get());
       av_frame_unref(frame.get());
     }
@@ -112,6 +115,7 @@ TranscodeResult Transcode(const TranscodeOptions& options) {
   encoder.Finish(result.packets);
   result.frameBits = encoder.frameBits();
   result.extradataBytes = encoder.extradataBytes();
+  for (const std::string& line : log.lines) result.warnings.push_back(path + ": " + line);
   return result;
 }
 

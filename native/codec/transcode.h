@@ -24,6 +24,7 @@ struct TranscodeResult {
   std::vector<PacketRecord> packets;
   std::vector<FrameBits> frameBits;
   int64_t extradataBytes = 0;
+  std::vector<std::string> warnings;  // what the decoder logged (a damaged input)
 };
 
 TranscodeResult Transcode(const TranscodeOptions& options);

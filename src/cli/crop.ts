@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { crop } from '../codec/crop.js';
-import { fixed, printJson } from './output.js';
+import { fixed, printJson, warn } from './output.js';
 
 export function cropCommand(): Command {
   return new Command('crop')
@@ -9,7 +9,7 @@ export function cropCommand(): Command {
     .requiredOption('-o, --out <file>', 'output: .264/.h264 (Annex-B) or .mp4')
     .option('--json', 'print the result as JSON')
     .action(async (input: string, opts: { out: string; json?: boolean }) => {
-      const r = await crop(input, opts.out);
+      const r = await crop(input, opts.out, { onWarning: warn });
       if (opts.json) return printJson(r);
       const kbps = (bytes: number) => fixed((bytes * 8) / r.duration / 1000, 1);
       const mbs = r.skippedMbs + r.interMbs + r.intraMbs;

@@ -4,7 +4,7 @@ import { encode, PRESETS, VIDEO_CODECS, type Preset, type VideoCodec } from '../
 import { writeFileAtomically } from '../util/atomic.js';
 import { MvclassError } from '../util/errors.js';
 import { integerInRange, nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
-import { fixed, printJson } from './output.js';
+import { fixed, printJson, warn } from './output.js';
 
 export function encodeCommand(): Command {
   return new Command('encode')
@@ -40,6 +40,7 @@ export function encodeCommand(): Command {
         threads: nonNegativeInteger(opts.threads, 'threads'),
         preset: oneOf(opts.preset, 'preset', PRESETS) as Preset,
         ...(opts.keepSize ? {} : { size: String(opts.size), fps: positiveInteger(opts.fps, 'fps') }),
+        onWarning: warn,
       });
       const statsPath = typeof opts.stats === 'string' ? opts.stats : `${out}.stats.json`;
       await writeFileAtomically(statsPath, JSON.stringify(result, null, 1) + '\n');

@@ -56,6 +56,7 @@ export function ratesCommand(): Command {
         threads,
         ...(opts.keepStreams ? { streamsDir: path.join(out, 'streams') } : {}),
         onProgress: (done) => bar.update(done),
+        onWarning: warn,
       }).finally(() => bar.stop());
       for (const f of result.failed) warn(`${f.path}: ${f.reason}`);
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { writeAtomically } from '../util/atomic.js';
 import { MvclassError, withCallerStack } from '../util/errors.js';
 import { checkInputFile } from './input.js';
+import { emitWarning } from './encode.js';
 import { codecAddon, type NativeCropResult } from './native.js';
 import { promises as fs } from 'node:fs';
 
@@ -16,7 +17,12 @@ export interface CropResult extends NativeCropResult {
   bytes: number;
 }
 
-export async function crop(input: string, output: string): Promise<CropResult> {
+export interface CropOptions {
+  /** Called with what the decoder reported about a damaged input; default: process.emitWarning. */
+  onWarning?: (message: string) => void;
+}
+
+export async function crop(input: string, output: string, options: CropOptions = {}): Promise<CropResult> {
   await checkInputFile(input);
   const ext = path.extname(output).toLowerCase();
   if (!['.264', '.h264', '.mp4'].includes(ext)) {
@@ -26,6 +32,7 @@ export async function crop(input: string, output: string): Promise<CropResult> {
   if (a === b) throw new MvclassError(`${output}: writing here would overwrite the input; choose another output path`, output);
   return writeAtomically(output, async (temp) => {
     const result = await withCallerStack(input, () => codecAddon().crop({ input, output: temp, annexB: ext !== '.mp4' }));
+    for (const message of result.warnings) (options.onWarning ?? emitWarning)(message);
     const { size } = await fs.stat(temp);
     return { ...result, input, output, bytes: size };
   });

@@ -45,6 +45,8 @@ export interface EncodeFramesOptions extends EncoderSettings {
 }
 
 export interface EncodeOptions extends EncoderSettings {
+  /** Called with what the decoder reported about a damaged input; default: process.emitWarning. */
+  onWarning?: (message: string) => void;
   /** "WxH"; absent keeps the input's size (the paper: 320x240). */
   size?: string;
   /** Output frame rate; absent keeps the input's (the paper: 25). */
@@ -85,6 +87,10 @@ export interface EncodeResult {
   streamBits: number;
   parameterSetBits: number;
   frameStats: FrameStats[];
+}
+
+export function emitWarning(message: string): void {
+  process.emitWarning(message, 'MvclassWarning');
 }
 
 const ENCODERS: Record<VideoCodec, string> = { h264: 'libx264', hevc: 'libx265' };
@@ -217,6 +223,7 @@ export async function encode(input: string, output: string, options: EncodeOptio
           ...(format ? { format } : {}),
         }),
       );
+      for (const message of r.warnings) (options.onWarning ?? emitWarning)(message);
       const { size: bytes } = await fs.stat(temp);
       const shape = { width: r.width, height: r.height, fps: r.fpsNum / r.fpsDen, frames: r.frames, bytes };
       return resultOf(output, codec, shape, r.packets, r.frameBits, r.extradataBytes);

@@ -115,6 +115,7 @@ export interface NativeTranscodeResult {
   packets: NativePacket[];
   frameBits: NativeFrameBits[];
   extradataBytes: number;
+  warnings: string[];
 }
 
 export interface NativeCropResult {
@@ -128,6 +129,7 @@ export interface NativeCropResult {
   outputVideoBytes: number;
   parameterSetBytes: number;
   duration: number;
+  warnings: string[];
 }
 
 export interface NativePacket {

@@ -20,6 +20,7 @@ export interface MeasureOptions {
   streamsDir?: string;
   threads?: number;
   onProgress?: (done: number, total: number, label: string) => void;
+  onWarning?: (message: string) => void;
 }
 
 export interface VideoRatesRow extends Rates {
@@ -67,6 +68,7 @@ export async function measureRates(videos: string[], options: MeasureOptions = {
   await fs.mkdir(dir, { recursive: true });
   const steps = videos.length * (options.qps?.length ?? 1);
   let done = 0;
+  const warning = options.onWarning ? { onWarning: options.onWarning } : {};
   try {
     for (const video of videos) {
       try {
@@ -75,7 +77,9 @@ export async function measureRates(videos: string[], options: MeasureOptions = {
           const info = await probe(video);
           const streamCodec = info.codec === 'hevc' ? 'hevc' : 'h264';
           let cropped: CropResult | undefined;
-          if (info.codec === 'h264' && !info.hasBFrames) cropped = await crop(video, path.join(dir, `${path.basename(video, path.extname(video))}.cropped.264`));
+          if (info.codec === 'h264' && !info.hasBFrames) {
+            cropped = await crop(video, path.join(dir, `${path.basename(video, path.extname(video))}.cropped.264`), warning);
+          }
           rows.push({ video, qp: null, ...ratesOfStream(streamCodec, info.frameCount, info.duration, info.videoBytes, cropped) });
           done++;
           continue;
@@ -92,8 +96,9 @@ export async function measureRates(videos: string[], options: MeasureOptions = {
             size: options.size ?? '320x240',
             fps: options.fps ?? 25,
             threads: options.threads ?? 0,
+            ...warning,
           });
-          const cropped = codec === 'h264' ? await crop(encoded.output, path.join(dir, `${name}.cropped.264`)) : undefined;
+          const cropped = codec === 'h264' ? await crop(encoded.output, path.join(dir, `${name}.cropped.264`), warning) : undefined;
           rows.push({ video, qp, ...ratesOfEncoding(encoded, cropped) });
           done++;
         }

@@ -7,7 +7,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { crop, encode, readKeyFrames, readMotion } from '../../src/index.js';
@@ -111,6 +111,18 @@ describe('crop', () => {
     const result = await crop(input, out);
     expect(result.bytes).toBeGreaterThan(0);
     expect(firstDifference(await vectorsCsv(input), await vectorsCsv(out))).toBeNull();
+  });
+
+  it('a stream cut mid-frame: the decodable part, and warnings that name the file', async () => {
+    const full = readFileSync(f.clips['crop-cavlc-slices']!);
+    const cut = path.join(dir, 'cut.264');
+    writeFileSync(cut, full.subarray(0, Math.floor(full.length / 2)));
+    const warnings: string[] = [];
+    const r = await crop(cut, path.join(dir, 'cut-cropped.264'), { onWarning: (w) => warnings.push(w) });
+    expect(r.frames).toBeGreaterThan(10);
+    expect(r.frames).toBeLessThan(75);
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(warnings.every((w) => w.startsWith(`${cut}: `))).toBe(true);
   });
 
   it('refuses what it cannot crop, with the way out', async () => {

@@ -1,6 +1,6 @@
 // encode(): any video re-encoded at seed 004's settings, with the encoder's bit split.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encode, probe, readMotion } from '../../src/index.js';
@@ -55,6 +55,17 @@ describe('encode (transcode)', () => {
     expect(new Set(r.frameStats.map((s) => s.qp))).toEqual(new Set([30]));
     expect(r.frameStats.slice(1).every((s) => s.motion > 0 && s.other >= 0)).toBe(true);
     expect(readFileSync(out).length * 8).toBe(r.streamBits);
+  });
+
+  it('a file cut in half: what was read, and warnings that name the file', async () => {
+    const full = readFileSync(f.clips['h264-faststart']!);
+    const cut = path.join(dir, 'cut.mp4');
+    writeFileSync(cut, full.subarray(0, Math.floor(full.length / 2)));
+    const warnings: string[] = [];
+    const r = await encode(cut, path.join(dir, 'cut-enc.mp4'), { qp: 30, threads: 1, onWarning: (w) => warnings.push(w) });
+    expect(r.frames).toBeGreaterThan(10);
+    expect(r.frames).toBeLessThan(100);
+    expect(warnings.join('\n')).toMatch(/cut\.mp4: .*(partial file|corrupt|could not be decoded)/);
   });
 
   it('bad input and bad settings: clear errors, nothing written', async () => {
