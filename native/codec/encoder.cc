@@ -105,6 +105,11 @@ VideoEncoder::VideoEncoder(const EncoderOptions& options) : options_(options) {
     frame_->height = c->height;
     ret = av_frame_get_buffer(frame_.get(), 0);
     if (ret < 0) ThrowAv(path, "cannot allocate a frame", ret);
+    // Rows are padded to the CPU's alignment; zero the padding once so that the encoder never
+    // sees uninitialised bytes, whatever its SIMD code reads past the width.
+    for (int p = 0; p < 3; p++) {
+      std::memset(frame_->data[p], 0, static_cast<size_t>(frame_->linesize[p]) * (p ? (c->height + 1) / 2 : c->height));
+    }
     packet_ = AllocPacket();
   } catch (...) {
     Abort();

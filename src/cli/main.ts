@@ -11,6 +11,7 @@ import { extractCommand } from './extract.js';
 import { reportFailure } from './output.js';
 import { probeCommand } from './probe.js';
 import { ratesCommand } from './rates.js';
+import { synthCommand } from './synth.js';
 
 const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
 
@@ -20,7 +21,7 @@ const program = new Command('mvclass')
   .exitOverride()
   .showHelpAfterError();
 
-for (const command of [demoCommand(), extractCommand(), probeCommand(), encodeCommand(), cropCommand(), ratesCommand()]) program.addCommand(command.exitOverride());
+for (const command of [demoCommand(), extractCommand(), probeCommand(), encodeCommand(), cropCommand(), ratesCommand(), synthCommand()]) program.addCommand(command.exitOverride());
 
 try {
   await program.parseAsync(process.argv);

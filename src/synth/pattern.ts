@@ -16,13 +16,13 @@ export interface PatternOptions {
   seed?: number;
 }
 
-interface Texture {
+export interface Texture {
   width: number;
   height: number;
   luma: Uint8Array;
 }
 
-function makeTexture(width: number, height: number, random: () => number): Texture {
+export function makeTexture(width: number, height: number, random: () => number): Texture {
   // Smooth lattice noise plus fixed fine grain: enough detail everywhere for block matching.
   const cell = 8;
   const lw = Math.ceil(width / cell) + 2;
