@@ -37,3 +37,7 @@ export { MvclassError } from './util/errors.js';
 export { measureRates, listVideos, type MeasureOptions, type MeasureResult, type VideoRatesRow } from './rate/measure.js';
 export { meanRates, PAPER_RATES, ratesOfEncoding, ratesOfStream, type Rates } from './rate/rates.js';
 export * from './datasets/index.js';
+export { prepareDataset, type PrepareOptions, type PrepareResult } from './cache/prepare.js';
+export { PreparedCache, type CachedClip } from './cache/read.js';
+export type { CacheManifest, CachedVideo, CacheSettings } from './cache/format.js';
+export * from './volumes/index.js';

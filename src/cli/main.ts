@@ -9,6 +9,7 @@ import { demoCommand } from './demo.js';
 import { encodeCommand } from './encode.js';
 import { extractCommand } from './extract.js';
 import { reportFailure } from './output.js';
+import { prepareCommand } from './prepare.js';
 import { probeCommand } from './probe.js';
 import { ratesCommand } from './rates.js';
 import { synthCommand } from './synth.js';
@@ -21,7 +22,7 @@ const program = new Command('mvclass')
   .exitOverride()
   .showHelpAfterError();
 
-for (const command of [demoCommand(), extractCommand(), probeCommand(), encodeCommand(), cropCommand(), ratesCommand(), synthCommand()]) program.addCommand(command.exitOverride());
+for (const command of [demoCommand(), extractCommand(), probeCommand(), encodeCommand(), cropCommand(), ratesCommand(), synthCommand(), prepareCommand()]) program.addCommand(command.exitOverride());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,61 @@
+// The prepared cache: what `mvclass prepare` writes and the training code reads.
+//
+//   <cache>/manifest.json   settings, software, classes, and one entry per video (below)
+//   <cache>/motion-000.bin  motion grids of many videos back to back: int16 quarter-pels,
+//                           [frames, 2, rows, cols] per video, little-endian (np.memmap-able)
+//   <cache>/keys-000.bin    one RGB24 key frame (the IDR) per video, [height, width, 3]
+//
+// Shards roll over at SHARD_BYTES, so a UCF-101-sized set is a few large files, not 13k small ones.
+
+export const CACHE_FORMAT = 'mvclass-cache';
+export const CACHE_VERSION = 1;
+export const SHARD_BYTES = 512 * 1024 * 1024;
+
+export interface CacheSettings {
+  codec: 'h264' | 'hevc';
+  /** null with asIs. */
+  qp: number | null;
+  crf: number | null;
+  asIs: boolean;
+  size: string | null;
+  fps: number | null;
+  grid: number;
+  keySize: string;
+}
+
+export interface ByteRange {
+  shard: string;
+  offset: number;
+  bytes: number;
+}
+
+export interface CachedVideo {
+  id: string;
+  path: string;
+  label: number;
+  className: string;
+  split: 'train' | 'test' | 'val' | 'unused';
+  frames: number;
+  rows: number;
+  cols: number;
+  fps: number;
+  duration: number;
+  /** One letter per frame: I, P, B or ?. */
+  frameTypes: string;
+  /** Bits of each frame's packet. */
+  frameBits: number[];
+  motion: ByteRange;
+  keyFrame: (ByteRange & { width: number; height: number; index: number }) | null;
+  rates: { rOrig: number; rCropped: number | null; rCroppedEncoder: number | null; rMotion: number | null };
+}
+
+export interface CacheManifest {
+  format: typeof CACHE_FORMAT;
+  version: number;
+  software: { mvclass: string; ffmpeg: string };
+  settings: CacheSettings;
+  dataset: { kind: string; root: string; classes: string[] };
+  shards: string[];
+  videos: CachedVideo[];
+  failed: Array<{ path: string; reason: string }>;
+}

@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { prepareDataset } from '../cache/prepare.js';
+import { VIDEO_CODECS, type VideoCodec } from '../codec/encode.js';
+import { openDataset } from '../datasets/open.js';
+import { MvclassError } from '../util/errors.js';
+import { progressBar } from '../util/progress.js';
+import { integerInRange, oneOf, positiveInteger } from '../util/validate.js';
+import { printJson, warn } from './output.js';
+import { parseQpList } from './rates.js';
+
+export function prepareCommand(): Command {
+  return new Command('prepare')
+    .description('turn a dataset into a cache of 8x8 motion grids, key frames, frame bits and rates')
+    .argument('<dataset>', 'a folder (UCF-101, HMDB-51, or one folder per class), a Kinetics CSV, or a manifest CSV')
+    .requiredOption('-o, --out <cache>', 'cache folder (with several --qp values: one sub-folder qpNN per QP)')
+    .addOption(new Option('--codec <codec>', 'h264 or hevc').default('h264'))
+    .option('--qp <list>', 'fixed QP, or several comma-separated (default 30)')
+    .option('--crf <n>', 'constant rate factor instead of --qp')
+    .option('--as-is', 'keep each input bitstream as it is (no re-encoding)')
+    .option('--size <WxH>', 'encoding size', '320x240')
+    .option('--fps <n>', 'encoding frame rate', '25')
+    .option('--key-size <WxH>', 'size of the stored key frame (the spatial network input)', '112x112')
+    .option('--split <n>', 'official split to use (UCF-101, HMDB-51)', '1')
+    .option('--seed <n>', 'seed of the stratified split for datasets without one', '1')
+    .option('--jobs <n>', 'videos prepared at once (default: the number of cores)')
+    .option('--json', 'print a JSON summary')
+    .action(async (spec: string, opts: Record<string, string | boolean | undefined>) => {
+      if (opts.asIs && (opts.qp !== undefined || opts.crf !== undefined)) throw new MvclassError('--as-is keeps the input as it is: drop --qp and --crf');
+      const codec = oneOf(opts.codec, 'codec', VIDEO_CODECS) as VideoCodec;
+      const qps = opts.qp === undefined ? [undefined] : parseQpList(opts.qp);
+      const dataset = await openDataset(spec, {
+        split: integerInRange(opts.split, 'split', 1, 3) as 1 | 2 | 3,
+        seed: positiveInteger(opts.seed, 'seed'),
+      });
+      for (const m of dataset.missing) warn(`${m.path}: ${m.reason}`);
+      const summaries = [];
+      for (const qp of qps) {
+        const out = qps.length > 1 ? path.join(String(opts.out), `qp${qp}`) : String(opts.out);
+        const bar = progressBar(`prepare${qp !== undefined ? ` QP ${qp}` : ''}`, dataset.items.length, 'videos');
+        const result = await prepareDataset(dataset, out, {
+          codec,
+          ...(qp !== undefined ? { qp } : {}),
+          ...(opts.crf !== undefined ? { crf: integerInRange(opts.crf, 'crf', 0, 51) } : {}),
+          asIs: opts.asIs === true,
+          size: String(opts.size),
+          fps: positiveInteger(opts.fps, 'fps'),
+          keySize: String(opts.keySize),
+          ...(opts.jobs !== undefined ? { jobs: positiveInteger(opts.jobs, 'jobs') } : {}),
+          onProgress: (done) => bar.update(done),
+          onWarning: warn,
+        }).finally(() => bar.stop());
+        for (const f of result.failed) warn(`${f.path}: ${f.reason}`);
+        summaries.push(result);
+        if (!opts.json) {
+          process.stdout.write(
+            `${result.out}: ${result.videos} videos prepared${result.skipped ? ` (${result.skipped} from an earlier run)` : ''}, ${result.failed.length} failed\n`,
+          );
+        }
+      }
+      if (opts.json) {
+        const failed = summaries.flatMap((s) => s.failed);
+        printJson(summaries.length === 1 ? summaries[0] : { videos: summaries.reduce((n, s) => n + s.videos, 0), failed, out: String(opts.out), caches: summaries });
+      }
+      if (summaries.every((s) => s.videos === 0)) process.exitCode = 1;
+    });
+}
