@@ -19,6 +19,7 @@ ReaderOptions ParseReaderOptions(const Napi::Object& o) {
   options.gridSource = static_cast<int>(NumberOption(o, "gridSource", -1));
   options.gridQuarterPel = StringOption(o, "gridUnits", "pixels") == "quarter-pel";
   options.keyFrames = BoolOption(o, "keyFrames", false);
+  options.firstKeyFrameOnly = BoolOption(o, "firstKeyFrameOnly", false);
   options.keyWidth = static_cast<int>(NumberOption(o, "keyWidth", 0));
   options.keyHeight = static_cast<int>(NumberOption(o, "keyHeight", 0));
   options.requireVectors = BoolOption(o, "requireVectors", true);

@@ -175,6 +175,11 @@ void MotionReader::HandleFrame(ReadBatch& batch) {
     }
     record.keyFrame = static_cast<int32_t>(batch.keyFrames.size());
     batch.keyFrames.push_back(std::move(key));
+    if (options_.firstKeyFrameOnly) {
+      // No more pixels wanted: the rest decodes as fast as a vectors-only pass.
+      converter_.reset();
+      codec_->skip_loop_filter = AVDISCARD_ALL;
+    }
   }
   batch.frames.push_back(record);
 }

@@ -21,6 +21,7 @@ struct ReaderOptions {
   int gridSource = -1;       // list that fills the grid
   bool gridQuarterPel = false;
   bool keyFrames = false;    // convert I frames to RGB
+  bool firstKeyFrameOnly = false;  // stop after the first (then skip the deblocking filter too)
   int keyWidth = 0, keyHeight = 0;
   bool requireVectors = true;  // refuse codecs FFmpeg exports no vectors for
 };

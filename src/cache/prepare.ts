@@ -109,7 +109,7 @@ async function prepareVideo(item: DatasetItem, settings: CacheSettings, partsDir
     let frameTypes = '';
     const frameBits: number[] = [];
     try {
-      const decode = decodeVideo(stream, { vectors: false, grid: settings.grid, units: 'quarter-pel', keyFrames: true, keyFrameWidth: key.width, keyFrameHeight: key.height, onWarning: warn }, (s) => {
+      const decode = decodeVideo(stream, { vectors: false, grid: settings.grid, units: 'quarter-pel', keyFrames: true, firstKeyFrameOnly: true, keyFrameWidth: key.width, keyFrameHeight: key.height, onWarning: warn }, (s) => {
         fps = s.fps;
       });
       for await (const batch of decode) {
@@ -215,7 +215,8 @@ async function assemble(out: string, partsDir: string, dataset: VideoDataset, se
 /** Prepares `dataset` into the cache folder `out` (replaced only when complete). */
 export async function prepareDataset(dataset: VideoDataset, out: string, options: PrepareOptions = {}): Promise<PrepareResult> {
   const settings = settingsOf(options);
-  const jobs = positiveInteger(options.jobs ?? os.cpus().length, 'jobs');
+  // One more than the cores: a job waiting on its file or on JavaScript leaves no core idle.
+  const jobs = positiveInteger(options.jobs ?? os.cpus().length + 1, 'jobs');
   const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, 'MvclassWarning'));
   // Parts live beside the output, keyed by the settings, so a rerun with other settings starts afresh.
   const settingsKey = createHash('sha1').update(JSON.stringify(settings)).digest('hex').slice(0, 10);

@@ -23,7 +23,7 @@ export function prepareCommand(): Command {
     .option('--key-size <WxH>', 'size of the stored key frame (the spatial network input)', '112x112')
     .option('--split <n>', 'official split to use (UCF-101, HMDB-51)', '1')
     .option('--seed <n>', 'seed of the stratified split for datasets without one', '1')
-    .option('--jobs <n>', 'videos prepared at once (default: the number of cores)')
+    .option('--jobs <n>', 'videos prepared at once (default: cores + 1)')
     .option('--json', 'print a JSON summary')
     .action(async (spec: string, opts: Record<string, string | boolean | undefined>) => {
       if (opts.asIs && (opts.qp !== undefined || opts.crf !== undefined)) throw new MvclassError('--as-is keeps the input as it is: drop --qp and --crf');

@@ -50,6 +50,8 @@ export interface DecodeOptions {
   list?: PredictionList;
   /** Convert I frames to RGB. */
   keyFrames?: boolean;
+  /** Only the first I frame (the rest of the pass then skips the deblocking filter). */
+  firstKeyFrameOnly?: boolean;
   keyFrameWidth?: number;
   keyFrameHeight?: number;
   /** Frames per native batch (default 64). */
@@ -158,6 +160,7 @@ export async function* decodeVideo(
       gridSource: list === 'list0' ? -1 : 1,
       gridUnits: units,
       keyFrames,
+      firstKeyFrameOnly: options.firstKeyFrameOnly ?? false,
       keyWidth,
       keyHeight,
       requireVectors: vectors || grid > 0,

@@ -28,6 +28,7 @@ export interface NativeReaderOptions {
   gridSource?: number;
   gridUnits?: 'pixels' | 'quarter-pel';
   keyFrames?: boolean;
+  firstKeyFrameOnly?: boolean;
   keyWidth?: number;
   keyHeight?: number;
   requireVectors?: boolean;
