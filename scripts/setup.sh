@@ -10,10 +10,13 @@ fail() { printf '\nmvclass setup FAILED: %s\n' "$*" >&2; exit 1; }
 # Build: FFmpeg 5.1's libraries and headers, pkg-config, a C++ toolchain.
 # Tests and benches: the ffmpeg tools (an oracle), ffmpeg-doc (extract_mvs.c, the reference),
 # OpenH264 (a second, independent H.264 decoder for the cropped streams).
+# The CNNs: libtorch (CPU) with cmake, and OpenBLAS, whose Debian alternative replaces the
+# reference BLAS that would make the fully connected layers 6-10x slower.
 PACKAGES=(
-  pkg-config build-essential python3
+  pkg-config build-essential python3 cmake
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   ffmpeg ffmpeg-doc libopenh264-dev
+  libtorch-dev libopenblas0-pthread
 )
 
 missing=()
@@ -46,6 +49,15 @@ npm ci --ignore-scripts --no-audit --no-fund || fail "npm ci"
 step "native codec addon (node-gyp, FFmpeg $(pkg-config --modversion libavcodec))"
 npx --no-install node-gyp rebuild -j max >/tmp/mvclass-node-gyp.log 2>&1 \
   || { tail -40 /tmp/mvclass-node-gyp.log >&2; fail "node-gyp rebuild (full log: /tmp/mvclass-node-gyp.log)"; }
+
+step "CNN addon (cmake-js, libtorch)"
+npx --no-install cmake-js compile -d native/nn -O build/nn >/tmp/mvclass-cmake-js.log 2>&1 \
+  || { tail -40 /tmp/mvclass-cmake-js.log >&2; fail "cmake-js compile of native/nn (full log: /tmp/mvclass-cmake-js.log)"; }
+blas=$(update-alternatives --query libblas.so.3-x86_64-linux-gnu 2>/dev/null | sed -n 's/^Value: //p')
+case "$blas" in
+  *openblas*) printf 'BLAS: %s\n' "$blas" ;;
+  *) printf 'warning: libblas.so.3 is %s, not OpenBLAS: fully connected layers will be slow\n' "${blas:-unknown}" >&2 ;;
+esac
 
 step "TypeScript"
 npm run --silent build:ts || fail "tsc"

@@ -41,3 +41,8 @@ export { prepareDataset, type PrepareOptions, type PrepareResult } from './cache
 export { PreparedCache, type CachedClip } from './cache/read.js';
 export type { CacheManifest, CachedVideo, CacheSettings } from './cache/format.js';
 export * from './volumes/index.js';
+export { CnnModel, MODELS, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from './nn/model.js';
+export { trainModel, type TrainOptions, type TrainResult } from './nn/train.js';
+export { evaluateRun, fuseScores, type EvaluateOptions, type EvaluateResult, type VideoScores } from './nn/evaluate.js';
+export { classificationReport, meanScores, type ClassificationReport } from './metrics/classification.js';
+export * from './rate/mcnn/index.js';

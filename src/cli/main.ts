@@ -7,12 +7,15 @@ import { packageRoot } from '../codec/native.js';
 import { cropCommand } from './crop.js';
 import { demoCommand } from './demo.js';
 import { encodeCommand } from './encode.js';
+import { evalCommand, fuseCommand } from './evaluate.js';
 import { extractCommand } from './extract.js';
+import { mcnnCommand } from './mcnn.js';
 import { reportFailure } from './output.js';
 import { prepareCommand } from './prepare.js';
 import { probeCommand } from './probe.js';
 import { ratesCommand } from './rates.js';
 import { synthCommand } from './synth.js';
+import { trainCommand } from './train.js';
 
 const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
 
@@ -22,7 +25,7 @@ const program = new Command('mvclass')
   .exitOverride()
   .showHelpAfterError();
 
-for (const command of [demoCommand(), extractCommand(), probeCommand(), encodeCommand(), cropCommand(), ratesCommand(), synthCommand(), prepareCommand()]) program.addCommand(command.exitOverride());
+for (const command of [demoCommand(), extractCommand(), probeCommand(), encodeCommand(), cropCommand(), ratesCommand(), synthCommand(), prepareCommand(), trainCommand(), evalCommand(), fuseCommand(), mcnnCommand()]) program.addCommand(command.exitOverride());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,39 @@
+// The three networks of seed 004, defined with torch::nn:
+//   mv3d  - the 3D temporal CNN on [B, 2, T, N, N] motion volumes (T = 160, N = 24);
+//   mv2d  - the ClarifaiNet-like 2D temporal CNN on [B, 2T, N, N] (T = 60, N = 48), first
+//           filter 3x3 and stride 1 in the first two convolutions;
+//   vgg16 - the spatial stream on the key frame, with torchvision's layout and parameter names
+//           (features.N / classifier.N) so that its weights can be imported; a width multiplier
+//           and an input size make it trainable on a CPU.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace mvclass::nn {
+
+struct ModelSpec {
+  std::string name;        // mv3d | mv2d | vgg16
+  int classes = 2;
+  int frames = 160;        // T (mv3d, mv2d)
+  int size = 24;           // N: input side
+  double width = 1.0;      // channel multiplier (vgg16, and mv2d/mv3d for small runs)
+  int fc = 2048;           // hidden units of the first two fully connected layers
+};
+
+// A network is a torch::nn::Module with a forward(x) giving class scores (logits).
+class Network : public torch::nn::Module {
+ public:
+  virtual torch::Tensor forward(torch::Tensor x) = 0;
+  // The input shape without the batch dimension.
+  virtual std::vector<int64_t> inputShape() const = 0;
+};
+
+std::shared_ptr<Network> MakeNetwork(const ModelSpec& spec);
+
+// He initialisation of every convolution and linear layer, zero biases.
+void HeInitialise(torch::nn::Module& module);
+
+}  // namespace mvclass::nn

@@ -1,0 +1,138 @@
+#include "session.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/serialize.h>
+
+#include <fstream>
+#include <mutex>
+#include <stdexcept>
+
+namespace mvclass::nn {
+
+namespace {
+torch::Device DeviceOf(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (name == "cuda") {
+    if (!torch::cuda::is_available()) {
+      throw std::runtime_error(
+          "--device cuda: this libtorch has no usable CUDA device (Debian's libtorch-dev is CPU-only; "
+          "build native/nn against a CUDA libtorch with MVCLASS_TORCH_DIR)");
+    }
+    return torch::kCUDA;
+  }
+  throw std::invalid_argument("unknown device \"" + name + "\" (expected cpu or cuda)");
+}
+}  // namespace
+
+Session::Session(const SessionOptions& options) : options_(options), device_(DeviceOf(options.device)) {
+  UseThreads();
+  torch::manual_seed(options.seed);
+  net_ = MakeNetwork(options.spec);
+  net_->to(device_);
+  optimiser_ = std::make_unique<torch::optim::SGD>(
+      net_->parameters(), torch::optim::SGDOptions(0.01).momentum(options.momentum).weight_decay(options.weightDecay));
+}
+
+// OpenMP's thread count belongs to the calling thread, and each step runs on whichever libuv
+// worker is free: set it on the thread doing the work, or another session's setting leaks in
+// (and with it another summation order, so a resumed run would not match an uninterrupted one).
+void Session::UseThreads() const {
+  if (options_.threads > 0 && at::get_num_threads() != options_.threads) at::set_num_threads(options_.threads);
+}
+
+torch::Tensor Session::Input(const float* data, int64_t batch) const {
+  std::vector<int64_t> shape{batch};
+  for (int64_t d : net_->inputShape()) shape.push_back(d);
+  // The caller's memory, without a copy on the CPU (the binding keeps it alive meanwhile).
+  torch::Tensor x = torch::from_blob(const_cast<float*>(data), shape, torch::kFloat32);
+  return device_.is_cpu() ? x : x.to(device_);
+}
+
+StepResult Session::TrainStep(const float* data, int64_t batch, const int32_t* labels, double learningRate) {
+  UseThreads();
+  net_->train();
+  for (auto& group : optimiser_->param_groups()) {
+    static_cast<torch::optim::SGDOptions&>(group.options()).lr(learningRate);
+  }
+  torch::Tensor x = Input(data, batch);
+  torch::Tensor y = torch::from_blob(const_cast<int32_t*>(labels), {batch}, torch::kInt32).to(torch::kLong).to(device_);
+  optimiser_->zero_grad();
+  torch::Tensor logits = net_->forward(x);
+  torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
+  loss.backward();
+  optimiser_->step();
+  StepResult r;
+  r.loss = loss.item<double>();
+  r.correct = static_cast<int>(logits.argmax(1).eq(y).sum().item<int64_t>());
+  r.count = static_cast<int>(batch);
+  return r;
+}
+
+std::vector<float> Session::Predict(const float* data, int64_t batch) {
+  UseThreads();
+  torch::NoGradGuard noGrad;
+  net_->eval();
+  torch::Tensor p = torch::softmax(net_->forward(Input(data, batch)), 1).to(torch::kCPU).contiguous();
+  return std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+}
+
+void Session::Save(const std::string& path) {
+  torch::serialize::OutputArchive archive;
+  net_->save(archive);
+  torch::serialize::OutputArchive optimiser;
+  optimiser_->save(optimiser);
+  archive.write("optimiser", optimiser);
+  at::Generator generator = at::detail::getDefaultCPUGenerator();
+  {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    archive.write("rng", generator.get_state());
+  }
+  archive.save_to(path);
+}
+
+void Session::Load(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  archive.load_from(path, device_);
+  net_->load(archive);
+  torch::serialize::InputArchive optimiser;
+  if (archive.try_read("optimiser", optimiser)) optimiser_->load(optimiser);
+  torch::Tensor rng;
+  if (archive.try_read("rng", rng)) {
+    at::Generator generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(rng);
+  }
+}
+
+std::pair<int, int> Session::ImportWeights(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open");
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  c10::IValue value = torch::pickle_load(bytes);
+  if (!value.isGenericDict()) throw std::runtime_error(path + ": not a dict of tensors (save it with torch.save(dict(model.state_dict())))");
+  torch::NoGradGuard noGrad;
+  auto params = net_->named_parameters(true);
+  int loaded = 0, skipped = 0;
+  for (const auto& entry : value.toGenericDict()) {
+    const std::string name = entry.key().toStringRef();
+    torch::Tensor* target = params.find(name);
+    if (!target || !entry.value().isTensor()) continue;
+    const torch::Tensor source = entry.value().toTensor();
+    if (source.sizes() != target->sizes()) {
+      skipped++;
+      continue;
+    }
+    target->copy_(source);
+    loaded++;
+  }
+  if (loaded == 0) throw std::runtime_error(path + ": no tensor matched this network's parameter names");
+  return {loaded, skipped};
+}
+
+int64_t Session::parameterCount() const {
+  int64_t n = 0;
+  for (const auto& p : net_->parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace mvclass::nn

@@ -1,0 +1,53 @@
+// A Session owns one network, its SGD optimiser and its device: training steps, prediction,
+// checkpoints (weights, optimiser momentum and the random generator, so that a resumed run
+// continues exactly), and import of torchvision-layout weights. Plain C++: no N-API here.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models.h"
+
+namespace mvclass::nn {
+
+struct SessionOptions {
+  ModelSpec spec;
+  std::string device = "cpu";
+  int threads = 0;  // 0: leave libtorch's setting
+  double momentum = 0.9;
+  double weightDecay = 0.005;
+  uint64_t seed = 1;
+};
+
+struct StepResult {
+  double loss = 0;
+  int correct = 0;
+  int count = 0;
+};
+
+class Session {
+ public:
+  explicit Session(const SessionOptions& options);
+  StepResult TrainStep(const float* data, int64_t batch, const int32_t* labels, double learningRate);
+  // Softmax class probabilities, [batch, classes].
+  std::vector<float> Predict(const float* data, int64_t batch);
+  void Save(const std::string& path);
+  void Load(const std::string& path);
+  // Copies tensors by name from a dict saved by Python's torch.save(dict(model.state_dict())).
+  // Returns how many were loaded; tensors whose shape differs (a new class count) are skipped.
+  std::pair<int, int> ImportWeights(const std::string& path);
+  int64_t parameterCount() const;
+  std::vector<int64_t> inputShape() const { return net_->inputShape(); }
+  int classes() const { return options_.spec.classes; }
+
+ private:
+  torch::Tensor Input(const float* data, int64_t batch) const;
+  void UseThreads() const;
+  SessionOptions options_;
+  torch::Device device_;
+  std::shared_ptr<Network> net_;
+  std::unique_ptr<torch::optim::SGD> optimiser_;
+};
+
+}  // namespace mvclass::nn

@@ -1,0 +1,66 @@
+import { Command, Option } from 'commander';
+import type { ClassificationReport } from '../metrics/classification.js';
+import { evaluateRun, fuseScores } from '../nn/evaluate.js';
+import { markdownTable } from '../report/table.js';
+import { MvclassError } from '../util/errors.js';
+import { progressBar } from '../util/progress.js';
+import { oneOf, positiveInteger } from '../util/validate.js';
+import { fixed, printJson } from './output.js';
+
+function printReport(title: string, r: ClassificationReport): void {
+  const pct = (x: number) => `${fixed(100 * x, 1)}%`;
+  const lines = [
+    `${title}: ${r.videos} videos — top-1 ${pct(r.top1)}, top-5 ${pct(r.top5)}, mean class accuracy ${pct(r.meanClassAccuracy)}`,
+    '',
+    markdownTable(['class', 'accuracy'], r.classes.map((c, i) => [c, pct(r.perClass[i]!)])),
+    'confusion (rows truth, columns prediction):',
+    '',
+    markdownTable(['', ...r.classes], r.confusion.map((row, i) => [r.classes[i]!, ...row])),
+  ];
+  process.stdout.write(lines.join('\n'));
+}
+
+function parseViews(value: unknown): { temporal: number; crops: 1 | 10 } {
+  const m = typeof value === 'string' ? /^(\d+)x(1|10)$/.exec(value) : null;
+  if (!m) throw new MvclassError(`Expected views as <temporal>x<crops> with crops 1 or 10 (e.g. 10x10) for views but received ${JSON.stringify(value)}`);
+  return { temporal: positiveInteger(m[1], 'views'), crops: Number(m[2]) as 1 | 10 };
+}
+
+export function evalCommand(): Command {
+  return new Command('eval')
+    .description('multi-view evaluation of a trained run: top-1, top-5, mean class accuracy, confusion')
+    .requiredOption('--run <run>', 'a run folder from mvclass train')
+    .requiredOption('--data <cache>', 'a cache from mvclass prepare')
+    .option('--views <TxC>', 'temporal views x crops per view (paper: 10x10)', '10x10')
+    .addOption(new Option('--split <split>', 'train, test or val').default('test'))
+    .option('--save-scores <file>', 'per-video scores, for mvclass fuse')
+    .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const views = parseViews(opts.views);
+      const bar = progressBar('eval', 1, 'videos');
+      const result = await evaluateRun({
+        run: String(opts.run),
+        data: String(opts.data),
+        split: oneOf(opts.split, 'split', ['train', 'test', 'val'] as const),
+        ...views,
+        ...(typeof opts.saveScores === 'string' ? { saveScores: opts.saveScores } : {}),
+        threads: Number(opts.threads) || 0,
+        onProgress: (done) => bar.update(done),
+      }).finally(() => bar.stop());
+      if (opts.json) return printJson(result);
+      printReport(`${result.model} (${result.split}, ${result.views} views)`, result);
+    });
+}
+
+export function fuseCommand(): Command {
+  return new Command('fuse')
+    .description('the "-F" classifiers: average the per-video softmax scores of several streams')
+    .argument('<scores...>', 'score files from mvclass eval --save-scores')
+    .option('--json', 'print the result as JSON')
+    .action(async (files: string[], opts: { json?: boolean }) => {
+      const result = await fuseScores(files);
+      if (opts.json) return printJson(result);
+      printReport(`fused ${result.streams.join(' + ')}`, result);
+    });
+}

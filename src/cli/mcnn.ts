@@ -1,0 +1,98 @@
+// mvclass mcnn solve: the Multi-CNN thresholds for rate budgets (seed 004, eq. 1). `mcnn fit` waits for trained CNNs.
+
+import { promises as fs } from 'node:fs';
+import { Command } from 'commander';
+import { frontier, MCNN_PARAM_NAMES, mcnnParams, nonNegativeNumber, type McnnSolution } from '../rate/mcnn/index.js';
+import { markdownTable, type Cell } from '../report/table.js';
+import { MvclassError } from '../util/errors.js';
+import { printJson, warn } from './output.js';
+
+const FLAGS: Record<(typeof MCNN_PARAM_NAMES)[number], string> = {
+  alpha: 'Gamma shape of R_motion over videos',
+  beta: 'Gamma RATE of R_motion (mean alpha/beta kbps)',
+  a3d: 'slope of R_3D = a3d * R_motion + b3d',
+  b3d: 'intercept of R_3D, kbps',
+  a2d: 'slope of R_2D = a2d * R_motion + b2d',
+  b2d: 'intercept of R_2D, kbps',
+  isp: 'I_SP: kbps the spatial CNN alone needs',
+  acc3d: 'accuracy of the 3D CNN (fraction)',
+  acc2d: 'accuracy of the 2D CNN (fraction)',
+  accsp: 'accuracy of the spatial CNN alone (fraction)',
+};
+
+export function parseBudgets(value: unknown): number[] {
+  if (value === undefined) throw new MvclassError('Missing --budget <kbps>[,<kbps>...]: the rate budgets to solve for');
+  return String(value)
+    .split(',')
+    .map((b) => nonNegativeNumber(b.trim(), 'budget'));
+}
+
+async function readModel(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    throw new MvclassError(`${file}: cannot read the model (${(error as NodeJS.ErrnoException).code ?? String(error)})`, file);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new MvclassError(`${file}: not valid JSON (${(error as Error).message})`, file);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new MvclassError(`${file}: expected a JSON object with ${MCNN_PARAM_NAMES.join(', ')}`, file);
+  }
+  for (const key of Object.keys(value)) {
+    if (!(MCNN_PARAM_NAMES as readonly string[]).includes(key)) warn(`${file}: ignoring unknown field "${key}"`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** JSON has no Infinity: an unbounded threshold is written "Infinity" (Number() and float() read it). */
+const threshold = (x: number | null): number | string | null => (x === Infinity ? 'Infinity' : x);
+
+function jsonRow(s: McnnSolution): Record<string, unknown> {
+  const row = { budget: s.budget, rL: threshold(s.rL), rH: threshold(s.rH), accuracy: s.accuracy, rateSent: s.rateSent, feasible: s.feasible };
+  return s.feasible ? row : { ...row, cheapestRate: s.cheapestRate };
+}
+
+const cell = (x: number | null): Cell => (x === Infinity ? '∞' : x);
+
+function solveCommand(): Command {
+  const command = new Command('solve')
+    .description('the thresholds {R_L, R_H} that maximise the MCNN accuracy (eq. 6) within each rate budget (eq. 7)')
+    .option('--model <mcnn.json>', `JSON object with ${MCNN_PARAM_NAMES.join(', ')}; flags override it`)
+    .option('--budget <kbps>', 'rate budgets in kbps, comma-separated (required)');
+  for (const [name, help] of Object.entries(FLAGS)) command.option(`--${name} <n>`, help);
+  return command
+    .option('--json', 'print [{budget, rL, rH, accuracy, rateSent, feasible}] (rL/rH in kbps, "Infinity" when unbounded, null when infeasible)')
+    .exitOverride()
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const budgets = parseBudgets(opts.budget);
+      const fromFile = typeof opts.model === 'string' ? await readModel(opts.model) : {};
+      const merged: Record<string, unknown> = { ...fromFile };
+      for (const name of MCNN_PARAM_NAMES) if (opts[name] !== undefined) merged[name] = opts[name];
+      const missing = MCNN_PARAM_NAMES.filter((k) => merged[k] === undefined);
+      if (missing.length > 0) {
+        throw new MvclassError(`Missing MCNN parameter${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: give --model <mcnn.json> or ${missing.map((k) => `--${k}`).join(', ')}`);
+      }
+      const solutions = frontier(mcnnParams(merged), budgets);
+      for (const s of solutions) {
+        if (!s.feasible) warn(`budget ${s.budget} kbps: no selection fits; the cheapest costs ${s.cheapestRate.toFixed(2)} kbps`);
+      }
+      if (opts.json) {
+        printJson(solutions.map(jsonRow));
+        return;
+      }
+      const rows = solutions.map((s): Cell[] => [s.budget, cell(s.rL), cell(s.rH), s.accuracy === null ? null : 100 * s.accuracy, s.rateSent]);
+      process.stdout.write(markdownTable(['budget (kbps)', 'R_L (kbps)', 'R_H (kbps)', 'accuracy (%)', 'R_sent (kbps)'], rows, 2));
+    });
+}
+
+export function mcnnCommand(): Command {
+  return new Command('mcnn')
+    .description('Multi-CNN selection by R_motion: 3D CNN below R_L, 2D CNN up to R_H, spatial CNN above (seed 004)')
+    .addCommand(solveCommand())
+    .exitOverride();
+}

@@ -1,0 +1,63 @@
+import { Command, Option } from 'commander';
+import { MODELS, type ModelName } from '../nn/model.js';
+import { trainModel } from '../nn/train.js';
+import { progressBar } from '../util/progress.js';
+import { integerInRange, oneOf, positiveInteger } from '../util/validate.js';
+import { invalid } from '../util/validate.js';
+import { fixed, printJson } from './output.js';
+
+function positiveNumber(value: unknown, name: string): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  if (!(n > 0) || !Number.isFinite(n)) throw invalid('a positive number', name, value);
+  return n;
+}
+
+export function trainCommand(): Command {
+  return new Command('train')
+    .description("train mv3d, mv2d or vgg16 on a prepared cache (seed 004's SGD schedule by default)")
+    .addOption(new Option('--model <name>', 'mv3d | mv2d | vgg16').makeOptionMandatory())
+    .requiredOption('--data <cache>', 'a cache from mvclass prepare')
+    .requiredOption('-o, --out <run>', 'run folder: model.pt, run.json, metrics.jsonl')
+    .option('--iterations <n>', 'SGD iterations (paper: 90000)', '90000')
+    .option('--batch <n>', 'batch size (paper: 64)', '64')
+    .option('--lr <x>', 'learning rate (paper: 0.01)', '0.01')
+    .option('--lr-step <n>', 'multiply the learning rate by 0.1 every n iterations (paper: 30000)', '30000')
+    .option('--frames <n>', 'T: frames per volume (paper: mv3d 160, mv2d 60)')
+    .option('--size <n>', 'N: input side (paper: mv3d 24, mv2d 48, vgg16 224)')
+    .option('--width <x>', 'channel multiplier (1: the paper\'s networks)', '1')
+    .option('--fc <n>', 'hidden units of the fully connected layers (paper: 2048 / 4096)')
+    .option('--weights <file>', 'vgg16: torchvision weights, saved as torch.save(dict(model.state_dict()))')
+    .option('--seed <n>', 'seed (data order, augmentation, initialisation)', '1')
+    .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
+    .addOption(new Option('--device <device>', 'cpu or cuda').default('cpu'))
+    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const iterations = positiveInteger(opts.iterations, 'iterations');
+      const bar = progressBar('train', iterations, 'it');
+      const result = await trainModel({
+        model: oneOf(opts.model, 'model', MODELS) as ModelName,
+        data: String(opts.data),
+        out: String(opts.out),
+        iterations,
+        batch: positiveInteger(opts.batch, 'batch'),
+        lr: positiveNumber(opts.lr, 'lr'),
+        lrStep: positiveInteger(opts.lrStep, 'lr-step'),
+        ...(opts.frames !== undefined ? { frames: positiveInteger(opts.frames, 'frames') } : {}),
+        ...(opts.size !== undefined ? { size: positiveInteger(opts.size, 'size') } : {}),
+        width: positiveNumber(opts.width, 'width'),
+        ...(opts.fc !== undefined ? { fc: positiveInteger(opts.fc, 'fc') } : {}),
+        ...(typeof opts.weights === 'string' ? { weights: opts.weights } : {}),
+        seed: positiveInteger(opts.seed, 'seed'),
+        threads: integerInRange(opts.threads, 'threads', 0, 1024),
+        device: oneOf(opts.device, 'device', ['cpu', 'cuda'] as const),
+        resume: opts.resume === true,
+        onProgress: (s) => bar.update(s.iteration),
+      }).finally(() => bar.stop());
+      if (opts.json) return printJson(result);
+      process.stdout.write(
+        `${result.run}: ${result.iterations} iterations${result.resumedFrom ? ` (resumed at ${result.resumedFrom})` : ''} in ${fixed(result.seconds, 1)} s; ` +
+          `last loss ${fixed(result.finalLoss, 3)}, training accuracy ${fixed(100 * result.finalAccuracy, 1)}%\n`,
+      );
+    });
+}

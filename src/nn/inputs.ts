@@ -1,0 +1,102 @@
+// What each network eats, from a prepared cache: motion volumes for mv3d/mv2d (src/volumes),
+// key frames for vgg16 (random crop + flip when training, centre and corner crops for testing),
+// normalised with ImageNet's statistics as torchvision's VGG-16 expects.
+
+import type { PreparedCache } from '../cache/read.js';
+import { mulberry32, mixSeed, randomInt, testViews, VolumeLoader, type Layout } from '../volumes/index.js';
+import type { ModelConfig } from './model.js';
+
+const MEAN = [0.485, 0.456, 0.406];
+const STD = [0.229, 0.224, 0.225];
+
+export function layoutOf(config: ModelConfig): Layout {
+  return config.model === 'mv3d' ? '3d' : '2d';
+}
+
+/** [3, size, size] from an RGB24 image, cropped at (x, y), optionally mirrored. */
+export function imageTensor(rgb: Uint8Array, width: number, x: number, y: number, size: number, flip: boolean, out: Float32Array, offset = 0): void {
+  const plane = size * size;
+  for (let r = 0; r < size; r++) {
+    for (let c = 0; c < size; c++) {
+      const sx = x + (flip ? size - 1 - c : c);
+      const i = ((y + r) * width + sx) * 3;
+      for (let ch = 0; ch < 3; ch++) out[offset + ch * plane + r * size + c] = (rgb[i + ch]! / 255 - MEAN[ch]!) / STD[ch]!;
+    }
+  }
+}
+
+export interface Batch {
+  data: Float32Array;
+  labels: Int32Array;
+}
+
+/** Training batches, epoch after epoch, deterministic from the seed; `skip` batches are passed over (resume). */
+export async function* trainingBatches(cache: PreparedCache, config: ModelConfig, batchSize: number, seed: number, skip = 0): AsyncGenerator<Batch> {
+  if (config.model !== 'vgg16') {
+    const loader = new VolumeLoader(cache, { batchSize, frames: config.frames, size: config.size, layout: layoutOf(config), shuffle: true, seed, augment: true, dropLast: true });
+    for (let epoch = 0; ; epoch++) {
+      const perEpoch = loader.batchesPerEpoch;
+      if (skip >= perEpoch) {
+        skip -= perEpoch;
+        continue;
+      }
+      let b = 0;
+      for await (const batch of loader.epoch(epoch)) {
+        if (b++ < skip) continue;
+        yield { data: batch.data, labels: batch.labels };
+      }
+      skip = 0;
+    }
+  }
+  const per = 3 * config.size * config.size;
+  const n = cache.length;
+  const perEpoch = Math.floor(n / batchSize);
+  if (perEpoch === 0) throw new Error(`${cache.dir}: ${n} videos are fewer than one batch of ${batchSize}`);
+  for (let epoch = 0, step = 0; ; epoch++) {
+    const order = Array.from({ length: n }, (_, i) => i);
+    const rng = mulberry32(mixSeed(seed, epoch));
+    for (let i = n - 1; i > 0; i--) {
+      const j = randomInt(rng, i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    for (let b = 0; b < perEpoch; b++, step++) {
+      if (step < skip) continue;
+      const data = new Float32Array(batchSize * per);
+      const labels = new Int32Array(batchSize);
+      for (let k = 0; k < batchSize; k++) {
+        const index = order[b * batchSize + k]!;
+        const key = await cache.keyFrame(index);
+        if (!key) throw new Error(`${cache.dir}: video ${index} has no key frame`);
+        const r = mulberry32(mixSeed(seed, epoch, index));
+        imageTensor(key.data, key.width, randomInt(r, key.width - config.size + 1), randomInt(r, key.height - config.size + 1), config.size, r() < 0.5, data, k * per);
+        labels[k] = cache.label(index);
+      }
+      yield { data, labels };
+    }
+  }
+}
+
+/** The test-time views of one video as one batch: 10 temporal x 10 crops (volumes) or 10 crops (images). */
+export async function testBatch(cache: PreparedCache, index: number, config: ModelConfig, temporal: number, crops: 1 | 10): Promise<Float32Array> {
+  if (config.model !== 'vgg16') {
+    const views = testViews(await cache.clip(index), { frames: config.frames, size: config.size, layout: layoutOf(config), temporal });
+    // testViews gives the ten crops per temporal position; keep the centre one alone when asked.
+    const chosen = crops === 10 ? views : views.filter((_, i) => i % 10 === 4);
+    const per = chosen[0]!.volume.length;
+    const out = new Float32Array(chosen.length * per);
+    chosen.forEach((v, i) => out.set(v.volume, i * per));
+    return out;
+  }
+  const key = await cache.keyFrame(index);
+  if (!key) throw new Error(`${cache.dir}: video ${index} has no key frame`);
+  const s = config.size;
+  const mx = key.width - s;
+  const my = key.height - s;
+  const places: Array<[number, number]> = crops === 10 ? [[0, 0], [mx, 0], [0, my], [mx, my], [mx >> 1, my >> 1]] : [[mx >> 1, my >> 1]];
+  const per = 3 * s * s;
+  const flips = crops === 10 ? [false, true] : [false];
+  const out = new Float32Array(places.length * flips.length * per);
+  let k = 0;
+  for (const flip of flips) for (const [x, y] of places) imageTensor(key.data, key.width, x, y, s, flip, out, per * k++);
+  return out;
+}

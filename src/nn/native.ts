@@ -1,0 +1,42 @@
+// Loads native/nn lazily: libtorch costs ~0.5 s and ~170 MB to load, and motion-vector users
+// never need it.
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { packageRoot } from '../codec/native.js';
+import { MvclassError } from '../util/errors.js';
+
+export interface NativeSession {
+  inputShape: number[];
+  parameters: number;
+  trainStep(data: Float32Array, labels: Int32Array, learningRate: number): Promise<{ loss: number; correct: number; count: number }>;
+  predict(data: Float32Array): Promise<Float32Array>;
+  save(path: string): Promise<void>;
+  load(path: string): Promise<void>;
+  importWeights(path: string): Promise<{ loaded: number; skipped: number }>;
+}
+
+export interface NnAddon {
+  torchVersion: string;
+  createSession(options: Record<string, unknown>): Promise<NativeSession>;
+}
+
+let addon: NnAddon | undefined;
+
+export function nnAddon(): NnAddon {
+  if (addon) return addon;
+  const file = path.join(packageRoot(), 'build', 'nn', 'Release', 'mvclass_nn.node');
+  if (!existsSync(file)) {
+    throw new MvclassError(
+      `the CNN addon (native/nn, on libtorch) is not built: ${file} is missing. Run ./scripts/setup.sh, ` +
+        'which installs Debian\'s libtorch-dev and builds it (npm run build:nn). Motion-vector features do not need it.',
+    );
+  }
+  try {
+    addon = createRequire(import.meta.url)(file) as NnAddon;
+  } catch (error) {
+    throw new MvclassError(`the CNN addon ${file} cannot load: ${(error as Error).message}`);
+  }
+  return addon;
+}

@@ -1,0 +1,83 @@
+// The CNNs on the built-in action set: they learn (held-out accuracy far above chance), fusion
+// keeps the better stream, a resumed run continues exactly, and failures are plain messages.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CnnModel, prepareDataset, openDataset, synthesizeActionSet } from '../../src/index.js';
+import { evaluateRun, fuseScores } from '../../src/nn/evaluate.js';
+import { trainModel } from '../../src/nn/train.js';
+import { cli, tempDir } from '../setup/helpers.js';
+
+const dir = tempDir();
+const cache = path.join(dir, 'cache');
+const small = { iterations: 150, batch: 16, lrStep: 120, threads: 2, seed: 1 } as const;
+
+beforeAll(async () => {
+  const set = path.join(dir, 'set');
+  await synthesizeActionSet(set, { classes: 4, perClass: 16, seconds: 2, seed: 4 });
+  await prepareDataset(await openDataset(set), cache, { qp: 30 });
+}, 180_000);
+
+describe('CNN training and evaluation', () => {
+  it('mv3d and mv2d beat chance by a wide margin; fusing with the spatial stream is not worse', { timeout: 300_000 }, async () => {
+    const runs = {
+      mv3d: { frames: 32, width: 0.25, fc: 128 },
+      mv2d: { frames: 16, size: 32, width: 0.25, fc: 128 },
+      vgg16: { size: 96, width: 0.125, fc: 128 },
+    } as const;
+    const top1: Record<string, number> = {};
+    for (const [model, shape] of Object.entries(runs)) {
+      const out = path.join(dir, `run-${model}`);
+      const r = await trainModel({ model: model as 'mv3d', data: cache, out, ...small, ...shape });
+      expect(r.iterations).toBe(150);
+      const report = await evaluateRun({ run: out, data: cache, temporal: 3, crops: 10, saveScores: path.join(dir, `${model}.json`), threads: 2 });
+      expect(report.videos).toBeGreaterThanOrEqual(12);
+      expect(report.confusion.flat().reduce((a, b) => a + b, 0)).toBe(report.videos);
+      top1[model] = report.top1;
+    }
+    // Four classes: chance is 25%.
+    expect(top1.mv3d).toBeGreaterThanOrEqual(0.5);
+    expect(top1.mv2d).toBeGreaterThanOrEqual(0.5);
+    const fused = await fuseScores([path.join(dir, 'mv3d.json'), path.join(dir, 'vgg16.json')]);
+    expect(fused.top1).toBeGreaterThanOrEqual(Math.max(top1.mv3d!, top1.vgg16!));
+    const metrics = readFileSync(path.join(dir, 'run-mv3d', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(metrics.at(-1).iteration).toBe(150);
+    expect(metrics.at(-1).lr).toBeCloseTo(0.001, 12); // x0.1 after lr-step 120
+    expect(metrics.at(-1).loss).toBeLessThan(metrics[0].loss);
+  });
+
+  it('a resumed run ends exactly where an uninterrupted one does', { timeout: 120_000 }, async () => {
+    const shape = { model: 'mv3d' as const, data: cache, frames: 16, width: 0.125, fc: 32, batch: 8, lrStep: 1000, threads: 1, seed: 3, checkpointEvery: 10 };
+    const whole = path.join(dir, 'whole');
+    const parts = path.join(dir, 'parts');
+    await trainModel({ ...shape, out: whole, iterations: 20 });
+    await trainModel({ ...shape, out: parts, iterations: 10 });
+    const resumed = await trainModel({ ...shape, out: parts, iterations: 20, resume: true });
+    expect(resumed.resumedFrom).toBe(10);
+    const a = await CnnModel.open(whole, { threads: 1 });
+    const b = await CnnModel.open(parts, { threads: 1 });
+    const x = new Float32Array(2 * 2 * 16 * 24 * 24).map((_, i) => Math.sin(i));
+    expect(Array.from(await b.predict(x))).toEqual(Array.from(await a.predict(x)));
+  });
+
+  it('clear errors: bad arguments, missing or damaged checkpoints, CUDA on a CPU build', async () => {
+    expect((await cli(['train', '--model', 'resnet', '--data', cache, '-o', path.join(dir, 'x')])).stderr.trim()).toBe(
+      'mvclass: Expected one of "mv3d", "mv2d", "vgg16" for model but received "resnet"',
+    );
+    expect((await cli(['train', '--model', 'mv3d', '--data', cache, '-o', path.join(dir, 'x'), '--lr', 'fast'])).stderr.trim()).toBe(
+      'mvclass: Expected a positive number for lr but received "fast"',
+    );
+    await expect(CnnModel.open(path.join(dir, 'nothing'))).rejects.toThrow(/nothing: not a training run \(no run\.json\)/);
+    const broken = path.join(dir, 'broken');
+    await trainModel({ model: 'mv2d', data: cache, out: broken, iterations: 2, batch: 4, frames: 4, size: 16, width: 0.125, fc: 16 });
+    writeFileSync(path.join(broken, 'model.pt'), 'not a checkpoint');
+    await expect(CnnModel.open(broken)).rejects.toThrow(/model\.pt: cannot load the checkpoint/);
+    await expect(CnnModel.create({ model: 'mv3d', classes: ['a', 'b'], frames: 8, size: 8, width: 0.125, fc: 8 }, { device: 'cuda' })).rejects.toThrow(
+      /no usable CUDA device/,
+    );
+    const model = await CnnModel.create({ model: 'mv3d', classes: ['a', 'b'], frames: 8, size: 8, width: 0.125, fc: 8 });
+    await expect(model.predict(new Float32Array(5))).rejects.toThrow('input of 5 values is not a whole batch of [2, 8, 8, 8]');
+    await expect(model.trainStep(new Float32Array(2 * 8 * 8 * 8), new Int32Array([2]), 0.1)).rejects.toThrow('label 2 is outside 0..1');
+  });
+});
