@@ -63,7 +63,9 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
     return DefineClass(env, "Session",
                        {InstanceMethod("trainStep", &SessionWrap::TrainStep), InstanceMethod("predict", &SessionWrap::Predict),
                         InstanceMethod("save", &SessionWrap::Save), InstanceMethod("load", &SessionWrap::Load),
-                        InstanceMethod("importWeights", &SessionWrap::ImportWeights)});
+                        InstanceMethod("importWeights", &SessionWrap::ImportWeights),
+                        InstanceMethod("exportWeights", &SessionWrap::ExportWeights),
+                        InstanceMethod("inputGradient", &SessionWrap::InputGradient)});
   }
   explicit SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SessionWrap>(info) {}
   std::shared_ptr<Session> session;
@@ -90,6 +92,8 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value Save(const Napi::CallbackInfo& info);
   Napi::Value Load(const Napi::CallbackInfo& info);
   Napi::Value ImportWeights(const Napi::CallbackInfo& info);
+  Napi::Value ExportWeights(const Napi::CallbackInfo& info);
+  Napi::Value InputGradient(const Napi::CallbackInfo& info);
 };
 
 // A job on a session that releases the session's busy flag when it ends.
@@ -152,13 +156,14 @@ class PredictJob : public SessionJob {
 
 class FileJob : public SessionJob {
  public:
-  enum Kind { kSave, kLoad, kImport };
+  enum Kind { kSave, kLoad, kImport, kExport };
   FileJob(Napi::Env env, SessionWrap* wrap, std::string path, Kind kind) : SessionJob(env, wrap), path_(std::move(path)), kind_(kind) {}
 
  protected:
   void Run() override {
     if (kind_ == kSave) session_->Save(path_);
     else if (kind_ == kLoad) session_->Load(path_);
+    else if (kind_ == kExport) session_->ExportWeights(path_);
     else counts_ = session_->ImportWeights(path_);
   }
   Napi::Value Result(Napi::Env env) override {
@@ -217,6 +222,93 @@ Napi::Value SessionWrap::ImportWeights(const Napi::CallbackInfo& info) {
   return (new FileJob(info.Env(), this, info[0].ToString().Utf8Value(), FileJob::kImport))->Start();
 }
 
+Napi::Value SessionWrap::ExportWeights(const Napi::CallbackInfo& info) {
+  Claim(info.Env());
+  return (new FileJob(info.Env(), this, info[0].ToString().Utf8Value(), FileJob::kExport))->Start();
+}
+
+class GradientJob : public SessionJob {
+ public:
+  GradientJob(Napi::Env env, SessionWrap* wrap, Napi::Float32Array data, Napi::Int32Array labels, int64_t batch)
+      : SessionJob(env, wrap), data_(Napi::Persistent(data)), labels_(Napi::Persistent(labels)), x_(data.Data()), y_(labels.Data()), batch_(batch) {}
+
+ protected:
+  void Run() override { result_ = session_->InputGradient(x_, batch_, y_); }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("loss", result_.first);
+    Napi::Float32Array g = Napi::Float32Array::New(env, result_.second.size());
+    std::copy(result_.second.begin(), result_.second.end(), g.Data());
+    o.Set("gradient", g);
+    return o;
+  }
+
+ private:
+  Napi::Reference<Napi::Float32Array> data_;
+  Napi::Reference<Napi::Int32Array> labels_;
+  const float* x_;
+  const int32_t* y_;
+  int64_t batch_;
+  std::pair<double, std::vector<float>> result_;
+};
+
+Napi::Value SessionWrap::InputGradient(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Float32Array data = info[0].As<Napi::Float32Array>();
+  Napi::Int32Array labels = info[1].As<Napi::Int32Array>();
+  const int64_t batch = BatchOf(env, data);
+  Claim(env);
+  return (new GradientJob(env, this, data, labels, batch))->Start();
+}
+
+// applyLayer({op, input, inputShape, weight?, weightShape?, bias?, stride?, padding?, kernel?}):
+// synchronous, for small tensors in tests.
+Napi::Value ApplyLayerJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].As<Napi::Object>();
+  auto floats = [&](const char* key) {
+    std::vector<float> v;
+    Napi::Value x = o.Get(key);
+    if (x.IsTypedArray()) {
+      Napi::Float32Array a = x.As<Napi::Float32Array>();
+      v.assign(a.Data(), a.Data() + a.ElementLength());
+    }
+    return v;
+  };
+  auto ints = [&](const char* key) {
+    std::vector<int64_t> v;
+    Napi::Value x = o.Get(key);
+    if (x.IsArray()) {
+      Napi::Array a = x.As<Napi::Array>();
+      for (uint32_t i = 0; i < a.Length(); i++) v.push_back(a.Get(i).As<Napi::Number>().Int64Value());
+    }
+    return v;
+  };
+  mvclass::nn::LayerCall call;
+  call.op = o.Get("op").As<Napi::String>().Utf8Value();
+  call.input = floats("input");
+  call.weight = floats("weight");
+  call.bias = floats("bias");
+  call.inputShape = ints("inputShape");
+  call.weightShape = ints("weightShape");
+  call.stride = ints("stride");
+  call.padding = ints("padding");
+  call.kernel = ints("kernel");
+  try {
+    auto [values, shape] = mvclass::nn::ApplyLayer(call);
+    Napi::Object out = Napi::Object::New(env);
+    Napi::Float32Array data = Napi::Float32Array::New(env, values.size());
+    std::copy(values.begin(), values.end(), data.Data());
+    Napi::Array dims = Napi::Array::New(env, shape.size());
+    for (size_t i = 0; i < shape.size(); i++) dims.Set(static_cast<uint32_t>(i), static_cast<double>(shape[i]));
+    out.Set("data", data);
+    out.Set("shape", dims);
+    return out;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, Message(e));
+  }
+}
+
 class CreateJob : public Job {
  public:
   CreateJob(Napi::Env env, SessionOptions options) : Job(env), options_(std::move(options)) {}
@@ -271,6 +363,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ctors->session = Napi::Persistent(SessionWrap::Define(env));
   env.SetInstanceData<Constructors>(ctors);
   exports.Set("createSession", Napi::Function::New(env, CreateSession));
+  exports.Set("applyLayer", Napi::Function::New(env, ApplyLayerJs));
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
   return exports;
 }

@@ -129,6 +129,55 @@ std::pair<int, int> Session::ImportWeights(const std::string& path) {
   return {loaded, skipped};
 }
 
+void Session::ExportWeights(const std::string& path) {
+  c10::Dict<std::string, torch::Tensor> dict;
+  for (const auto& p : net_->named_parameters(true)) dict.insert(p.key(), p.value().detach().to(torch::kCPU).clone());
+  const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw std::runtime_error(path + ": write failed");
+}
+
+std::pair<double, std::vector<float>> Session::InputGradient(const float* data, int64_t batch, const int32_t* labels) {
+  UseThreads();
+  net_->eval();
+  torch::Tensor x = Input(data, batch).clone().set_requires_grad(true);
+  torch::Tensor y = torch::from_blob(const_cast<int32_t*>(labels), {batch}, torch::kInt32).to(torch::kLong).to(device_);
+  torch::Tensor loss = torch::nn::functional::cross_entropy(net_->forward(x), y);
+  loss.backward();
+  torch::Tensor g = x.grad().to(torch::kCPU).contiguous();
+  net_->zero_grad();
+  return {loss.item<double>(), std::vector<float>(g.data_ptr<float>(), g.data_ptr<float>() + g.numel())};
+}
+
+std::pair<std::vector<float>, std::vector<int64_t>> ApplyLayer(const LayerCall& c) {
+  torch::NoGradGuard noGrad;
+  auto tensor = [](const std::vector<float>& v, const std::vector<int64_t>& shape) {
+    return torch::from_blob(const_cast<float*>(v.data()), shape, torch::kFloat32).clone();
+  };
+  namespace F = torch::nn::functional;
+  torch::Tensor x = tensor(c.input, c.inputShape), y;
+  if (c.op == "conv3d") {
+    y = F::conv3d(x, tensor(c.weight, c.weightShape), F::Conv3dFuncOptions().bias(tensor(c.bias, {c.weightShape[0]})).stride(c.stride).padding(c.padding));
+  } else if (c.op == "conv2d") {
+    y = F::conv2d(x, tensor(c.weight, c.weightShape), F::Conv2dFuncOptions().bias(tensor(c.bias, {c.weightShape[0]})).stride(c.stride).padding(c.padding));
+  } else if (c.op == "maxpool3d") {
+    y = F::max_pool3d(x, F::MaxPool3dFuncOptions(c.kernel).stride(c.stride).ceil_mode(true));
+  } else if (c.op == "maxpool2d") {
+    y = F::max_pool2d(x, F::MaxPool2dFuncOptions(c.kernel).stride(c.stride));
+  } else if (c.op == "linear") {
+    y = F::linear(x, tensor(c.weight, c.weightShape), tensor(c.bias, {c.weightShape[0]}));
+  } else if (c.op == "softmax") {
+    y = torch::softmax(x, -1);
+  } else if (c.op == "prelu") {
+    y = F::prelu(x, tensor(c.weight, {1}));
+  } else {
+    throw std::invalid_argument("unknown layer \"" + c.op + "\"");
+  }
+  y = y.contiguous();
+  return {std::vector<float>(y.data_ptr<float>(), y.data_ptr<float>() + y.numel()), y.sizes().vec()};
+}
+
 int64_t Session::parameterCount() const {
   int64_t n = 0;
   for (const auto& p : net_->parameters()) n += p.numel();

@@ -37,6 +37,11 @@ class Session {
   // Copies tensors by name from a dict saved by Python's torch.save(dict(model.state_dict())).
   // Returns how many were loaded; tensors whose shape differs (a new class count) are skipped.
   std::pair<int, int> ImportWeights(const std::string& path);
+  // Writes the parameters as a dict of tensors in the format of Python's
+  // torch.save(dict(model.state_dict())), the format ImportWeights reads.
+  void ExportWeights(const std::string& path);
+  // Loss (eval mode: no dropout) and its gradient with respect to the input, for gradient checks.
+  std::pair<double, std::vector<float>> InputGradient(const float* data, int64_t batch, const int32_t* labels);
   int64_t parameterCount() const;
   std::vector<int64_t> inputShape() const { return net_->inputShape(); }
   int classes() const { return options_.spec.classes; }
@@ -49,5 +54,13 @@ class Session {
   std::shared_ptr<Network> net_;
   std::unique_ptr<torch::optim::SGD> optimiser_;
 };
+
+// One layer applied to small tensors, to check the layers against a reference implementation.
+struct LayerCall {
+  std::string op;  // conv3d | conv2d | maxpool3d | maxpool2d | linear | softmax | prelu
+  std::vector<float> input, weight, bias;
+  std::vector<int64_t> inputShape, weightShape, stride, padding, kernel;
+};
+std::pair<std::vector<float>, std::vector<int64_t>> ApplyLayer(const LayerCall& call);
 
 }  // namespace mvclass::nn

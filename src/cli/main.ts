@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { packageRoot } from '../codec/native.js';
+import { classifyCommand } from './classify.js';
 import { cropCommand } from './crop.js';
 import { demoCommand } from './demo.js';
 import { encodeCommand } from './encode.js';
@@ -25,7 +26,7 @@ const program = new Command('mvclass')
   .exitOverride()
   .showHelpAfterError();
 
-for (const command of [demoCommand(), extractCommand(), probeCommand(), encodeCommand(), cropCommand(), ratesCommand(), synthCommand(), prepareCommand(), trainCommand(), evalCommand(), fuseCommand(), mcnnCommand()]) program.addCommand(command.exitOverride());
+for (const command of [demoCommand(), extractCommand(), probeCommand(), encodeCommand(), cropCommand(), ratesCommand(), synthCommand(), prepareCommand(), trainCommand(), evalCommand(), fuseCommand(), classifyCommand(), mcnnCommand()]) program.addCommand(command.exitOverride());
 
 try {
   await program.parseAsync(process.argv);

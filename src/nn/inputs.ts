@@ -3,7 +3,7 @@
 // normalised with ImageNet's statistics as torchvision's VGG-16 expects.
 
 import type { PreparedCache } from '../cache/read.js';
-import { mulberry32, mixSeed, randomInt, testViews, VolumeLoader, type Layout } from '../volumes/index.js';
+import { mulberry32, mixSeed, randomInt, testViews, VolumeLoader, type Layout, type MotionClip } from '../volumes/index.js';
 import type { ModelConfig } from './model.js';
 
 const MEAN = [0.485, 0.456, 0.406];
@@ -76,19 +76,19 @@ export async function* trainingBatches(cache: PreparedCache, config: ModelConfig
   }
 }
 
-/** The test-time views of one video as one batch: 10 temporal x 10 crops (volumes) or 10 crops (images). */
-export async function testBatch(cache: PreparedCache, index: number, config: ModelConfig, temporal: number, crops: 1 | 10): Promise<Float32Array> {
-  if (config.model !== 'vgg16') {
-    const views = testViews(await cache.clip(index), { frames: config.frames, size: config.size, layout: layoutOf(config), temporal });
-    // testViews gives the ten crops per temporal position; keep the centre one alone when asked.
-    const chosen = crops === 10 ? views : views.filter((_, i) => i % 10 === 4);
-    const per = chosen[0]!.volume.length;
-    const out = new Float32Array(chosen.length * per);
-    chosen.forEach((v, i) => out.set(v.volume, i * per));
-    return out;
-  }
-  const key = await cache.keyFrame(index);
-  if (!key) throw new Error(`${cache.dir}: video ${index} has no key frame`);
+/** Test-time views of a motion clip as one batch: `temporal` positions x 10 crops (or the centre one). */
+export function volumeViews(clip: MotionClip, config: ModelConfig, temporal: number, crops: 1 | 10): Float32Array {
+  const views = testViews(clip, { frames: config.frames, size: config.size, layout: layoutOf(config), temporal });
+  // testViews gives the ten crops per temporal position; keep the centre one alone when asked.
+  const chosen = crops === 10 ? views : views.filter((_, i) => i % 10 === 4);
+  const per = chosen[0]!.volume.length;
+  const out = new Float32Array(chosen.length * per);
+  chosen.forEach((v, i) => out.set(v.volume, i * per));
+  return out;
+}
+
+/** Test-time views of a key frame: 4 corners + centre, each also mirrored (or the centre one). */
+export function imageViews(key: { width: number; height: number; data: Uint8Array }, config: ModelConfig, crops: 1 | 10): Float32Array {
   const s = config.size;
   const mx = key.width - s;
   const my = key.height - s;
@@ -99,4 +99,12 @@ export async function testBatch(cache: PreparedCache, index: number, config: Mod
   let k = 0;
   for (const flip of flips) for (const [x, y] of places) imageTensor(key.data, key.width, x, y, s, flip, out, per * k++);
   return out;
+}
+
+/** The test-time views of one cached video as one batch. */
+export async function testBatch(cache: PreparedCache, index: number, config: ModelConfig, temporal: number, crops: 1 | 10): Promise<Float32Array> {
+  if (config.model !== 'vgg16') return volumeViews(await cache.clip(index), config, temporal, crops);
+  const key = await cache.keyFrame(index);
+  if (!key) throw new Error(`${cache.dir}: video ${index} has no key frame`);
+  return imageViews(key, config, crops);
 }

@@ -121,6 +121,16 @@ export class CnnModel {
     });
   }
 
+  /** The parameters in torch.save(dict(model.state_dict())) format (what importWeights reads). */
+  async exportWeights(file: string): Promise<void> {
+    await writeAtomically(file, (temp) => withCallerStack(file, () => this.session.exportWeights(temp)));
+  }
+
+  /** Loss (no dropout) and its gradient with respect to the input: for gradient checks. */
+  inputGradient(data: Float32Array, labels: Int32Array): Promise<{ loss: number; gradient: Float32Array }> {
+    return withCallerStack(undefined, () => this.session.inputGradient(data, labels));
+  }
+
   async writeRun(runDir: string, extra: Record<string, unknown>): Promise<void> {
     await writeFileAtomically(path.join(runDir, 'run.json'), JSON.stringify({ config: this.config, ...extra }, null, 1) + '\n');
   }

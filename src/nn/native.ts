@@ -15,11 +15,27 @@ export interface NativeSession {
   save(path: string): Promise<void>;
   load(path: string): Promise<void>;
   importWeights(path: string): Promise<{ loaded: number; skipped: number }>;
+  exportWeights(path: string): Promise<void>;
+  inputGradient(data: Float32Array, labels: Int32Array): Promise<{ loss: number; gradient: Float32Array }>;
+}
+
+export interface LayerCall {
+  op: 'conv3d' | 'conv2d' | 'maxpool3d' | 'maxpool2d' | 'linear' | 'softmax' | 'prelu';
+  input: Float32Array;
+  inputShape: number[];
+  weight?: Float32Array;
+  weightShape?: number[];
+  bias?: Float32Array;
+  stride?: number[];
+  padding?: number[];
+  kernel?: number[];
 }
 
 export interface NnAddon {
   torchVersion: string;
   createSession(options: Record<string, unknown>): Promise<NativeSession>;
+  /** One layer on small tensors (synchronous), to check the layers against a reference. */
+  applyLayer(call: LayerCall): { data: Float32Array; shape: number[] };
 }
 
 let addon: NnAddon | undefined;

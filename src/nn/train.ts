@@ -76,6 +76,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     await model.importWeights(options.weights);
   }
   const training = { iterations, batch, lr: baseLr, lrStep, seed, momentum: options.momentum ?? 0.9, weightDecay: options.weightDecay ?? 0.005, data: path.resolve(options.data) };
+  // How the inputs were made, so that classify prepares a new video the same way.
+  const input = { ...cache.manifest.settings, normalisation: options.model === 'vgg16' ? { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } : null };
   const metricsFile = path.join(options.out, 'metrics.jsonl');
   if (!options.resume) await fs.writeFile(metricsFile, '');
   const every = options.metricsEvery ?? Math.max(1, Math.min(100, Math.floor(iterations / 20)));
@@ -100,7 +102,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       }
       if (iteration % saveEvery === 0 || iteration === iterations) {
         await model.save(checkpoint);
-        await model.writeRun(options.out, { iteration, training });
+        await model.writeRun(options.out, { iteration, training, input });
       }
       const seconds = (performance.now() - started) / 1000;
       options.onProgress?.({ iteration, iterations, loss: r.loss, accuracy: r.correct / r.count, perSecond: (iteration - start) / seconds });

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CnnModel, prepareDataset, openDataset, synthesizeActionSet } from '../../src/index.js';
+import { classifyVideo, CnnModel, prepareDataset, openDataset, synthesizeActionSet } from '../../src/index.js';
 import { evaluateRun, fuseScores } from '../../src/nn/evaluate.js';
 import { trainModel } from '../../src/nn/train.js';
 import { cli, tempDir } from '../setup/helpers.js';
@@ -45,6 +45,22 @@ describe('CNN training and evaluation', () => {
     expect(metrics.at(-1).iteration).toBe(150);
     expect(metrics.at(-1).lr).toBeCloseTo(0.001, 12); // x0.1 after lr-step 120
     expect(metrics.at(-1).loss).toBeLessThan(metrics[0].loss);
+  });
+
+  it('classify: a video in, the fused top-5 out, as eval scores the same clips', { timeout: 120_000 }, async () => {
+    const run = path.join(dir, 'run-mv3d');
+    const scores = JSON.parse(readFileSync(path.join(dir, 'mv3d.json'), 'utf8')) as { classes: string[]; videos: Array<{ path: string; scores: number[] }> };
+    let agree = 0;
+    for (const v of scores.videos) {
+      // --encode re-encodes as prepare did (one encoder thread, QP 30, 320x240, 25 fps).
+      const r = await classifyVideo(v.path, [run], { encode: true, temporal: 3, threads: 2 });
+      expect(r.top5).toHaveLength(4);
+      expect(r.top5.reduce((s, t) => s + t.probability, 0)).toBeCloseTo(1, 5);
+      expect(Object.keys(r.seconds)).toEqual(expect.arrayContaining(['load models', 'encode', 'decode', 'infer mv3d']));
+      const evalTop = scores.classes[v.scores.indexOf(Math.max(...v.scores))];
+      if (r.top5[0]!.class === evalTop) agree++;
+    }
+    expect(agree).toBe(scores.videos.length);
   });
 
   it('a resumed run ends exactly where an uninterrupted one does', { timeout: 120_000 }, async () => {

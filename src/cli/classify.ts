@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { classifyVideo } from '../nn/classify.js';
+import { fixed, printJson, warn } from './output.js';
+
+export function classifyCommand(): Command {
+  return new Command('classify')
+    .description('one video in, the fused top-5 of one or more trained networks out, with the time of each stage')
+    .argument('<video>')
+    .requiredOption('--run <run...>', 'run folders from mvclass train (several: their scores are averaged)')
+    .option('--encode', 're-encode the video as the training cache was made (size, fps, QP) first')
+    .option('--views <n>', 'temporal views for the motion networks', '10')
+    .option('--json', 'print the result as JSON')
+    .action(async (video: string, opts: { run: string[]; encode?: boolean; views: string; json?: boolean }) => {
+      const r = await classifyVideo(video, opts.run, { encode: opts.encode === true, temporal: Math.max(1, Number(opts.views) || 10), onWarning: warn });
+      if (opts.json) return printJson(r);
+      const lines = [
+        `${video}:`,
+        ...r.top5.map((t, i) => `  ${i + 1}. ${t.class.padEnd(12)} ${fixed(100 * t.probability, 1)}%`),
+        `streams: ${r.streams.map((s) => `${s.model} says ${s.top1} (${fixed(100 * s.probability, 1)}%)`).join('; ')}`,
+        `seconds: ${Object.entries(r.seconds).map(([k, v]) => `${k} ${fixed(v, 3)}`).join(', ')}`,
+      ];
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+}

@@ -1,0 +1,132 @@
+// classifyVideo: one video in, the fused top-5 out. Motion grids and the key frame are read in
+// one decoding pass; each run's network scores its test views; the streams' softmax scores are
+// averaged ("-F"). Every stage is timed.
+
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { decodeVideo } from '../codec/decode.js';
+import { encode } from '../codec/encode.js';
+import type { CacheSettings } from '../cache/format.js';
+import { meanScores } from '../metrics/classification.js';
+import { MvclassError } from '../util/errors.js';
+import { frameSize } from '../util/validate.js';
+import { imageViews, volumeViews } from './inputs.js';
+import { CnnModel, type SessionSettings } from './model.js';
+
+export interface ClassifyOptions extends SessionSettings {
+  /** Re-encode the video as the training cache was made (size, fps, QP) before reading it. */
+  encode?: boolean;
+  temporal?: number;
+  crops?: 1 | 10;
+  onWarning?: (message: string) => void;
+}
+
+export interface ClassifyResult {
+  video: string;
+  classes: string[];
+  top5: Array<{ class: string; probability: number }>;
+  streams: Array<{ run: string; model: string; top1: string; probability: number }>;
+  seconds: Record<string, number>;
+}
+
+async function runInput(run: string): Promise<CacheSettings> {
+  const text = await fs.readFile(path.join(run, 'run.json'), 'utf8').catch(() => {
+    throw new MvclassError(`${run}: not a training run (no run.json)`, run);
+  });
+  const input = (JSON.parse(text) as { input?: CacheSettings }).input;
+  if (!input) throw new MvclassError(`${run}/run.json: no input settings (trained by an older mvclass?)`, run);
+  return input;
+}
+
+export async function classifyVideo(video: string, runs: string[], options: ClassifyOptions = {}): Promise<ClassifyResult> {
+  if (runs.length === 0) throw new MvclassError('classify needs at least one --run');
+  const seconds: Record<string, number> = {};
+  const time = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await work();
+    } finally {
+      seconds[stage] = (seconds[stage] ?? 0) + (performance.now() - t0) / 1000;
+    }
+  };
+  const models = await time('load models', () => Promise.all(runs.map((r) => CnnModel.open(r, options))));
+  const inputs = await Promise.all(runs.map(runInput));
+  const classes = models[0]!.config.classes;
+  for (const [i, m] of models.entries()) {
+    if (JSON.stringify(m.config.classes) !== JSON.stringify(classes)) throw new MvclassError(`${runs[i]}: other classes than ${runs[0]}`, runs[i]);
+  }
+  const settings = inputs[0]!;
+  let source = video;
+  let temp: string | undefined;
+  if (options.encode && !settings.asIs) {
+    temp = await fs.mkdtemp(path.join(os.tmpdir(), 'mvclass-classify-'));
+    const encoded = await time('encode', () =>
+      encode(video, path.join(temp!, 'stream.mp4'), {
+        ...(settings.qp !== null ? { qp: settings.qp } : { crf: settings.crf ?? 23 }),
+        gop: 0,
+        bframes: 0,
+        size: settings.size ?? '320x240',
+        fps: settings.fps ?? 25,
+        threads: 1, // as prepare encodes: the same vectors on every machine
+        ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+      }),
+    );
+    source = encoded.output;
+  }
+  try {
+    const key = frameSize(settings.keySize, 'key-size');
+    const chunks: Int16Array[] = [];
+    let rows = 0;
+    let cols = 0;
+    let keyFrame: { width: number; height: number; data: Uint8Array } | undefined;
+    await time('decode', async () => {
+      const decode = decodeVideo(source, {
+        vectors: false,
+        grid: settings.grid,
+        units: 'quarter-pel',
+        keyFrames: true,
+        firstKeyFrameOnly: true,
+        keyFrameWidth: key.width,
+        keyFrameHeight: key.height,
+        ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+      });
+      for await (const batch of decode) {
+        rows = batch.grid!.rows;
+        cols = batch.grid!.cols;
+        chunks.push(batch.grid!.data as Int16Array);
+        keyFrame ??= batch.keyFrames[0];
+      }
+    });
+    const frames = chunks.reduce((n, c) => n + c.length, 0) / (2 * rows * cols);
+    if (frames === 0) throw new MvclassError(`${video}: no frames decoded`, video);
+    const data = new Int16Array(frames * 2 * rows * cols);
+    let offset = 0;
+    for (const c of chunks) {
+      data.set(c, offset);
+      offset += c.length;
+    }
+    const clip = { frames, rows, cols, data };
+    const streamScores: Float64Array[] = [];
+    const streams: ClassifyResult['streams'] = [];
+    for (const [i, model] of models.entries()) {
+      const c = model.config;
+      const views = await time(`views ${c.model}`, async () => {
+        if (c.model !== 'vgg16') return volumeViews(clip, c, options.temporal ?? 10, options.crops ?? 10);
+        if (!keyFrame) throw new MvclassError(`${video}: no I frame for the spatial network`, video);
+        return imageViews(keyFrame, c, options.crops ?? 10);
+      });
+      const probabilities = await time(`infer ${c.model}`, () => model.predict(views));
+      const k = classes.length;
+      const scores = meanScores(Array.from({ length: probabilities.length / k }, (_, r) => probabilities.subarray(r * k, (r + 1) * k)));
+      streamScores.push(scores);
+      const best = scores.indexOf(Math.max(...scores));
+      streams.push({ run: runs[i]!, model: c.model, top1: classes[best]!, probability: scores[best]! });
+    }
+    const fused = meanScores(streamScores);
+    const order = Array.from(fused.keys()).sort((a, b) => fused[b]! - fused[a]!);
+    return { video, classes, top5: order.slice(0, 5).map((c) => ({ class: classes[c]!, probability: fused[c]! })), streams, seconds };
+  } finally {
+    if (temp) await fs.rm(temp, { recursive: true, force: true });
+  }
+}
