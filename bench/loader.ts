@@ -5,7 +5,7 @@
 
 import { VolumeLoader } from '../src/volumes/index.js';
 import type { ClipSource, Layout, MotionClip } from '../src/volumes/index.js';
-import { mulberry32 } from '../src/volumes/random.js';
+import { mulberry32 } from '../src/util/random.js';
 
 const GOAL = 500;
 const quick = process.argv.includes('--quick');

@@ -52,7 +52,7 @@ export function trainCommand(): Command {
         threads: integerInRange(opts.threads, 'threads', 0, 1024),
         device: oneOf(opts.device, 'device', ['cpu', 'cuda'] as const),
         resume: opts.resume === true,
-        onProgress: (s) => bar.update(s.iteration),
+        onProgress: (s) => bar.update(s.iteration, `loss ${s.loss.toFixed(3)}, accuracy ${(100 * s.accuracy).toFixed(0)}%`),
       }).finally(() => bar.stop());
       if (opts.json) return printJson(result);
       process.stdout.write(

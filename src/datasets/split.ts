@@ -2,24 +2,13 @@
 
 import { invalid, nonNegativeInteger } from '../util/validate.js';
 import type { DatasetItem } from './types.js';
+import { mulberry32 } from '../util/random.js';
 
 export interface StratifiedSplitOptions {
   /** Share of each class that goes to test, between 0 and 1 exclusive (default 0.2). */
   testFraction?: number;
   /** Same seed, same split (default 1). */
   seed?: number;
-}
-
-/** mulberry32: tiny, fast, and identical on every platform, unlike Math.random. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -12,7 +12,7 @@ import { integerInRange, positiveInteger } from '../util/validate.js';
 import { ACTIONS, poseOf, type ActionName } from './actions.js';
 import { drawFigure, type Appearance } from './figure.js';
 import { makeTexture } from './pattern.js';
-import { seededRandom } from './random.js';
+import { mulberry32 } from '../util/random.js';
 
 export interface ClipOptions {
   width?: number;
@@ -28,7 +28,7 @@ export function* renderActionClip(action: ActionName, options: ClipOptions): Gen
   const height = options.height ?? 240;
   const frames = options.frames ?? 100;
   const fps = options.fps ?? 25;
-  const random = seededRandom(options.seed);
+  const random = mulberry32(options.seed);
   const between = (a: number, b: number) => a + (b - a) * random();
 
   // Camera: a slow pan plus hand-held jitter, on a texture larger than the frame.

@@ -2,7 +2,7 @@
 // pixels per frame, and textured squares crossing it at their own speeds. The codec layer's
 // vectors can be checked against the truth (motion = src - dst = +pan for the background).
 
-import { seededRandom } from './random.js';
+import { mulberry32 } from '../util/random.js';
 
 export interface PatternOptions {
   width: number;
@@ -53,7 +53,7 @@ export function* renderMovingPattern(options: PatternOptions): Generator<Uint8Ar
   const { width, height, frames } = options;
   const panX = options.panX ?? 2;
   const panY = options.panY ?? 1;
-  const random = seededRandom(options.seed ?? 1);
+  const random = mulberry32(options.seed ?? 1);
   const margin = 16;
   const bg = makeTexture(
     width + Math.abs(panX) * frames + 2 * margin,

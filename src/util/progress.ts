@@ -3,7 +3,8 @@
 import cliProgress from 'cli-progress';
 
 export interface Progress {
-  update(done: number): void;
+  /** `note` is shown after the counts (e.g. the current loss). */
+  update(done: number, note?: string): void;
   stop(): void;
 }
 
@@ -11,7 +12,7 @@ export function progressBar(label: string, total: number, unit = 'frames'): Prog
   if (!process.stderr.isTTY || total <= 0) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted}`,
+      format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted}{note}`,
       stream: process.stderr,
       hideCursor: true,
       clearOnComplete: true,
@@ -19,11 +20,12 @@ export function progressBar(label: string, total: number, unit = 'frames'): Prog
     cliProgress.Presets.shades_classic,
   );
   const started = Date.now();
-  bar.start(total, 0, { rate: '0' });
+  bar.start(total, 0, { rate: '0', note: '' });
   return {
-    update(done: number) {
+    update(done: number, note?: string) {
       const seconds = (Date.now() - started) / 1000;
-      bar.update(Math.min(done, total), { rate: seconds > 0 ? (done / seconds).toFixed(0) : '0' });
+      const rate = seconds > 0 ? done / seconds : 0;
+      bar.update(Math.min(done, total), { rate: rate >= 10 ? rate.toFixed(0) : rate.toFixed(2), note: note ? ` | ${note}` : '' });
     },
     stop() {
       bar.stop();

@@ -3,8 +3,8 @@
 // the same order (scale, x, y, start, flip) so turning one off leaves the others unchanged.
 
 import { invalid, positiveInteger } from '../util/validate.js';
-import { randomInt, toRng } from './random.js';
-import type { Rng } from './random.js';
+import { randomInt, toRng } from '../util/random.js';
+import type { Rng } from '../util/random.js';
 import { checkBoolean, sampleVolume, validateClip } from './sample.js';
 import type { Layout, MotionClip } from './sample.js';
 import type { View } from './views.js';

@@ -1,8 +1,8 @@
 // CNN input volumes from per-frame motion grids: sampling, augmentation, test views, batching
 // and a prefetching loader.
 
-export { mulberry32, mixSeed, randomInt, shuffleInPlace, toRng } from './random.js';
-export type { Rng } from './random.js';
+export { mulberry32, mixSeed, randomInt, shuffleInPlace, toRng } from '../util/random.js';
+export type { Rng } from '../util/random.js';
 export { axisWeights, LAYOUTS, sampleVolume, validateClip, validateCrop, volumeLength, volumeShape } from './sample.js';
 export type { AxisWeights, CropRect, Layout, MotionClip, SampleOptions } from './sample.js';
 export { DEFAULT_SCALES, randomView, randomViewSpec, validateScales } from './augment.js';

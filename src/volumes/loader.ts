@@ -5,7 +5,7 @@
 import { MvclassError } from '../util/errors.js';
 import { invalid, nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
 import { randomView, validateScales, DEFAULT_SCALES } from './augment.js';
-import { mixSeed, mulberry32, shuffleInPlace } from './random.js';
+import { mixSeed, mulberry32, shuffleInPlace } from '../util/random.js';
 import { checkBoolean, LAYOUTS, sampleVolume, volumeLength, volumeShape } from './sample.js';
 import type { Layout, MotionClip } from './sample.js';
 import { centreView } from './views.js';

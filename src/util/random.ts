@@ -1,5 +1,5 @@
-// Seeded randomness for sampling and augmentation: the same seed gives the same volumes,
-// the same batches and the same epoch orders on every machine.
+// Seeded randomness (mulberry32): the same seed gives the same clips, splits, volumes, batches
+// and epoch orders on every machine, unlike Math.random.
 
 /** A source of uniform numbers in [0, 1). */
 export type Rng = () => number;

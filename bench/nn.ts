@@ -1,0 +1,107 @@
+// bench/nn: the CNNs against PyTorch (Debian's python3-torch 1.13, which runs the same
+// libtorch_cpu kernels), same network, batch and threads, measured in one run:
+//   training step time and inference time, mvclass / PyTorch (goal <= 1.0x).
+// Then classify of one 4 s 320x240 clip from motion vectors (mv3d, 1 view, model loaded)
+// against decoding the clip's pixels (ffmpeg -threads 1 -f null; goal <= 2x its time) and
+// against the pixel-domain route it replaces, decoding plus OpenCV's Farneback flow (goal >= 20x).
+// Run: npm run bench:nn   (installs python3-torch and python3-opencv as the peers if needed)
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CnnModel, encodeFrames, renderActionClip } from '../src/index.js';
+import { volumeViews } from '../src/nn/inputs.js';
+import { decodeVideo } from '../src/codec/decode.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PYTHON = '/usr/bin/python3';
+const THREADS = Number(process.env.THREADS ?? os.cpus().length);
+
+function ensurePeer(): void {
+  const ok = spawnSync(PYTHON, ['-c', 'import torch, cv2, numpy'], { stdio: 'ignore' }).status === 0;
+  if (ok) return;
+  console.log('installing the peers: python3-torch python3-opencv (Debian) ...');
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'python3-torch', 'python3-opencv', 'python3-numpy'], { stdio: 'inherit' });
+}
+
+async function ours(spec: { model: 'mv3d' | 'mv2d'; classes: number; frames: number; size: number; width: number; fc: number; batch: number; steps: number; warmup: number }) {
+  const model = await CnnModel.create(
+    { model: spec.model, classes: Array.from({ length: spec.classes }, (_, i) => `c${i}`), frames: spec.frames, size: spec.size, width: spec.width, fc: spec.fc },
+    { threads: THREADS },
+  );
+  const per = model.inputShape.reduce((a, b) => a * b, 1);
+  const x = new Float32Array(spec.batch * per).map(() => Math.random() - 0.5);
+  const y = new Int32Array(spec.batch).map((_, i) => i % spec.classes);
+  const time = async (fn: () => Promise<unknown>) => {
+    for (let i = 0; i < spec.warmup; i++) await fn();
+    const t0 = performance.now();
+    for (let i = 0; i < spec.steps; i++) await fn();
+    return (performance.now() - t0) / 1000 / spec.steps;
+  };
+  return { train: await time(() => model.trainStep(x, y, 0.01)), infer: await time(() => model.predict(x)) };
+}
+
+async function main(): Promise<void> {
+  ensurePeer();
+  console.log(`mvclass bench/nn — ${os.cpus().length} cores, ${THREADS} threads each side\n`);
+  console.log('| network, batch | mvclass train step | PyTorch train step | ratio | mvclass inference | PyTorch inference | ratio |');
+  console.log('|---|---|---|---|---|---|---|');
+  const specs = [
+    { model: 'mv3d' as const, classes: 101, frames: 160, size: 24, width: 1, fc: 2048, batch: 16, steps: 3, warmup: 1 },
+    { model: 'mv2d' as const, classes: 101, frames: 60, size: 48, width: 1, fc: 4096, batch: 16, steps: 3, warmup: 1 },
+  ];
+  for (const spec of specs) {
+    const a = await ours(spec);
+    const peer = JSON.parse(execFileSync(PYTHON, [path.join(ROOT, 'bench', 'peer_torch.py'), JSON.stringify({ ...spec, threads: THREADS })], { encoding: 'utf8' })) as { train: number; infer: number };
+    console.log(`| ${spec.model} [${spec.frames}x${spec.size}], ${spec.batch} | ${a.train.toFixed(3)} s | ${peer.train.toFixed(3)} s | ${(a.train / peer.train).toFixed(2)}x | ${a.infer.toFixed(3)} s | ${peer.infer.toFixed(3)} s | ${(a.infer / peer.infer).toFixed(2)}x |`);
+  }
+
+  // classify one clip from its vectors vs the pixel route.
+  const scratch = path.join(os.tmpdir(), `mvclass-bench-nn-${process.pid}`);
+  mkdirSync(scratch, { recursive: true });
+  const clip = path.join(scratch, 'clip.mp4');
+  await encodeFrames(clip, renderActionClip('run', { frames: 100, seed: 7 }), { width: 320, height: 240, qp: 30, gop: 0, threads: 1 });
+  const model = await CnnModel.create({ model: 'mv3d', classes: ['a', 'b', 'c', 'd'], frames: 160, size: 24, width: 1, fc: 2048 }, { threads: THREADS });
+  const classify = async () => {
+    const chunks: Int16Array[] = [];
+    let rows = 0;
+    let cols = 0;
+    for await (const b of decodeVideo(clip, { vectors: false, grid: 8, units: 'quarter-pel' })) {
+      rows = b.grid!.rows;
+      cols = b.grid!.cols;
+      chunks.push(b.grid!.data as Int16Array);
+    }
+    const data = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
+    let o = 0;
+    for (const c of chunks) {
+      data.set(c, o);
+      o += c.length;
+    }
+    return model.predict(volumeViews({ frames: data.length / (2 * rows * cols), rows, cols, data }, model.config, 1, 1));
+  };
+  await classify();
+  let t0 = performance.now();
+  for (let i = 0; i < 5; i++) await classify();
+  const tClassify = (performance.now() - t0) / 5000;
+  t0 = performance.now();
+  for (let i = 0; i < 5; i++) execFileSync('ffmpeg', ['-v', 'error', '-threads', '1', '-i', clip, '-f', 'null', '-']);
+  const tDecode = (performance.now() - t0) / 5000;
+  const farneback = `import cv2,time,sys
+cap=cv2.VideoCapture(sys.argv[1]); ok,prev=cap.read(); prev=cv2.cvtColor(prev,cv2.COLOR_BGR2GRAY); t=time.perf_counter(); n=0
+while True:
+  ok,f=cap.read()
+  if not ok: break
+  g=cv2.cvtColor(f,cv2.COLOR_BGR2GRAY); cv2.calcOpticalFlowFarneback(prev,g,None,0.5,3,15,3,5,1.2,0); prev=g; n+=1
+print(time.perf_counter()-t)`;
+  t0 = performance.now();
+  execFileSync(PYTHON, ['-c', farneback, clip], { encoding: 'utf8' });
+  const tFlow = (performance.now() - t0) / 1000;
+  console.log(`\nclassify a 4 s 320x240 clip from its vectors (mv3d, 1 view, model loaded): ${tClassify.toFixed(3)} s`);
+  console.log(`decoding its pixels, ffmpeg -threads 1 -f null: ${tDecode.toFixed(3)} s -> classify / decode = ${(tClassify / tDecode).toFixed(2)}x (goal <= 2x)`);
+  console.log(`decode + OpenCV Farneback flow (the pixel-domain route): ${tFlow.toFixed(3)} s -> ${(tFlow / tClassify).toFixed(1)}x slower than classify (goal >= 20x)`);
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+await main();

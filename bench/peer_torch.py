@@ -1,0 +1,75 @@
+"""The PyTorch peer of bench/nn: the same networks (built the same way as native/nn/models.cc),
+timed the same way. Run by bench/nn.ts with Debian's python3-torch; prints one JSON line."""
+import json
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+
+def scaled(c, width):
+    return max(4, round(c * width))
+
+
+def mv3d(classes, frames, size, width, fc):
+    c1, c2, c3 = scaled(64, width), scaled(128, width), scaled(256, width)
+    layers = [nn.Conv3d(2, c1, 3, stride=(2, 1, 1), padding=1), nn.PReLU(), nn.MaxPool3d(2, ceil_mode=True),
+              nn.Conv3d(c1, c2, 3, stride=(2, 1, 1), padding=1), nn.PReLU(), nn.MaxPool3d(2, ceil_mode=True)]
+    for i in range(3):
+        layers += [nn.ConstantPad3d((0, 1, 0, 1, 0, 1), 0.0), nn.Conv3d(c2 if i == 0 else c3, c3, 2), nn.PReLU()]
+    layers += [nn.MaxPool3d(2, ceil_mode=True)]
+    features = nn.Sequential(*layers)
+    flat = features(torch.zeros(1, 2, frames, size, size)).numel()
+    head = nn.Sequential(nn.Linear(flat, fc), nn.PReLU(), nn.Dropout(0.5), nn.Linear(fc, fc), nn.PReLU(), nn.Dropout(0.5), nn.Linear(fc, classes))
+    return nn.Sequential(features, nn.Flatten(), head), (2, frames, size, size)
+
+
+def mv2d(classes, frames, size, width, fc):
+    c1, c2, c3 = scaled(96, width), scaled(256, width), scaled(384, width)
+    features = nn.Sequential(
+        nn.Conv2d(2 * frames, c1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(c1, c2, 5, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(c2, c3, 3, padding=1), nn.ReLU(), nn.Conv2d(c3, c3, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(c3, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2))
+    flat = features(torch.zeros(1, 2 * frames, size, size)).numel()
+    head = nn.Sequential(nn.Linear(flat, fc), nn.ReLU(), nn.Dropout(0.5), nn.Linear(fc, fc), nn.ReLU(), nn.Dropout(0.5), nn.Linear(fc, classes))
+    return nn.Sequential(features, nn.Flatten(), head), (2 * frames, size, size)
+
+
+def main():
+    spec = json.loads(sys.argv[1])
+    torch.set_num_threads(spec["threads"])
+    torch.manual_seed(1)
+    build = mv3d if spec["model"] == "mv3d" else mv2d
+    model, shape = build(spec["classes"], spec["frames"], spec["size"], spec["width"], spec["fc"])
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=0.005)
+    x = torch.randn(spec["batch"], *shape)
+    y = torch.randint(0, spec["classes"], (spec["batch"],))
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        model.train()
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    def infer():
+        model.eval()
+        with torch.no_grad():
+            torch.softmax(model(x), 1)
+
+    out = {}
+    for name, fn in (("train", step), ("infer", infer)):
+        for _ in range(spec["warmup"]):
+            fn()
+        t0 = time.perf_counter()
+        for _ in range(spec["steps"]):
+            fn()
+        out[name] = (time.perf_counter() - t0) / spec["steps"]
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
