@@ -51,7 +51,7 @@ npx --no-install node-gyp rebuild -j max >/tmp/mvclass-node-gyp.log 2>&1 \
   || { tail -40 /tmp/mvclass-node-gyp.log >&2; fail "node-gyp rebuild (full log: /tmp/mvclass-node-gyp.log)"; }
 
 step "CNN addon (cmake-js, libtorch)"
-npx --no-install cmake-js compile -d native/nn -O build/nn >/tmp/mvclass-cmake-js.log 2>&1 \
+npx --no-install cmake-js compile -d native/nn -O build-nn >/tmp/mvclass-cmake-js.log 2>&1 \
   || { tail -40 /tmp/mvclass-cmake-js.log >&2; fail "cmake-js compile of native/nn (full log: /tmp/mvclass-cmake-js.log)"; }
 blas=$(update-alternatives --query libblas.so.3-x86_64-linux-gnu 2>/dev/null | sed -n 's/^Value: //p')
 case "$blas" in

@@ -24,6 +24,9 @@ class CropWorker : public PromiseWorker {
     o.Set("parameterSetBytes", static_cast<double>(result_.parameterSetBytes));
     o.Set("duration", result_.duration);
     o.Set("warnings", StringsToJs(env, result_.warnings));
+    std::vector<double> frameBytes(result_.frameBytes.begin(), result_.frameBytes.end());
+    o.Set("frameBytes", Adopt(env, std::move(frameBytes)));
+    o.Set("frameKinds", result_.frameKinds);
     return o;
   }
 

@@ -214,6 +214,7 @@ AccessUnit Cropper::Rewrite(const AccessUnit& au, const AVFrame* frame) {
   }
   if (!anyP) {
     result_.copiedFrames++;
+    result_.frameKinds += 'C';
     return au;  // IDR and intra pictures keep their texture, bit for bit
   }
   if (!frame) throw CodecError(Where() + ": the decoder gave no picture for this access unit");
@@ -260,6 +261,7 @@ AccessUnit Cropper::Rewrite(const AccessUnit& au, const AVFrame* frame) {
   }
   (void)pps;
   result_.rewrittenFrames++;
+  result_.frameKinds += 'R';
   return out;
 }
 
@@ -317,6 +319,7 @@ void Cropper::Emit(const AccessUnit& au) {
     bytes.insert(bytes.end(), nal.begin(), nal.end());
   }
   result_.outputVideoBytes += static_cast<int64_t>(bytes.size());
+  result_.frameBytes.push_back(static_cast<int64_t>(bytes.size()));
   if (raw_) {
     if (std::fwrite(bytes.data(), 1, bytes.size(), raw_) != bytes.size()) throw CodecError(options_.output + ": write failed");
     return;

@@ -23,6 +23,8 @@ struct CropResult {
   int64_t parameterSetBytes = 0;
   double duration = 0;          // seconds, from the frame count and rate
   std::vector<std::string> warnings;  // what the decoder logged (a damaged input)
+  std::vector<int64_t> frameBytes;     // each output access unit, in decoding order
+  std::string frameKinds;              // per access unit: 'C' copied (intra), 'R' rewritten P
 };
 
 CropResult CropH264(const CropOptions& options);

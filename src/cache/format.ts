@@ -47,6 +47,10 @@ export interface CachedVideo {
   motion: ByteRange;
   keyFrame: (ByteRange & { width: number; height: number; index: number }) | null;
   rates: { rOrig: number; rCropped: number | null; rCroppedEncoder: number | null; rMotion: number | null };
+  /** The cropped stream, when there is one: bits of each access unit (decoding order, which is
+   * display order: crop takes no B-frames) and of its parameter sets. What each classifier is
+   * sent (seed 004's R_3D, R_2D, I_SP) is computed from these. */
+  cropped: { frameBits: number[]; kinds: string; parameterSetBits: number } | null;
 }
 
 export interface CacheManifest {

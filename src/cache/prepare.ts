@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { crop } from '../codec/crop.js';
+import { crop, type CropResult } from '../codec/crop.js';
 import { decodeVideo } from '../codec/decode.js';
 import { encode, type VideoCodec } from '../codec/encode.js';
 import { codecAddon, packageRoot } from '../codec/native.js';
@@ -78,10 +78,15 @@ async function prepareVideo(item: DatasetItem, settings: CacheSettings, partsDir
   try {
     let stream = item.path;
     let rates: Part['rates'];
+    let cropped: Part['cropped'] = null;
+    const keepCropped = (c: CropResult | undefined): CropResult | undefined => {
+      if (c) cropped = { frameBits: Array.from(c.frameBytes, (b) => b * 8), kinds: c.frameKinds, parameterSetBits: c.parameterSetBytes * 8 };
+      return c;
+    };
     if (settings.asIs) {
       const info = await probe(item.path);
-      const cropped = info.codec === 'h264' && !info.hasBFrames ? await crop(item.path, path.join(work, 'cropped.264'), { onWarning: warn }) : undefined;
-      const r = ratesOfStream('h264', info.frameCount, info.duration, info.videoBytes, cropped);
+      const c = keepCropped(info.codec === 'h264' && !info.hasBFrames ? await crop(item.path, path.join(work, 'cropped.264'), { onWarning: warn }) : undefined);
+      const r = ratesOfStream('h264', info.frameCount, info.duration, info.videoBytes, c);
       rates = { rOrig: r.rOrig, rCropped: r.rCropped, rCroppedEncoder: null, rMotion: null };
     } else {
       const encoded = await encode(item.path, path.join(work, 'stream.mp4'), {
@@ -96,7 +101,7 @@ async function prepareVideo(item: DatasetItem, settings: CacheSettings, partsDir
         onWarning: warn,
       });
       stream = encoded.output;
-      const r = ratesOfEncoding(encoded, await crop(stream, path.join(work, 'cropped.264'), { onWarning: warn }));
+      const r = ratesOfEncoding(encoded, keepCropped(await crop(stream, path.join(work, 'cropped.264'), { onWarning: warn })));
       rates = { rOrig: r.rOrig, rCropped: r.rCropped, rCroppedEncoder: r.rCroppedEncoder, rMotion: r.rMotion };
     }
     const key = frameSize(settings.keySize, 'key-size');
@@ -147,6 +152,7 @@ async function prepareVideo(item: DatasetItem, settings: CacheSettings, partsDir
       frameBits,
       keyFrame,
       rates,
+      cropped,
     };
     // The JSON goes last: its presence marks the part as complete.
     await writeFileAtomically(path.join(partsDir, `${id}.json`), JSON.stringify(part));

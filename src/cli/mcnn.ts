@@ -2,10 +2,11 @@
 
 import { promises as fs } from 'node:fs';
 import { Command } from 'commander';
-import { frontier, MCNN_PARAM_NAMES, mcnnParams, nonNegativeNumber, type McnnSolution } from '../rate/mcnn/index.js';
+import { frontier, MCNN_PARAM_NAMES, mcnnParams, nonNegativeNumber, positiveNumber, type McnnSolution } from '../rate/mcnn/index.js';
 import { markdownTable, type Cell } from '../report/table.js';
 import { MvclassError } from '../util/errors.js';
 import { printJson, warn } from './output.js';
+import { fitMcnn, validateMcnn, writeMcnn } from '../rate/mcnn/fit.js';
 
 const FLAGS: Record<(typeof MCNN_PARAM_NAMES)[number], string> = {
   alpha: 'Gamma shape of R_motion over videos',
@@ -94,5 +95,51 @@ export function mcnnCommand(): Command {
   return new Command('mcnn')
     .description('Multi-CNN selection by R_motion: 3D CNN below R_L, 2D CNN up to R_H, spatial CNN above (seed 004)')
     .addCommand(solveCommand())
+    .addCommand(fitCommand())
     .exitOverride();
+}
+
+function fitCommand(): Command {
+  return new Command('fit')
+    .description('fit the MCNN to a prepared cache and three trained runs (accuracies on the validation split), and check it on the test split')
+    .requiredOption('--runs <runs...>', 'the mv3d, mv2d and spatial (vgg16) run folders, in that order')
+    .requiredOption('--data <cache>', 'a cache prepared with --val-fraction')
+    .option('-o, --out <file>', 'where the fitted model goes', 'mcnn.json')
+    .option('--budgets <kbps>', 'budgets at which to compare the prediction with the test split')
+    .option('--views <n>', 'temporal views in the evaluations', '10')
+    .option('--json', 'print the result as JSON')
+    .exitOverride()
+    .action(async (opts: { runs: string[]; data: string; out: string; budgets?: string; views: string; json?: boolean }) => {
+      if (opts.runs.length !== 3) throw new MvclassError(`Expected three runs (mv3d, mv2d, spatial) for runs but received ${opts.runs.length}`);
+      const [mv3d, mv2d, spatial] = opts.runs as [string, string, string];
+      const temporal = Math.max(1, Number(opts.views) || 10);
+      const fit = await fitMcnn({ mv3d, mv2d, spatial }, opts.data, { temporal });
+      await writeMcnn(opts.out, fit);
+      const budgets = opts.budgets
+        ? opts.budgets.split(',').map((b) => positiveNumber(b.trim(), 'budgets'))
+        : [0.5, 0.75, 1, 1.5, 2].map((k) => Number((k * (fit.a3d * (fit.alpha / fit.beta) + fit.b3d)).toFixed(2)));
+      const checks = await validateMcnn(fit, budgets, { temporal });
+      if (opts.json) return printJson({ fit, checks, out: opts.out });
+      const f = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? '–' : Number.isFinite(x) ? x.toFixed(d) : '∞');
+      const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
+      process.stdout.write(
+        `${opts.out}: Gamma alpha ${f(fit.alpha)} beta ${f(fit.beta, 4)} (rate; mean ${f(fit.alpha / fit.beta)} kbps, KL ${f(fit.kl, 3)}); ` +
+          `R_3D = ${f(fit.a3d)} R_motion + ${f(fit.b3d)} (R² ${f(fit.r2_3d)}); R_2D = ${f(fit.a2d)} R_motion + ${f(fit.b2d)} (R² ${f(fit.r2_2d)}); ` +
+          `I_SP ${f(fit.isp)} kbps; validation accuracies 3D ${pct(fit.acc3d)}, 2D ${pct(fit.acc2d)}, spatial ${pct(fit.accsp)} ` +
+          `(${fit.videos.validation} videos)\n\n` +
+          markdownTable(
+            ['budget (kbps)', 'R_L', 'R_H', 'predicted accuracy', 'measured accuracy', 'predicted rate', 'measured rate', 'test videos 3D / 2D / spatial'],
+            checks.map((c) => [
+              f(c.budget),
+              f(c.rL),
+              f(c.rH),
+              pct(c.predicted.accuracy),
+              pct(c.measured?.accuracy),
+              f(c.predicted.rateSent),
+              f(c.measured?.rateSent),
+              c.measured ? `${c.measured.chosen.mv3d} / ${c.measured.chosen.mv2d} / ${c.measured.chosen.spatial}` : '–',
+            ]),
+          ),
+      );
+    });
 }

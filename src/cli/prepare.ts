@@ -23,6 +23,7 @@ export function prepareCommand(): Command {
     .option('--key-size <WxH>', 'size of the stored key frame (the spatial network input)', '112x112')
     .option('--split <n>', 'official split to use (UCF-101, HMDB-51)', '1')
     .option('--seed <n>', 'seed of the stratified split for datasets without one', '1')
+    .option('--val-fraction <x>', 'hold out this share of each class\'s training videos as a validation split (for mcnn fit)')
     .option('--jobs <n>', 'videos prepared at once (default: cores + 1)')
     .option('--json', 'print a JSON summary')
     .action(async (spec: string, opts: Record<string, string | boolean | undefined>) => {
@@ -32,6 +33,7 @@ export function prepareCommand(): Command {
       const dataset = await openDataset(spec, {
         split: integerInRange(opts.split, 'split', 1, 3) as 1 | 2 | 3,
         seed: positiveInteger(opts.seed, 'seed'),
+        ...(opts.valFraction !== undefined ? { valFraction: Number(opts.valFraction) } : {}),
       });
       for (const m of dataset.missing) warn(`${m.path}: ${m.reason}`);
       const summaries = [];

@@ -131,6 +131,10 @@ export interface NativeCropResult {
   parameterSetBytes: number;
   duration: number;
   warnings: string[];
+  /** Bytes of each output access unit, in decoding order. */
+  frameBytes: Float64Array;
+  /** Per access unit: C copied (intra), R rewritten P frame. */
+  frameKinds: string;
 }
 
 export interface NativePacket {

@@ -6,6 +6,6 @@ export { readHmdb51, type Hmdb51Options } from './hmdb51.js';
 export { kineticsClipName, readKinetics } from './kinetics.js';
 export { readFolderDataset, VIDEO_EXTENSIONS, type FolderOptions } from './folder.js';
 export { readManifest } from './manifest.js';
-export { stratifiedSplit, type StratifiedSplitOptions } from './split.js';
+export { holdOutValidation, stratifiedSplit, type StratifiedSplitOptions } from './split.js';
 export { detectLayout, openDataset, type OpenDatasetOptions } from './open.js';
 export { parseCsv, type CsvRecord } from './csv.js';

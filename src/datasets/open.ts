@@ -9,7 +9,7 @@ import { readFolderDataset } from './folder.js';
 import { readHmdb51 } from './hmdb51.js';
 import { readKinetics } from './kinetics.js';
 import { readManifest } from './manifest.js';
-import { stratifiedSplit } from './split.js';
+import { holdOutValidation, stratifiedSplit } from './split.js';
 import type { DatasetKind, VideoDataset } from './types.js';
 import { readUcf101 } from './ucf101.js';
 
@@ -21,6 +21,8 @@ export interface OpenDatasetOptions {
   testFraction?: number;
   /** Kinetics only: where the clips are (default the CSV's folder). */
   videos?: string;
+  /** Any layout: move this share of each class's training videos to a validation split. */
+  valFraction?: number;
 }
 
 /** The first line of a file, without reading all of a large CSV. */
@@ -63,6 +65,12 @@ export async function detectLayout(spec: string): Promise<DatasetKind> {
  * or a folder per class (then split into train and test with stratifiedSplit, seeded).
  */
 export async function openDataset(spec: string, options: OpenDatasetOptions = {}): Promise<VideoDataset> {
+  const dataset = await readLayout(spec, options);
+  if (!options.valFraction) return dataset;
+  return { ...dataset, items: holdOutValidation(dataset.items, { fraction: options.valFraction, seed: options.seed ?? 1 }) };
+}
+
+async function readLayout(spec: string, options: OpenDatasetOptions): Promise<VideoDataset> {
   const target = path.resolve(nonEmptyString(spec, 'dataset'));
   switch (await detectLayout(target)) {
     case 'kinetics':

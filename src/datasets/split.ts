@@ -44,3 +44,31 @@ export function stratifiedSplit(items: readonly DatasetItem[], options: Stratifi
   }
   return items.map((item, i) => ({ ...item, split: test.has(i) ? 'test' : 'train' }));
 }
+
+/**
+ * Moves a seeded share of each class's training items to 'val' (at least one where a class has
+ * three or more), so that choices made after training (the Multi-CNN thresholds, its accuracies)
+ * are measured on videos neither the networks nor the test set have seen.
+ */
+export function holdOutValidation(items: readonly DatasetItem[], options: { fraction: number; seed?: number }): DatasetItem[] {
+  const fraction = options.fraction;
+  if (typeof fraction !== 'number' || !(fraction > 0 && fraction < 1)) throw invalid('a number between 0 and 1 (exclusive)', 'valFraction', fraction);
+  const random = mulberry32(nonNegativeInteger(options.seed ?? 1, 'seed') + 7919);
+  const byLabel = new Map<number, number[]>();
+  items.forEach((item, i) => {
+    if (item.split !== 'train') return;
+    byLabel.set(item.label, [...(byLabel.get(item.label) ?? []), i]);
+  });
+  const val = new Set<number>();
+  for (const label of [...byLabel.keys()].sort((a, b) => a - b)) {
+    // Sorted by path first, so the same seed picks the same videos in any input order.
+    const group = byLabel.get(label)!.sort((a, b) => (items[a]!.path < items[b]!.path ? -1 : 1));
+    const take = group.length >= 3 ? Math.max(1, Math.round(group.length * fraction)) : 0;
+    for (let i = group.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [group[i], group[j]] = [group[j]!, group[i]!];
+    }
+    for (const i of group.slice(0, take)) val.add(i);
+  }
+  return items.map((item, i) => (val.has(i) ? { ...item, split: 'val' as const } : { ...item }));
+}

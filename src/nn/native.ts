@@ -42,7 +42,7 @@ let addon: NnAddon | undefined;
 
 export function nnAddon(): NnAddon {
   if (addon) return addon;
-  const file = path.join(packageRoot(), 'build', 'nn', 'Release', 'mvclass_nn.node');
+  const file = path.join(packageRoot(), 'build-nn', 'Release', 'mvclass_nn.node');
   if (!existsSync(file)) {
     throw new MvclassError(
       `the CNN addon (native/nn, on libtorch) is not built: ${file} is missing. Run ./scripts/setup.sh, ` +

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { classifyVideo, CnnModel, prepareDataset, openDataset, synthesizeActionSet } from '../../src/index.js';
 import { evaluateRun, fuseScores } from '../../src/nn/evaluate.js';
 import { trainModel } from '../../src/nn/train.js';
+import { fitMcnn, validateMcnn } from '../../src/rate/mcnn/fit.js';
 import { cli, tempDir } from '../setup/helpers.js';
 
 const dir = tempDir();
@@ -16,7 +17,7 @@ const small = { iterations: 150, batch: 16, lrStep: 120, threads: 2, seed: 1 } a
 beforeAll(async () => {
   const set = path.join(dir, 'set');
   await synthesizeActionSet(set, { classes: 4, perClass: 16, seconds: 2, seed: 4 });
-  await prepareDataset(await openDataset(set), cache, { qp: 30 });
+  await prepareDataset(await openDataset(set, { valFraction: 0.2 }), cache, { qp: 30 });
 }, 180_000);
 
 describe('CNN training and evaluation', () => {
@@ -45,6 +46,27 @@ describe('CNN training and evaluation', () => {
     expect(metrics.at(-1).iteration).toBe(150);
     expect(metrics.at(-1).lr).toBeCloseTo(0.001, 12); // x0.1 after lr-step 120
     expect(metrics.at(-1).loss).toBeLessThan(metrics[0].loss);
+  });
+
+  it('mcnn fit: Gamma, the two rate lines and validation accuracies; the check on the test split', { timeout: 120_000 }, async () => {
+    const runs = { mv3d: path.join(dir, 'run-mv3d'), mv2d: path.join(dir, 'run-mv2d'), spatial: path.join(dir, 'run-vgg16') };
+    const fit = await fitMcnn(runs, cache, { temporal: 3, threads: 2 });
+    expect(fit.videos.validation).toBeGreaterThanOrEqual(8);
+    expect(fit.alpha).toBeGreaterThan(0);
+    expect(fit.beta).toBeGreaterThan(0);
+    // What a classifier is sent grows with the motion bits, and the 2D CNN (16 frames) is sent
+    // less than the 3D CNN (32 frames) for the same video.
+    expect(fit.r2_3d).toBeGreaterThan(0.8);
+    expect(fit.a3d).toBeGreaterThan(fit.a2d);
+    expect(fit.a2d / fit.a3d).toBeCloseTo(16 / 32, 0);
+    expect(fit.isp).toBeGreaterThan(fit.b3d);
+    for (const a of [fit.acc3d, fit.acc2d, fit.accsp]) expect(a).toBeGreaterThanOrEqual(0);
+    const [check] = await validateMcnn(fit, [fit.a3d * (fit.alpha / fit.beta) + fit.b3d], { temporal: 3, threads: 2 });
+    expect(check!.feasible).toBe(true);
+    const c = check!.measured!;
+    expect(c.chosen.mv3d + c.chosen.mv2d + c.chosen.spatial).toBeGreaterThanOrEqual(12);
+    // The model's rate is an expectation over the Gamma fit; the test videos' mean lands near it.
+    expect(Math.abs(c.rateSent - check!.predicted.rateSent!) / check!.predicted.rateSent!).toBeLessThan(0.35);
   });
 
   it('classify: a video in, the fused top-5 out, as eval scores the same clips', { timeout: 120_000 }, async () => {

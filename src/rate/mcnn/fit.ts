@@ -1,0 +1,159 @@
+// fitMcnn: the Multi-CNN model of seed 004 fitted to a prepared cache and three trained runs.
+//   - f_s(R_motion): Gamma fit (and its KL divergence) over the training and validation videos;
+//   - R_3D, R_2D: what each temporal classifier is sent per video — the parameter sets and the
+//     cropped P frames of the first T frames it reads — over the video's duration, fitted as lines
+//     of R_motion (the paper's a2D/a3D of about T2D/T3D follows from this);
+//   - I_SP: the IDR frame's bits over the duration (what the spatial classifier is sent);
+//   - A_3D, A_2D, A_SP: accuracies on the validation split, never the test split.
+// validateMcnn then applies the selection per test video and measures what the model predicts.
+
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { CachedVideo } from '../../cache/format.js';
+import { PreparedCache } from '../../cache/read.js';
+import { evaluateRun, type VideoScores } from '../../nn/evaluate.js';
+import type { ModelConfig } from '../../nn/model.js';
+import { writeFileAtomically } from '../../util/atomic.js';
+import { MvclassError } from '../../util/errors.js';
+import { fitGamma, klDivergence } from './gamma.js';
+import { fitLine } from './linear.js';
+import type { McnnParams } from './model.js';
+import { solve } from './optimise.js';
+
+export interface McnnRuns {
+  mv3d: string;
+  mv2d: string;
+  spatial: string;
+}
+
+export interface McnnFit extends McnnParams {
+  kl: number;
+  r2_3d: number;
+  r2_2d: number;
+  frames3d: number;
+  frames2d: number;
+  videos: { fit: number; validation: number };
+  runs: McnnRuns;
+  data: string;
+}
+
+/** kbps sent to a temporal classifier reading the first `frames` frames of a cached video. */
+export function temporalRate(video: CachedVideo, frames: number): number {
+  const c = video.cropped;
+  if (!c) throw new MvclassError(`${video.path}: the cache holds no cropped stream for it (H.264 without B-frames is needed)`, video.path);
+  let bits = c.parameterSetBits;
+  const n = Math.min(frames, c.frameBits.length);
+  for (let k = 0; k < n; k++) if (c.kinds[k] === 'R') bits += c.frameBits[k]!;
+  return bits / video.duration / 1000;
+}
+
+/** kbps sent to the spatial classifier: the first intra frame. */
+export function spatialRate(video: CachedVideo): number {
+  const c = video.cropped;
+  if (!c) throw new MvclassError(`${video.path}: the cache holds no cropped stream for it`, video.path);
+  const first = c.kinds.indexOf('C');
+  return (c.parameterSetBits + (first >= 0 ? c.frameBits[first]! : 0)) / video.duration / 1000;
+}
+
+async function framesOf(run: string): Promise<number> {
+  const text = await fs.readFile(path.join(run, 'run.json'), 'utf8').catch(() => {
+    throw new MvclassError(`${run}: not a training run (no run.json)`, run);
+  });
+  return (JSON.parse(text) as { config: ModelConfig }).config.frames;
+}
+
+export async function fitMcnn(runs: McnnRuns, data: string, options: { temporal?: number; crops?: 1 | 10; threads?: number } = {}): Promise<McnnFit> {
+  const cache = await PreparedCache.open(data);
+  const fitVideos = cache.videos.filter((v) => (v.split === 'train' || v.split === 'val') && v.rates.rMotion !== null && v.cropped);
+  const validation = cache.videos.filter((v) => v.split === 'val');
+  await cache.close();
+  if (validation.length === 0) {
+    throw new MvclassError(`${data}: no validation videos; prepare the dataset with --val-fraction (the MCNN's accuracies must not come from the test split)`, data);
+  }
+  if (fitVideos.length < 2) throw new MvclassError(`${data}: too few encoded videos with R_motion to fit (prepare without --as-is)`, data);
+  const rMotion = fitVideos.map((v) => v.rates.rMotion!);
+  const gamma = fitGamma(rMotion);
+  const frames3d = await framesOf(runs.mv3d);
+  const frames2d = await framesOf(runs.mv2d);
+  const line3d = fitLine(rMotion, fitVideos.map((v) => temporalRate(v, frames3d)));
+  const line2d = fitLine(rMotion, fitVideos.map((v) => temporalRate(v, frames2d)));
+  const isp = fitVideos.reduce((s, v) => s + spatialRate(v), 0) / fitVideos.length;
+  const accuracy = async (run: string) =>
+    (await evaluateRun({ run, data, split: 'val', temporal: options.temporal ?? 10, crops: options.crops ?? 10, ...(options.threads ? { threads: options.threads } : {}) })).top1;
+  return {
+    alpha: gamma.alpha,
+    beta: gamma.beta,
+    kl: klDivergence(rMotion, gamma.alpha, gamma.beta),
+    a3d: line3d.a,
+    b3d: line3d.b,
+    r2_3d: line3d.r2,
+    a2d: line2d.a,
+    b2d: line2d.b,
+    r2_2d: line2d.r2,
+    isp,
+    acc3d: await accuracy(runs.mv3d),
+    acc2d: await accuracy(runs.mv2d),
+    accsp: await accuracy(runs.spatial),
+    frames3d,
+    frames2d,
+    videos: { fit: fitVideos.length, validation: validation.length },
+    runs,
+    data: path.resolve(data),
+  };
+}
+
+export async function writeMcnn(file: string, fit: McnnFit): Promise<void> {
+  await writeFileAtomically(file, JSON.stringify(fit, null, 1) + '\n');
+}
+
+export interface McnnCheck {
+  budget: number;
+  feasible: boolean;
+  rL: number | null;
+  rH: number | null;
+  predicted: { accuracy: number | null; rateSent: number | null };
+  measured: { accuracy: number; rateSent: number; chosen: { mv3d: number; mv2d: number; spatial: number } } | null;
+}
+
+/**
+ * The model against reality: for each budget, the thresholds the optimiser picks are applied per
+ * test video (3D if R_motion < R_L, 2D if below R_H, else spatial only), and the accuracy and mean
+ * rate actually obtained are set beside the prediction.
+ */
+export async function validateMcnn(fit: McnnFit, budgets: number[], options: { temporal?: number; crops?: 1 | 10; threads?: number } = {}): Promise<McnnCheck[]> {
+  const scores: Record<keyof McnnRuns, Map<string, VideoScores['videos'][number]>> = { mv3d: new Map(), mv2d: new Map(), spatial: new Map() };
+  for (const stream of ['mv3d', 'mv2d', 'spatial'] as const) {
+    const file = path.join(fit.runs[stream], `test-scores.json`);
+    await evaluateRun({ run: fit.runs[stream], data: fit.data, split: 'test', temporal: options.temporal ?? 10, crops: options.crops ?? 10, saveScores: file, ...(options.threads ? { threads: options.threads } : {}) });
+    const saved = JSON.parse(await fs.readFile(file, 'utf8')) as VideoScores;
+    for (const v of saved.videos) scores[stream].set(v.id, v);
+  }
+  const cache = await PreparedCache.open(fit.data);
+  const test = cache.videos.filter((v) => v.split === 'test' && v.rates.rMotion !== null && v.cropped);
+  await cache.close();
+  return budgets.map((budget) => {
+    const s = solve(fit, budget);
+    if (!s.feasible || s.rL === null || s.rH === null) {
+      return { budget, feasible: false, rL: null, rH: null, predicted: { accuracy: null, rateSent: null }, measured: null };
+    }
+    let correct = 0;
+    let rate = 0;
+    const chosen = { mv3d: 0, mv2d: 0, spatial: 0 };
+    for (const v of test) {
+      const r = v.rates.rMotion!;
+      const stream = r < s.rL ? 'mv3d' : r < s.rH ? 'mv2d' : 'spatial';
+      chosen[stream]++;
+      rate += stream === 'mv3d' ? temporalRate(v, fit.frames3d) : stream === 'mv2d' ? temporalRate(v, fit.frames2d) : spatialRate(v);
+      const sc = scores[stream].get(v.id)!.scores;
+      if (sc.indexOf(Math.max(...sc)) === v.label) correct++;
+    }
+    return {
+      budget,
+      feasible: true,
+      rL: s.rL,
+      rH: s.rH,
+      predicted: { accuracy: s.accuracy, rateSent: s.rateSent },
+      measured: { accuracy: correct / test.length, rateSent: rate / test.length, chosen },
+    };
+  });
+}
