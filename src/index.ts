@@ -47,3 +47,4 @@ export { evaluateRun, fuseScores, type EvaluateOptions, type EvaluateResult, typ
 export { classificationReport, meanScores, type ClassificationReport } from './metrics/classification.js';
 export * from './rate/mcnn/index.js';
 export { classifyVideo, type ClassifyOptions, type ClassifyResult } from './nn/classify.js';
+export * from './report/index.js';
