@@ -10,6 +10,7 @@ import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { MvclassError } from '../util/errors.js';
+import { gammaPdf } from '../rate/mcnn/gamma.js';
 
 /** One rendered figure: the SVG text and a PNG of it at twice its size. */
 export interface Figure {
@@ -202,28 +203,6 @@ export async function frontierFigure(data: FrontierData, options: RateOptions = 
 // ---------------------------------------------------------------------------------------------
 // Fig. 7: the Gamma fit of R_motion
 
-const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
-  -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-];
-
-/** ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; about 15 significant digits). */
-export function logGamma(x: number): number {
-  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
-  const z = x - 1;
-  let sum = LANCZOS[0]!;
-  for (let i = 1; i < LANCZOS.length; i++) sum += LANCZOS[i]! / (z + i);
-  const t = z + 7.5;
-  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(sum);
-}
-
-/** The Gamma density with shape `alpha` and RATE `beta` (mean alpha/beta) at x. */
-export function gammaDensity(x: number, alpha: number, beta: number): number {
-  if (x < 0) return 0;
-  if (x === 0) return alpha < 1 ? Infinity : alpha === 1 ? beta : 0;
-  return Math.exp(alpha * Math.log(beta) + (alpha - 1) * Math.log(x) - beta * x - logGamma(alpha));
-}
-
 export interface HistogramBin {
   x0: number;
   x1: number;
@@ -278,7 +257,7 @@ export async function gammaFitFigure(data: GammaFitData, options: FigureOptions 
   const curve: Array<{ x: number; density: number }> = [];
   for (let i = 0; i <= steps; i++) {
     const x = Math.max(0, lo + ((hi - lo) * i) / steps);
-    const density = gammaDensity(x, alpha, beta);
+    const density = gammaPdf(x, alpha, beta);
     if (Number.isFinite(density)) curve.push({ x, density });
   }
   // A shape below 1 has an infinite density at 0: keep the axis to what the bars need.
