@@ -14,12 +14,12 @@ export interface CachedClip {
 }
 
 export class PreparedCache {
-  private handles = new Map<string, Promise<fs.FileHandle>>();
-
   private constructor(
     readonly dir: string,
     readonly manifest: CacheManifest,
     readonly videos: CachedVideo[],
+    // Shared with every subset() view, so that closing any of them closes the files once.
+    private readonly handles = new Map<string, Promise<fs.FileHandle>>(),
   ) {}
 
   static async open(dir: string): Promise<PreparedCache> {
@@ -49,7 +49,7 @@ export class PreparedCache {
 
   /** A view holding only the videos of `split`. */
   subset(split: CachedVideo['split']): PreparedCache {
-    return new PreparedCache(this.dir, this.manifest, this.videos.filter((v) => v.split === split));
+    return new PreparedCache(this.dir, this.manifest, this.videos.filter((v) => v.split === split), this.handles);
   }
 
   label(i: number): number {

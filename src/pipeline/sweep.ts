@@ -1,0 +1,208 @@
+// runSweep: seed 004's experiment on a dataset, stage by stage and resumable: for each QP,
+// prepare the cache, train the 3D, 2D and spatial networks, evaluate them on the test split and
+// fuse them ("-F"); at one QP, fit the Multi-CNN (accuracies on the validation split) and check it
+// on the test split; then the report with the paper's tables and figures. A stage whose output
+// exists is not run again.
+
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { PreparedCache } from '../cache/read.js';
+import { prepareDataset } from '../cache/prepare.js';
+import type { VideoCodec } from '../codec/encode.js';
+import { openDataset } from '../datasets/open.js';
+import type { ClassificationReport } from '../metrics/classification.js';
+import { evaluateRun, fuseScores } from '../nn/evaluate.js';
+import type { ModelName } from '../nn/model.js';
+import { trainModel } from '../nn/train.js';
+import { fitMcnn, spatialRate, temporalRate, validateMcnn, writeMcnn, type McnnCheck, type McnnFit } from '../rate/mcnn/fit.js';
+import { frontier } from '../rate/mcnn/optimise.js';
+import { meanRates } from '../rate/rates.js';
+import { MvclassError } from '../util/errors.js';
+import { buildSweepReport } from './report.js';
+
+export interface NetworkShape {
+  frames: number;
+  size: number;
+  width: number;
+  fc: number;
+}
+
+export interface SweepSchedule {
+  iterations: number;
+  batch: number;
+  lr: number;
+  lrStep: number;
+  mv3d: NetworkShape;
+  mv2d: NetworkShape;
+  vgg16: NetworkShape;
+  /** Test views: temporal positions x crops. */
+  temporal: number;
+  crops: 1 | 10;
+  keySize: string;
+}
+
+/** Seed 004's schedule: days on a CPU; for a GPU. */
+export const PAPER_SCHEDULE: SweepSchedule = {
+  iterations: 90_000,
+  batch: 64,
+  lr: 0.01,
+  lrStep: 30_000,
+  mv3d: { frames: 160, size: 24, width: 1, fc: 2048 },
+  mv2d: { frames: 60, size: 48, width: 1, fc: 4096 },
+  vgg16: { frames: 1, size: 224, width: 1, fc: 4096 },
+  temporal: 10,
+  crops: 10,
+  keySize: '256x256',
+};
+
+/** Small networks and a short schedule that run on a 2-core CPU in minutes. */
+export const CPU_SCHEDULE: SweepSchedule = {
+  iterations: 300,
+  batch: 16,
+  lr: 0.01,
+  lrStep: 250,
+  mv3d: { frames: 64, size: 24, width: 0.25, fc: 128 },
+  mv2d: { frames: 24, size: 32, width: 0.25, fc: 128 },
+  vgg16: { frames: 1, size: 96, width: 0.125, fc: 128 },
+  temporal: 3,
+  crops: 10,
+  keySize: '112x112',
+};
+
+export interface SweepOptions {
+  dataset: string;
+  out: string;
+  qps: number[];
+  codec?: VideoCodec;
+  /** The QP at which the Multi-CNN is fitted (default 30 if swept, else the first). */
+  fitQp?: number;
+  valFraction?: number;
+  seed?: number;
+  threads?: number;
+  schedule?: SweepSchedule;
+  title?: string;
+  onStage?: (stage: string, state: 'start' | 'done' | 'skipped', seconds: number) => void;
+  onWarning?: (message: string) => void;
+}
+
+export interface QpResult {
+  qp: number;
+  cache: string;
+  rates: ReturnType<typeof meanRates>;
+  /** Mean kbps each classifier is sent. */
+  sent: { mv3d: number; mv2d: number; spatial: number };
+  accuracy: Record<'mv3d' | 'mv2d' | 'vgg16' | 'mv3d-F' | 'mv2d-F', ClassificationReport>;
+}
+
+export interface SweepResult {
+  out: string;
+  report: string;
+  qps: QpResult[];
+  fitQp: number;
+  mcnn: McnnFit;
+  checks: McnnCheck[];
+  stages: Array<{ stage: string; seconds: number; skipped: boolean }>;
+}
+
+const NETWORKS: ModelName[] = ['mv3d', 'mv2d', 'vgg16'];
+
+export async function runSweep(options: SweepOptions): Promise<SweepResult> {
+  const schedule = options.schedule ?? PAPER_SCHEDULE;
+  const codec = options.codec ?? 'h264';
+  if (options.qps.length === 0) throw new MvclassError('sweep needs at least one QP');
+  const fitQp = options.fitQp ?? (options.qps.includes(30) ? 30 : options.qps[0]!);
+  if (!options.qps.includes(fitQp)) throw new MvclassError(`the MCNN QP ${fitQp} is not among the swept QPs ${options.qps.join(', ')}`);
+  await fs.mkdir(options.out, { recursive: true });
+  const stages: SweepResult['stages'] = [];
+  const stage = async <T>(name: string, done: boolean, work: () => Promise<T>): Promise<T | undefined> => {
+    if (done) {
+      stages.push({ stage: name, seconds: 0, skipped: true });
+      options.onStage?.(name, 'skipped', 0);
+      return undefined;
+    }
+    options.onStage?.(name, 'start', 0);
+    const t0 = performance.now();
+    const result = await work();
+    const seconds = (performance.now() - t0) / 1000;
+    stages.push({ stage: name, seconds, skipped: false });
+    options.onStage?.(name, 'done', seconds);
+    return result;
+  };
+  const dataset = await openDataset(options.dataset, { seed: options.seed ?? 1, valFraction: options.valFraction ?? 0.15 });
+  const warn = options.onWarning ? { onWarning: options.onWarning } : {};
+  const threads = options.threads ?? 0;
+  const qps: QpResult[] = [];
+
+  for (const qp of options.qps) {
+    const dir = path.join(options.out, `qp${qp}`);
+    const cache = path.join(dir, 'cache');
+    await stage(`prepare QP ${qp}`, existsSync(path.join(cache, 'manifest.json')), () =>
+      prepareDataset(dataset, cache, { codec, qp, keySize: schedule.keySize, ...warn }),
+    );
+    const scores: Partial<Record<ModelName, string>> = {};
+    const reports: Partial<QpResult['accuracy']> = {};
+    for (const model of NETWORKS) {
+      const run = path.join(dir, 'runs', model);
+      const shape = schedule[model];
+      const progress = await fs.readFile(path.join(run, 'run.json'), 'utf8').then((t) => (JSON.parse(t) as { iteration: number }).iteration, () => 0);
+      await stage(`train ${model} QP ${qp}`, progress >= schedule.iterations, () =>
+        trainModel({
+          model,
+          data: cache,
+          out: run,
+          iterations: schedule.iterations,
+          batch: schedule.batch,
+          lr: schedule.lr,
+          lrStep: schedule.lrStep,
+          ...(model === 'vgg16' ? {} : { frames: shape.frames }),
+          size: shape.size,
+          width: shape.width,
+          fc: shape.fc,
+          seed: options.seed ?? 1,
+          threads,
+          resume: progress > 0,
+        }),
+      );
+      const file = path.join(dir, 'scores', `${model}.json`);
+      const reportFile = path.join(dir, 'scores', `${model}.report.json`);
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await stage(`eval ${model} QP ${qp}`, existsSync(reportFile), async () => {
+        const r = await evaluateRun({ run, data: cache, split: 'test', temporal: schedule.temporal, crops: schedule.crops, saveScores: file, threads });
+        await fs.writeFile(reportFile, JSON.stringify(r));
+      });
+      scores[model] = file;
+      reports[model] = JSON.parse(await fs.readFile(reportFile, 'utf8')) as ClassificationReport;
+    }
+    reports['mv3d-F'] = await fuseScores([scores.mv3d!, scores.vgg16!]);
+    reports['mv2d-F'] = await fuseScores([scores.mv2d!, scores.vgg16!]);
+    const opened = await PreparedCache.open(cache);
+    const videos = opened.videos.filter((v) => v.cropped);
+    await opened.close();
+    const mean = (f: (v: (typeof videos)[number]) => number) => videos.reduce((s, v) => s + f(v), 0) / Math.max(videos.length, 1);
+    qps.push({
+      qp,
+      cache,
+      rates: meanRates(opened.videos.map((v) => ({ ...v.rates, codec, frames: v.frames, duration: v.duration, motionPctOrig: null, motionPctCropped: null }))),
+      sent: { mv3d: mean((v) => temporalRate(v, schedule.mv3d.frames)), mv2d: mean((v) => temporalRate(v, schedule.mv2d.frames)), spatial: mean(spatialRate) },
+      accuracy: reports as QpResult['accuracy'],
+    });
+  }
+
+  const fitDir = path.join(options.out, `qp${fitQp}`);
+  const runs = { mv3d: path.join(fitDir, 'runs', 'mv3d'), mv2d: path.join(fitDir, 'runs', 'mv2d'), spatial: path.join(fitDir, 'runs', 'vgg16') };
+  const mcnnFile = path.join(options.out, 'mcnn.json');
+  await stage(`mcnn fit QP ${fitQp}`, existsSync(mcnnFile), async () =>
+    writeMcnn(mcnnFile, await fitMcnn(runs, path.join(fitDir, 'cache'), { temporal: schedule.temporal, crops: schedule.crops, threads })),
+  );
+  const mcnn = JSON.parse(await fs.readFile(mcnnFile, 'utf8')) as McnnFit;
+  // Budgets from the cheapest selection to beyond sending every video to the 3D network.
+  const all3d = mcnn.a3d * (mcnn.alpha / mcnn.beta) + mcnn.b3d;
+  const budgets = Array.from({ length: 12 }, (_, i) => Number((all3d * (0.15 + (1.25 * i) / 11)).toFixed(3)));
+  const checks = (await stage(`mcnn check QP ${fitQp}`, false, () => validateMcnn(mcnn, budgets, { temporal: schedule.temporal, crops: schedule.crops, threads })))!;
+  const predicted = frontier(mcnn, Array.from({ length: 60 }, (_, i) => all3d * (0.05 + (1.4 * i) / 59)));
+  const report = path.join(options.out, 'report.html');
+  await stage('report', false, () =>
+    buildSweepReport(options.out, { title: options.title ?? `mvclass sweep: ${path.basename(path.resolve(options.dataset))}`, codec, qps, fitQp, mcnn, checks, predicted, stages, schedule }),
+  );
+  return { out: options.out, report, qps, fitQp, mcnn, checks, stages };
+}
