@@ -1,0 +1,41 @@
+// sweep on the built-in action set: every promised table and figure, and a rerun that reuses
+// every finished stage.
+
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { synthesizeActionSet } from '../../src/index.js';
+import { CPU_SCHEDULE, runSweep } from '../../src/pipeline/sweep.js';
+import { tempDir } from '../setup/helpers.js';
+
+describe('sweep', () => {
+  it('writes the report with every table and figure, and a rerun reuses every stage', { timeout: 600_000 }, async () => {
+    const dir = tempDir();
+    const set = path.join(dir, 'set');
+    await synthesizeActionSet(set, { classes: 3, perClass: 12, seconds: 2, seed: 6 });
+    const schedule = { ...CPU_SCHEDULE, iterations: 40, mv3d: { ...CPU_SCHEDULE.mv3d, frames: 32 }, temporal: 2 };
+    const out = path.join(dir, 'sweep');
+    const first = await runSweep({ dataset: set, out, qps: [30, 40], schedule, threads: 2, valFraction: 0.2 });
+    expect(first.qps.map((q) => q.qp)).toEqual([30, 40]);
+    for (const name of ['table1-rates', 'table3-accuracy', 'mcnn-check', 'stages']) {
+      for (const ext of ['csv', 'json', 'md']) expect(existsSync(path.join(out, `${name}.${ext}`)), `${name}.${ext}`).toBe(true);
+    }
+    for (const name of ['fig3-rate-accuracy', 'fig6-mcnn-frontier', 'fig7-rmotion-gamma', 'fig9-r3d-fit', 'fig10-r2d-fit']) {
+      for (const ext of ['svg', 'png']) expect(existsSync(path.join(out, `${name}.${ext}`)), `${name}.${ext}`).toBe(true);
+    }
+    expect(existsSync(path.join(out, 'fig2-activity-qp30.png')) && existsSync(path.join(out, 'fig2-activity-qp40.png'))).toBe(true);
+    // Rates fall as the QP rises; the motion share of the cropped stream is a share.
+    const [q30, q40] = first.qps;
+    expect(q40!.rates.rOrig!).toBeLessThan(q30!.rates.rOrig!);
+    expect(q40!.rates.rMotion!).toBeLessThan(q30!.rates.rMotion!);
+    const html = readFileSync(first.report, 'utf8');
+    expect(html).toContain('Table I/II analogue');
+    expect(html).toContain('paper (UCF-101)');
+    expect(first.mcnn.videos.validation).toBeGreaterThan(0);
+
+    const second = await runSweep({ dataset: set, out, qps: [30, 40], schedule, threads: 2, valFraction: 0.2 });
+    const reused = second.stages.filter((s) => s.skipped).map((s) => s.stage);
+    expect(reused).toEqual(expect.arrayContaining(['prepare QP 30', 'train mv3d QP 30', 'eval vgg16 QP 40', 'mcnn fit QP 30']));
+    expect(second.stages.filter((s) => !s.skipped).map((s) => s.stage)).toEqual(['mcnn check QP 30', 'report']);
+  });
+});
