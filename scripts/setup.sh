@@ -9,13 +9,14 @@ fail() { printf '\nmvclass setup FAILED: %s\n' "$*" >&2; exit 1; }
 
 # Build: FFmpeg 5.1's libraries and headers, pkg-config, a C++ toolchain.
 # Tests and benches: the ffmpeg tools (an oracle), ffmpeg-doc (extract_mvs.c, the reference),
-# OpenH264 (a second, independent H.264 decoder for the cropped streams).
+# OpenH264 (a second, independent H.264 decoder for the cropped streams), Chromium (the demo
+# report is opened headless by a test).
 # The CNNs: libtorch (CPU) with cmake, and OpenBLAS, whose Debian alternative replaces the
 # reference BLAS that would make the fully connected layers 6-10x slower.
 PACKAGES=(
   pkg-config build-essential python3 cmake
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
-  ffmpeg ffmpeg-doc libopenh264-dev
+  ffmpeg ffmpeg-doc libopenh264-dev chromium
   libtorch-dev libopenblas0-pthread
 )
 

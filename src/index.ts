@@ -46,5 +46,5 @@ export { trainModel, type TrainOptions, type TrainResult } from './nn/train.js';
 export { evaluateRun, fuseScores, type EvaluateOptions, type EvaluateResult, type VideoScores } from './nn/evaluate.js';
 export { classificationReport, meanScores, type ClassificationReport } from './metrics/classification.js';
 export * from './rate/mcnn/index.js';
-export { classifyVideo, type ClassifyOptions, type ClassifyResult } from './nn/classify.js';
+export { classifyLoaded, classifyVideo, loadClassifier, type ClassifyOptions, type ClassifyResult, type LoadedClassifier } from './nn/classify.js';
 export * from './report/index.js';

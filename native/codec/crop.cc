@@ -57,9 +57,6 @@ void SplitLengthPrefixed(const uint8_t* data, size_t size, int lengthSize, std::
   }
 }
 
-// The id of the CAVLC twin of input PPS `inputId` (checked not to collide with the input's).
-int CavlcPpsId(int inputId) { return (inputId + 128) % 256; }
-
 class Cropper {
  public:
   explicit Cropper(const CropOptions& options) : options_(options) {}
@@ -72,8 +69,20 @@ class Cropper {
   std::vector<MbMotion> MotionOf(const AVFrame* frame, const Sps& sps);
   void Emit(const AccessUnit& au);
   void OpenOutput(const AVStream* in);
+  // The id of the CAVLC twin of input PPS `inputId`: the highest id the input does not use (so
+  // that cropping an already cropped stream works too), fixed at first use.
+  int CavlcPpsId(int inputId) {
+    auto known = twinIds_.find(inputId);
+    if (known != twinIds_.end()) return known->second;
+    for (int id = 255; id >= 0; id--) {
+      bool taken = inputPpsIds_.count(id) != 0;
+      for (const auto& t : twinIds_) taken = taken || t.second == id;
+      if (!taken) return twinIds_[inputId] = id;
+    }
+    throw CodecError(options_.input + ": no free picture parameter set id for the CAVLC twin");
+  }
   // The CAVLC PPS that accompanies an input PPS NAL unit.
-  Nal CavlcTwin(const Nal& ppsNal) const {
+  Nal CavlcTwin(const Nal& ppsNal) {
     const std::vector<uint8_t> rbsp = Unescape(ppsNal.data() + 1, ppsNal.size() - 1);
     BitReader r(rbsp);
     const int id = static_cast<int>(r.ue());
@@ -89,6 +98,7 @@ class Cropper {
   std::map<int, Sps> sps_;
   std::map<int, Pps> pps_;
   std::set<int> inputPpsIds_;
+  std::map<int, int> twinIds_;  // input PPS id -> its CAVLC twin's id
   std::vector<Nal> extraNals_;
   // Output
   AVFormatContext* muxer_ = nullptr;
@@ -112,8 +122,8 @@ void Cropper::LearnParameterSets(const std::vector<Nal>& nals) {
       Pps p = ParsePps(rbsp, sps_);
       pps_[p.id] = p;
       inputPpsIds_.insert(p.id);
-      if (inputPpsIds_.count(CavlcPpsId(p.id)) != 0) {
-        throw CodecError(options_.input + ": picture parameter set ids collide with the ones crop adds");
+      for (const auto& t : twinIds_) {
+        if (t.second == p.id) throw CodecError(options_.input + ": a picture parameter set arrives with the id crop gave a CAVLC twin");
       }
     }
   }

@@ -15,6 +15,7 @@ import { reportFailure } from './output.js';
 import { prepareCommand } from './prepare.js';
 import { probeCommand } from './probe.js';
 import { ratesCommand } from './rates.js';
+import { edgeCommand, serveCommand } from './serve.js';
 import { sweepCommand } from './sweep.js';
 import { synthCommand } from './synth.js';
 import { trainCommand } from './train.js';
@@ -27,7 +28,7 @@ const program = new Command('mvclass')
   .exitOverride()
   .showHelpAfterError();
 
-for (const command of [demoCommand(), extractCommand(), probeCommand(), encodeCommand(), cropCommand(), ratesCommand(), synthCommand(), prepareCommand(), trainCommand(), evalCommand(), fuseCommand(), classifyCommand(), mcnnCommand(), sweepCommand()]) program.addCommand(command.exitOverride());
+for (const command of [demoCommand(), extractCommand(), probeCommand(), encodeCommand(), cropCommand(), ratesCommand(), synthCommand(), prepareCommand(), trainCommand(), evalCommand(), fuseCommand(), classifyCommand(), mcnnCommand(), sweepCommand(), serveCommand(), edgeCommand()]) program.addCommand(command.exitOverride());
 
 try {
   await program.parseAsync(process.argv);

@@ -26,7 +26,7 @@ export interface ClassifyResult {
   video: string;
   classes: string[];
   top5: Array<{ class: string; probability: number }>;
-  streams: Array<{ run: string; model: string; top1: string; probability: number }>;
+  streams: Array<{ run: string; model: string; top1: string; probability: number; scores: number[] }>;
   seconds: Record<string, number>;
 }
 
@@ -39,8 +39,34 @@ async function runInput(run: string): Promise<CacheSettings> {
   return input;
 }
 
-export async function classifyVideo(video: string, runs: string[], options: ClassifyOptions = {}): Promise<ClassifyResult> {
+/** Networks loaded once, for many videos (the service). */
+export interface LoadedClassifier {
+  runs: string[];
+  models: CnnModel[];
+  classes: string[];
+  settings: CacheSettings;
+  loadSeconds: number;
+}
+
+export async function loadClassifier(runs: string[], settings: SessionSettings = {}): Promise<LoadedClassifier> {
   if (runs.length === 0) throw new MvclassError('classify needs at least one --run');
+  const t0 = performance.now();
+  const models = await Promise.all(runs.map((r) => CnnModel.open(r, settings)));
+  const inputs = await Promise.all(runs.map(runInput));
+  const classes = models[0]!.config.classes;
+  for (const [i, m] of models.entries()) {
+    if (JSON.stringify(m.config.classes) !== JSON.stringify(classes)) throw new MvclassError(`${runs[i]}: other classes than ${runs[0]}`, runs[i]);
+  }
+  return { runs, models, classes, settings: inputs[0]!, loadSeconds: (performance.now() - t0) / 1000 };
+}
+
+export async function classifyVideo(video: string, runs: string[], options: ClassifyOptions = {}): Promise<ClassifyResult> {
+  const classifier = await loadClassifier(runs, options);
+  const result = await classifyLoaded(video, classifier, options);
+  return { ...result, seconds: { 'load models': classifier.loadSeconds, ...result.seconds } };
+}
+
+export async function classifyLoaded(video: string, classifier: LoadedClassifier, options: ClassifyOptions = {}): Promise<ClassifyResult> {
   const seconds: Record<string, number> = {};
   const time = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
@@ -50,13 +76,7 @@ export async function classifyVideo(video: string, runs: string[], options: Clas
       seconds[stage] = (seconds[stage] ?? 0) + (performance.now() - t0) / 1000;
     }
   };
-  const models = await time('load models', () => Promise.all(runs.map((r) => CnnModel.open(r, options))));
-  const inputs = await Promise.all(runs.map(runInput));
-  const classes = models[0]!.config.classes;
-  for (const [i, m] of models.entries()) {
-    if (JSON.stringify(m.config.classes) !== JSON.stringify(classes)) throw new MvclassError(`${runs[i]}: other classes than ${runs[0]}`, runs[i]);
-  }
-  const settings = inputs[0]!;
+  const { models, classes, settings, runs } = classifier;
   let source = video;
   let temp: string | undefined;
   if (options.encode && !settings.asIs) {
@@ -121,7 +141,7 @@ export async function classifyVideo(video: string, runs: string[], options: Clas
       const scores = meanScores(Array.from({ length: probabilities.length / k }, (_, r) => probabilities.subarray(r * k, (r + 1) * k)));
       streamScores.push(scores);
       const best = scores.indexOf(Math.max(...scores));
-      streams.push({ run: runs[i]!, model: c.model, top1: classes[best]!, probability: scores[best]! });
+      streams.push({ run: runs[i]!, model: c.model, top1: classes[best]!, probability: scores[best]!, scores: Array.from(scores) });
     }
     const fused = meanScores(streamScores);
     const order = Array.from(fused.keys()).sort((a, b) => fused[b]! - fused[a]!);

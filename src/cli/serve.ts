@@ -1,0 +1,63 @@
+import { Command } from 'commander';
+import { createServer } from '../serve/server.js';
+import { sendFromEdge } from '../serve/edge.js';
+import { integerInRange, positiveInteger } from '../util/validate.js';
+import { invalid } from '../util/validate.js';
+import { fixed, printJson } from './output.js';
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('the cloud service: POST /v1/classify an H.264 (cropped) stream, GET /healthz, GET /metrics')
+    .argument('<model-dir>', 'what mvclass demo or sweep writes (holds mcnn.json)')
+    .option('--port <n>', 'TCP port', '8080')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--concurrency <n>', 'streams classified at once (default: the cores)')
+    .option('--queue <n>', 'requests that may wait; beyond: 429', '16')
+    .option('--max-body <MiB>', 'largest stream accepted', '64')
+    .option('--timeout <s>', 'per-request time limit', '60')
+    .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
+    .action(async (modelDir: string, opts: Record<string, string | undefined>) => {
+      const app = await createServer({
+        modelDir,
+        maxBodyBytes: positiveInteger(opts.maxBody, 'max-body') * 1024 * 1024,
+        ...(opts.concurrency !== undefined ? { concurrency: positiveInteger(opts.concurrency, 'concurrency') } : {}),
+        queue: integerInRange(opts.queue, 'queue', 0, 100_000),
+        timeoutMs: positiveInteger(opts.timeout, 'timeout') * 1000,
+        threads: integerInRange(opts.threads, 'threads', 0, 1024),
+      });
+      const address = await app.listen({ port: integerInRange(opts.port, 'port', 0, 65535), host: String(opts.host) });
+      process.stderr.write(`mvclass serve: listening on ${address}\n`);
+      // Graceful: stop accepting, finish what is in flight, then exit.
+      const stop = () => {
+        process.stderr.write('mvclass serve: shutting down after the requests in flight\n');
+        void app.close().then(() => process.exit(0));
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      await new Promise(() => {}); // serve until a signal
+    });
+}
+
+export function edgeCommand(): Command {
+  return new Command('edge')
+    .description("the edge side: encode at the paper's settings, crop, send the cropped stream to a service")
+    .argument('<video>')
+    .requiredOption('--server <url>', 'the service, e.g. http://127.0.0.1:8080')
+    .option('--qp <n>', 'QP of the stream sent', '40')
+    .option('--budget <kbps>', 'the rate budget the Multi-CNN selects for')
+    .option('--as-is', 'send the input as it is when it is already H.264 without B-frames')
+    .option('--json', 'print the answer as JSON')
+    .action(async (video: string, opts: Record<string, string | boolean | undefined>) => {
+      let budget: number | undefined;
+      if (opts.budget !== undefined) {
+        budget = Number(opts.budget);
+        if (!(budget > 0)) throw invalid('a positive number of kbps', 'budget', opts.budget);
+      }
+      const r = await sendFromEdge(video, { server: String(opts.server), qp: integerInRange(opts.qp, 'qp', 0, 51), ...(budget !== undefined ? { budget } : {}), asIs: opts.asIs === true });
+      if (opts.json) return printJson(r);
+      const top5 = (r.answer.top5 as Array<{ class: string; probability: number }>).map((t, i) => `  ${i + 1}. ${t.class.padEnd(12)} ${fixed(100 * t.probability, 1)}%`);
+      process.stdout.write(
+        [`${video}: sent ${fixed(r.sentKbps, 1)} kbps (${r.sentBytes} bytes) instead of ${fixed(r.originalKbps, 1)} kbps; the service chose ${String(r.answer.chosen)}`, ...top5].join('\n') + '\n',
+      );
+    });
+}

@@ -1,0 +1,52 @@
+// The edge side: encode at the paper's settings if the video is not already an IDR-then-P H.264
+// stream, crop it (texture only in the IDR frame), send the few-kbps stream to the service.
+
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { crop } from '../codec/crop.js';
+import { encode } from '../codec/encode.js';
+import { probe } from '../codec/probe.js';
+import { MvclassError } from '../util/errors.js';
+
+export interface EdgeOptions {
+  server: string;
+  qp?: number;
+  budget?: number;
+  /** Send the input as it is when it is already H.264 without B-frames. */
+  asIs?: boolean;
+}
+
+export interface EdgeResult {
+  video: string;
+  originalKbps: number;
+  sentKbps: number;
+  sentBytes: number;
+  answer: Record<string, unknown>;
+}
+
+export async function sendFromEdge(video: string, options: EdgeOptions): Promise<EdgeResult> {
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'mvclass-edge-'));
+  try {
+    const info = await probe(video);
+    let stream = video;
+    if (!(options.asIs && info.codec === 'h264' && !info.hasBFrames)) {
+      stream = (await encode(video, path.join(work, 'stream.mp4'), { qp: options.qp ?? 40, gop: 0, bframes: 0, meRange: 16, size: '320x240', fps: 25, threads: 1 })).output;
+    }
+    const cropped = await crop(stream, path.join(work, 'cropped.264'), { onWarning: () => {} });
+    const body = await fs.readFile(path.join(work, 'cropped.264'));
+    const url = new URL('/v1/classify', options.server);
+    if (options.budget !== undefined) url.searchParams.set('budget', String(options.budget));
+    let response: Response;
+    try {
+      response = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'video/h264' } });
+    } catch (error) {
+      throw new MvclassError(`${url.origin}: cannot reach the service: ${(error as Error).message}`);
+    }
+    const answer = (await response.json()) as Record<string, unknown>;
+    if (!response.ok) throw new MvclassError(`${url.origin} answered ${response.status}: ${String(answer.error ?? '')}`);
+    return { video, originalKbps: info.bitrate / 1000, sentKbps: (body.length * 8) / cropped.duration / 1000, sentBytes: body.length, answer };
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
