@@ -40,10 +40,19 @@ export const PAPER_INPUT: Record<ModelName, { frames: number; size: number; fc: 
 };
 
 export class CnnModel {
+  // The native session runs one job at a time; callers (a service's concurrent requests) queue here.
+  private tail: Promise<unknown> = Promise.resolve();
+
   private constructor(
     readonly config: ModelConfig,
     private readonly session: NativeSession,
   ) {}
+
+  private exclusive<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(job, job);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
 
   static async create(config: ModelConfig, settings: SessionSettings = {}): Promise<CnnModel> {
     const model = oneOf(config.model, 'model', MODELS);
@@ -92,43 +101,43 @@ export class CnnModel {
   }
 
   trainStep(data: Float32Array, labels: Int32Array, learningRate: number): Promise<{ loss: number; correct: number; count: number }> {
-    return withCallerStack(undefined, () => this.session.trainStep(data, labels, learningRate));
+    return withCallerStack(undefined, () => this.exclusive(() => this.session.trainStep(data, labels, learningRate)));
   }
 
   /** Softmax probabilities, [batch, classes]. */
   predict(data: Float32Array): Promise<Float32Array> {
-    return withCallerStack(undefined, () => this.session.predict(data));
+    return withCallerStack(undefined, () => this.exclusive(() => this.session.predict(data)));
   }
 
   /** Weights, optimiser state and random generator, written atomically. */
   async save(file: string): Promise<void> {
-    await writeAtomically(file, (temp) => withCallerStack(file, () => this.session.save(temp)));
+    await writeAtomically(file, (temp) => withCallerStack(file, () => this.exclusive(() => this.session.save(temp))));
   }
 
   async load(file: string): Promise<void> {
     await fs.access(file).catch(() => {
       throw new MvclassError(`${file}: no such checkpoint`, file);
     });
-    await withCallerStack(file, () => this.session.load(file)).catch((error: Error) => {
+    await withCallerStack(file, () => this.exclusive(() => this.session.load(file))).catch((error: Error) => {
       throw new MvclassError(`${file}: cannot load the checkpoint (damaged, or another network?): ${error.message}`, file);
     });
   }
 
   /** torchvision-layout weights saved as torch.save(dict(model.state_dict())). */
   async importWeights(file: string): Promise<{ loaded: number; skipped: number }> {
-    return withCallerStack(file, () => this.session.importWeights(file)).catch((error: Error) => {
+    return withCallerStack(file, () => this.exclusive(() => this.session.importWeights(file))).catch((error: Error) => {
       throw new MvclassError(`${file}: cannot import weights: ${error.message}`, file);
     });
   }
 
   /** The parameters in torch.save(dict(model.state_dict())) format (what importWeights reads). */
   async exportWeights(file: string): Promise<void> {
-    await writeAtomically(file, (temp) => withCallerStack(file, () => this.session.exportWeights(temp)));
+    await writeAtomically(file, (temp) => withCallerStack(file, () => this.exclusive(() => this.session.exportWeights(temp))));
   }
 
   /** Loss (no dropout) and its gradient with respect to the input: for gradient checks. */
   inputGradient(data: Float32Array, labels: Int32Array): Promise<{ loss: number; gradient: Float32Array }> {
-    return withCallerStack(undefined, () => this.session.inputGradient(data, labels));
+    return withCallerStack(undefined, () => this.exclusive(() => this.session.inputGradient(data, labels)));
   }
 
   async writeRun(runDir: string, extra: Record<string, unknown>): Promise<void> {

@@ -68,8 +68,18 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
   const bitsReceived = new Counter({ name: 'mvclass_bits_received_total', help: 'bits of the streams received', registers: [registry] });
   const choices = new Counter({ name: 'mvclass_classifier_choice_total', help: 'network chosen by the Multi-CNN', labelNames: ['network'], registers: [registry] });
 
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.maxBodyBytes ?? 64 * 1024 * 1024 });
+  // On close: idle keep-alive sockets are closed, requests in flight are finished first.
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.maxBodyBytes ?? 64 * 1024 * 1024, forceCloseConnections: 'idle' });
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // A request that finishes during shutdown closes its connection, or the keep-alive socket it
+  // returns to would hold close() open.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
 
   app.get('/healthz', async () => ({ status: 'ok', classes: classifier.classes, inFlight: limit.inFlight, queued: limit.queued }));
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
@@ -87,6 +97,8 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     if (budget !== undefined && !(budget > 0)) return send(400, { error: `Expected a positive number of kbps for budget but received ${JSON.stringify(budgetText)}` });
     if (!body || body.length === 0) return send(400, { error: 'empty body: send an H.264 stream' });
     const temp = path.join(tempDir, `mvclass-serve-${randomBytes(8).toString('hex')}`);
+    let status = 200;
+    let payload: object;
     try {
       const result = await limit.run(async () => {
         const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new ClientError(503, `timed out after ${timeoutMs} ms`)), timeoutMs).unref());
@@ -94,18 +106,17 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
       });
       bitsReceived.inc(body.length * 8);
       choices.inc({ network: result.chosen });
-      return send(200, { ...result, seconds: { ...result.seconds, total: (performance.now() - started) / 1000 } });
+      payload = { ...result, seconds: { ...result.seconds, total: (performance.now() - started) / 1000 } };
     } catch (error) {
-      if (error instanceof QueueFullError) return send(429, { error: error.message });
-      if (error instanceof ClientError) return send(error.status, { error: error.message });
       // The codec layer names the (temporary) file; the client knows it as "the stream".
       const message = (error instanceof Error ? error.message : String(error)).replaceAll(`${temp}.in`, 'the stream');
-      if (error instanceof MvclassError) return send(422, { error: message });
-      req.log.error(error);
-      return send(500, { error: message });
-    } finally {
-      await Promise.all(['.in.mp4', '.in.264', '.cropped.264'].map((s) => fs.rm(temp + s, { force: true })));
+      status = error instanceof QueueFullError ? 429 : error instanceof ClientError ? error.status : error instanceof MvclassError ? 422 : 500;
+      if (status === 500) req.log.error(error);
+      payload = { error: message };
     }
+    // Temporary files go before the answer does: a client never sees them behind it.
+    await Promise.all(['.in.mp4', '.in.264', '.cropped.264'].map((suffix) => fs.rm(temp + suffix, { force: true })));
+    return send(status, payload);
   });
 
   async function classifyStream(body: Buffer, temp: string, budget: number | undefined) {

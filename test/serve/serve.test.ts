@@ -1,0 +1,109 @@
+// The edge -> cloud service on loopback, with models trained here: edge sends a cropped stream
+// and gets it classified; 32 concurrent requests agree; bad input gets 4xx with a reason; a full
+// queue gets 429; shutdown lets a request in flight finish; no temporary file is left behind.
+
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crop, synthesizeActionSet } from '../../src/index.js';
+import { CPU_SCHEDULE, runSweep } from '../../src/pipeline/sweep.js';
+import { sendFromEdge } from '../../src/serve/edge.js';
+import { createServer } from '../../src/serve/server.js';
+import { fixtures, tempDir } from '../setup/helpers.js';
+
+const dir = tempDir();
+const temp = path.join(dir, 'tmp');
+let app: FastifyInstance;
+let url: string;
+let clip: string;
+let cropped: Buffer;
+
+beforeAll(async () => {
+  const set = path.join(dir, 'set');
+  await synthesizeActionSet(set, { classes: 3, perClass: 10, seconds: 2, seed: 8 });
+  const schedule = { ...CPU_SCHEDULE, iterations: 60, mv3d: { ...CPU_SCHEDULE.mv3d, frames: 32 }, temporal: 2 };
+  await runSweep({ dataset: set, out: path.join(dir, 'models'), qps: [40], schedule, threads: 2, valFraction: 0.2 });
+  mkdirSync(temp);
+  app = await createServer({ modelDir: path.join(dir, 'models'), tempDir: temp, concurrency: 2, queue: 64, threads: 1 });
+  url = await app.listen({ port: 0, host: '127.0.0.1' });
+  clip = path.join(set, 'run', readdirSync(path.join(set, 'run'))[0]!);
+  // The synthetic source is H.264 without B-frames: it crops as it is.
+  await crop(clip, path.join(dir, 'one.264'));
+  cropped = readFileSync(path.join(dir, 'one.264'));
+}, 300_000);
+
+afterAll(async () => {
+  await app?.close();
+});
+
+const post = (body: Buffer | Uint8Array, query = '') => fetch(`${url}/v1/classify${query}`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+
+describe('mvclass serve', () => {
+  it('edge encodes at the paper settings, crops, sends a few kbps, and gets top-5 and the MCNN choice', { timeout: 60_000 }, async () => {
+    const r = await sendFromEdge(clip, { server: url, qp: 40, budget: 20 });
+    expect(r.sentKbps).toBeLessThan(r.originalKbps);
+    const a = r.answer as { top5: Array<{ class: string; probability: number }>; chosen: string; mcnn: { budget: number; rMotion: number }; streams: Record<string, unknown>; stream: { bits: number } };
+    expect(a.top5).toHaveLength(3);
+    expect(a.top5[0]!.probability).toBeGreaterThanOrEqual(a.top5[1]!.probability);
+    expect(['mv3d', 'mv2d', 'spatial']).toContain(a.chosen);
+    expect(a.mcnn.budget).toBe(20);
+    expect(a.mcnn.rMotion).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(a.streams).sort()).toEqual(['mv2d', 'mv3d', 'spatial']);
+    expect(a.stream.bits).toBe(r.sentBytes * 8);
+  });
+
+  it('32 concurrent requests are all answered, and alike', { timeout: 120_000 }, async () => {
+    const answers = await Promise.all(Array.from({ length: 32 }, () => post(cropped).then(async (res) => ({ status: res.status, body: (await res.json()) as { top5: unknown; chosen: string } }))));
+    expect(answers.map((a) => a.status)).toEqual(new Array(32).fill(200));
+    for (const a of answers) {
+      expect(a.body.top5).toEqual(answers[0]!.body.top5);
+      expect(a.body.chosen).toBe(answers[0]!.body.chosen);
+    }
+  });
+
+  it('bad input: 4xx with a reason, and the service keeps serving', { timeout: 60_000 }, async () => {
+    const f = fixtures();
+    const truncated = cropped.subarray(0, Math.floor(cropped.length * 0.6));
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    const random = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) % 251));
+    const cases: Array<[string, Buffer, number, RegExp]> = [
+      ['empty', Buffer.alloc(0), 400, /empty body/],
+      ['random bytes', random, 415, /not an H\.264 stream/],
+      ['truncated', truncated, 422, /damaged or truncated stream/],
+      ['HEVC', readFileSync(f.clips['hevc']!), 415, /codec hevc/],
+      ['a still image', png, 415, /still image/],
+    ];
+    for (const [name, body, status, reason] of cases) {
+      const res = await post(body);
+      expect(res.status, name).toBe(status);
+      expect(((await res.json()) as { error: string }).error, name).toMatch(reason);
+    }
+    expect((await post(cropped, '?budget=abc')).status).toBe(400);
+    expect(await (await fetch(`${url}/healthz`)).json()).toMatchObject({ status: 'ok' });
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/mvclass_requests_total\{status="415"\} 3/);
+    expect(metrics).toMatch(/mvclass_classifier_choice_total\{network="\w+"\} \d+/);
+    expect(metrics).toMatch(/mvclass_request_duration_seconds_bucket/);
+    expect(readdirSync(temp)).toEqual([]);
+  });
+
+  it('a full queue answers 429; closing waits for the request in flight', { timeout: 60_000 }, async () => {
+    const small = await createServer({ modelDir: path.join(dir, 'models'), tempDir: temp, concurrency: 1, queue: 0, threads: 1 });
+    const address = await small.listen({ port: 0, host: '127.0.0.1' });
+    const send = () => fetch(`${address}/v1/classify`, { method: 'POST', body: cropped, headers: { 'content-type': 'video/h264' } });
+    const statuses = (await Promise.all(Array.from({ length: 4 }, send))).map((r) => r.status).sort();
+    expect(statuses[0]).toBe(200);
+    expect(statuses).toContain(429);
+    const inFlight = send();
+    // Close once the request is being worked on (it takes a few hundred ms).
+    for (let t = 0; t < 100; t++) {
+      const h = (await (await fetch(`${address}/healthz`)).json()) as { inFlight: number };
+      if (h.inFlight > 0) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await small.close();
+    expect((await inFlight).status).toBe(200);
+    expect(readdirSync(temp)).toEqual([]);
+  });
+});
