@@ -77,11 +77,9 @@ describe('mvclass extract', () => {
   });
 });
 
-describe('mvclass probe and demo', () => {
+describe('mvclass probe', () => {
   it('probe --json', async () => {
     const result = await cli(['probe', f.real['balle']!, '--json']);
     expect(JSON.parse(result.stdout)).toMatchObject({ codec: 'h264', width: 720, height: 576, hasBFrames: true });
-  });
-
   });
 });

@@ -88,6 +88,15 @@ describe('mvclass serve', () => {
     expect(readdirSync(temp)).toEqual([]);
   });
 
+  it('a request over the time limit answers 503', { timeout: 60_000 }, async () => {
+    const slow = await createServer({ modelDir: path.join(dir, 'models'), tempDir: temp, timeoutMs: 1, threads: 1 });
+    const address = await slow.listen({ port: 0, host: '127.0.0.1' });
+    const res = await fetch(`${address}/v1/classify`, { method: 'POST', body: cropped, headers: { 'content-type': 'video/h264' } });
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: string }).error).toMatch(/timed out after 1 ms/);
+    await slow.close();
+  });
+
   it('a full queue answers 429; closing waits for the request in flight', { timeout: 60_000 }, async () => {
     const small = await createServer({ modelDir: path.join(dir, 'models'), tempDir: temp, concurrency: 1, queue: 0, threads: 1 });
     const address = await small.listen({ port: 0, host: '127.0.0.1' });
