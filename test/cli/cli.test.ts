@@ -26,7 +26,7 @@ describe('mvclass extract', () => {
     expect(keys.shape.slice(1)).toEqual([240, 320, 3]);
     const meta = JSON.parse(readFileSync(path.join(out, 'frames.json'), 'utf8'));
     expect(meta.frames).toHaveLength(75);
-    expect(meta.keyFrames).toHaveLength(keys.shape[0]);
+    expect(meta.keyFrames).toHaveLength(keys.shape[0]!);
     let vectors = 0;
     for await (const frame of readMotion(file)) {
       expect(meta.frames[frame.index]).toMatchObject({ index: frame.index, type: frame.type, bits: frame.bits, vectors: frame.vectors.length });

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { crop, encode, readKeyFrames, readMotion } from '../../src/index.js';
+import { crop, encode, readKeyFrames, readMotion, type KeyFrame } from '../../src/index.js';
 import { cli, firstDifference, fixtures, runTool, tempDir } from '../setup/helpers.js';
 
 const f = fixtures();
@@ -89,9 +89,9 @@ describe('crop', () => {
       expect(firstDifference(await vectorsCsv(input), await vectorsCsv(out)), name).toBeNull();
 
       // 4. IDR pixels identical.
-      const keysIn = [];
+      const keysIn: KeyFrame[] = [];
       for await (const k of readKeyFrames(input)) keysIn.push(k);
-      const keysOut = [];
+      const keysOut: KeyFrame[] = [];
       for await (const k of readKeyFrames(out)) keysOut.push(k);
       expect(keysOut.map((k) => k.index)).toEqual(keysIn.map((k) => k.index));
       keysIn.forEach((k, i) => expect(Buffer.from(keysOut[i]!.data).equals(Buffer.from(k.data)), name).toBe(true));
