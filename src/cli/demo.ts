@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { Command } from 'commander';
-import { runDemo } from '../demo/demo.js';
 import { integerInRange } from '../util/validate.js';
 import { fixed, printJson, warn } from './output.js';
 
@@ -13,6 +12,7 @@ export function demoCommand(): Command {
     .option('--json', 'print the result as JSON')
     .action(async (opts: { out: string; quick?: boolean; threads: string; json?: boolean }) => {
       const started = performance.now();
+      const { runDemo } = await import('../demo/demo.js'); // the whole pipeline, loaded on use
       const result = await runDemo({
         out: opts.out,
         quick: opts.quick === true,

@@ -1,6 +1,4 @@
 import { Command } from 'commander';
-import { createServer } from '../serve/server.js';
-import { sendFromEdge } from '../serve/edge.js';
 import { integerInRange, positiveInteger } from '../util/validate.js';
 import { invalid } from '../util/validate.js';
 import { fixed, printJson } from './output.js';
@@ -17,6 +15,7 @@ export function serveCommand(): Command {
     .option('--timeout <s>', 'per-request time limit', '60')
     .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
     .action(async (modelDir: string, opts: Record<string, string | undefined>) => {
+      const { createServer } = await import('../serve/server.js'); // Fastify, loaded on use
       const app = await createServer({
         modelDir,
         maxBodyBytes: positiveInteger(opts.maxBody, 'max-body') * 1024 * 1024,
@@ -53,6 +52,7 @@ export function edgeCommand(): Command {
         budget = Number(opts.budget);
         if (!(budget > 0)) throw invalid('a positive number of kbps', 'budget', opts.budget);
       }
+      const { sendFromEdge } = await import('../serve/edge.js');
       const r = await sendFromEdge(video, { server: String(opts.server), qp: integerInRange(opts.qp, 'qp', 0, 51), ...(budget !== undefined ? { budget } : {}), asIs: opts.asIs === true });
       if (opts.json) return printJson(r);
       const top5 = (r.answer.top5 as Array<{ class: string; probability: number }>).map((t, i) => `  ${i + 1}. ${t.class.padEnd(12)} ${fixed(100 * t.probability, 1)}%`);

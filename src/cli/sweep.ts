@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
 import { VIDEO_CODECS, type VideoCodec } from '../codec/encode.js';
-import { CPU_SCHEDULE, PAPER_SCHEDULE, runSweep } from '../pipeline/sweep.js';
 import { integerInRange, oneOf, positiveInteger } from '../util/validate.js';
 import { fixed, printJson, warn } from './output.js';
 import { parseQpList } from './rates.js';
@@ -20,6 +19,8 @@ export function sweepCommand(): Command {
     .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
     .option('--json', 'print the result as JSON')
     .action(async (dataset: string, opts: Record<string, string | boolean | undefined>) => {
+      // Loaded here: the pipeline brings the plotting libraries, which other commands never need.
+      const { CPU_SCHEDULE, PAPER_SCHEDULE, runSweep } = await import('../pipeline/sweep.js');
       const base = opts.cpu ? CPU_SCHEDULE : PAPER_SCHEDULE;
       const schedule = opts.iterations !== undefined ? { ...base, iterations: positiveInteger(opts.iterations, 'iterations') } : base;
       const result = await runSweep({
