@@ -2,15 +2,8 @@ import { Command, Option } from 'commander';
 import { MODELS, type ModelName } from '../nn/model.js';
 import { trainModel } from '../nn/train.js';
 import { progressBar } from '../util/progress.js';
-import { integerInRange, oneOf, positiveInteger } from '../util/validate.js';
-import { invalid } from '../util/validate.js';
+import { integerInRange, oneOf, positiveInteger, positiveNumber } from '../util/validate.js';
 import { fixed, printJson } from './output.js';
-
-function positiveNumber(value: unknown, name: string): number {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-  if (!(n > 0) || !Number.isFinite(n)) throw invalid('a positive number', name, value);
-  return n;
-}
 
 export function trainCommand(): Command {
   return new Command('train')

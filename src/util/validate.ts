@@ -64,3 +64,43 @@ export function frameSize(value: unknown, name: string, allowZero = false): { wi
   if (!ok) throw invalid(allowZero ? 'a size WxH (0 keeps the aspect ratio)' : 'a size WxH', name, value);
   return { width, height };
 }
+
+// Real numbers (CLI input may be a decimal string); numbers are shown as JavaScript prints them,
+// so NaN reads "NaN", not "null".
+
+/** invalid(), with a number shown as JavaScript prints it. */
+export function rejected(expected: string, name: string, value: unknown): MvclassError {
+  return typeof value === 'number' ? new MvclassError(`Expected ${expected} for ${name} but received ${value}`) : invalid(expected, name, value);
+}
+
+const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
+
+function toNumber(value: unknown): number {
+  if (typeof value === 'number') return value;
+  return typeof value === 'string' && DECIMAL.test(value) ? Number(value) : NaN;
+}
+
+export function finiteNumber(value: unknown, name: string): number {
+  const n = toNumber(value);
+  if (!Number.isFinite(n)) throw rejected('a finite number', name, value);
+  return n;
+}
+
+export function positiveNumber(value: unknown, name: string): number {
+  const n = toNumber(value);
+  if (!Number.isFinite(n) || n <= 0) throw rejected('a positive number', name, value);
+  return n;
+}
+
+export function nonNegativeNumber(value: unknown, name: string): number {
+  const n = toNumber(value);
+  if (!Number.isFinite(n) || n < 0) throw rejected('a non-negative number', name, value);
+  return n;
+}
+
+/** An accuracy or probability: a number from 0 to 1. */
+export function fraction(value: unknown, name: string): number {
+  const n = toNumber(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw rejected('a fraction from 0 to 1', name, value);
+  return n;
+}

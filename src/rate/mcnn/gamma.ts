@@ -5,7 +5,7 @@
 
 import { MvclassError } from '../../util/errors.js';
 import { positiveInteger } from '../../util/validate.js';
-import { positiveNumber, rejected } from './numbers.js';
+import { positiveNumber, rejected } from '../../util/validate.js';
 
 // Lanczos approximation, g = 7, n = 9: log Gamma to about 1e-15 relative.
 const LANCZOS_G = 7;

@@ -2,7 +2,7 @@
 // Appendix B: a3D = 2.21, b3D = 9.04 with R^2 93%; a2D = 0.83, b2D = 4.27 with R^2 88%).
 
 import { MvclassError } from '../../util/errors.js';
-import { rejected } from './numbers.js';
+import { rejected } from '../../util/validate.js';
 
 export interface LineFit {
   a: number;

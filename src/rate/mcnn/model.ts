@@ -5,7 +5,7 @@
 
 import { MvclassError } from '../../util/errors.js';
 import { gammaCdf } from './gamma.js';
-import { finiteNumber, fraction, nonNegativeNumber, positiveNumber } from './numbers.js';
+import { finiteNumber, fraction, nonNegativeNumber, positiveNumber } from '../../util/validate.js';
 
 export interface McnnParams {
   /** Gamma shape and RATE of R_motion over videos. */

@@ -25,7 +25,7 @@
 
 import { gammaCdf, gammaQuantile } from './gamma.js';
 import { accuracyOf, mcnnParams, rateTerms, sentOf, type McnnParams, type RateTerms } from './model.js';
-import { nonNegativeNumber, positiveNumber, rejected } from './numbers.js';
+import { nonNegativeNumber, positiveNumber, rejected } from '../../util/validate.js';
 
 export interface Selection {
   rL: number;
