@@ -1,3 +1,5 @@
+import type { CroppedBits } from '../codec/crop.js';
+
 // The prepared cache: what `mvclass prepare` writes and the training code reads.
 //
 //   <cache>/manifest.json   settings, software, classes, and one entry per video (below)
@@ -50,7 +52,7 @@ export interface CachedVideo {
   /** The cropped stream, when there is one: bits of each access unit (decoding order, which is
    * display order: crop takes no B-frames) and of its parameter sets. What each classifier is
    * sent (seed 004's R_3D, R_2D, I_SP) is computed from these. */
-  cropped: { frameBits: number[]; kinds: string; parameterSetBits: number } | null;
+  cropped: CroppedBits | null;
 }
 
 export interface CacheManifest {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { crop, type CropResult } from '../codec/crop.js';
+import { crop, croppedBits, type CropResult } from '../codec/crop.js';
 import { decodeVideo } from '../codec/decode.js';
 import { encode, type VideoCodec } from '../codec/encode.js';
 import { codecAddon, packageRoot } from '../codec/native.js';
@@ -80,7 +80,7 @@ async function prepareVideo(item: DatasetItem, settings: CacheSettings, partsDir
     let rates: Part['rates'];
     let cropped: Part['cropped'] = null;
     const keepCropped = (c: CropResult | undefined): CropResult | undefined => {
-      if (c) cropped = { frameBits: Array.from(c.frameBytes, (b) => b * 8), kinds: c.frameKinds, parameterSetBits: c.parameterSetBytes * 8 };
+      if (c) cropped = croppedBits(c);
       return c;
     };
     if (settings.asIs) {

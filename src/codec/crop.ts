@@ -17,6 +17,18 @@ export interface CropResult extends NativeCropResult {
   bytes: number;
 }
 
+/** A cropped stream's sizes in bits: each access unit (decoding order), its kind, the parameter sets. */
+export interface CroppedBits {
+  frameBits: number[];
+  /** Per access unit: C copied (intra), R rewritten P frame. */
+  kinds: string;
+  parameterSetBits: number;
+}
+
+export function croppedBits(result: NativeCropResult): CroppedBits {
+  return { frameBits: Array.from(result.frameBytes, (b) => b * 8), kinds: result.frameKinds, parameterSetBits: result.parameterSetBytes * 8 };
+}
+
 export interface CropOptions {
   /** Called with what the decoder reported about a damaged input; default: process.emitWarning. */
   onWarning?: (message: string) => void;

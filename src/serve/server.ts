@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { crop } from '../codec/crop.js';
+import { crop, croppedBits } from '../codec/crop.js';
 import { probe } from '../codec/probe.js';
 import { classifyLoaded, loadClassifier, type LoadedClassifier } from '../nn/classify.js';
-import type { McnnFit } from '../rate/mcnn/fit.js';
+import { temporalBits, type McnnFit } from '../rate/mcnn/fit.js';
 import { solve } from '../rate/mcnn/optimise.js';
 import { MvclassError } from '../util/errors.js';
 import { ConcurrencyLimit, QueueFullError } from './limit.js';
@@ -132,10 +132,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     const duration = info.duration > 0 ? info.duration : cropped.duration;
     // What the stream carries for the 3D CNN (as fitMcnn's R_3D counts it), turned back into
     // R_motion through the fitted line R_3D = a3D R_motion + b3D: the thresholds are in R_motion.
-    let sent3d = cropped.parameterSetBytes * 8;
-    const n = Math.min(mcnn.frames3d, cropped.frameBytes.length);
-    for (let i = 0; i < n; i++) if (cropped.frameKinds[i] === 'R') sent3d += cropped.frameBytes[i]! * 8;
-    const r3d = sent3d / duration / 1000;
+    const r3d = temporalBits(croppedBits(cropped), mcnn.frames3d) / duration / 1000;
     const rMotion = mcnn.a3d > 0 ? Math.max(0, (r3d - mcnn.b3d) / mcnn.a3d) : 0;
     const measureSeconds = (performance.now() - t0) / 1000;
     const selection = solve(mcnn, budget ?? 1e9);

@@ -10,6 +10,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { CachedVideo } from '../../cache/format.js';
+import type { CroppedBits } from '../../codec/crop.js';
 import { PreparedCache } from '../../cache/read.js';
 import { evaluateRun, type VideoScores } from '../../nn/evaluate.js';
 import type { ModelConfig } from '../../nn/model.js';
@@ -37,14 +38,19 @@ export interface McnnFit extends McnnParams {
   data: string;
 }
 
+/** Bits a temporal classifier reading the first `frames` frames is sent: parameter sets and P frames. */
+export function temporalBits(cropped: CroppedBits, frames: number): number {
+  let bits = cropped.parameterSetBits;
+  const n = Math.min(frames, cropped.frameBits.length);
+  for (let k = 0; k < n; k++) if (cropped.kinds[k] === 'R') bits += cropped.frameBits[k]!;
+  return bits;
+}
+
 /** kbps sent to a temporal classifier reading the first `frames` frames of a cached video. */
 export function temporalRate(video: CachedVideo, frames: number): number {
   const c = video.cropped;
   if (!c) throw new MvclassError(`${video.path}: the cache holds no cropped stream for it (H.264 without B-frames is needed)`, video.path);
-  let bits = c.parameterSetBits;
-  const n = Math.min(frames, c.frameBits.length);
-  for (let k = 0; k < n; k++) if (c.kinds[k] === 'R') bits += c.frameBits[k]!;
-  return bits / video.duration / 1000;
+  return temporalBits(c, frames) / video.duration / 1000;
 }
 
 /** kbps sent to the spatial classifier: the first intra frame. */
