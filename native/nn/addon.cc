@@ -107,11 +107,26 @@ class SessionJob : public Job {
   std::shared_ptr<std::atomic<bool>> busy_;
 };
 
-class TrainJob : public SessionJob {
+// A job on a batch of inputs and labels, read in place: the references keep both arrays alive
+// until the job is done.
+class BatchJob : public SessionJob {
+ public:
+  BatchJob(Napi::Env env, SessionWrap* wrap, Napi::Float32Array data, Napi::Int32Array labels, int64_t batch)
+      : SessionJob(env, wrap), data_(Napi::Persistent(data)), labels_(Napi::Persistent(labels)),
+        x_(data.Data()), y_(labels.Data()), batch_(batch) {}
+
+ protected:
+  Napi::Reference<Napi::Float32Array> data_;
+  Napi::Reference<Napi::Int32Array> labels_;
+  const float* x_;
+  const int32_t* y_;
+  int64_t batch_;
+};
+
+class TrainJob : public BatchJob {
  public:
   TrainJob(Napi::Env env, SessionWrap* wrap, Napi::Float32Array data, Napi::Int32Array labels, int64_t batch, double lr)
-      : SessionJob(env, wrap), data_(Napi::Persistent(data)), labels_(Napi::Persistent(labels)),
-        x_(data.Data()), y_(labels.Data()), batch_(batch), lr_(lr) {}
+      : BatchJob(env, wrap, data, labels, batch), lr_(lr) {}
 
  protected:
   void Run() override { result_ = session_->TrainStep(x_, batch_, y_, lr_); }
@@ -124,11 +139,6 @@ class TrainJob : public SessionJob {
   }
 
  private:
-  Napi::Reference<Napi::Float32Array> data_;
-  Napi::Reference<Napi::Int32Array> labels_;
-  const float* x_;
-  const int32_t* y_;
-  int64_t batch_;
   double lr_;
   mvclass::nn::StepResult result_;
 };
@@ -227,10 +237,9 @@ Napi::Value SessionWrap::ExportWeights(const Napi::CallbackInfo& info) {
   return (new FileJob(info.Env(), this, info[0].ToString().Utf8Value(), FileJob::kExport))->Start();
 }
 
-class GradientJob : public SessionJob {
+class GradientJob : public BatchJob {
  public:
-  GradientJob(Napi::Env env, SessionWrap* wrap, Napi::Float32Array data, Napi::Int32Array labels, int64_t batch)
-      : SessionJob(env, wrap), data_(Napi::Persistent(data)), labels_(Napi::Persistent(labels)), x_(data.Data()), y_(labels.Data()), batch_(batch) {}
+  using BatchJob::BatchJob;
 
  protected:
   void Run() override { result_ = session_->InputGradient(x_, batch_, y_); }
@@ -244,11 +253,6 @@ class GradientJob : public SessionJob {
   }
 
  private:
-  Napi::Reference<Napi::Float32Array> data_;
-  Napi::Reference<Napi::Int32Array> labels_;
-  const float* x_;
-  const int32_t* y_;
-  int64_t batch_;
   std::pair<double, std::vector<float>> result_;
 };
 
