@@ -100,10 +100,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     let status = 200;
     let payload: object;
     try {
-      const result = await limit.run(async () => {
-        const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new ClientError(503, `timed out after ${timeoutMs} ms`)), timeoutMs).unref());
-        return Promise.race([classifyStream(body, temp, budget), timeout]);
-      });
+      const result = await runTracked(body, temp, budget);
       bitsReceived.inc(body.length * 8);
       choices.inc({ network: result.chosen });
       payload = { ...result, seconds: { ...result.seconds, total: (performance.now() - started) / 1000 } };
@@ -114,20 +111,61 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
       if (status === 500) req.log.error(error);
       payload = { error: message };
     }
-    // Temporary files go before the answer does: a client never sees them behind it.
-    await Promise.all(['.in.mp4', '.in.264', '.cropped.264'].map((suffix) => fs.rm(temp + suffix, { force: true })));
     return send(status, payload);
   });
 
-  async function classifyStream(body: Buffer, temp: string, budget: number | undefined) {
+  // Work that outlives its answer: a request that timed out is answered 503 at once, but its
+  // native jobs cannot be interrupted, so it keeps its slot and its temporary files until it
+  // reaches the next stage and stops there. close() waits for these too, so a closed server
+  // leaves nothing behind in tempDir.
+  const unfinished = new Set<Promise<unknown>>();
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([...unfinished]);
+  });
+
+  function runTracked(body: Buffer, temp: string, budget: number | undefined) {
+    const abort = new AbortController();
+    const work = limit.run(async () => {
+      // The clock starts when the request gets a slot, not while it waits in the queue.
+      const timer = setTimeout(() => abort.abort(), timeoutMs);
+      try {
+        return await classifyStream(body, temp, budget, abort.signal);
+      } finally {
+        clearTimeout(timer);
+        // Temporary files go before the answer does: a client never sees them behind it.
+        await Promise.all(['.in.mp4', '.in.264', '.cropped.264'].map((suffix) => fs.rm(temp + suffix, { force: true })));
+      }
+    });
+    const tracked = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    unfinished.add(tracked);
+    void tracked.finally(() => unfinished.delete(tracked));
+    const timedOut = new Promise<never>((_, reject) => {
+      abort.signal.addEventListener('abort', () => reject(new ClientError(503, `timed out after ${timeoutMs} ms`)), { once: true });
+    });
+    // The work's own rejection after a timeout is the abort noticed at a stage boundary: ignored.
+    timedOut.catch(() => undefined);
+    return Promise.race([work, timedOut]);
+  }
+
+  async function classifyStream(body: Buffer, temp: string, budget: number | undefined, signal: AbortSignal) {
+    // Native jobs run to their end; between them, a timed-out request stops.
+    const checkpoint = () => {
+      if (signal.aborted) throw new ClientError(503, `timed out after ${timeoutMs} ms`);
+    };
     const input = `${temp}.in${containerOf(body)}`;
     await fs.writeFile(input, body);
+    checkpoint();
     const t0 = performance.now();
     const info = await probe(input);
+    checkpoint();
     if (info.codec !== 'h264') throw new ClientError(415, `codec ${info.codec}: the service classifies H.264 streams`);
     // R_motion of the stream: its P frames as crop writes them (modes and vectors only).
     const damage: string[] = [];
     const cropped = await crop(input, `${temp}.cropped.264`, { onWarning: (w) => damage.push(w) });
+    checkpoint();
     if (damage.length > 0) throw new ClientError(422, `damaged or truncated stream: ${damage[0]!.replace(input, 'the stream')}`);
     const duration = info.duration > 0 ? info.duration : cropped.duration;
     // What the stream carries for the 3D CNN (as fitMcnn's R_3D counts it), turned back into

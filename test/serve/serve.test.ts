@@ -94,7 +94,9 @@ describe('mvclass serve', () => {
     const res = await fetch(`${address}/v1/classify`, { method: 'POST', body: cropped, headers: { 'content-type': 'video/h264' } });
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: string }).error).toMatch(/timed out after 1 ms/);
+    // The work behind the 503 stops at its next stage; close() waits for it and its files go.
     await slow.close();
+    expect(readdirSync(temp)).toEqual([]);
   });
 
   it('a full queue answers 429; closing waits for the request in flight', { timeout: 60_000 }, async () => {
