@@ -1,4 +1,7 @@
 {
+  "variables": {
+    "with_de265": "<!(test -f build-de265/include/libde265/image.h && test -f build-de265/lib/libde265.so && echo 1 || echo 0)"
+  },
   "targets": [
     {
       "target_name": "mvclass_codec",
@@ -16,7 +19,8 @@
         "native/codec/crop.cc",
         "native/codec/transcode.cc",
         "native/codec/h264/syntax.cc",
-        "native/codec/h264/pslice.cc"
+        "native/codec/h264/pslice.cc",
+        "native/codec/hevc.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
@@ -32,6 +36,20 @@
       ],
       "libraries": [
         "<!@(pkg-config --libs libavformat libavcodec libavutil libswscale)"
+      ],
+      "conditions": [
+        # HEVC vectors come from libde265 built by scripts/build-de265.sh; without that build the
+        # addon still builds, and HEVC files get an error saying how to add it.
+        ["with_de265==1", {
+          "defines": ["MVCLASS_WITH_DE265"],
+          # -isystem: libde265's private headers are theirs, their warnings are not ours to fix.
+          "cflags_cc": ["-isystem", "<(module_root_dir)/build-de265/include"],
+          "libraries": [
+            "-L<(module_root_dir)/build-de265/lib",
+            "-lde265",
+            "-Wl,-rpath,'$$ORIGIN/../../build-de265/lib'"
+          ]
+        }]
       ]
     }
   ]

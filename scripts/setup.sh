@@ -13,8 +13,9 @@ fail() { printf '\nmvclass setup FAILED: %s\n' "$*" >&2; exit 1; }
 # report is opened headless by a test).
 # The CNNs: libtorch (CPU) with cmake, and OpenBLAS, whose Debian alternative replaces the
 # reference BLAS that would make the fully connected layers 6-10x slower.
+# HEVC vectors: curl and patch fetch and patch Debian's libde265 source (scripts/build-de265.sh).
 PACKAGES=(
-  pkg-config build-essential python3 cmake
+  pkg-config build-essential python3 cmake curl ca-certificates patch xz-utils
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   ffmpeg ffmpeg-doc libopenh264-dev chromium
   libtorch-dev libopenblas0-pthread
@@ -46,6 +47,9 @@ pkg-config --exists libavformat libavcodec libavutil libswscale \
 
 step "npm packages"
 npm ci --ignore-scripts --no-audit --no-fund || fail "npm ci"
+
+step "libde265 from Debian's source (HEVC motion vectors)"
+./scripts/build-de265.sh || fail "building libde265 (scripts/build-de265.sh)"
 
 step "native codec addon (node-gyp, FFmpeg $(pkg-config --modversion libavcodec))"
 npx --no-install node-gyp rebuild -j max >/tmp/mvclass-node-gyp.log 2>&1 \

@@ -93,6 +93,7 @@ Napi::Value BatchToJs(Napi::Env env, ReadBatch& batch, const ReaderOptions& opti
     vectors.Set("motionX", Adopt(env, std::move(v.motionX)));
     vectors.Set("motionY", Adopt(env, std::move(v.motionY)));
     vectors.Set("motionScale", Adopt(env, std::move(v.scale)));
+    if (v.hasRefPoc) vectors.Set("refPoc", Adopt(env, std::move(v.refPoc)));
     out.Set("vectors", vectors);
   }
   if (options.gridBlock > 0) {

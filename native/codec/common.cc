@@ -1,5 +1,7 @@
 #include "common.h"
 
+#include "hevc.h"
+
 #include <cctype>
 #include <cstdarg>
 #include <cstdio>
@@ -87,6 +89,8 @@ bool ExportsMotionVectors(AVCodecID id) {
     case AV_CODEC_ID_MPEG1VIDEO:
     case AV_CODEC_ID_MPEG2VIDEO:
       return true;
+    case AV_CODEC_ID_HEVC:  // through libde265, when this build has it
+      return HevcAvailable();
     default:
       return false;
   }
@@ -120,9 +124,12 @@ OpenedInput OpenVideoInput(const std::string& path, bool requireVectors) {
   input.streamIndex = ret;
 
   const AVCodecParameters* par = input.format->streams[ret]->codecpar;
+  if (requireVectors && par->codec_id == AV_CODEC_ID_HEVC && !HevcAvailable()) {
+    throw CodecError(path + ": " + HevcLayoutMismatch());
+  }
   if (requireVectors && !ExportsMotionVectors(par->codec_id)) {
     throw CodecError(path + ": codec " + avcodec_get_name(par->codec_id) +
-                     " has no motion vectors that FFmpeg exports; mvclass reads H.264, "
+                     " has no motion vectors that mvclass can read; it reads H.264, HEVC, "
                      "MPEG-4 Part 2, H.263 and MPEG-1/2 video");
   }
   if (par->width <= 0 || par->height <= 0) {

@@ -69,7 +69,8 @@ class ScopedLogSink {
 };
 void InstallLogCallback();
 
-// The codecs whose decoders attach AV_FRAME_DATA_MOTION_VECTORS when export_mvs is set.
+// The codecs mvclass reads vectors from: those whose FFmpeg decoders attach
+// AV_FRAME_DATA_MOTION_VECTORS when export_mvs is set, and HEVC through libde265 (hevc.h).
 bool ExportsMotionVectors(AVCodecID id);
 
 // Opens `path`, finds its best video stream and checks that FFmpeg can export its vectors

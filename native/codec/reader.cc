@@ -8,7 +8,7 @@ extern "C" {
 
 namespace mvclass {
 
-void VectorColumns::Append(const AVMotionVector* mvs, size_t n) {
+void VectorColumns::Append(const AVMotionVector* mvs, size_t n, const int32_t* refPocs) {
   const size_t base = size();
   source.resize(base + n);
   w.resize(base + n);
@@ -21,6 +21,7 @@ void VectorColumns::Append(const AVMotionVector* mvs, size_t n) {
   motionX.resize(base + n);
   motionY.resize(base + n);
   scale.resize(base + n);
+  if (hasRefPoc) refPoc.insert(refPoc.end(), refPocs, refPocs + n);
   for (size_t i = 0; i < n; i++) {
     const AVMotionVector& mv = mvs[i];
     const size_t j = base + i;
@@ -61,23 +62,29 @@ MotionReader::MotionReader(const ReaderOptions& options) : options_(options) {
   ScopedLogSink sink(&log_);
   input_ = OpenVideoInput(options.path, options.requireVectors);
   AVStream* stream = input_.format->streams[input_.streamIndex];
+  const bool wantVectors = options.vectors || options.gridBlock > 0;
 
-  codec_.reset(avcodec_alloc_context3(input_.decoder));
-  if (!codec_) throw CodecError(options.path + ": out of memory allocating a decoder");
-  int ret = avcodec_parameters_to_context(codec_.get(), stream->codecpar);
-  if (ret < 0) ThrowAv(options.path, "cannot configure the decoder", ret);
-  // One thread: FFmpeg 5.1's frame threading corrupts exported vectors of streams with B-frames.
-  // Files are decoded in parallel instead (one reader per libuv worker).
-  codec_->thread_count = 1;
-  codec_->pkt_timebase = stream->time_base;
-  // The deblocking filter only changes pixels; vectors are identical without it (tested).
-  if (!options.keyFrames) codec_->skip_loop_filter = AVDISCARD_ALL;
+  if (stream->codecpar->codec_id == AV_CODEC_ID_HEVC && wantVectors) {
+    // FFmpeg's HEVC decoder exports no vectors: libde265 decodes, the walk in hevc.cc reads them.
+    hevc_ = std::make_unique<HevcDecoder>(options.path, stream, options.keyFrames);
+  } else {
+    codec_.reset(avcodec_alloc_context3(input_.decoder));
+    if (!codec_) throw CodecError(options.path + ": out of memory allocating a decoder");
+    int ret = avcodec_parameters_to_context(codec_.get(), stream->codecpar);
+    if (ret < 0) ThrowAv(options.path, "cannot configure the decoder", ret);
+    // One thread: FFmpeg 5.1's frame threading corrupts exported vectors of streams with
+    // B-frames. Files are decoded in parallel instead (one reader per libuv worker).
+    codec_->thread_count = 1;
+    codec_->pkt_timebase = stream->time_base;
+    // The deblocking filter only changes pixels; vectors are identical without it (tested).
+    if (!options.keyFrames) codec_->skip_loop_filter = AVDISCARD_ALL;
 
-  AVDictionary* decoderOptions = nullptr;
-  if (options.vectors || options.gridBlock > 0) av_dict_set(&decoderOptions, "flags2", "+export_mvs", 0);
-  ret = avcodec_open2(codec_.get(), input_.decoder, &decoderOptions);
-  av_dict_free(&decoderOptions);
-  if (ret < 0) ThrowAv(options.path, "cannot open the decoder", ret);
+    AVDictionary* decoderOptions = nullptr;
+    if (wantVectors) av_dict_set(&decoderOptions, "flags2", "+export_mvs", 0);
+    ret = avcodec_open2(codec_.get(), input_.decoder, &decoderOptions);
+    av_dict_free(&decoderOptions);
+    if (ret < 0) ThrowAv(options.path, "cannot open the decoder", ret);
+  }
 
   frame_ = AllocFrame();
   packet_ = AllocPacket();
@@ -103,28 +110,41 @@ MotionReader::MotionReader(const ReaderOptions& options) : options_(options) {
   }
 }
 
-void MotionReader::HandleFrame(ReadBatch& batch) {
-  AVFrame* frame = frame_.get();
+DecodedFrame MotionReader::FromFfmpeg() const {
+  const AVFrame* frame = frame_.get();
+  DecodedFrame decoded;
+  decoded.type = PictureTypeChar(frame->pict_type);
+  decoded.key = frame->key_frame != 0;
+  decoded.bits = frame->pkt_size > 0 ? static_cast<int64_t>(frame->pkt_size) * 8 : 0;
+  decoded.ts = frame->best_effort_timestamp;
+  const AVFrameSideData* side = av_frame_get_side_data(frame, AV_FRAME_DATA_MOTION_VECTORS);
+  decoded.vectors = side ? reinterpret_cast<const AVMotionVector*>(side->data) : nullptr;
+  decoded.count = side ? side->size / sizeof(AVMotionVector) : 0;
+  decoded.pixels = frame;
+  return decoded;
+}
+
+void MotionReader::HandleFrame(const DecodedFrame& decoded, ReadBatch& batch) {
   FrameRecord record;
   record.index = framesOut_++;
-  record.type = PictureTypeChar(frame->pict_type);
-  record.key = frame->key_frame != 0;
-  record.bits = frame->pkt_size > 0 ? static_cast<int64_t>(frame->pkt_size) * 8 : 0;
-  const int64_t ts = frame->best_effort_timestamp;
+  record.type = decoded.type;
+  record.key = decoded.key;
+  record.bits = decoded.bits;
+  const int64_t ts = decoded.ts;
   if (ts != AV_NOPTS_VALUE) {
     record.pts = static_cast<double>(ts - startPts_) * av_q2d(timeBase_);
   } else {
     record.pts = summary_.fps > 0 ? record.index / summary_.fps : 0;
   }
 
-  const AVFrameSideData* side = av_frame_get_side_data(frame, AV_FRAME_DATA_MOTION_VECTORS);
-  const AVMotionVector* mvs = side ? reinterpret_cast<const AVMotionVector*>(side->data) : nullptr;
-  const size_t count = side ? side->size / sizeof(AVMotionVector) : 0;
+  const AVMotionVector* mvs = decoded.vectors;
+  const size_t count = decoded.count;
 
   record.vectorCount = static_cast<uint32_t>(count);
   if (options_.vectors) {
     record.vectorStart = static_cast<uint32_t>(batch.vectors.size());
-    batch.vectors.Append(mvs, count);
+    batch.vectors.hasRefPoc = hevc_ != nullptr;
+    batch.vectors.Append(mvs, count, decoded.refPoc);
   }
   const int histSide = 2 * kHistRange + 1;
   for (size_t i = 0; i < count; i++) {
@@ -169,7 +189,7 @@ void MotionReader::HandleFrame(ReadBatch& batch) {
     key.pts = record.pts;
     key.type = record.type;
     try {
-      key.image = converter_->Convert(frame);
+      key.image = converter_->Convert(decoded.pixels);
     } catch (const CodecError& e) {
       throw CodecError(options_.path + ": " + e.what());
     }
@@ -178,7 +198,8 @@ void MotionReader::HandleFrame(ReadBatch& batch) {
     if (options_.firstKeyFrameOnly) {
       // No more pixels wanted: the rest decodes as fast as a vectors-only pass.
       converter_.reset();
-      codec_->skip_loop_filter = AVDISCARD_ALL;
+      if (codec_) codec_->skip_loop_filter = AVDISCARD_ALL;
+      if (hevc_) hevc_->SkipLoopFilters();
     }
   }
   batch.frames.push_back(record);
@@ -210,9 +231,55 @@ bool MotionReader::FeedDecoder(ReadBatch& batch) {
   }
 }
 
+bool MotionReader::FeedHevc(ReadBatch& batch) {
+  if (flushed_) return false;
+  for (;;) {
+    int ret = av_read_frame(input_.format.get(), packet_.get());
+    if (ret < 0) {
+      if (ret != AVERROR_EOF) {
+        batch.warnings.push_back(options_.path + ": reading stopped early: " + AvErrorText(ret));
+      }
+      hevc_->Send(nullptr);
+      flushed_ = true;
+      return true;
+    }
+    if (packet_->stream_index != input_.streamIndex) {
+      av_packet_unref(packet_.get());
+      continue;
+    }
+    hevc_->Send(packet_.get());
+    av_packet_unref(packet_.get());
+    return true;
+  }
+}
+
+void MotionReader::ReadHevc(size_t maxFrames, ReadBatch& batch) {
+  while (batch.frames.size() < maxFrames) {
+    if (hevc_->Receive(picture_, true)) {
+      DecodedFrame decoded;
+      decoded.type = picture_.type;
+      decoded.key = picture_.key;
+      decoded.bits = picture_.bytes * 8;
+      decoded.ts = picture_.pts;
+      decoded.vectors = picture_.vectors.data();
+      decoded.count = picture_.vectors.size();
+      decoded.refPoc = picture_.refPoc.data();
+      decoded.pixels = picture_.pixels;
+      HandleFrame(decoded, batch);
+      continue;
+    }
+    if (!FeedHevc(batch)) {
+      batch.done = true;
+      break;
+    }
+  }
+  for (auto& line : hevc_->TakeWarnings()) log_.lines.push_back(line);
+}
+
 void MotionReader::Finish(ReadBatch& batch) {
   if (finished_) return;
   finished_ = true;
+  if (hevc_) decodeErrors_ += hevc_->errors();
   AVStream* stream = input_.format->streams[input_.streamIndex];
   if (stream->nb_frames > 0 && framesOut_ < stream->nb_frames) {
     batch.warnings.push_back(options_.path + ": the file ends early: decoded " +
@@ -242,10 +309,11 @@ void MotionReader::Read(size_t maxFrames, ReadBatch& batch) {
     batch.gridRows = gridSpec_.rows();
     batch.gridCols = gridSpec_.cols();
   }
-  while (batch.frames.size() < maxFrames) {
+  if (hevc_) ReadHevc(maxFrames, batch);
+  while (!hevc_ && batch.frames.size() < maxFrames) {
     int ret = avcodec_receive_frame(codec_.get(), frame_.get());
     if (ret == 0) {
-      HandleFrame(batch);
+      HandleFrame(FromFfmpeg(), batch);
       av_frame_unref(frame_.get());
       continue;
     }

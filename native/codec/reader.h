@@ -10,6 +10,7 @@
 
 #include "common.h"
 #include "grid.h"
+#include "hevc.h"
 #include "keyframes.h"
 
 namespace mvclass {
@@ -44,8 +45,11 @@ struct VectorColumns {
   std::vector<uint64_t> flags;
   std::vector<int32_t> motionX, motionY;
   std::vector<uint16_t> scale;
+  // HEVC only (libde265 knows it, FFmpeg does not export it): the reference picture's order count.
+  bool hasRefPoc = false;
+  std::vector<int32_t> refPoc;
   size_t size() const { return source.size(); }
-  void Append(const AVMotionVector* mvs, size_t n);
+  void Append(const AVMotionVector* mvs, size_t n, const int32_t* refPocs);
 };
 
 struct KeyFrame {
@@ -77,6 +81,18 @@ struct StreamSummary {
   double fps = 0;
 };
 
+// One decoded picture as either decoder gives it.
+struct DecodedFrame {
+  char type = '?';
+  bool key = false;
+  int64_t bits = 0;
+  int64_t ts = AV_NOPTS_VALUE;  // stream time base
+  const AVMotionVector* vectors = nullptr;
+  size_t count = 0;
+  const int32_t* refPoc = nullptr;
+  const AVFrame* pixels = nullptr;
+};
+
 class MotionReader {
  public:
   explicit MotionReader(const ReaderOptions& options);  // opens the file; throws CodecError
@@ -85,13 +101,18 @@ class MotionReader {
   const StreamSummary& summary() const { return summary_; }
 
  private:
-  void HandleFrame(ReadBatch& batch);
+  void HandleFrame(const DecodedFrame& decoded, ReadBatch& batch);
+  DecodedFrame FromFfmpeg() const;
   bool FeedDecoder(ReadBatch& batch);  // false once the decoder has been flushed
+  bool FeedHevc(ReadBatch& batch);
+  void ReadHevc(size_t maxFrames, ReadBatch& batch);
   void Finish(ReadBatch& batch);
 
   ReaderOptions options_;
   OpenedInput input_;
-  CodecPtr codec_;
+  CodecPtr codec_;                     // FFmpeg's decoder, or null when libde265 decodes
+  std::unique_ptr<HevcDecoder> hevc_;  // HEVC with vectors asked for
+  HevcPicture picture_;
   FramePtr frame_;
   PacketPtr packet_;
   StreamSummary summary_;

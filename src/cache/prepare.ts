@@ -48,10 +48,6 @@ function settingsOf(options: PrepareOptions): CacheSettings {
   const asIs = options.asIs ?? false;
   if (options.qp !== undefined && options.crf !== undefined) throw new MvclassError('Give either qp or crf, not both');
   const codec = options.codec ?? 'h264';
-  if (codec === 'hevc') {
-    // FFmpeg exports no HEVC vectors; the libde265-based reader is its own piece of work.
-    throw new MvclassError('prepare --codec hevc needs HEVC motion vectors, which mvclass cannot read yet (FFmpeg exports none)');
-  }
   const keySize = options.keySize ?? '112x112';
   frameSize(keySize, 'key-size');
   return {
@@ -86,7 +82,7 @@ async function prepareVideo(item: DatasetItem, settings: CacheSettings, partsDir
     if (settings.asIs) {
       const info = await probe(item.path);
       const c = keepCropped(info.codec === 'h264' && !info.hasBFrames ? await crop(item.path, path.join(work, 'cropped.264'), { onWarning: warn }) : undefined);
-      const r = ratesOfStream('h264', info.frameCount, info.duration, info.videoBytes, c);
+      const r = ratesOfStream(info.codec === 'hevc' ? 'hevc' : 'h264', info.frameCount, info.duration, info.videoBytes, c);
       rates = { rOrig: r.rOrig, rCropped: r.rCropped, rCroppedEncoder: null, rMotion: null };
     } else {
       const encoded = await encode(item.path, path.join(work, 'stream.mp4'), {
@@ -101,7 +97,9 @@ async function prepareVideo(item: DatasetItem, settings: CacheSettings, partsDir
         onWarning: warn,
       });
       stream = encoded.output;
-      const r = ratesOfEncoding(encoded, keepCropped(await crop(stream, path.join(work, 'cropped.264'), { onWarning: warn })));
+      // The cropped-stream writer is H.264's; an HEVC stream's cropped rate is the encoder's count.
+      const c = settings.codec === 'h264' ? await crop(stream, path.join(work, 'cropped.264'), { onWarning: warn }) : undefined;
+      const r = ratesOfEncoding(encoded, keepCropped(c));
       rates = { rOrig: r.rOrig, rCropped: r.rCropped, rCroppedEncoder: r.rCroppedEncoder, rMotion: r.rMotion };
     }
     const key = frameSize(settings.keySize, 'key-size');

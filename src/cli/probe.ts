@@ -13,7 +13,7 @@ export function probeCommand(): Command {
       process.stdout.write(
         `${video}: ${info.codec} ${info.width}x${info.height} @ ${fixed(info.fps, 3)} fps, ${info.frameCount} frames, ` +
           `${fixed(info.duration, 3)} s, ${fixed(info.bitrate / 1000, 1)} kbps, B-frames ${info.hasBFrames ? 'yes' : 'no'}, ` +
-          `motion vectors ${info.motionVectors ? 'yes' : 'no (FFmpeg exports none for this codec)'}\n`,
+          `motion vectors ${info.motionVectors ? 'yes' : 'no (mvclass reads none for this codec)'}\n`,
       );
     });
 }

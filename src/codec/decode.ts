@@ -104,6 +104,7 @@ export function sliceVectors(columns: NativeVectorColumns, start: number, count:
     motionX: columns.motionX.subarray(start, end),
     motionY: columns.motionY.subarray(start, end),
     motionScale: columns.motionScale.subarray(start, end),
+    ...(columns.refPoc ? { refPoc: columns.refPoc.subarray(start, end) } : {}),
   };
 }
 

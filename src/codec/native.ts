@@ -46,6 +46,8 @@ export interface NativeVectorColumns {
   motionX: Int32Array;
   motionY: Int32Array;
   motionScale: Uint16Array;
+  /** HEVC only: the picture order count of the picture each vector points into. */
+  refPoc?: Int32Array;
 }
 
 export interface NativeBatch {

@@ -48,6 +48,33 @@ describe('mvclass prepare', () => {
     await cache.close();
   });
 
+  it('--codec hevc: libx265 at the paper settings, grids from libde265, rates from the encoder', { timeout: 120_000 }, async () => {
+    const out = path.join(dir, 'hevc');
+    const only = path.join(dir, 'hevc-set');
+    for (const [cls, file] of [['a', 'jump/jump_000.mp4'], ['b', 'run/run_000.mp4']] as const) {
+      mkdirSync(path.join(only, cls), { recursive: true });
+      copyFileSync(path.join(set, file), path.join(only, cls, path.basename(file)));
+    }
+    expect((await cli(['prepare', only, '-o', out, '--codec', 'hevc', '--qp', '30'])).code).toBe(0);
+    const cache = await PreparedCache.open(out);
+    expect(cache.manifest.settings).toMatchObject({ codec: 'hevc', qp: 30 });
+    for (let i = 0; i < cache.length; i++) {
+      const v = cache.video(i);
+      expect(v.frames).toBe(50);
+      expect(v.frameTypes).toBe('I' + 'P'.repeat(49));
+      expect([v.rows, v.cols]).toEqual([30, 40]);
+      expect(v.rates.rCropped).toBeNull(); // the cropped-stream writer is H.264's
+      expect(v.rates.rMotion).toBeGreaterThan(0);
+      expect(v.rates.rCroppedEncoder!).toBeLessThan(v.rates.rOrig);
+      // The figures move: P-frame grids hold coded, non-zero vectors.
+      const clip = await cache.clip(i);
+      let moving = 0;
+      for (let k = 2 * 30 * 40; k < clip.data.length; k++) if (clip.data[k] !== 0) moving++;
+      expect(moving).toBeGreaterThan(100);
+    }
+    await cache.close();
+  });
+
   it('--as-is: the cached grids equal readMotionGrids of the input, the key frame its first I frame', { timeout: 60_000 }, async () => {
     const out = path.join(dir, 'asis');
     const only = path.join(dir, 'only');
@@ -92,6 +119,6 @@ describe('mvclass prepare', () => {
     expect((await cli(['prepare', set, '-o', path.join(dir, 'x'), '--as-is', '--qp', '30'])).stderr.trim()).toBe(
       'mvclass: --as-is keeps the input as it is: drop --qp and --crf',
     );
-    expect((await cli(['prepare', set, '-o', path.join(dir, 'x'), '--codec', 'hevc'])).stderr).toMatch(/HEVC motion vectors/);
+    expect((await cli(['prepare', set, '-o', path.join(dir, 'x'), '--codec', 'vp9'])).stderr).toMatch(/for codec but received "vp9"/);
   });
 });

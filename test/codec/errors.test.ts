@@ -38,7 +38,7 @@ const failures: Array<[string, string, RegExp]> = [
   ['random bytes', random, /random\.mp4: /],
   ['an MP4 cut before its index (moov at the end)', cutMoovAtEnd, /cut-moov-at-end\.mp4: cannot (open|read)/],
   ['an audio-only file', f.clips['audio-only']!, /audio-only\.m4a: no video stream \(found audio\)/],
-  ['HEVC', f.clips['hevc']!, /hevc\.mp4: codec hevc has no motion vectors that FFmpeg exports/],
+  ['Motion JPEG', f.clips['mjpeg']!, /mjpeg\.avi: codec mjpeg has no motion vectors that mvclass can read/],
   ['real VP9 footage (balle1-vp9.avi)', f.real['vp9']!, /balle1-vp9\.avi: codec vp9 has no motion vectors/],
 ];
 
@@ -48,8 +48,8 @@ describe('bad input', () => {
   });
 
   it('the error carries the caller stack and the path', async () => {
-    const error = await drain(f.clips['hevc']!).catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: 'MvclassError', path: f.clips['hevc'] });
+    const error = await drain(f.clips['mjpeg']!).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'MvclassError', path: f.clips['mjpeg'] });
     expect((error as Error).stack).toContain('errors.test.ts');
   });
 
@@ -96,7 +96,7 @@ describe('bad input', () => {
     copyFileSync(f.clips['mpeg1']!, path.join(dir, 'good.mpg'));
     expect((await cli(['extract', path.join(dir, 'good.mpg'), '--out', out])).code).toBe(0);
     const good = readFileSync(out);
-    expect((await cli(['extract', f.clips['hevc']!, '--out', out])).code).toBe(1);
+    expect((await cli(['extract', f.clips['mjpeg']!, '--out', out])).code).toBe(1);
     expect(readFileSync(out).equals(good)).toBe(true);
   });
 });

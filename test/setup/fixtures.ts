@@ -42,6 +42,17 @@ const CLIPS: Record<string, { input: string[]; args: string[]; ext: string }> = 
   'crop-cavlc-slices': { input: SOURCE_SCROLL, args: ['-t', '3', '-c:v', 'libx264', '-bf', '0', '-x264-params', 'cabac=0:slices=4:partitions=all:qp=25:keyint=30:min-keyint=30:scenecut=0'], ext: '264' },
   'mpeg1': { input: SOURCE, args: ['-t', '2', '-c:v', 'mpeg1video', '-q:v', '4'], ext: 'mpg' },
   'hevc': { input: SOURCE, args: ['-t', '1', '-c:v', 'libx265', '-x265-params', 'log-level=none'], ext: 'mp4' },
+  // HEVC: a still texture panned by exactly (4, 2) pixels per frame, P frames only; and a clip
+  // with B-frames (libx265's default GOP), also raw Annex-B.
+  'hevc-pan': {
+    input: ['-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=25,trim=end_frame=1,loop=loop=49:size=1,setpts=N/25/TB,crop=320:240:4*n:2*n'],
+    args: ['-t', '2', '-c:v', 'libx265', '-bf', '0', '-x265-params', 'log-level=none'],
+    ext: 'mp4',
+  },
+  'hevc-b': { input: MOVING, args: ['-t', '2', '-c:v', 'libx265', '-x265-params', 'log-level=none:bframes=3:keyint=30'], ext: 'mp4' },
+  'hevc-annexb': { input: SOURCE_SCROLL, args: ['-t', '2', '-c:v', 'libx265', '-x265-params', 'log-level=none:bframes=2', '-f', 'hevc'], ext: 'hevc' },
+  // A codec mvclass reads no vectors from.
+  'mjpeg': { input: SOURCE, args: ['-t', '1', '-c:v', 'mjpeg', '-q:v', '4'], ext: 'avi' },
   'audio-only': { input: ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100'], args: ['-t', '1', '-c:a', 'aac'], ext: 'm4a' },
   // moov atom first, so a file cut in half still opens and yields the frames before the cut.
   'h264-faststart': { input: MOVING, args: ['-t', '4', '-c:v', 'libx264', '-bf', '0', '-movflags', '+faststart'], ext: 'mp4' },

@@ -1,0 +1,80 @@
+// HevcDecoder: HEVC through libde265, which FFmpeg cannot do for motion vectors (its HEVC
+// decoder exports none). Packets come from libavformat as for every other codec; libde265
+// decodes them; each output picture is handed back with its prediction blocks as
+// AVMotionVector records (the layout FFmpeg gives for H.264), the reference picture's order
+// count per record, and a zero-copy AVFrame view of its pixels for key frames.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common.h"
+
+extern "C" {
+#include <libavcodec/bsf.h>
+}
+
+struct de265_image;
+
+namespace mvclass {
+
+struct HevcPicture {
+  char type = '?';      // I, P or B: the "most predicted" slice type of the picture
+  bool key = false;     // an IRAP picture (IDR, CRA, BLA)
+  int64_t pts = AV_NOPTS_VALUE;  // in the stream's time base
+  int64_t bytes = 0;    // size of the packet (access unit) it came from
+  int32_t poc = 0;
+  std::vector<AVMotionVector> vectors;
+  std::vector<int32_t> refPoc;  // per vector: the order count of the picture it points into
+  AVFrame* pixels = nullptr;    // view of the decoded picture, valid until the next Receive
+};
+
+// True when this build of the addon has libde265 (scripts/build-de265.sh ran before node-gyp).
+bool HevcAvailable();
+// libde265's version and whether its layout matches the headers compiled in ("" when it does).
+std::string HevcLayoutMismatch();
+
+class HevcDecoder {
+ public:
+  // `stream` is the HEVC stream of the opened input; its extradata (hvcC or Annex-B) is used.
+  HevcDecoder(const std::string& path, const AVStream* stream, bool pixels);
+  ~HevcDecoder();
+  HevcDecoder(const HevcDecoder&) = delete;
+  HevcDecoder& operator=(const HevcDecoder&) = delete;
+
+  // One demuxed packet, or nullptr at the end of the stream.
+  void Send(const AVPacket* packet);
+  // The next picture in output order; false when libde265 needs more input (or is drained).
+  bool Receive(HevcPicture& picture, bool wantVectors);
+  // Deblocking and SAO change pixels only: off when no more key frames are wanted.
+  void SkipLoopFilters();
+  // Decoder messages since the last call, as text.
+  std::vector<std::string> TakeWarnings();
+  int64_t errors() const { return errors_; }
+
+ private:
+  void PushNals(const uint8_t* data, size_t size, int64_t serial);
+  void DecodeAvailable();
+  void CollectWarnings();
+  void WalkPredictionBlocks(const de265_image* image, HevcPicture& picture);
+
+  std::string path_;
+  void* ctx_ = nullptr;  // de265_decoder_context, which libde265 declares as void
+  AVBSFContext* bsf_ = nullptr;  // hevc_mp4toannexb: MP4/MKV length prefixes to start codes
+  PacketPtr filtered_;
+  FramePtr view_;
+  struct PacketInfo {
+    int64_t pts;
+    int64_t bytes;
+  };
+  std::vector<PacketInfo> packets_;  // by serial; libde265 carries the serial as user data
+  std::string lastParameterSet_[3];  // the last VPS, SPS and PPS pushed, byte for byte
+  bool released_ = true;             // the last picture handed out was released
+  bool flushed_ = false;
+  int64_t errors_ = 0;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace mvclass
