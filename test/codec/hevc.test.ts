@@ -221,5 +221,11 @@ describe('HEVC motion vectors (libde265)', () => {
     const { frames } = await motionOf(f.clips['hevc-pan']!);
     expect(lines.length - 1).toBe(frames.reduce((s, x) => s + x.vectors.length, 0));
     expect(lines.slice(1).every((l) => l.split(',').length === 12)).toBe(true);
+    // JSON adds the reference picture's order count as a last column.
+    const json = path.join(dir, 'pan.json');
+    expect((await cli(['extract', f.clips['hevc-pan']!, '--format', 'json', '--out', json])).code).toBe(0);
+    const doc = JSON.parse(readFileSync(json, 'utf8')) as { columns: string[]; frames: Array<{ index: number; vectors: number[][] }> };
+    expect(doc.columns.at(-1)).toBe('refPoc');
+    expect(doc.frames[1]!.vectors.every((row) => row.length === 12 && row[11] === 0)).toBe(true);
   });
 });

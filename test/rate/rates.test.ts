@@ -87,6 +87,25 @@ describe('mvclass encode, crop and rates', () => {
     );
   });
 
+  it('rates --codec hevc: the Table II analogue, beside the paper\'s HEVC numbers', { timeout: 120_000 }, async () => {
+    const out = path.join(dir, 'rates-hevc');
+    const r = await cli(['rates', f.real['realshort']!, '--qp', '30,40', '--codec', 'hevc', '-o', out, '--threads', '1']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('| paper (UCF-101 mean) | 30 | 157.7 | 58.8 | – | 12 |');
+    const json = JSON.parse(readFileSync(path.join(out, 'rates.json'), 'utf8'));
+    expect(json.videos).toHaveLength(2);
+    for (const row of json.videos) {
+      expect(row.codec).toBe('hevc');
+      expect(row.rCropped).toBeNull(); // the cropped-stream writer is H.264's
+      expect(row.rMotion).toBeGreaterThan(0);
+      expect(row.rCroppedEncoder).toBeLessThan(row.rOrig);
+    }
+    // The same clip, the same QP: HEVC spends fewer bits than H.264 (seed 004's Tables I and II).
+    const h264 = JSON.parse(readFileSync(path.join(dir, 'rates', 'rates.json'), 'utf8'));
+    const orig = (rows: Array<{ video: string; qp: number; rOrig: number }>) => rows.find((x) => x.qp === 30 && x.video === f.real['realshort'])!.rOrig;
+    expect(orig(json.videos)).toBeLessThan(orig(h264.videos));
+  });
+
   it('argument errors name the argument', async () => {
     const bad = await cli(['rates', f.clips['mpeg1']!, '--qp', '30,x']);
     expect(bad.stderr.trim()).toBe('mvclass: Expected a comma-separated list of QPs for qp but received "30,x"');
