@@ -245,6 +245,7 @@ Napi::Value BuildGrid(const Napi::CallbackInfo& info) {
   spec.block = static_cast<int>(NumberOption(specObject, "block", 8));
   spec.source = static_cast<int>(NumberOption(specObject, "source", -1));
   spec.quarterPel = StringOption(specObject, "units", "pixels") == "quarter-pel";
+  spec.topLeft = StringOption(specObject, "rule", "area") == "top-left";
   if (spec.width <= 0 || spec.height <= 0 || spec.block <= 0) {
     throw Napi::RangeError::New(env, "buildGrid needs a positive width, height and block");
   }

@@ -28,8 +28,16 @@ void GridAccumulator::Add(int source, int w, int h, int dstX, int dstY, int moti
     const int oy = std::min(y1, (by + 1) * b) - std::max(cy0, by * b);
     for (int bx = cx0 / b; bx * b < x1; bx++) {
       const int ox = std::min(x1, (bx + 1) * b) - std::max(cx0, bx * b);
-      const double area = static_cast<double>(ox) * oy;
       const size_t cell = static_cast<size_t>(by) * cols + bx;
+      if (spec_.topLeft) {
+        // Only the prediction block holding the block's top-left pixel counts, with weight 1.
+        if (bx * b < x0 || by * b < y0) continue;
+        sumX_[cell] = qx;
+        sumY_[cell] = qy;
+        weight_[cell] = 1;
+        continue;
+      }
+      const double area = static_cast<double>(ox) * oy;
       sumX_[cell] += qx * area;
       sumY_[cell] += qy * area;
       weight_[cell] += area;

@@ -13,6 +13,9 @@ struct GridSpec {
   int block = 8;        // block edge in pixels
   int source = -1;      // which prediction list fills the grid: -1 list 0 (past), 1 list 1
   bool quarterPel = false;  // int16 quarter-pels instead of float32 pixels
+  // HEVC's rule: a block takes the vector of the prediction block covering its top-left pixel
+  // (its top-left 4x4), not the area-weighted mean of the blocks inside it.
+  bool topLeft = false;
 
   int cols() const { return (width + block - 1) / block; }
   int rows() const { return (height + block - 1) / block; }
@@ -25,7 +28,9 @@ enum GridMask : uint8_t { kHole = 0, kCoded = 1, kFilled = 2 };
 // Accumulates one frame's vectors. Each vector adds to every block its partition overlaps,
 // weighted by the overlapping area, so a block covered by one partition (every H.264 and
 // MPEG-4 partition on the 8x8 grid) takes that partition's vector exactly and a larger block
-// takes the area-weighted mean of the partitions inside it.
+// takes the area-weighted mean of the partitions inside it. With `topLeft` (HEVC, whose 8x4,
+// 4x8 and asymmetric prediction blocks can split an 8x8 block) the block takes the vector of
+// the prediction block that covers its top-left pixel.
 class GridAccumulator {
  public:
   void Reset(const GridSpec& spec);

@@ -104,6 +104,7 @@ MotionReader::MotionReader(const ReaderOptions& options) : options_(options) {
     gridSpec_.block = options.gridBlock;
     gridSpec_.source = options.gridSource;
     gridSpec_.quarterPel = options.gridQuarterPel;
+    gridSpec_.topLeft = hevc_ != nullptr;
   }
   if (options.keyFrames) {
     converter_ = std::make_unique<KeyFrameConverter>(options.keyWidth, options.keyHeight);

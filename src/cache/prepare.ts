@@ -13,7 +13,7 @@ import { encode, type VideoCodec } from '../codec/encode.js';
 import { codecAddon, packageRoot } from '../codec/native.js';
 import { probe } from '../codec/probe.js';
 import type { DatasetItem, VideoDataset } from '../datasets/types.js';
-import { ratesOfEncoding, ratesOfStream } from '../rate/rates.js';
+import { estimatedCroppedBits, ratesOfEncoding, ratesOfStream } from '../rate/rates.js';
 import { writeAtomically, writeFileAtomically } from '../util/atomic.js';
 import { MvclassError } from '../util/errors.js';
 import { frameSize, integerInRange, positiveInteger } from '../util/validate.js';
@@ -100,6 +100,8 @@ async function prepareVideo(item: DatasetItem, settings: CacheSettings, partsDir
       // The cropped-stream writer is H.264's; an HEVC stream's cropped rate is the encoder's count.
       const c = settings.codec === 'h264' ? await crop(stream, path.join(work, 'cropped.264'), { onWarning: warn }) : undefined;
       const r = ratesOfEncoding(encoded, keepCropped(c));
+      // No HEVC cropped stream: the Multi-CNN counts what one would carry from the encoder's split.
+      if (!c) cropped = estimatedCroppedBits(encoded);
       rates = { rOrig: r.rOrig, rCropped: r.rCropped, rCroppedEncoder: r.rCroppedEncoder, rMotion: r.rMotion };
     }
     const key = frameSize(settings.keySize, 'key-size');

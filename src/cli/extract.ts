@@ -9,7 +9,7 @@ import { fixed, printJson, warn } from './output.js';
 export function extractCommand(): Command {
   return new Command('extract')
     .description('motion vectors of a video as extract_mvs-style CSV, JSON, or an .npy bundle')
-    .argument('<video>', 'H.264, MPEG-4 Part 2, H.263 or MPEG-1/2 video file')
+    .argument('<video>', 'H.264, HEVC, MPEG-4 Part 2, H.263 or MPEG-1/2 video file')
     .addOption(new Option('-f, --format <format>', 'csv (default, to stdout without --out), json, or npy (a folder)').default('csv'))
     .option('-g, --grid <pixels>', 'block size of the motion grid (npy)', '8')
     .addOption(new Option('--units <units>', 'grid values in pixels (float32) or quarter-pel (int16)').default('pixels'))

@@ -23,6 +23,8 @@ export interface CroppedBits {
   /** Per access unit: C copied (intra), R rewritten P frame. */
   kinds: string;
   parameterSetBits: number;
+  /** True when no cropped stream was written and these are the encoder's counts (HEVC). */
+  estimated?: boolean;
 }
 
 export function croppedBits(result: NativeCropResult): CroppedBits {

@@ -43,14 +43,27 @@ export class MotionGrid {
 
   /** Builds a grid from vector columns already in hand (any numeric arrays). */
   static fromVectors(
-    vectors: Record<'source' | 'w' | 'h' | 'dstX' | 'dstY' | 'motionX' | 'motionY' | 'motionScale', ArrayLike<number>>,
-    spec: { width: number; height: number; block?: number; list?: PredictionList; units?: GridUnits },
+    vectors: Record<'source' | 'w' | 'h' | 'dstX' | 'dstY' | 'motionX' | 'motionY' | 'motionScale', ArrayLike<number>> & { refPoc?: ArrayLike<number> },
+    spec: {
+      width: number;
+      height: number;
+      block?: number;
+      list?: PredictionList;
+      units?: GridUnits;
+      /**
+       * How a block covered by several prediction blocks is filled: "area", the area-weighted
+       * mean (H.264 and the others), or "top-left", the vector of the one covering its top-left
+       * pixel (HEVC's rule). Default: "top-left" for HEVC vectors (they carry refPoc), else "area".
+       */
+      rule?: 'area' | 'top-left';
+    },
   ): MotionGrid {
     const width = positiveInteger(spec.width, 'width');
     const height = positiveInteger(spec.height, 'height');
     const block = positiveInteger(spec.block ?? 8, 'block');
     const units = oneOf(spec.units ?? 'pixels', 'units', ['pixels', 'quarter-pel'] as const);
     const list = oneOf(spec.list ?? 'list0', 'list', ['list0', 'list1'] as const);
+    const rule = oneOf(spec.rule ?? (vectors.refPoc ? 'top-left' : 'area'), 'rule', ['area', 'top-left'] as const);
     const column = (values: ArrayLike<number>) => Int32Array.from(values);
     const result = codecAddon().buildGrid(
       {
@@ -63,7 +76,7 @@ export class MotionGrid {
         motionY: column(vectors.motionY),
         motionScale: column(vectors.motionScale),
       },
-      { width, height, block, source: list === 'list0' ? -1 : 1, units },
+      { width, height, block, source: list === 'list0' ? -1 : 1, units, rule },
     );
     return new MotionGrid(result.rows, result.cols, block, units, result.data, result.mask);
   }

@@ -160,7 +160,7 @@ export interface CodecAddon {
   openReader(options: NativeReaderOptions): Promise<NativeReader>;
   buildGrid(
     columns: Record<'source' | 'w' | 'h' | 'dstX' | 'dstY' | 'motionX' | 'motionY' | 'motionScale', Int32Array>,
-    spec: { width: number; height: number; block: number; source: number; units: 'pixels' | 'quarter-pel' },
+    spec: { width: number; height: number; block: number; source: number; units: 'pixels' | 'quarter-pel'; rule: 'area' | 'top-left' },
   ): { rows: number; cols: number; data: Float32Array | Int16Array; mask: Uint8Array };
   openEncoder(options: NativeEncoderOptions): Promise<NativeEncoder>;
   transcode(options: Omit<NativeEncoderOptions, 'width' | 'height'> & { input: string; width: number; height: number; decoderThreads?: number }): Promise<NativeTranscodeResult>;

@@ -1,7 +1,7 @@
 // Rates of seed 004's Tables I and II, in kbps over a video's duration. What each one counts
 // is documented in docs/rates.md; this is the one place they are computed.
 
-import type { CropResult } from '../codec/crop.js';
+import type { CroppedBits, CropResult } from '../codec/crop.js';
 import type { EncodeResult, VideoCodec } from '../codec/encode.js';
 
 export interface Rates {
@@ -50,6 +50,22 @@ export function ratesOfEncoding(encoded: EncodeResult, cropped?: CropResult): Ra
     rMotion,
     motionPctOrig: (100 * rMotion) / rOrig,
     motionPctCropped: denominator > 0 ? (100 * rMotion) / denominator : null,
+  };
+}
+
+/**
+ * What a cropped stream would carry, by the encoder's count, frame by frame in coding order:
+ * I frames whole, P/B frames their motion and other (header and mode) bits. Used where no
+ * cropped stream can be written (HEVC: the cropped-stream writer is H.264's), so the Multi-CNN's
+ * R_3D and R_2D can still be counted; its total is R_cropped (encoder).
+ */
+export function estimatedCroppedBits(encoded: EncodeResult): CroppedBits {
+  const frames = [...encoded.frameStats].sort((a, b) => a.index - b.index);
+  return {
+    frameBits: frames.map((f) => (f.type === 'I' ? f.bits : f.motion + f.other)),
+    kinds: frames.map((f) => (f.type === 'I' ? 'C' : 'R')).join(''),
+    parameterSetBits: encoded.parameterSetBits,
+    estimated: true,
   };
 }
 

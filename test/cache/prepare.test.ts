@@ -66,6 +66,11 @@ describe('mvclass prepare', () => {
       expect(v.rates.rCropped).toBeNull(); // the cropped-stream writer is H.264's
       expect(v.rates.rMotion).toBeGreaterThan(0);
       expect(v.rates.rCroppedEncoder!).toBeLessThan(v.rates.rOrig);
+      // For the Multi-CNN: what a cropped stream would carry, by the encoder's count, adding up to
+      // R_cropped (encoder).
+      expect(v.cropped).toMatchObject({ estimated: true, kinds: 'C' + 'R'.repeat(49) });
+      const kept = v.cropped!.parameterSetBits + v.cropped!.frameBits.reduce((a, b) => a + b, 0);
+      expect(kept / v.duration / 1000).toBeCloseTo(v.rates.rCroppedEncoder!, 9);
       // The figures move: P-frame grids hold coded, non-zero vectors.
       const clip = await cache.clip(i);
       let moving = 0;

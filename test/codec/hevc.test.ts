@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeVideo, probe, readKeyFrames, readMotion, readMotionGrids, type MotionFrame } from '../../src/index.js';
+import { decodeVideo, MotionGrid, probe, readKeyFrames, readMotion, readMotionGrids, type MotionFrame } from '../../src/index.js';
 import { cli, fixtures, runTool, tempDir } from '../setup/helpers.js';
 
 const f = fixtures();
@@ -73,8 +73,37 @@ describe('HEVC motion vectors (libde265)', () => {
     expect(panned / cells).toBeGreaterThan(0.5);
   });
 
+  it('MotionGrid on HEVC: each 8x8 block takes the vector of the prediction block over its top-left pixel', async () => {
+    const file = f.clips['hevc-b-amp']!;
+    const { frames } = await motionOf(file);
+    let checked = 0;
+    let i = 0;
+    for await (const frame of readMotionGrids(file, { units: 'quarter-pel' })) {
+      const v = frames[i++]!.vectors;
+      const { rows, cols, data, mask } = frame.grid;
+      const expected = new Map<number, [number, number]>();
+      for (let k = 0; k < v.length; k++) {
+        if (v.source[k] !== -1) continue;
+        const x0 = v.dstX[k]! - v.w[k]! / 2, y0 = v.dstY[k]! - v.h[k]! / 2;
+        for (let by = Math.ceil(y0 / 8); by * 8 < y0 + v.h[k]! && by < rows; by++) {
+          for (let bx = Math.ceil(x0 / 8); bx * 8 < x0 + v.w[k]! && bx < cols; bx++) expected.set(by * cols + bx, [v.motionX[k]!, v.motionY[k]!]);
+        }
+      }
+      for (const [cell, [qx, qy]] of expected) {
+        expect(mask[cell]).toBe(1);
+        expect([data[cell], data[rows * cols + cell]]).toEqual([qx, qy]);
+        checked++;
+      }
+      for (let c = 0; c < rows * cols; c++) if (mask[c] === 1) expect(expected.has(c)).toBe(true);
+      // The same grid from the vectors in hand.
+      const again = MotionGrid.fromVectors(v, { width: 320, height: 240, units: 'quarter-pel' });
+      expect(Array.from(again.data)).toEqual(Array.from(data));
+    }
+    expect(checked).toBeGreaterThan(10_000);
+  });
+
   it('B-frames give list-1 vectors that point forward; MP4 and raw Annex-B decode alike', async () => {
-    for (const clip of ['hevc-b', 'hevc-annexb']) {
+    for (const clip of ['hevc-b-amp', 'hevc-annexb']) {
       const { frames, warnings } = await motionOf(f.clips[clip]!);
       expect(warnings).toEqual([]);
       expect(frames).toHaveLength(50);
@@ -96,15 +125,15 @@ describe('HEVC motion vectors (libde265)', () => {
       frames.forEach((x, i) => expect(x.pts).toBeCloseTo(i / 25, 6));
     }
     const raw = path.join(dir, 'b.hevc');
-    runTool('ffmpeg', ['-v', 'error', '-i', f.clips['hevc-b']!, '-c', 'copy', '-f', 'hevc', raw]);
-    const [mp4, annexb] = [await motionOf(f.clips['hevc-b']!), await motionOf(raw)];
+    runTool('ffmpeg', ['-v', 'error', '-i', f.clips['hevc-b-amp']!, '-c', 'copy', '-f', 'hevc', raw]);
+    const [mp4, annexb] = [await motionOf(f.clips['hevc-b-amp']!), await motionOf(raw)];
     expect(annexb.frames.map((x) => [x.type, Array.from(x.vectors.motionX), Array.from(x.vectors.dstY)])).toEqual(
       mp4.frames.map((x) => [x.type, Array.from(x.vectors.motionX), Array.from(x.vectors.dstY)]),
     );
   });
 
   it('frame bits add up to the stream; frame types and count agree with ffprobe', async () => {
-    const file = f.clips['hevc-b']!;
+    const file = f.clips['hevc-b-amp']!;
     const info = await probe(file);
     expect(info.motionVectors).toBe(true);
     const { frames } = await motionOf(file);
@@ -117,7 +146,7 @@ describe('HEVC motion vectors (libde265)', () => {
   });
 
   it('key frames read alongside the vectors equal FFmpeg-decoded key frames', async () => {
-    const file = f.clips['hevc-b']!;
+    const file = f.clips['hevc-b-amp']!;
     const ours = [];
     for await (const batch of decodeVideo(file, { vectors: true, keyFrames: true })) ours.push(...batch.keyFrames);
     const ffmpeg = [];

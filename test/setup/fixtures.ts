@@ -49,7 +49,7 @@ const CLIPS: Record<string, { input: string[]; args: string[]; ext: string }> = 
     args: ['-t', '2', '-c:v', 'libx265', '-bf', '0', '-x265-params', 'log-level=none'],
     ext: 'mp4',
   },
-  'hevc-b': { input: MOVING, args: ['-t', '2', '-c:v', 'libx265', '-x265-params', 'log-level=none:bframes=3:keyint=30'], ext: 'mp4' },
+  'hevc-b-amp': { input: MOVING, args: ['-t', '2', '-c:v', 'libx265', '-x265-params', 'log-level=none:bframes=3:keyint=30:rect=1:amp=1'], ext: 'mp4' },
   'hevc-annexb': { input: SOURCE_SCROLL, args: ['-t', '2', '-c:v', 'libx265', '-x265-params', 'log-level=none:bframes=2', '-f', 'hevc'], ext: 'hevc' },
   // A codec mvclass reads no vectors from.
   'mjpeg': { input: SOURCE, args: ['-t', '1', '-c:v', 'mjpeg', '-q:v', '4'], ext: 'avi' },
