@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeVideo, extractMotion } from '../src/index.js';
 import { CSV_HEADER, csvRows } from '../src/export/csv.js';
 import { buildExtractMvs } from './oracle.js';
+import { medianSeconds } from './timing.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CACHE = path.join(ROOT, '.cache', 'bench');
@@ -39,16 +40,7 @@ function clip(name: string, size: string, seconds: number): string {
   return file;
 }
 
-async function time(work: () => unknown | Promise<unknown>): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < REPEAT; i++) {
-    const t0 = process.hrtime.bigint();
-    await work();
-    samples.push(Number(process.hrtime.bigint() - t0) / 1e9);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)]!;
-}
+const time = (work: () => unknown | Promise<unknown>): Promise<number> => medianSeconds(REPEAT, work);
 
 async function drainVectors(file: string): Promise<number> {
   let n = 0;

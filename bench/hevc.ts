@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeVideo, extractMotion } from '../src/index.js';
+import { medianSeconds } from './timing.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CACHE = path.join(ROOT, '.cache', 'bench');
@@ -34,16 +35,7 @@ function clip(size: string, seconds: number, bframes: number): string {
   return file;
 }
 
-async function time(work: () => unknown | Promise<unknown>): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < REPEAT; i++) {
-    const t0 = process.hrtime.bigint();
-    await work();
-    samples.push(Number(process.hrtime.bigint() - t0) / 1e9);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)]!;
-}
+const time = (work: () => unknown | Promise<unknown>): Promise<number> => medianSeconds(REPEAT, work);
 
 async function drain(file: string, grid: boolean): Promise<number> {
   let n = 0;

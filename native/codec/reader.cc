@@ -206,52 +206,37 @@ void MotionReader::HandleFrame(const DecodedFrame& decoded, ReadBatch& batch) {
   batch.frames.push_back(record);
 }
 
-bool MotionReader::FeedDecoder(ReadBatch& batch) {
-  if (flushed_) return false;
+bool MotionReader::NextPacket(ReadBatch& batch) {
   for (;;) {
     int ret = av_read_frame(input_.format.get(), packet_.get());
     if (ret < 0) {
       if (ret != AVERROR_EOF) {
         batch.warnings.push_back(options_.path + ": reading stopped early: " + AvErrorText(ret));
       }
-      avcodec_send_packet(codec_.get(), nullptr);  // enter draining mode
-      flushed_ = true;
-      return true;
+      return false;
     }
-    if (packet_->stream_index != input_.streamIndex) {
-      av_packet_unref(packet_.get());
-      continue;
-    }
-    ret = avcodec_send_packet(codec_.get(), packet_.get());
+    if (packet_->stream_index == input_.streamIndex) return true;
     av_packet_unref(packet_.get());
-    if (ret < 0 && ret != AVERROR(EAGAIN)) {
-      // A damaged packet: FFmpeg skips it and so do we, but the user hears about it.
-      decodeErrors_++;
-    }
-    return true;
   }
 }
 
-bool MotionReader::FeedHevc(ReadBatch& batch) {
+bool MotionReader::FeedDecoder(ReadBatch& batch) {
   if (flushed_) return false;
-  for (;;) {
-    int ret = av_read_frame(input_.format.get(), packet_.get());
-    if (ret < 0) {
-      if (ret != AVERROR_EOF) {
-        batch.warnings.push_back(options_.path + ": reading stopped early: " + AvErrorText(ret));
-      }
-      hevc_->Send(nullptr);
-      flushed_ = true;
-      return true;
-    }
-    if (packet_->stream_index != input_.streamIndex) {
-      av_packet_unref(packet_.get());
-      continue;
-    }
-    hevc_->Send(packet_.get());
-    av_packet_unref(packet_.get());
+  if (!NextPacket(batch)) {
+    // The end: drain what the decoder still holds.
+    if (hevc_) hevc_->Send(nullptr);
+    else avcodec_send_packet(codec_.get(), nullptr);
+    flushed_ = true;
     return true;
   }
+  if (hevc_) {
+    hevc_->Send(packet_.get());
+  } else if (int ret = avcodec_send_packet(codec_.get(), packet_.get()); ret < 0 && ret != AVERROR(EAGAIN)) {
+    // A damaged packet: FFmpeg skips it and so do we, but the user hears about it.
+    decodeErrors_++;
+  }
+  av_packet_unref(packet_.get());
+  return true;
 }
 
 void MotionReader::ReadHevc(size_t maxFrames, ReadBatch& batch) {
@@ -269,7 +254,7 @@ void MotionReader::ReadHevc(size_t maxFrames, ReadBatch& batch) {
       HandleFrame(decoded, batch);
       continue;
     }
-    if (!FeedHevc(batch)) {
+    if (!FeedDecoder(batch)) {
       batch.done = true;
       break;
     }

@@ -103,8 +103,8 @@ class MotionReader {
  private:
   void HandleFrame(const DecodedFrame& decoded, ReadBatch& batch);
   DecodedFrame FromFfmpeg() const;
-  bool FeedDecoder(ReadBatch& batch);  // false once the decoder has been flushed
-  bool FeedHevc(ReadBatch& batch);
+  bool NextPacket(ReadBatch& batch);   // the next packet of our stream into packet_; false at the end
+  bool FeedDecoder(ReadBatch& batch);  // false once the decoder (FFmpeg's or libde265) is flushed
   void ReadHevc(size_t maxFrames, ReadBatch& batch);
   void Finish(ReadBatch& batch);
 
