@@ -2,11 +2,12 @@
 // vectors, vectors on real footage predict their blocks better than no motion does, frame bits
 // add up to the stream, key frames equal FFmpeg's decode, and bad streams give clear errors.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeVideo, MotionGrid, probe, readKeyFrames, readMotion, readMotionGrids, type MotionFrame } from '../../src/index.js';
-import { cli, fixtures, runTool, tempDir } from '../setup/helpers.js';
+import { cli, fixtures, ROOT, runTool, tempDir } from '../setup/helpers.js';
 
 const f = fixtures();
 const dir = tempDir();
@@ -256,5 +257,31 @@ describe('HEVC motion vectors (libde265)', () => {
     const doc = JSON.parse(readFileSync(json, 'utf8')) as { columns: string[]; frames: Array<{ index: number; vectors: number[][] }> };
     expect(doc.columns.at(-1)).toBe('refPoc');
     expect(doc.frames[1]!.vectors.every((row) => row.length === 12 && row[11] === 0)).toBe(true);
+  });
+});
+
+describe('libde265 headers and library', () => {
+  it('the layout check of scripts/build-de265.sh fails loudly when the headers do not describe the library', { timeout: 120_000 }, () => {
+    const include = path.join(ROOT, 'build-de265', 'include');
+    const lib = path.join(ROOT, 'build-de265', 'lib');
+    const check = path.join(ROOT, 'native', 'de265', 'check.cc');
+    const build = (includeDir: string, out: string) =>
+      runTool('g++', ['-std=c++17', '-O0', '-w', `-I${path.join(ROOT, 'native', 'de265')}`, `-I${includeDir}`, check, `-L${lib}`, '-lde265', `-Wl,-rpath,${lib}`, '-o', out]);
+    // The headers as built: the check passes.
+    const good = path.join(dir, 'layout-good');
+    build(include, good);
+    expect(spawnSync(good).status).toBe(0);
+    // The same headers with one field added before PicOrderCntVal, as a different revision's might.
+    const moved = path.join(dir, 'include-moved');
+    cpSync(include, moved, { recursive: true });
+    const image = path.join(moved, 'libde265', 'image.h');
+    const text = readFileSync(image, 'utf8');
+    expect(text).toContain('  int  PicOrderCntVal;');
+    writeFileSync(image, text.replace('  int  PicOrderCntVal;', '  int  addedField;\n  int  PicOrderCntVal;'));
+    const bad = path.join(dir, 'layout-bad');
+    build(moved, bad);
+    const result = spawnSync(bad, { encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/libde265 headers and library disagree/);
   });
 });
