@@ -77,6 +77,9 @@ HevcDecoder::HevcDecoder(const std::string& path, const AVStream* stream, bool p
     : path_(path) {
   const std::string mismatch = HevcLayoutMismatch();
   if (!mismatch.empty()) throw CodecError(path + ": " + mismatch);
+  // The owned packet and frame first: if they throw, nothing else is allocated yet.
+  filtered_ = AllocPacket();
+  view_ = AllocFrame();
   ctx_ = de265_new_decoder();
   if (ctx_ == nullptr) throw CodecError(path + ": out of memory creating the HEVC decoder");
   // With the loop filters off the decoded pixels differ from the encoder's, so the SEI picture
@@ -96,8 +99,6 @@ HevcDecoder::HevcDecoder(const std::string& path, const AVStream* stream, bool p
     de265_free_decoder(ctx_);
     ThrowAv(path, "cannot set up the HEVC bitstream filter", ret);
   }
-  filtered_ = AllocPacket();
-  view_ = AllocFrame();
 }
 
 HevcDecoder::~HevcDecoder() {
