@@ -12,11 +12,23 @@ cd "$(dirname "$0")/.."
 
 VERSION=1.0.11
 REVISION=1+deb12u3
-ORIG_URL=http://deb.debian.org/debian/pool/main/libd/libde265/libde265_${VERSION}.orig.tar.gz
+POOL=pool/main/libd/libde265
+ORIG=libde265_${VERSION}.orig.tar.gz
 ORIG_SHA256=2f8f12cabbdb15e53532b7c1eb964d4e15d444db1be802505e6ac97a25035bab
-# A security revision's .dsc is not always served; its debian.tar.xz (with the patches) is.
-DEBIAN_URL=http://deb.debian.org/debian-security/pool/updates/main/libd/libde265/libde265_${VERSION}-${REVISION}.debian.tar.xz
+ORIG_URLS=(
+  "http://deb.debian.org/debian/$POOL/$ORIG"
+  "http://snapshot.debian.org/file/107e0bc48b2748adfd535e15186d0f84a6e152fe"
+)
+# A security revision's .dsc is not always served; its debian.tar.xz (with the patches) is. The
+# security pool drops it once a newer revision is out; the main pool takes it at the next point
+# release; snapshot.debian.org keeps every file by its SHA-1. The SHA-256 pin decides in all cases.
+DEBIAN=libde265_${VERSION}-${REVISION}.debian.tar.xz
 DEBIAN_SHA256=ccdd55e4bf2aa04155de5d00fbc677e4cf620d961fd4584a43a37f13993d0f94
+DEBIAN_URLS=(
+  "http://deb.debian.org/debian-security/pool/updates/main/libd/libde265/$DEBIAN"
+  "http://deb.debian.org/debian/$POOL/$DEBIAN"
+  "http://snapshot.debian.org/file/7c000fdb548133c97487f7f6f82188aa0b67a028"
+)
 
 OUT=build-de265
 STAMP="$OUT/lib/.mvclass-de265-${VERSION}-${REVISION}"
@@ -29,22 +41,29 @@ if [ -f "$STAMP" ] && [ "$STAMP" -nt native/de265/layout.h ] && [ "$STAMP" -nt n
 fi
 
 mkdir -p "$OUT/download"
-fetch() {  # url sha256
-  local file="$OUT/download/$(basename "$1")"
-  if [ ! -f "$file" ] || ! echo "$2  $file" | sha256sum -c --quiet - 2>/dev/null; then
-    curl -fsSL --retry 3 -o "$file.part" "$1" || fail "cannot download $1"
-    mv "$file.part" "$file"
-  fi
-  echo "$2  $file" | sha256sum -c --quiet - || fail "$file: SHA-256 differs from the pinned $2"
+fetch() {  # name sha256 url...
+  local name=$1 sha=$2 file="$OUT/download/$1"
+  shift 2
+  if [ -f "$file" ] && echo "$sha  $file" | sha256sum -c --quiet - 2>/dev/null; then return 0; fi
+  for url in "$@"; do
+    if curl -fsSL --retry 2 --connect-timeout 20 -o "$file.part" "$url" \
+      && echo "$sha  $file.part" | sha256sum -c --quiet - 2>/dev/null; then
+      mv "$file.part" "$file"
+      return 0
+    fi
+    printf 'build-de265: %s: not served or not the pinned file, trying the next source\n' "$url" >&2
+  done
+  rm -f "$file.part"
+  fail "cannot download $name with SHA-256 $sha from: $*"
 }
-fetch "$ORIG_URL" "$ORIG_SHA256"
-fetch "$DEBIAN_URL" "$DEBIAN_SHA256"
+fetch "$ORIG" "$ORIG_SHA256" "${ORIG_URLS[@]}"
+fetch "$DEBIAN" "$DEBIAN_SHA256" "${DEBIAN_URLS[@]}"
 
 SRC="$OUT/src/libde265-$VERSION"
 rm -rf "$OUT/src" "$OUT/build" "$OUT/include" "$OUT/lib"
 mkdir -p "$OUT/src"
-tar -xzf "$OUT/download/libde265_${VERSION}.orig.tar.gz" -C "$OUT/src"
-tar -xJf "$OUT/download/libde265_${VERSION}-${REVISION}.debian.tar.xz" -C "$SRC"
+tar -xzf "$OUT/download/$ORIG" -C "$OUT/src"
+tar -xJf "$OUT/download/$DEBIAN" -C "$SRC"
 # Apply the series in order, as dpkg-source would (blank lines and comments skipped).
 while read -r patch _; do
   case "$patch" in ''|'#'*) continue ;; esac
