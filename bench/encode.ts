@@ -4,31 +4,18 @@
 //      x264 settings on the same clip (goal <= 1.05x its time), and whether the streams match.
 // Run: npm run bench:encode
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crop, encode } from '../src/index.js';
+import { medianSeconds, runQuietly as run } from './support.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CACHE = path.join(ROOT, '.cache', 'bench');
 const REPEAT = process.argv.includes('--quick') ? 1 : 3;
 
-function run(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status})`);
-}
-
-async function median(work: () => unknown): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < REPEAT; i++) {
-    const t0 = process.hrtime.bigint();
-    await work();
-    samples.push(Number(process.hrtime.bigint() - t0) / 1e9);
-  }
-  return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
-}
+const median = (work: () => unknown): Promise<number> => medianSeconds(REPEAT, work);
 
 function source(name: string, size: string, seconds: number): string {
   const file = path.join(CACHE, `${name}.mp4`);

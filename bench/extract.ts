@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeVideo, extractMotion } from '../src/index.js';
 import { CSV_HEADER, csvRows } from '../src/export/csv.js';
 import { buildExtractMvs } from './oracle.js';
-import { medianSeconds } from './timing.js';
+import { medianSeconds } from './support.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CACHE = path.join(ROOT, '.cache', 'bench');

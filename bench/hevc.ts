@@ -5,23 +5,17 @@
 // Also: vectors only vs vectors + MotionGrid, and the .npy bundle through the CLI's extract.
 // Run: npm run bench:hevc  (--quick for a smaller run)
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeVideo, extractMotion } from '../src/index.js';
-import { medianSeconds } from './timing.js';
+import { medianSeconds, runQuietly as run } from './support.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CACHE = path.join(ROOT, '.cache', 'bench');
 const quick = process.argv.includes('--quick');
 const REPEAT = quick ? 1 : 3;
-
-function run(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status})`);
-}
 
 /** A scrolling pattern encoded with libx265: `bframes` 0 is the paper's IDR-then-P setting. */
 function clip(size: string, seconds: number, bframes: number): string {

@@ -3,7 +3,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { fitLine, gammaPdf, mcnnAccuracy, mcnnParams, PAPER_MCNN_FIT, rateSent, type McnnParams } from '../../../src/rate/mcnn/index.js';
-import { gammaSampler, mulberry32, samples } from './sampler.js';
+import { mulberry32 } from '../../../src/util/random.js';
+import { gammaSampler, samples } from './sampler.js';
 
 // The paper's fits plus accuracies and I_SP it does not state: these values are ours.
 const P: McnnParams = { ...PAPER_MCNN_FIT, isp: 40, acc3d: 0.881, acc2d: 0.85, accsp: 0.8 };

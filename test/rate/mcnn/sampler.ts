@@ -1,16 +1,7 @@
 // Seeded random numbers for the MCNN tests: mulberry32 uniforms, Box-Muller normals and
 // Marsaglia-Tsang Gamma(shape, RATE) samples.
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../../src/util/random.js';
 
 export function gammaSampler(shape: number, rate: number, seed: number): () => number {
   const uniform = mulberry32(seed);
