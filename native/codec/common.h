@@ -69,6 +69,19 @@ class ScopedLogSink {
 };
 void InstallLogCallback();
 
+// One decoded picture as either decoder (FFmpeg's, or libde265 in hevc.h) hands it to the reader;
+// the pointers stay valid until that decoder's next picture.
+struct DecodedFrame {
+  char type = '?';
+  bool key = false;
+  int64_t bits = 0;             // of the packet (access unit) the picture came from
+  int64_t ts = AV_NOPTS_VALUE;  // stream time base
+  const AVMotionVector* vectors = nullptr;
+  size_t count = 0;
+  const int32_t* refPoc = nullptr;  // HEVC: per vector, the order count of its reference picture
+  const AVFrame* pixels = nullptr;
+};
+
 // The codecs mvclass reads vectors from: those whose FFmpeg decoders attach
 // AV_FRAME_DATA_MOTION_VECTORS when export_mvs is set, and HEVC through libde265 (hevc.h).
 bool ExportsMotionVectors(AVCodecID id);

@@ -27,8 +27,8 @@ HevcDecoder::HevcDecoder(const std::string& path, const AVStream*, bool) : path_
   throw CodecError(path + ": " + HevcLayoutMismatch());
 }
 HevcDecoder::~HevcDecoder() = default;
-void HevcDecoder::Send(const AVPacket*) {}
-bool HevcDecoder::Receive(HevcPicture&, bool) { return false; }
+void HevcDecoder::Send(AVPacket*) {}
+bool HevcDecoder::Receive(DecodedFrame&) { return false; }
 void HevcDecoder::SkipLoopFilters() {}
 std::vector<std::string> HevcDecoder::TakeWarnings() { return {}; }
 
@@ -148,16 +148,13 @@ void HevcDecoder::PushNals(const uint8_t* data, size_t size, int64_t serial) {
   }
 }
 
-void HevcDecoder::Send(const AVPacket* packet) {
+void HevcDecoder::Send(AVPacket* packet) {
   if (flushed_) return;
   int ret;
   int64_t serial = static_cast<int64_t>(packets_.size());
   if (packet != nullptr) {
     packets_.push_back({packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts, packet->size});
-    AVPacket* copy = av_packet_clone(packet);
-    if (copy == nullptr) throw CodecError(path_ + ": out of memory copying a packet");
-    ret = av_bsf_send_packet(bsf_, copy);  // takes the reference; the emptied shell is ours
-    av_packet_free(&copy);
+    ret = av_bsf_send_packet(bsf_, packet);  // takes the reference on success
   } else {
     ret = av_bsf_send_packet(bsf_, nullptr);
     flushed_ = true;
@@ -194,7 +191,7 @@ std::vector<std::string> HevcDecoder::TakeWarnings() {
   return out;
 }
 
-bool HevcDecoder::Receive(HevcPicture& picture, bool wantVectors) {
+bool HevcDecoder::Receive(DecodedFrame& frame) {
   if (!released_) {
     de265_release_next_picture(ctx_);
     released_ = true;
@@ -205,25 +202,25 @@ bool HevcDecoder::Receive(HevcPicture& picture, bool wantVectors) {
     const de265_image* image = de265_peek_next_picture(ctx_);
     if (image != nullptr) {
       released_ = false;
-      picture.vectors.clear();
-      picture.refPoc.clear();
-      picture.poc = image->PicOrderCntVal;
-      picture.key = IsIrap(image);
+      frame = DecodedFrame();
+      frame.key = IsIrap(image);
       // The picture's type is its most predicted slice: any B slice makes it B, else any P.
       int lowest = 2;
       for (const slice_segment_header* slice : image->slices) {
         if (slice != nullptr && slice->slice_type < lowest) lowest = slice->slice_type;
       }
-      picture.type = image->slices.empty() ? '?' : lowest == 0 ? 'B' : lowest == 1 ? 'P' : 'I';
+      frame.type = image->slices.empty() ? '?' : lowest == 0 ? 'B' : lowest == 1 ? 'P' : 'I';
       const intptr_t serial = reinterpret_cast<intptr_t>(de265_get_image_user_data(image)) - 1;
       if (serial >= 0 && static_cast<size_t>(serial) < packets_.size()) {
-        picture.pts = packets_[serial].pts;
-        picture.bytes = packets_[serial].bytes;
-      } else {
-        picture.pts = AV_NOPTS_VALUE;
-        picture.bytes = 0;
+        frame.ts = packets_[serial].pts;
+        frame.bits = packets_[serial].bytes * 8;
       }
-      if (wantVectors && picture.type != 'I') WalkPredictionBlocks(image, picture);
+      vectors_.clear();
+      refPoc_.clear();
+      if (frame.type != 'I') WalkPredictionBlocks(image);
+      frame.vectors = vectors_.data();
+      frame.count = vectors_.size();
+      frame.refPoc = refPoc_.data();
 
       AVFrame* view = view_.get();
       view->format = PixelFormatOf(image);
@@ -237,7 +234,7 @@ bool HevcDecoder::Receive(HevcPicture& picture, bool wantVectors) {
       }
       view->color_range = de265_get_image_full_range_flag(image) ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG;
       view->colorspace = static_cast<AVColorSpace>(de265_get_image_matrix_coefficients(image));
-      picture.pixels = view;
+      frame.pixels = view;
       return true;
     }
     int more = 0;
@@ -265,7 +262,7 @@ bool HevcDecoder::Receive(HevcPicture& picture, bool wantVectors) {
 // The coding quadtree of each CTB down to its coding units, then each inter CU's prediction
 // blocks as H.265 section 7.3.8.5 lays them out for its part_mode. libde265 records one
 // PBMotion per 4x4 block; the block at a prediction block's top-left holds that block's motion.
-void HevcDecoder::WalkPredictionBlocks(const de265_image* image, HevcPicture& picture) {
+void HevcDecoder::WalkPredictionBlocks(const de265_image* image) {
   const seq_parameter_set& sps = image->get_sps();
   const int width = sps.pic_width_in_luma_samples, height = sps.pic_height_in_luma_samples;
   const int ctb = 1 << sps.Log2CtbSizeY;
@@ -291,9 +288,9 @@ void HevcDecoder::WalkPredictionBlocks(const de265_image* image, HevcPicture& pi
       // As FFmpeg computes src for H.264: dst plus the vector, truncated to whole pixels.
       mv.src_x = static_cast<int16_t>(mv.dst_x + mv.motion_x / mv.motion_scale);
       mv.src_y = static_cast<int16_t>(mv.dst_y + mv.motion_y / mv.motion_scale);
-      picture.vectors.push_back(mv);
+      vectors_.push_back(mv);
       const int ref = motion.refIdx[list];
-      picture.refPoc.push_back(slice != nullptr && ref >= 0 && ref < MAX_NUM_REF_PICS
+      refPoc_.push_back(slice != nullptr && ref >= 0 && ref < MAX_NUM_REF_PICS
                                    ? slice->RefPicList_POC[list][ref]
                                    : INT32_MIN);
     }

@@ -20,17 +20,6 @@ struct de265_image;
 
 namespace mvclass {
 
-struct HevcPicture {
-  char type = '?';      // I, P or B: the "most predicted" slice type of the picture
-  bool key = false;     // an IRAP picture (IDR, CRA, BLA)
-  int64_t pts = AV_NOPTS_VALUE;  // in the stream's time base
-  int64_t bytes = 0;    // size of the packet (access unit) it came from
-  int32_t poc = 0;
-  std::vector<AVMotionVector> vectors;
-  std::vector<int32_t> refPoc;  // per vector: the order count of the picture it points into
-  AVFrame* pixels = nullptr;    // view of the decoded picture, valid until the next Receive
-};
-
 // True when this build of the addon has libde265 (scripts/build-de265.sh ran before node-gyp).
 bool HevcAvailable();
 // libde265's version and whether its layout matches the headers compiled in ("" when it does).
@@ -44,10 +33,11 @@ class HevcDecoder {
   HevcDecoder(const HevcDecoder&) = delete;
   HevcDecoder& operator=(const HevcDecoder&) = delete;
 
-  // One demuxed packet, or nullptr at the end of the stream.
-  void Send(const AVPacket* packet);
-  // The next picture in output order; false when libde265 needs more input (or is drained).
-  bool Receive(HevcPicture& picture, bool wantVectors);
+  // One demuxed packet, whose reference it takes (leaving it blank), or nullptr at the end.
+  void Send(AVPacket* packet);
+  // The next picture in output order, its vectors and pixels valid until the next call; false
+  // when libde265 needs more input (or is drained).
+  bool Receive(DecodedFrame& frame);
   // Deblocking and SAO change pixels only: off when no more key frames are wanted.
   void SkipLoopFilters();
   // Decoder messages since the last call, as text.
@@ -56,15 +46,16 @@ class HevcDecoder {
 
  private:
   void PushNals(const uint8_t* data, size_t size, int64_t serial);
-  void DecodeAvailable();
   void CollectWarnings();
-  void WalkPredictionBlocks(const de265_image* image, HevcPicture& picture);
+  void WalkPredictionBlocks(const de265_image* image);
 
   std::string path_;
   void* ctx_ = nullptr;  // de265_decoder_context, which libde265 declares as void
   AVBSFContext* bsf_ = nullptr;  // hevc_mp4toannexb: MP4/MKV length prefixes to start codes
   PacketPtr filtered_;
-  FramePtr view_;
+  FramePtr view_;                      // the current picture's pixels, pointing into libde265's
+  std::vector<AVMotionVector> vectors_;  // the current picture's prediction blocks
+  std::vector<int32_t> refPoc_;          // per vector, the order count of its reference
   struct PacketInfo {
     int64_t pts;
     int64_t bytes;

@@ -144,7 +144,6 @@ void MotionReader::HandleFrame(const DecodedFrame& decoded, ReadBatch& batch) {
   record.vectorCount = static_cast<uint32_t>(count);
   if (options_.vectors) {
     record.vectorStart = static_cast<uint32_t>(batch.vectors.size());
-    batch.vectors.hasRefPoc = hevc_ != nullptr;
     batch.vectors.Append(mvs, count, decoded.refPoc);
   }
   const int histSide = 2 * kHistRange + 1;
@@ -239,18 +238,38 @@ bool MotionReader::FeedDecoder(ReadBatch& batch) {
   return true;
 }
 
-void MotionReader::ReadHevc(size_t maxFrames, ReadBatch& batch) {
+void MotionReader::ReadFfmpeg(size_t maxFrames, ReadBatch& batch) {
   while (batch.frames.size() < maxFrames) {
-    if (hevc_->Receive(picture_, true)) {
-      DecodedFrame decoded;
-      decoded.type = picture_.type;
-      decoded.key = picture_.key;
-      decoded.bits = picture_.bytes * 8;
-      decoded.ts = picture_.pts;
-      decoded.vectors = picture_.vectors.data();
-      decoded.count = picture_.vectors.size();
-      decoded.refPoc = picture_.refPoc.data();
-      decoded.pixels = picture_.pixels;
+    int ret = avcodec_receive_frame(codec_.get(), frame_.get());
+    if (ret == 0) {
+      HandleFrame(FromFfmpeg(), batch);
+      av_frame_unref(frame_.get());
+      continue;
+    }
+    if (ret == AVERROR(EAGAIN)) {
+      if (!FeedDecoder(batch)) {
+        batch.done = true;
+        break;
+      }
+      continue;
+    }
+    if (ret == AVERROR_EOF) {
+      batch.done = true;
+      break;
+    }
+    // A decode error: count it and move on through the file, so a damaged stream cannot spin.
+    decodeErrors_++;
+    if (!FeedDecoder(batch)) {
+      batch.done = true;
+      break;
+    }
+  }
+}
+
+void MotionReader::ReadHevc(size_t maxFrames, ReadBatch& batch) {
+  DecodedFrame decoded;
+  while (batch.frames.size() < maxFrames) {
+    if (hevc_->Receive(decoded)) {
       HandleFrame(decoded, batch);
       continue;
     }
@@ -295,32 +314,9 @@ void MotionReader::Read(size_t maxFrames, ReadBatch& batch) {
     batch.gridRows = gridSpec_.rows();
     batch.gridCols = gridSpec_.cols();
   }
+  batch.vectors.hasRefPoc = hevc_ != nullptr;
   if (hevc_) ReadHevc(maxFrames, batch);
-  while (!hevc_ && batch.frames.size() < maxFrames) {
-    int ret = avcodec_receive_frame(codec_.get(), frame_.get());
-    if (ret == 0) {
-      HandleFrame(FromFfmpeg(), batch);
-      av_frame_unref(frame_.get());
-      continue;
-    }
-    if (ret == AVERROR(EAGAIN)) {
-      if (!FeedDecoder(batch)) {
-        batch.done = true;
-        break;
-      }
-      continue;
-    }
-    if (ret == AVERROR_EOF) {
-      batch.done = true;
-      break;
-    }
-    // A decode error: count it and move on through the file, so a damaged stream cannot spin.
-    decodeErrors_++;
-    if (!FeedDecoder(batch)) {
-      batch.done = true;
-      break;
-    }
-  }
+  else ReadFfmpeg(maxFrames, batch);
   if (batch.done) Finish(batch);
   for (auto& line : log_.lines) batch.warnings.push_back(options_.path + ": " + line);
   log_.lines.clear();

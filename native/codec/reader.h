@@ -81,18 +81,6 @@ struct StreamSummary {
   double fps = 0;
 };
 
-// One decoded picture as either decoder gives it.
-struct DecodedFrame {
-  char type = '?';
-  bool key = false;
-  int64_t bits = 0;
-  int64_t ts = AV_NOPTS_VALUE;  // stream time base
-  const AVMotionVector* vectors = nullptr;
-  size_t count = 0;
-  const int32_t* refPoc = nullptr;
-  const AVFrame* pixels = nullptr;
-};
-
 class MotionReader {
  public:
   explicit MotionReader(const ReaderOptions& options);  // opens the file; throws CodecError
@@ -105,6 +93,7 @@ class MotionReader {
   DecodedFrame FromFfmpeg() const;
   bool NextPacket(ReadBatch& batch);   // the next packet of our stream into packet_; false at the end
   bool FeedDecoder(ReadBatch& batch);  // false once the decoder (FFmpeg's or libde265) is flushed
+  void ReadFfmpeg(size_t maxFrames, ReadBatch& batch);
   void ReadHevc(size_t maxFrames, ReadBatch& batch);
   void Finish(ReadBatch& batch);
 
@@ -112,7 +101,6 @@ class MotionReader {
   OpenedInput input_;
   CodecPtr codec_;                     // FFmpeg's decoder, or null when libde265 decodes
   std::unique_ptr<HevcDecoder> hevc_;  // HEVC with vectors asked for
-  HevcPicture picture_;
   FramePtr frame_;
   PacketPtr packet_;
   StreamSummary summary_;
