@@ -127,7 +127,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     const abort = new AbortController();
     const work = limit.run(async () => {
       // The clock starts when the request gets a slot, not while it waits in the queue.
-      const timer = setTimeout(() => abort.abort(), timeoutMs);
+      const timer = setTimeout(() => abort.abort(new ClientError(503, `timed out after ${timeoutMs} ms`)), timeoutMs);
       try {
         return await classifyStream(body, temp, budget, abort.signal);
       } finally {
@@ -143,7 +143,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     unfinished.add(tracked);
     void tracked.finally(() => unfinished.delete(tracked));
     const timedOut = new Promise<never>((_, reject) => {
-      abort.signal.addEventListener('abort', () => reject(new ClientError(503, `timed out after ${timeoutMs} ms`)), { once: true });
+      abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
     });
     // The work's own rejection after a timeout is the abort noticed at a stage boundary: ignored.
     timedOut.catch(() => undefined);
@@ -151,21 +151,18 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
   }
 
   async function classifyStream(body: Buffer, temp: string, budget: number | undefined, signal: AbortSignal) {
-    // Native jobs run to their end; between them, a timed-out request stops.
-    const checkpoint = () => {
-      if (signal.aborted) throw new ClientError(503, `timed out after ${timeoutMs} ms`);
-    };
+    // Native jobs run to their end; between them, a timed-out request stops (with the 503).
     const input = `${temp}.in${containerOf(body)}`;
     await fs.writeFile(input, body);
-    checkpoint();
+    signal.throwIfAborted();
     const t0 = performance.now();
     const info = await probe(input);
-    checkpoint();
+    signal.throwIfAborted();
     if (info.codec !== 'h264') throw new ClientError(415, `codec ${info.codec}: the service classifies H.264 streams`);
     // R_motion of the stream: its P frames as crop writes them (modes and vectors only).
     const damage: string[] = [];
     const cropped = await crop(input, `${temp}.cropped.264`, { onWarning: (w) => damage.push(w) });
-    checkpoint();
+    signal.throwIfAborted();
     if (damage.length > 0) throw new ClientError(422, `damaged or truncated stream: ${damage[0]!.replace(input, 'the stream')}`);
     const duration = info.duration > 0 ? info.duration : cropped.duration;
     // What the stream carries for the 3D CNN (as fitMcnn's R_3D counts it), turned back into
