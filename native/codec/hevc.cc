@@ -111,6 +111,20 @@ void HevcDecoder::SkipLoopFilters() {
   de265_set_parameter_bool(ctx_, DE265_DECODER_PARAM_DISABLE_SAO, 1);
 }
 
+// A VPS/SPS/PPS equal to the last one of its kind is left out. MP4 demuxing re-inserts the
+// parameter sets before every IRAP picture, and libde265 (with Debian's "recycle SPS" patch)
+// compares a repeated SPS field by field, uninitialised fields included: an SPS judged new makes
+// the leading pictures' references invalid. A byte-identical repeat changes nothing.
+bool HevcDecoder::RepeatedParameterSet(const uint8_t* nal, size_t size) {
+  const int type = (nal[0] >> 1) & 0x3f;
+  if (type < 32 || type > 34) return false;
+  std::string& last = lastParameterSet_[type - 32];
+  std::string bytes(reinterpret_cast<const char*>(nal), size);
+  if (bytes == last) return true;
+  last = std::move(bytes);
+  return false;
+}
+
 void HevcDecoder::PushNals(const uint8_t* data, size_t size, int64_t serial) {
   // Annex-B: NAL units follow 00 00 01 start codes; trailing zero bytes belong to no NAL.
   auto startCode = [&](size_t from) {
@@ -125,21 +139,7 @@ void HevcDecoder::PushNals(const uint8_t* data, size_t size, int64_t serial) {
     const size_t next = startCode(begin);
     size_t end = next;
     while (end > begin && data[end - 1] == 0) end--;
-    // A VPS/SPS/PPS equal to the last one of its kind is left out. MP4 demuxing re-inserts the
-    // parameter sets before every IRAP picture, and libde265 (with Debian's "recycle SPS" patch)
-    // compares a repeated SPS field by field, uninitialised fields included: an SPS judged new
-    // makes the leading pictures' references invalid. A byte-identical repeat changes nothing.
-    const int type = end > begin ? (data[begin] >> 1) & 0x3f : -1;
-    if (type >= 32 && type <= 34) {
-      std::string& last = lastParameterSet_[type - 32];
-      const std::string bytes(reinterpret_cast<const char*>(data + begin), end - begin);
-      if (bytes == last) {
-        at = next;
-        continue;
-      }
-      last = bytes;
-    }
-    if (end > begin) {
+    if (end > begin && !RepeatedParameterSet(data + begin, end - begin)) {
       de265_error err = de265_push_NAL(ctx_, data + begin, static_cast<int>(end - begin), serial,
                                        reinterpret_cast<void*>(static_cast<intptr_t>(serial + 1)));
       if (err != DE265_OK) throw CodecError(path_ + ": " + de265_get_error_text(err));

@@ -46,6 +46,7 @@ class HevcDecoder {
 
  private:
   void PushNals(const uint8_t* data, size_t size, int64_t serial);
+  bool RepeatedParameterSet(const uint8_t* nal, size_t size);  // and remembers it if new
   void CollectWarnings();
   void WalkPredictionBlocks(const de265_image* image);
 
