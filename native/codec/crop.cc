@@ -4,6 +4,7 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "common.h"
@@ -19,8 +20,17 @@ namespace {
 
 using Nal = std::vector<uint8_t>;  // one NAL unit, header byte first, escaped payload
 
+// The parameter sets in force after some point of the stream. Each access unit keeps the state
+// its own NAL units left, because the decoder hands its picture back later, after newer packets
+// (and maybe a new SPS with the same id) have been read.
+struct ParameterSets {
+  std::map<int, Sps> sps;
+  std::map<int, Pps> pps;
+};
+
 struct AccessUnit {
   std::vector<Nal> nals;
+  std::shared_ptr<const ParameterSets> params;
   int64_t pts = AV_NOPTS_VALUE, dts = AV_NOPTS_VALUE, duration = 0;
   bool key = false;
 };
@@ -81,13 +91,14 @@ class Cropper {
     }
     throw CodecError(options_.input + ": no free picture parameter set id for the CAVLC twin");
   }
-  // The CAVLC PPS that accompanies an input PPS NAL unit.
-  Nal CavlcTwin(const Nal& ppsNal) {
+  // The CAVLC PPS that accompanies an input PPS NAL unit (already parsed into `params`).
+  Nal CavlcTwin(const Nal& ppsNal, const ParameterSets& params) {
     const std::vector<uint8_t> rbsp = Unescape(ppsNal.data() + 1, ppsNal.size() - 1);
-    BitReader r(rbsp);
-    const int id = static_cast<int>(r.ue());
+    const Pps parsed = ParsePps(rbsp, params.sps);
+    auto pps = params.pps.find(parsed.id);
+    if (pps == params.pps.end()) throw CodecError(Where() + ": a picture parameter set was not learnt before use");
     Nal twin{ppsNal[0]};
-    Escape(WriteCavlcPps(pps_.at(id), CavlcPpsId(id)), twin);
+    Escape(WriteCavlcPps(pps->second, CavlcPpsId(parsed.id)), twin);
     return twin;
   }
   std::string Where() const { return options_.input + ": frame " + std::to_string(result_.frames); }
@@ -95,8 +106,7 @@ class Cropper {
   CropOptions options_;
   CropResult result_;
   int lengthSize_ = 0;  // 0: Annex-B input
-  std::map<int, Sps> sps_;
-  std::map<int, Pps> pps_;
+  std::shared_ptr<const ParameterSets> params_ = std::make_shared<ParameterSets>();
   std::set<int> inputPpsIds_;
   std::map<int, int> twinIds_;  // input PPS id -> its CAVLC twin's id
   std::vector<Nal> extraNals_;
@@ -109,24 +119,28 @@ class Cropper {
 };
 
 void Cropper::LearnParameterSets(const std::vector<Nal>& nals) {
+  std::shared_ptr<ParameterSets> next;  // copied on the first parameter set, so most units share
   for (const Nal& nal : nals) {
     if (nal.empty()) continue;
     const int type = nal[0] & 0x1f;
+    if (type != kNalSps && type != kNalPps) continue;
+    if (!next) next = std::make_shared<ParameterSets>(*params_);
     std::vector<uint8_t> rbsp = Unescape(nal.data() + 1, nal.size() - 1);
     if (type == kNalSps) {
       Sps s = ParseSps(rbsp);
       if (!s.frameMbsOnly) throw CodecError(options_.input + ": interlaced H.264 is not supported by crop");
       if (s.chromaFormat != 1) throw CodecError(options_.input + ": crop needs 4:2:0 video");
-      sps_[s.id] = s;
-    } else if (type == kNalPps) {
-      Pps p = ParsePps(rbsp, sps_);
-      pps_[p.id] = p;
+      next->sps[s.id] = s;
+    } else {
+      Pps p = ParsePps(rbsp, next->sps);
+      next->pps[p.id] = p;
       inputPpsIds_.insert(p.id);
       for (const auto& t : twinIds_) {
         if (t.second == p.id) throw CodecError(options_.input + ": a picture parameter set arrives with the id crop gave a CAVLC twin");
       }
     }
   }
+  if (next) params_ = std::move(next);
 }
 
 void Cropper::ReadExtradata(const AVCodecParameters* par) {
@@ -136,8 +150,10 @@ void Cropper::ReadExtradata(const AVCodecParameters* par) {
   if (d[0] == 1) {  // avcC (ISO/IEC 14496-15)
     if (n < 7) throw CodecError(options_.input + ": truncated avcC header");
     lengthSize_ = (d[4] & 3) + 1;
+    if (lengthSize_ == 3) throw CodecError(options_.input + ": avcC header with a NAL length size of 3 bytes (only 1, 2 or 4 exist)");
     int i = 5;
     for (int list = 0; list < 2; list++) {
+      if (i >= n) throw CodecError(options_.input + ": truncated avcC header");
       int count = list == 0 ? (d[i] & 0x1f) : d[i];
       i++;
       for (int k = 0; k < count; k++) {
@@ -198,6 +214,7 @@ std::vector<MbMotion> Cropper::MotionOf(const AVFrame* frame, const Sps& sps) {
 }
 
 AccessUnit Cropper::Rewrite(const AccessUnit& au, const AVFrame* frame) {
+  const ParameterSets& params = *au.params;
   // Slices of the picture, to know where each one ends.
   struct Slice {
     size_t nal;
@@ -214,11 +231,24 @@ AccessUnit Cropper::Rewrite(const AccessUnit& au, const AVFrame* frame) {
     if (type != kNalSlice) continue;
     std::vector<uint8_t> rbsp = Unescape(nal.data() + 1, nal.size() - 1);
     BitReader r(rbsp);
-    Slice s{i, ParseSliceHeader(r, (nal[0] >> 5) & 3, sps_, pps_), (nal[0] >> 5) & 3};
+    Slice s{i, ParseSliceHeader(r, (nal[0] >> 5) & 3, params.sps, params.pps), (nal[0] >> 5) & 3};
     const int kind = s.header.kind();
     if (kind == 1) throw CodecError(Where() + ": B-frames cannot be cropped; re-encode with mvclass encode --bframes 0");
     if (kind == 3 || kind == 4) throw CodecError(Where() + ": SP/SI slices are not supported");
     if (s.header.redundantPicCnt > 0) throw CodecError(Where() + ": redundant pictures are not supported");
+    // The slices of one picture share its SPS and come in order (7.4.3, with arbitrary slice
+    // order excluded): each one's first macroblock ends the slice before it.
+    if (!slices.empty()) {
+      const Slice& previous = slices.back();
+      if (params.pps.at(previous.header.ppsId).spsId != params.pps.at(s.header.ppsId).spsId) {
+        throw CodecError(Where() + ": the slices of one picture refer to different sequence parameter sets");
+      }
+      if (s.header.firstMb <= previous.header.firstMb) {
+        throw CodecError(Where() + ": slice starting at macroblock " + std::to_string(s.header.firstMb) +
+                         " follows one starting at " + std::to_string(previous.header.firstMb) +
+                         " (slices out of order or repeated are not supported)");
+      }
+    }
     anyP = anyP || kind == 0;
     slices.push_back(std::move(s));
   }
@@ -228,8 +258,15 @@ AccessUnit Cropper::Rewrite(const AccessUnit& au, const AVFrame* frame) {
     return au;  // IDR and intra pictures keep their texture, bit for bit
   }
   if (!frame) throw CodecError(Where() + ": the decoder gave no picture for this access unit");
-  const Pps& pps = pps_.at(slices.front().header.ppsId);
-  const Sps& sps = sps_.at(pps.spsId);
+  const Sps& sps = params.sps.at(params.pps.at(slices.front().header.ppsId).spsId);
+  // The decoder's picture must be the one this SPS describes, or its vectors land elsewhere.
+  // (Only "not larger" can be checked: the SPS's cropping window, not parsed here, may make it
+  // smaller.)
+  if (frame->width > sps.widthMbs * 16 || frame->height > sps.heightMbs * 16) {
+    throw CodecError(Where() + ": the decoder's picture (" + std::to_string(frame->width) + "x" + std::to_string(frame->height) +
+                     ") is not the one the sequence parameter set describes (" + std::to_string(sps.widthMbs) + "x" +
+                     std::to_string(sps.heightMbs) + " macroblocks)");
+  }
   std::vector<MbMotion> mbs = MotionOf(frame, sps);
   MotionField field(sps.widthMbs, sps.heightMbs);
 
@@ -242,13 +279,13 @@ AccessUnit Cropper::Rewrite(const AccessUnit& au, const AVFrame* frame) {
   for (size_t i = 0; i < au.nals.size(); i++) {
     if (next < slices.size() && slices[next].nal == i) {
       const Slice& s = slices[next];
-      const int end = next + 1 < slices.size() ? slices[next + 1].header.firstMb : sps.widthMbs * sps.heightMbs;
+      const int end = next + 1 < slices.size() ? slices[next + 1].header.firstMb : sps.sizeMbs();
       next++;
       if (s.header.kind() != 0) {
         out.nals.push_back(au.nals[i]);  // an I slice inside a P picture: keep it
         continue;
       }
-      const Pps& slicePps = pps_.at(s.header.ppsId);
+      const Pps& slicePps = params.pps.at(s.header.ppsId);
       BitWriter w;
       WriteSliceHeader(w, s.header, s.refIdc, sps, slicePps, CavlcPpsId(s.header.ppsId));
       SliceStats st = field.WriteSlice(w, mbs, s.header.firstMb, end, static_cast<int>(next));
@@ -265,11 +302,10 @@ AccessUnit Cropper::Rewrite(const AccessUnit& au, const AVFrame* frame) {
       out.nals.push_back(nal);
       if (!nal.empty() && (nal[0] & 0x1f) == kNalPps) {
         // Our CAVLC twin follows each PPS, so it is known wherever the original is.
-        out.nals.push_back(CavlcTwin(nal));
+        out.nals.push_back(CavlcTwin(nal, params));
       }
     }
   }
-  (void)pps;
   result_.rewrittenFrames++;
   result_.frameKinds += 'R';
   return out;
@@ -283,7 +319,7 @@ void Cropper::OpenOutput(const AVStream* in) {
     header.insert(header.end(), start, start + 4);
     header.insert(header.end(), nal.begin(), nal.end());
     if (!nal.empty() && (nal[0] & 0x1f) == kNalPps) {
-      const Nal twin = CavlcTwin(nal);
+      const Nal twin = CavlcTwin(nal, *params_);
       header.insert(header.end(), start, start + 4);
       header.insert(header.end(), twin.begin(), twin.end());
     }
@@ -419,6 +455,7 @@ CropResult Cropper::Run() {
       au.key = (packet->flags & AV_PKT_FLAG_KEY) != 0;
       result_.inputVideoBytes += packet->size;
       LearnParameterSets(au.nals);
+      au.params = params_;
       if (!opened) {
         if (extraNals_.empty()) {
           for (const Nal& nal : au.nals) {

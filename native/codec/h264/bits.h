@@ -51,7 +51,9 @@ class BitReader {
   // The reader keeps a pointer: never let it read from a temporary.
   explicit BitReader(std::vector<uint8_t>&& rbsp) = delete;
 
+  // u(n) for 0 <= n <= 32: a wider read is a caller's bug, never the stream's.
   uint32_t u(int n) {
+    if (n < 0 || n > 32) throw BitstreamError("u(" + std::to_string(n) + ") is wider than 32 bits");
     uint32_t v = 0;
     for (int i = 0; i < n; i++) v = (v << 1) | bit();
     return v;
@@ -98,17 +100,25 @@ class BitReader {
 class BitWriter {
  public:
   void u(int n, uint32_t v) {
+    if (n < 0 || n > 32) throw BitstreamError("u(" + std::to_string(n) + ") is wider than 32 bits");
     for (int i = n - 1; i >= 0; i--) bit((v >> i) & 1);
   }
   void flag(bool v) { bit(v ? 1 : 0); }
   void ue(uint32_t v) {
+    if (v == 0xffffffffu) throw BitstreamError("ue(v) value 4294967295 has no 32-bit code");
     const uint64_t x = static_cast<uint64_t>(v) + 1;
     int len = 0;
     while ((x >> len) > 1) len++;
     for (int i = 0; i < len; i++) bit(0);
     for (int i = len; i >= 0; i--) bit((x >> i) & 1);
   }
-  void se(int32_t v) { ue(v > 0 ? static_cast<uint32_t>(2 * v - 1) : static_cast<uint32_t>(-2 * static_cast<int64_t>(v))); }
+  // se(v) maps v to 2v - 1 or -2v; in 64 bits, so that no int32_t value overflows on the way.
+  // Values whose code number passes 2^32 - 2 have no 32-bit Exp-Golomb code.
+  void se(int32_t v) {
+    const int64_t k = v > 0 ? 2 * static_cast<int64_t>(v) - 1 : -2 * static_cast<int64_t>(v);
+    if (k > 0xfffffffeLL) throw BitstreamError("se(v) value " + std::to_string(v) + " has no 32-bit code");
+    ue(static_cast<uint32_t>(k));
+  }
   // rbsp_trailing_bits(): a stop bit, then zeros to the byte boundary.
   void trailing() {
     bit(1);

@@ -1,6 +1,7 @@
 #include "pslice.h"
 
 #include <algorithm>
+#include <string>
 
 namespace mvclass::h264 {
 
@@ -96,6 +97,12 @@ void MotionField::Store(int mbx, int mby, int x, int y, int w, int h, int ref, c
 
 SliceStats MotionField::WriteSlice(BitWriter& w, const std::vector<MbMotion>& mbs, int firstMb, int endMb,
                                    int sliceId) {
+  // The caller checks slices against the SPS; this guards the field's own arrays whatever it does.
+  const int size = widthMbs_ * heightMbs_;
+  if (firstMb < 0 || endMb > size || firstMb > endMb || mbs.size() != static_cast<size_t>(size)) {
+    throw BitstreamError("slice of macroblocks " + std::to_string(firstMb) + " to " + std::to_string(endMb) +
+                         " does not fit the picture of " + std::to_string(size) + " macroblocks");
+  }
   SliceStats stats;
   uint32_t skipRun = 0;
   for (int addr = firstMb; addr < endMb; addr++) {

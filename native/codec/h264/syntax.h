@@ -12,9 +12,20 @@ namespace mvclass::h264 {
 
 enum NalType : int { kNalSlice = 1, kNalIdr = 5, kNalSei = 6, kNalSps = 7, kNalPps = 8, kNalAud = 9 };
 
+// The standard's limits that bound every allocation and index made from a parameter set.
+// Picture size: the largest level of Table A-1 (6.2): MaxFS 139264 macroblocks, and no side
+// longer than Sqrt(8 * MaxFS) = 1055 macroblocks. The level a stream declares is not enforced
+// on top of that: encoders mislabel it, and FFmpeg decodes such streams.
+constexpr int kMaxFrameSizeMbs = 139264;
+constexpr int kMaxSideMbs = 1055;
+constexpr int kMaxSpsId = 31;
+constexpr int kMaxPpsId = 255;
+constexpr int kMaxRefIdx = 32;  // num_ref_idx_lX_active_minus1 + 1 (fields; frames use 16)
+
 struct Sps {
   int id = 0;
   int profile = 0;
+  int bitDepthLuma = 8;
   int chromaFormat = 1;
   bool separateColourPlane = false;
   int log2MaxFrameNum = 4;
@@ -22,7 +33,8 @@ struct Sps {
   int log2MaxPocLsb = 4;
   bool deltaPicOrderAlwaysZero = false;
   bool frameMbsOnly = true;
-  int widthMbs = 0, heightMbs = 0;
+  int widthMbs = 0, heightMbs = 0;  // heightMbs is FrameHeightInMbs (map units x 2 for fields)
+  int sizeMbs() const { return widthMbs * heightMbs; }
 };
 
 struct Pps {
