@@ -46,5 +46,15 @@ export { trainModel, type TrainOptions, type TrainResult } from './nn/train.js';
 export { evaluateRun, fuseScores, type EvaluateOptions, type EvaluateResult, type VideoScores } from './nn/evaluate.js';
 export { classificationReport, meanScores, type ClassificationReport } from './metrics/classification.js';
 export * from './rate/mcnn/index.js';
-export { classifyLoaded, classifyVideo, loadClassifier, type ClassifyOptions, type ClassifyResult, type LoadedClassifier } from './nn/classify.js';
+export {
+  classifyLoaded,
+  classifyVideo,
+  loadClassifier,
+  readNetworkInputs,
+  scoreNetworkInputs,
+  type ClassifyOptions,
+  type ClassifyResult,
+  type LoadedClassifier,
+  type NetworkInputs,
+} from './nn/classify.js';
 export * from './report/index.js';

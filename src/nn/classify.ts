@@ -67,40 +67,63 @@ export async function classifyVideo(video: string, runs: string[], options: Clas
 }
 
 export async function classifyLoaded(video: string, classifier: LoadedClassifier, options: ClassifyOptions = {}): Promise<ClassifyResult> {
+  const inputs = await readNetworkInputs(video, classifier.settings, options);
+  const result = await scoreNetworkInputs(video, inputs, classifier, options);
+  return { ...result, seconds: { ...inputs.seconds, ...result.seconds } };
+}
+
+/** What the networks take from one video: its motion grids as one clip, and its first key frame. */
+export interface NetworkInputs {
+  clip: { frames: number; rows: number; cols: number; data: Int16Array };
+  /** Packed RGB24 at the cache's key-frame size; absent when the video has no I frame. */
+  keyFrame?: { width: number; height: number; data: Uint8Array };
+  /** Time per stage: encode (when asked), decode. */
+  seconds: Record<string, number>;
+}
+
+export type ReadInputsOptions = Pick<ClassifyOptions, 'encode' | 'onWarning'>;
+
+async function timed<T>(seconds: Record<string, number>, stage: string, work: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await work();
+  } finally {
+    seconds[stage] = (seconds[stage] ?? 0) + (performance.now() - t0) / 1000;
+  }
+}
+
+/**
+ * Reads a video into the networks' inputs, as the training cache `settings` describe them (grid
+ * size, key-frame size, and the re-encoding with `encode`). Every native step on the video's
+ * bytes is here and none in scoreNetworkInputs, so the service can run this part in a worker
+ * process and score in its own.
+ */
+export async function readNetworkInputs(video: string, settings: CacheSettings, options: ReadInputsOptions = {}): Promise<NetworkInputs> {
   const seconds: Record<string, number> = {};
-  const time = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    try {
-      return await work();
-    } finally {
-      seconds[stage] = (seconds[stage] ?? 0) + (performance.now() - t0) / 1000;
-    }
-  };
-  const { models, classes, settings, runs } = classifier;
   let source = video;
   let temp: string | undefined;
-  if (options.encode && !settings.asIs) {
-    temp = await fs.mkdtemp(path.join(os.tmpdir(), 'mvclass-classify-'));
-    const encoded = await time('encode', () =>
-      encode(video, path.join(temp!, 'stream.mp4'), {
-        ...(settings.qp !== null ? { qp: settings.qp } : { crf: settings.crf ?? 23 }),
-        gop: 0,
-        bframes: 0,
-        size: settings.size ?? '320x240',
-        fps: settings.fps ?? 25,
-        threads: 1, // as prepare encodes: the same vectors on every machine
-        ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-      }),
-    );
-    source = encoded.output;
-  }
   try {
+    if (options.encode && !settings.asIs) {
+      temp = await fs.mkdtemp(path.join(os.tmpdir(), 'mvclass-classify-'));
+      const encoded = await timed(seconds, 'encode', () =>
+        encode(video, path.join(temp!, 'stream.mp4'), {
+          ...(settings.qp !== null ? { qp: settings.qp } : { crf: settings.crf ?? 23 }),
+          gop: 0,
+          bframes: 0,
+          size: settings.size ?? '320x240',
+          fps: settings.fps ?? 25,
+          threads: 1, // as prepare encodes: the same vectors on every machine
+          ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+        }),
+      );
+      source = encoded.output;
+    }
     const key = frameSize(settings.keySize, 'key-size');
     const chunks: Int16Array[] = [];
     let rows = 0;
     let cols = 0;
-    let keyFrame: { width: number; height: number; data: Uint8Array } | undefined;
-    await time('decode', async () => {
+    let keyFrame: NetworkInputs['keyFrame'];
+    await timed(seconds, 'decode', async () => {
       const decode = decodeVideo(source, {
         vectors: false,
         grid: settings.grid,
@@ -115,38 +138,48 @@ export async function classifyLoaded(video: string, classifier: LoadedClassifier
         rows = batch.grid!.rows;
         cols = batch.grid!.cols;
         chunks.push(batch.grid!.data as Int16Array);
-        keyFrame ??= batch.keyFrames[0];
+        const k = batch.keyFrames[0];
+        if (k && !keyFrame) keyFrame = { width: k.width, height: k.height, data: k.data };
       }
     });
     const frames = chunks.reduce((n, c) => n + c.length, 0) / (2 * rows * cols);
-    if (frames === 0) throw new MvclassError(`${video}: no frames decoded`, video);
+    if (!(frames > 0)) throw new MvclassError(`${video}: no frames decoded`, video);
     const data = new Int16Array(frames * 2 * rows * cols);
     let offset = 0;
     for (const c of chunks) {
       data.set(c, offset);
       offset += c.length;
     }
-    const clip = { frames, rows, cols, data };
-    const streamScores: Float64Array[] = [];
-    const streams: ClassifyResult['streams'] = [];
-    for (const [i, model] of models.entries()) {
-      const c = model.config;
-      const views = await time(`views ${c.model}`, async () => {
-        if (c.model !== 'vgg16') return volumeViews(clip, c, options.temporal ?? 10, options.crops ?? 10);
-        if (!keyFrame) throw new MvclassError(`${video}: no I frame for the spatial network`, video);
-        return imageViews(keyFrame, c, options.crops ?? 10);
-      });
-      const probabilities = await time(`infer ${c.model}`, () => model.predict(views));
-      const k = classes.length;
-      const scores = meanScores(Array.from({ length: probabilities.length / k }, (_, r) => probabilities.subarray(r * k, (r + 1) * k)));
-      streamScores.push(scores);
-      const best = scores.indexOf(Math.max(...scores));
-      streams.push({ run: runs[i]!, model: c.model, top1: classes[best]!, probability: scores[best]!, scores: Array.from(scores) });
-    }
-    const fused = meanScores(streamScores);
-    const order = Array.from(fused.keys()).sort((a, b) => fused[b]! - fused[a]!);
-    return { video, classes, top5: order.slice(0, 5).map((c) => ({ class: classes[c]!, probability: fused[c]! })), streams, seconds };
+    return { clip: { frames, rows, cols, data }, ...(keyFrame ? { keyFrame } : {}), seconds };
   } finally {
     if (temp) await fs.rm(temp, { recursive: true, force: true });
   }
+}
+
+export type ScoreOptions = Pick<ClassifyOptions, 'temporal' | 'crops'>;
+
+/** Scores inputs readNetworkInputs made with each loaded network and fuses the streams; `video` names them in errors and the result. */
+export async function scoreNetworkInputs(video: string, inputs: NetworkInputs, classifier: LoadedClassifier, options: ScoreOptions = {}): Promise<ClassifyResult> {
+  const seconds: Record<string, number> = {};
+  const { models, classes, runs } = classifier;
+  const { clip, keyFrame } = inputs;
+  const streamScores: Float64Array[] = [];
+  const streams: ClassifyResult['streams'] = [];
+  for (const [i, model] of models.entries()) {
+    const c = model.config;
+    const views = await timed(seconds, `views ${c.model}`, async () => {
+      if (c.model !== 'vgg16') return volumeViews(clip, c, options.temporal ?? 10, options.crops ?? 10);
+      if (!keyFrame) throw new MvclassError(`${video}: no I frame for the spatial network`, video);
+      return imageViews(keyFrame, c, options.crops ?? 10);
+    });
+    const probabilities = await timed(seconds, `infer ${c.model}`, () => model.predict(views));
+    const k = classes.length;
+    const scores = meanScores(Array.from({ length: probabilities.length / k }, (_, r) => probabilities.subarray(r * k, (r + 1) * k)));
+    streamScores.push(scores);
+    const best = scores.indexOf(Math.max(...scores));
+    streams.push({ run: runs[i]!, model: c.model, top1: classes[best]!, probability: scores[best]!, scores: Array.from(scores) });
+  }
+  const fused = meanScores(streamScores);
+  const order = Array.from(fused.keys()).sort((a, b) => fused[b]! - fused[a]!);
+  return { video, classes, top5: order.slice(0, 5).map((c) => ({ class: classes[c]!, probability: fused[c]! })), streams, seconds };
 }
