@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { integerInRange, positiveInteger } from '../util/validate.js';
+import { frameSize, integerInRange, positiveInteger } from '../util/validate.js';
 import { invalid } from '../util/validate.js';
 import { fixed, printJson } from './output.js';
 
@@ -12,7 +12,11 @@ export function serveCommand(): Command {
     .option('--concurrency <n>', 'streams classified at once (default: the cores)')
     .option('--queue <n>', 'requests that may wait; beyond: 429', '16')
     .option('--max-body <MiB>', 'largest stream accepted', '64')
-    .option('--timeout <s>', 'per-request time limit', '60')
+    .option('--timeout <s>', "per-request time limit; on expiry the request's decoding worker is killed and it answers 503", '60')
+    .option('--max-job-memory <MiB>', 'resident memory a decoding worker may reach on one stream; beyond: killed, 422', '1024')
+    .option('--max-picture <WxH>', 'largest picture accepted; beyond: 422', '1920x1088')
+    .option('--headers-timeout <s>', "a client's request headers must arrive within this; beyond: 408, connection closed", '10')
+    .option('--body-timeout <s>', "a client's whole request (headers and body) must arrive within this; beyond: 408, connection closed", '30')
     .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
     .action(async (modelDir: string, opts: Record<string, string | undefined>) => {
       const { createServer } = await import('../serve/server.js'); // Fastify, loaded on use
@@ -22,6 +26,10 @@ export function serveCommand(): Command {
         ...(opts.concurrency !== undefined ? { concurrency: positiveInteger(opts.concurrency, 'concurrency') } : {}),
         queue: integerInRange(opts.queue, 'queue', 0, 100_000),
         timeoutMs: positiveInteger(opts.timeout, 'timeout') * 1000,
+        maxJobMemoryBytes: positiveInteger(opts.maxJobMemory, 'max-job-memory') * 1024 * 1024,
+        maxPicture: frameSize(opts.maxPicture, 'max-picture'),
+        headersTimeoutMs: positiveInteger(opts.headersTimeout, 'headers-timeout') * 1000,
+        bodyTimeoutMs: positiveInteger(opts.bodyTimeout, 'body-timeout') * 1000,
         threads: integerInRange(opts.threads, 'threads', 0, 1024),
       });
       const address = await app.listen({ port: integerInRange(opts.port, 'port', 0, 65535), host: String(opts.host) });

@@ -3,51 +3,99 @@
 // the requested budget pick the network to trust; the answer says which and why.
 
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { crop, croppedBits } from '../codec/crop.js';
-import { probe } from '../codec/probe.js';
-import { classifyLoaded, loadClassifier, type LoadedClassifier } from '../nn/classify.js';
+import { packageRoot } from '../codec/native.js';
+import { loadClassifier, scoreNetworkInputs, type LoadedClassifier } from '../nn/classify.js';
 import { temporalBits, type McnnFit } from '../rate/mcnn/fit.js';
 import { solve } from '../rate/mcnn/optimise.js';
 import { MvclassError } from '../util/errors.js';
 import { ConcurrencyLimit, QueueFullError } from './limit.js';
+import { WorkerPool } from './pool.js';
+import { ClientError } from './upload.js';
 
 export interface ServeOptions {
   /** What `demo` or `sweep` writes: mcnn.json, with the runs it names. */
   modelDir: string;
   maxBodyBytes?: number;
+  /** Streams read and classified at once, and decoding worker processes (default: the cores). */
   concurrency?: number;
   queue?: number;
+  /** Per request, from when it gets a slot: on expiry its worker is killed and it answers 503. */
   timeoutMs?: number;
   threads?: number;
   tempDir?: string;
   logger?: boolean;
-}
-
-class ClientError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
+  /** A decoding worker whose resident memory passes this is killed; the request answers 422 (default 1 GiB). */
+  maxJobMemoryBytes?: number;
+  /** The largest picture accepted (default 1920x1088); larger streams answer 422. */
+  maxPicture?: { width: number; height: number };
+  /** A client's request headers must have arrived within this (default 10 s), or it gets 408 and is closed. */
+  headersTimeoutMs?: number;
+  /** A client's whole request, headers and body, must have arrived within this (default 30 s), or it gets 408 and is closed. */
+  bodyTimeoutMs?: number;
 }
 
 /** JSON has no Infinity: an unbounded threshold is written "Infinity", as mcnn solve does. */
 const finite = (x: number | null): number | string | null => (x === null || Number.isFinite(x) ? x : 'Infinity');
 
 /** H.264 in MP4 ("ftyp" box) or Annex-B (a start code first); anything else is refused. */
-function containerOf(body: Buffer): '.mp4' | '.264' {
+function containerOf(body: Buffer, contentType: string | undefined): '.mp4' | '.264' {
   if (body.length >= 12 && body.subarray(4, 8).toString('latin1') === 'ftyp') return '.mp4';
   if (body.length >= 4 && body[0] === 0 && body[1] === 0 && (body[2] === 1 || (body[2] === 0 && body[3] === 1))) return '.264';
   if (body.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) || (body[0] === 0xff && body[1] === 0xd8)) {
     throw new ClientError(415, 'a still image is not a video: send an H.264 stream (Annex-B or MP4)');
   }
-  throw new ClientError(415, 'not an H.264 stream: send Annex-B (starting with a start code) or MP4');
+  const type = contentType?.split(';')[0]!.trim().toLowerCase();
+  if (type === 'multipart/form-data' || type === 'application/x-www-form-urlencoded') {
+    throw new ClientError(415, `not an H.264 stream: a ${type} form was sent; send the stream itself as the request body (Annex-B or MP4)`);
+  }
+  throw new ClientError(415, `not an H.264 stream${type ? ` (the body sent as ${type})` : ''}: send Annex-B (starting with a start code) or MP4`);
+}
+
+/** The compiled worker module: beside this one when running from dist/, else (tests running the
+ * TypeScript sources) the build in dist/, which must be as new as the sources it runs. */
+function workerModule(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return path.join(path.dirname(here), 'worker.js');
+  const root = packageRoot();
+  const compiled = path.join(root, 'dist', 'src', 'serve', 'worker.js');
+  if (!existsSync(compiled)) throw new MvclassError(`${compiled}: the service's decoding worker is not built: run npm run build:ts`, compiled);
+  const built = statSync(compiled).mtimeMs;
+  for (const source of ['src/serve/worker.ts', 'src/serve/upload.ts', 'src/nn/classify.ts', 'src/codec/crop.ts', 'src/codec/probe.ts', 'src/codec/decode.ts']) {
+    const file = path.join(root, source);
+    if (existsSync(file) && statSync(file).mtimeMs > built) {
+      throw new MvclassError(`${compiled} is older than ${source}: the service's decoding worker runs from dist/; run npm run build:ts`, compiled);
+    }
+  }
+  return compiled;
+}
+
+/** Whether a process is alive (EPERM: alive, someone else's). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const TEMP_PREFIX = 'mvclass-serve-';
+
+/** Removes the job folders of servers whose process is gone (killed, or crashed, mid-job). */
+async function removeStaleFolders(tempDir: string): Promise<void> {
+  const names = await fs.readdir(tempDir).catch(() => [] as string[]);
+  await Promise.all(
+    names.map(async (name) => {
+      const pid = new RegExp(`^${TEMP_PREFIX}(\\d+)-[0-9a-f]{8}-`).exec(name)?.[1];
+      if (pid !== undefined && !alive(Number(pid))) await fs.rm(path.join(tempDir, name), { recursive: true, force: true });
+    }),
+  );
 }
 
 export async function createServer(options: ServeOptions): Promise<FastifyInstance> {
@@ -58,18 +106,59 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     }),
   ) as McnnFit;
   const classifier: LoadedClassifier = await loadClassifier([mcnn.runs.mv3d, mcnn.runs.mv2d, mcnn.runs.spatial], { threads: options.threads ?? 0 });
-  const limit = new ConcurrencyLimit(options.concurrency ?? os.cpus().length, options.queue ?? 16);
+  const concurrency = options.concurrency ?? os.cpus().length;
+  const limit = new ConcurrencyLimit(concurrency, options.queue ?? 16);
   const timeoutMs = options.timeoutMs ?? 60_000;
   const tempDir = options.tempDir ?? os.tmpdir();
+  const maxPicture = options.maxPicture ?? { width: 1920, height: 1088 };
+  const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 30_000;
+  if (!(headersTimeoutMs > 0 && bodyTimeoutMs >= headersTimeoutMs)) {
+    throw new MvclassError(`the body timeout (${bodyTimeoutMs} ms) counts from the request's start, so it must be at least the headers timeout (${headersTimeoutMs} ms), and both positive`);
+  }
 
   const registry = new Registry();
   const requests = new Counter({ name: 'mvclass_requests_total', help: 'classify requests by HTTP status', labelNames: ['status'], registers: [registry] });
   const latency = new Histogram({ name: 'mvclass_request_duration_seconds', help: 'classify latency', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10], registers: [registry] });
   const bitsReceived = new Counter({ name: 'mvclass_bits_received_total', help: 'bits of the streams received', registers: [registry] });
   const choices = new Counter({ name: 'mvclass_classifier_choice_total', help: 'network chosen by the Multi-CNN', labelNames: ['network'], registers: [registry] });
+  const deaths = new Counter({
+    name: 'mvclass_worker_deaths_total',
+    help: 'decoding workers lost during a job: crash (the stream crashed native code), timeout or memory (killed at the limit)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+
+  // Job folders: <tempDir>/mvclass-serve-<pid>-<server>-<job>, one per request, removed when the
+  // job ends (after its worker has answered or exited); those of a server process that died are
+  // removed here, at the next start.
+  await fs.mkdir(tempDir, { recursive: true });
+  await removeStaleFolders(tempDir);
+  const serverId = randomBytes(4).toString('hex');
+  let jobs = 0;
 
   // On close: idle keep-alive sockets are closed, requests in flight are finished first.
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.maxBodyBytes ?? 64 * 1024 * 1024, forceCloseConnections: 'idle' });
+  // Slow clients: the headers must arrive within headersTimeoutMs and the whole request within
+  // bodyTimeoutMs of its start, or Node answers 408 and closes the connection; connections are
+  // checked often enough for those limits to hold within a quarter of the shorter one.
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.maxBodyBytes ?? 64 * 1024 * 1024,
+    forceCloseConnections: 'idle',
+    requestTimeout: bodyTimeoutMs,
+    http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeoutMs / 4))) },
+  });
+  const pool = new WorkerPool({
+    size: concurrency,
+    module: workerModule(),
+    maxJobMemoryBytes: options.maxJobMemoryBytes ?? 1024 * 1024 * 1024,
+    log: (message) => app.log.warn(message),
+    onDeath: (reason) => deaths.inc({ reason }),
+  });
+  await pool.start();
+  // Every body is raw bytes, whatever its Content-Type says (Fastify's JSON and text parsers
+  // would hand the route an object or a string): the route judges the bytes.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   // A request that finishes during shutdown closes its connection, or the keep-alive socket it
   // returns to would hold close() open.
@@ -81,7 +170,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     if (closing) reply.header('connection', 'close');
   });
 
-  app.get('/healthz', async () => ({ status: 'ok', classes: classifier.classes, inFlight: limit.inFlight, queued: limit.queued }));
+  app.get('/healthz', async () => ({ status: 'ok', classes: classifier.classes, inFlight: limit.inFlight, queued: limit.queued, workers: pool.workers }));
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
   app.post('/v1/classify', async (req, reply) => {
@@ -96,17 +185,18 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     const budget = budgetText === undefined ? undefined : Number(budgetText);
     if (budget !== undefined && !(budget > 0)) return send(400, { error: `Expected a positive number of kbps for budget but received ${JSON.stringify(budgetText)}` });
     if (!body || body.length === 0) return send(400, { error: 'empty body: send an H.264 stream' });
-    const temp = path.join(tempDir, `mvclass-serve-${randomBytes(8).toString('hex')}`);
+    const folder = path.join(tempDir, `${TEMP_PREFIX}${process.pid}-${serverId}-${++jobs}`);
     let status = 200;
     let payload: object;
     try {
-      const result = await runTracked(body, temp, budget);
+      const input = path.join(folder, `in${containerOf(body, req.headers['content-type'])}`);
+      const result = await runTracked(body, folder, input, budget);
       bitsReceived.inc(body.length * 8);
       choices.inc({ network: result.chosen });
       payload = { ...result, seconds: { ...result.seconds, total: (performance.now() - started) / 1000 } };
     } catch (error) {
-      // The codec layer names the (temporary) file; the client knows it as "the stream".
-      const message = (error instanceof Error ? error.message : String(error)).replaceAll(`${temp}.in`, 'the stream');
+      // The codec layer names the (temporary) files; the client knows the input as "the stream".
+      const message = (error instanceof Error ? error.message : String(error)).replaceAll(`${folder}/in.264`, 'the stream').replaceAll(`${folder}/in.mp4`, 'the stream').replaceAll(`${folder}/`, '');
       status = error instanceof QueueFullError ? 429 : error instanceof ClientError ? error.status : error instanceof MvclassError ? 422 : 500;
       if (status === 500) req.log.error(error);
       payload = { error: message };
@@ -114,26 +204,32 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     return send(status, payload);
   });
 
-  // Work that outlives its answer: a request that timed out is answered 503 at once, but its
-  // native jobs cannot be interrupted, so it keeps its slot and its temporary files until it
-  // reaches the next stage and stops there. close() waits for these too, so a closed server
-  // leaves nothing behind in tempDir.
+  // Work that outlives its answer: a request that timed out is answered 503 at once. Its worker
+  // is killed then, and its slot and files go as soon as the worker has exited; when the limit
+  // strikes while the networks score (in this process, bounded work), the scoring finishes first.
+  // close() waits for all of it, so a closed server leaves nothing behind in tempDir.
   const unfinished = new Set<Promise<unknown>>();
   app.addHook('onClose', async () => {
     await Promise.allSettled([...unfinished]);
+    await pool.close();
+    // Nothing should be left; a folder would be a bug's leftover, and ours to remove.
+    const own = `${TEMP_PREFIX}${process.pid}-${serverId}-`;
+    const names = await fs.readdir(tempDir).catch(() => [] as string[]);
+    await Promise.all(names.filter((n) => n.startsWith(own)).map((n) => fs.rm(path.join(tempDir, n), { recursive: true, force: true })));
   });
 
-  function runTracked(body: Buffer, temp: string, budget: number | undefined) {
+  function runTracked(body: Buffer, folder: string, input: string, budget: number | undefined) {
     const abort = new AbortController();
     const work = limit.run(async () => {
       // The clock starts when the request gets a slot, not while it waits in the queue.
       const timer = setTimeout(() => abort.abort(new ClientError(503, `timed out after ${timeoutMs} ms`)), timeoutMs);
       try {
-        return await classifyStream(body, temp, budget, abort.signal);
+        return await classifyStream(body, folder, input, budget, abort.signal);
       } finally {
         clearTimeout(timer);
-        // Temporary files go before the answer does: a client never sees them behind it.
-        await Promise.all(['.in.mp4', '.in.264', '.cropped.264'].map((suffix) => fs.rm(temp + suffix, { force: true })));
+        // Temporary files go before the answer does: a client never sees them behind it. The
+        // worker has answered or exited by now, so nothing writes here any more.
+        await fs.rm(folder, { recursive: true, force: true });
       }
     });
     const tracked = work.then(
@@ -145,36 +241,31 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     const timedOut = new Promise<never>((_, reject) => {
       abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
     });
-    // The work's own rejection after a timeout is the abort noticed at a stage boundary: ignored.
+    // The work's own rejection after a timeout is the same abort: ignored.
     timedOut.catch(() => undefined);
     return Promise.race([work, timedOut]);
   }
 
-  async function classifyStream(body: Buffer, temp: string, budget: number | undefined, signal: AbortSignal) {
-    // Native jobs run to their end; between them, a timed-out request stops (with the 503).
-    const input = `${temp}.in${containerOf(body)}`;
+  async function classifyStream(body: Buffer, folder: string, input: string, budget: number | undefined, signal: AbortSignal) {
+    await fs.mkdir(folder);
     await fs.writeFile(input, body);
     signal.throwIfAborted();
-    const t0 = performance.now();
-    const info = await probe(input);
+    // Probe, crop and decoding run in a worker process: a stream that crashes native code costs
+    // this request only; on the time limit or the memory limit the worker is killed.
+    const read = await pool.run({ input, folder, settings: classifier.settings, maxWidth: maxPicture.width, maxHeight: maxPicture.height }, signal);
     signal.throwIfAborted();
-    if (info.codec !== 'h264') throw new ClientError(415, `codec ${info.codec}: the service classifies H.264 streams`);
-    // R_motion of the stream: its P frames as crop writes them (modes and vectors only).
-    const damage: string[] = [];
-    const cropped = await crop(input, `${temp}.cropped.264`, { onWarning: (w) => damage.push(w) });
-    signal.throwIfAborted();
-    if (damage.length > 0) throw new ClientError(422, `damaged or truncated stream: ${damage[0]!.replace(input, 'the stream')}`);
-    const duration = info.duration > 0 ? info.duration : cropped.duration;
+    for (const warning of read.warnings) app.log.warn(`decoding an upload: ${warning.replaceAll(input, 'the stream')}`);
+    const { info, cropped } = read;
+    const duration = info.duration > 0 ? info.duration : read.croppedDuration;
     // What the stream carries for the 3D CNN (as fitMcnn's R_3D counts it), turned back into
     // R_motion through the fitted line R_3D = a3D R_motion + b3D: the thresholds are in R_motion.
-    const r3d = temporalBits(croppedBits(cropped), mcnn.frames3d) / duration / 1000;
+    const r3d = temporalBits(cropped, mcnn.frames3d) / duration / 1000;
     const rMotion = mcnn.a3d > 0 ? Math.max(0, (r3d - mcnn.b3d) / mcnn.a3d) : 0;
-    const measureSeconds = (performance.now() - t0) / 1000;
     const selection = solve(mcnn, budget ?? 1e9);
     const rL = selection.rL ?? 0;
     const rH = selection.rH ?? 0;
     const chosen: 'mv3d' | 'mv2d' | 'spatial' = rMotion < rL ? 'mv3d' : rMotion < rH ? 'mv2d' : 'spatial';
-    const result = await classifyLoaded(input, classifier, { temporal: 3, crops: 10 });
+    const result = await scoreNetworkInputs('the stream', read.inputs, classifier, { temporal: 3, crops: 10 });
     const stream = result.streams[chosen === 'mv3d' ? 0 : chosen === 'mv2d' ? 1 : 2]!;
     const order = stream.scores.map((_, c) => c).sort((a, b) => stream.scores[b]! - stream.scores[a]!);
     return {
@@ -183,7 +274,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
       mcnn: { budget: budget ?? null, feasible: selection.feasible, rL: finite(selection.rL), rH: finite(selection.rH), rMotion },
       streams: Object.fromEntries(result.streams.map((s) => [s.model === 'vgg16' ? 'spatial' : s.model, { top1: s.top1, probability: s.probability, scores: s.scores }])),
       stream: { bits: body.length * 8, duration, kbps: (body.length * 8) / duration / 1000, frames: info.frameCount },
-      seconds: { measure: measureSeconds, ...result.seconds },
+      seconds: { measure: read.measureSeconds, ...read.inputs.seconds, ...result.seconds },
     };
   }
 

@@ -1,0 +1,63 @@
+// Everything the service does with an upload's bytes that runs native code: probe, the picture
+// size check, crop (to measure the stream's motion rate) and reading the networks' inputs. The
+// server runs it in a worker process (worker.ts), so a stream that crashes the native code
+// costs one request, not the service.
+
+import path from 'node:path';
+import { crop, croppedBits, type CroppedBits } from '../codec/crop.js';
+import { probe, type VideoInfo } from '../codec/probe.js';
+import type { CacheSettings } from '../cache/format.js';
+import { readNetworkInputs, type NetworkInputs } from '../nn/classify.js';
+
+/** A refusal the client caused: an HTTP status and a reason it can read. */
+export class ClientError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ClientError';
+  }
+}
+
+export interface UploadJob {
+  /** The upload, written by the server to its own temporary folder for this job. */
+  input: string;
+  /** The job's temporary folder (crop's output goes here). */
+  folder: string;
+  /** The training cache's input settings: grid and key-frame size. */
+  settings: CacheSettings;
+  /** The largest picture accepted, checked right after probing. */
+  maxWidth: number;
+  maxHeight: number;
+}
+
+export interface UploadRead {
+  info: VideoInfo;
+  /** The stream's sizes as crop writes it: what R_motion is measured from. */
+  cropped: CroppedBits;
+  croppedDuration: number;
+  inputs: NetworkInputs;
+  /** Seconds of probe + crop. */
+  measureSeconds: number;
+  /** What the decoder reported while reading the inputs (crop's reports are refusals). */
+  warnings: string[];
+}
+
+export async function readUpload(job: UploadJob): Promise<UploadRead> {
+  const { input } = job;
+  const t0 = performance.now();
+  const info = await probe(input);
+  if (info.codec !== 'h264') throw new ClientError(415, `codec ${info.codec}: the service classifies H.264 streams`);
+  if (info.width > job.maxWidth || info.height > job.maxHeight) {
+    throw new ClientError(422, `picture ${info.width}x${info.height} is larger than the service accepts (${job.maxWidth}x${job.maxHeight}): send the small streams an edge device crops`);
+  }
+  // R_motion of the stream: its P frames as crop writes them (modes and vectors only).
+  const damage: string[] = [];
+  const result = await crop(input, path.join(job.folder, 'cropped.264'), { onWarning: (w) => damage.push(w) });
+  if (damage.length > 0) throw new ClientError(422, `damaged or truncated stream: ${damage[0]!}`);
+  const measureSeconds = (performance.now() - t0) / 1000;
+  const warnings: string[] = [];
+  const inputs = await readNetworkInputs(input, job.settings, { onWarning: (w) => warnings.push(w) });
+  return { info, cropped: croppedBits(result), croppedDuration: result.duration, inputs, measureSeconds, warnings };
+}
