@@ -3,7 +3,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { MvclassError } from '../util/errors.js';
-import { CACHE_FORMAT, CACHE_VERSION, type CacheManifest, type CachedVideo } from './format.js';
+import type { ByteRange, CacheManifest, CachedVideo } from './format.js';
+import { checkShardRanges, parseCacheManifest } from './validate.js';
 
 export interface CachedClip {
   frames: number;
@@ -11,6 +12,41 @@ export interface CachedClip {
   cols: number;
   /** [frames, 2, rows, cols] quarter-pels. */
   data: Int16Array;
+}
+
+async function readManifest(dir: string, file: string): Promise<string> {
+  const handle = await fs.open(file, 'r').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new MvclassError(`${dir}: not a prepared cache (no manifest.json); run mvclass prepare first`, dir);
+    throw new MvclassError(`${file}: cannot open: ${error.message}`, file);
+  });
+  try {
+    // A device or a pipe in its place would be read forever.
+    if (!(await handle.stat()).isFile()) throw new MvclassError(`${file}: not a regular file`, file);
+    return await handle.readFile('utf8').catch((error: Error) => {
+      throw new MvclassError(`${file}: cannot read: ${error.message}`, file);
+    });
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Each shard's size, after checking that it is a regular file inside the cache folder once links
+ * are resolved (the names are plain file names already; a link could still point elsewhere).
+ */
+async function shardSizes(dir: string, file: string, shards: readonly string[]): Promise<Map<string, number>> {
+  const root = await fs.realpath(dir);
+  const sizes = new Map<string, number>();
+  for (const shard of shards) {
+    const real = await fs.realpath(path.resolve(dir, shard)).catch(() => {
+      throw new MvclassError(`${file}: shard ${shard} is missing from ${dir}`, file);
+    });
+    if (path.dirname(real) !== root) throw new MvclassError(`${file}: shard ${shard} lies outside ${dir} (${real})`, file);
+    const stat = await fs.stat(real);
+    if (!stat.isFile()) throw new MvclassError(`${file}: shard ${shard} is not a regular file`, file);
+    sizes.set(shard, stat.size);
+  }
+  return sizes;
 }
 
 export class PreparedCache {
@@ -24,18 +60,9 @@ export class PreparedCache {
 
   static async open(dir: string): Promise<PreparedCache> {
     const file = path.join(dir, 'manifest.json');
-    const text = await fs.readFile(file, 'utf8').catch(() => {
-      throw new MvclassError(`${dir}: not a prepared cache (no manifest.json); run mvclass prepare first`, dir);
-    });
-    let manifest: CacheManifest;
-    try {
-      manifest = JSON.parse(text) as CacheManifest;
-    } catch (error) {
-      throw new MvclassError(`${file}: damaged manifest: ${(error as Error).message}`, file);
-    }
-    if (manifest.format !== CACHE_FORMAT || manifest.version !== CACHE_VERSION) {
-      throw new MvclassError(`${file}: not a cache of this version (format ${manifest.format} v${manifest.version})`, file);
-    }
+    const text = await readManifest(dir, file);
+    const manifest = parseCacheManifest(text, file);
+    checkShardRanges(manifest, file, await shardSizes(dir, file, manifest.shards));
     return new PreparedCache(dir, manifest, manifest.videos);
   }
 
@@ -62,29 +89,32 @@ export class PreparedCache {
     return v;
   }
 
-  private async read(shard: string, offset: number, bytes: number): Promise<Uint8Array> {
-    let handle = this.handles.get(shard);
+  private async read(v: CachedVideo, what: 'motion' | 'keyFrame', range: ByteRange): Promise<Uint8Array> {
+    let handle = this.handles.get(range.shard);
     if (!handle) {
-      handle = fs.open(path.join(this.dir, shard), 'r');
-      this.handles.set(shard, handle);
+      handle = fs.open(path.join(this.dir, range.shard), 'r');
+      this.handles.set(range.shard, handle);
     }
     // Its own buffer (not Node's pool) so that the Int16Array view is aligned.
-    const buffer = new Uint8Array(bytes);
-    const { bytesRead } = await (await handle).read(buffer, 0, bytes, offset);
-    if (bytesRead !== bytes) throw new MvclassError(`${path.join(this.dir, shard)}: truncated (wanted ${bytes} bytes at ${offset})`);
+    const buffer = new Uint8Array(range.bytes);
+    const { bytesRead } = await (await handle).read(buffer, 0, range.bytes, range.offset);
+    if (bytesRead !== range.bytes) {
+      throw new MvclassError(`${path.join(this.dir, range.shard)}: truncated since the cache was opened (video ${JSON.stringify(v.id)}: ${what} wants ${range.bytes} bytes at ${range.offset})`);
+    }
     return buffer;
   }
 
   async clip(i: number): Promise<CachedClip> {
     const v = this.video(i);
-    const b = await this.read(v.motion.shard, v.motion.offset, v.motion.bytes);
+    const b = await this.read(v, 'motion', v.motion);
     return { frames: v.frames, rows: v.rows, cols: v.cols, data: new Int16Array(b.buffer, b.byteOffset, b.byteLength / 2) };
   }
 
   async keyFrame(i: number): Promise<{ width: number; height: number; data: Uint8Array } | null> {
-    const k = this.video(i).keyFrame;
+    const v = this.video(i);
+    const k = v.keyFrame;
     if (!k) return null;
-    return { width: k.width, height: k.height, data: await this.read(k.shard, k.offset, k.bytes) };
+    return { width: k.width, height: k.height, data: await this.read(v, 'keyFrame', k) };
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,263 @@
+// A cache's manifest.json is untrusted input: caches are handed around, and the manifest decides
+// which files are opened and how many bytes are allocated and read. parseCacheManifest checks
+// every field before any of it is used and returns a fresh, typed copy; checkShardRanges then
+// holds each byte range to its shard's real size (PreparedCache.open stats the shards).
+// Every rejection is an MvclassError naming the manifest, the video and the problem.
+
+import { MvclassError } from '../util/errors.js';
+import { CACHE_FORMAT, CACHE_VERSION, type ByteRange, type CacheManifest, type CacheSettings, type CachedVideo } from './format.js';
+
+// Bounds that keep frames*2*rows*cols*2 and width*height*3 far inside safe integers
+// (2^24 frames is a week of video at 25 fps; 4096 grid blocks are 32768 pixels at 8x8).
+const MAX_FRAMES = 2 ** 24;
+const MAX_GRID_SIDE = 4096;
+const MAX_IMAGE_SIDE = 16384;
+const SPLITS = ['train', 'test', 'val', 'unused'] as const;
+// A plain file name: no separator, no "." or "..", nothing hidden, nothing absolute.
+const SHARD_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/;
+const SIZE = /^([1-9]\d{0,4})x([1-9]\d{0,4})$/;
+
+/** A value for a message: short, and safe for any JSON (never walks a deep structure). */
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (value !== null && typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+/** Reads the fields of one JSON object, each checked, with messages that say where. */
+class Fields {
+  constructor(
+    private readonly file: string,
+    /** "<file>" or "<file>: video "id" (index 3)". */
+    readonly where: string,
+    private readonly value: Record<string, unknown>,
+    /** "motion." for a nested object's fields. */
+    private readonly prefix = '',
+  ) {}
+
+  static of(file: string, where: string, value: unknown, name: string, prefix = ''): Fields {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new MvclassError(`${where}: Expected an object for ${name} but received ${show(value)}`, file);
+    }
+    return new Fields(file, where, value as Record<string, unknown>, prefix);
+  }
+
+  fail(problem: string): never {
+    throw new MvclassError(`${this.where}: ${problem}`, this.file);
+  }
+
+  name(key: string): string {
+    return this.prefix + key;
+  }
+
+  raw(key: string): unknown {
+    // Own properties only: a key such as "constructor" must not reach Object.prototype.
+    return Object.hasOwn(this.value, key) ? this.value[key] : undefined;
+  }
+
+  expected(what: string, key: string, value: unknown = this.raw(key)): never {
+    this.fail(`Expected ${what} for ${this.name(key)} but received ${show(value)}`);
+  }
+
+  integer(key: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const v = this.raw(key);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+      this.expected(max === Number.MAX_SAFE_INTEGER ? (min === 0 ? 'a non-negative integer' : `an integer of at least ${min}`) : `an integer from ${min} to ${max}`, key);
+    }
+    return v;
+  }
+
+  /** A finite number >= 0 (a rate, a duration). */
+  amount(key: string): number {
+    const v = this.raw(key);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) this.expected('a non-negative number', key);
+    return v;
+  }
+
+  string(key: string, pattern?: RegExp, what = 'a string'): string {
+    const v = this.raw(key);
+    if (typeof v !== 'string' || (pattern && !pattern.test(v))) this.expected(what, key);
+    return v;
+  }
+
+  boolean(key: string): boolean {
+    const v = this.raw(key);
+    if (typeof v !== 'boolean') this.expected('true or false', key);
+    return v;
+  }
+
+  oneOf<T extends string>(key: string, choices: readonly T[]): T {
+    const v = this.raw(key);
+    if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) this.expected(`one of ${choices.map((c) => `"${c}"`).join(', ')}`, key);
+    return v as T;
+  }
+
+  /** null, or what `read` makes of the field. */
+  nullable<T>(key: string, read: (key: string) => T): T | null {
+    return this.raw(key) === null ? null : read(key);
+  }
+
+  object(key: string): Fields {
+    const v = this.raw(key);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.expected('an object', key);
+    return new Fields(this.file, this.where, v as Record<string, unknown>, `${this.name(key)}.`);
+  }
+
+  array(key: string): unknown[] {
+    const v = this.raw(key);
+    if (!Array.isArray(v)) this.expected('an array', key);
+    return v;
+  }
+
+  /** An array of non-negative integers (bits per frame). */
+  counts(key: string): number[] {
+    const list = this.array(key);
+    for (const [i, v] of list.entries()) {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) this.expected('a non-negative integer', `${key}[${i}]`, v);
+    }
+    return list as number[];
+  }
+}
+
+function settingsOf(f: Fields): CacheSettings {
+  return {
+    codec: f.oneOf('codec', ['h264', 'hevc'] as const),
+    qp: f.nullable('qp', (k) => f.integer(k, 0, 51)),
+    crf: f.nullable('crf', (k) => f.integer(k, 0, 51)),
+    asIs: f.boolean('asIs'),
+    size: f.nullable('size', (k) => f.string(k, SIZE, 'a size WxH')),
+    fps: f.nullable('fps', (k) => f.integer(k, 1, 1000)),
+    grid: f.integer('grid', 1, 256),
+    keySize: f.string('keySize', SIZE, 'a size WxH'),
+  };
+}
+
+function rangeOf(f: Fields, shards: ReadonlySet<string>): ByteRange {
+  const shard = f.string('shard', SHARD_NAME, 'a plain file name');
+  if (!shards.has(shard)) f.fail(`${f.name('shard')} ${show(shard)} is not one of the manifest's shards`);
+  return { shard, offset: f.integer('offset', 0), bytes: f.integer('bytes', 0) };
+}
+
+function videoOf(file: string, value: unknown, index: number, classes: readonly string[], shards: ReadonlySet<string>): CachedVideo {
+  const first = Fields.of(file, `${file}: video ${index}`, value, `videos[${index}]`);
+  const id = first.string('id', /./, 'a non-empty string');
+  // From here on every message names the video by id and index.
+  const f = Fields.of(file, `${file}: video ${show(id)} (index ${index})`, value, `videos[${index}]`);
+  const label = f.integer('label', 0, classes.length - 1);
+  const className = f.string('className');
+  if (className !== classes[label]) f.fail(`className ${show(className)} is not class ${label} (${show(classes[label])})`);
+  const frames = f.integer('frames', 1, MAX_FRAMES);
+  const rows = f.integer('rows', 1, MAX_GRID_SIDE);
+  const cols = f.integer('cols', 1, MAX_GRID_SIDE);
+  const frameTypes = f.string('frameTypes', /^[IPB?]*$/, 'a string of I, P, B and ?');
+  if (frameTypes.length !== frames) f.fail(`frameTypes has ${frameTypes.length} letters but frames is ${frames}`);
+  const frameBits = f.counts('frameBits');
+  if (frameBits.length !== frames) f.fail(`frameBits has ${frameBits.length} entries but frames is ${frames}`);
+
+  const motion = rangeOf(f.object('motion'), shards);
+  const motionBytes = frames * 2 * rows * cols * 2;
+  if (motion.bytes !== motionBytes) f.fail(`motion.bytes is ${motion.bytes} but frames*2*rows*cols*2 is ${motionBytes}`);
+
+  const keyFrame = f.nullable('keyFrame', (k) => {
+    const key = f.object(k);
+    const range = rangeOf(key, shards);
+    const width = key.integer('width', 1, MAX_IMAGE_SIDE);
+    const height = key.integer('height', 1, MAX_IMAGE_SIDE);
+    const keyIndex = key.integer('index', 0, frames - 1);
+    if (range.bytes !== width * height * 3) f.fail(`keyFrame.bytes is ${range.bytes} but width*height*3 is ${width * height * 3}`);
+    return { ...range, width, height, index: keyIndex };
+  });
+
+  const r = f.object('rates');
+  const rate = (k: string) => r.nullable(k, (key) => r.amount(key));
+  // A zero duration gives an infinite rate, which JSON.stringify wrote as null.
+  const rates = { rOrig: r.nullable('rOrig', (key) => r.amount(key)) ?? Infinity, rCropped: rate('rCropped'), rCroppedEncoder: rate('rCroppedEncoder'), rMotion: rate('rMotion') };
+
+  const cropped = f.nullable('cropped', (k) => {
+    const c = f.object(k);
+    const bits = c.counts('frameBits');
+    const kinds = c.string('kinds', /^[CR]*$/, 'a string of C and R');
+    if (kinds.length !== bits.length) f.fail(`cropped.kinds has ${kinds.length} letters but cropped.frameBits has ${bits.length} entries`);
+    const estimated = c.raw('estimated') === undefined ? {} : { estimated: c.boolean('estimated') };
+    return { frameBits: bits, kinds, parameterSetBits: c.integer('parameterSetBits', 0), ...estimated };
+  });
+
+  return {
+    id,
+    path: f.string('path'),
+    label,
+    className,
+    split: f.oneOf('split', SPLITS),
+    frames,
+    rows,
+    cols,
+    fps: f.amount('fps'),
+    duration: f.amount('duration'),
+    frameTypes,
+    frameBits,
+    motion,
+    keyFrame,
+    rates,
+    cropped,
+  };
+}
+
+/**
+ * The manifest in `text` (read from `file`), every field checked: types, bounds, sizes that agree
+ * with the shapes, labels within the classes, shard names that are plain file names listed in
+ * `shards`. Throws MvclassError on anything else; never touches the disk.
+ */
+export function parseCacheManifest(text: string, file: string): CacheManifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new MvclassError(`${file}: damaged manifest: ${(error as Error).message}`, file);
+  }
+  const m = Fields.of(file, file, json, 'the manifest');
+  if (m.raw('format') !== CACHE_FORMAT || m.raw('version') !== CACHE_VERSION) {
+    m.fail(`not a cache of this version (format ${show(m.raw('format'))} v${show(m.raw('version'))}; this mvclass reads ${CACHE_FORMAT} v${CACHE_VERSION})`);
+  }
+  const software = m.object('software');
+  const dataset = m.object('dataset');
+  const classes = dataset.array('classes').map((c, i) => (typeof c === 'string' && c.length > 0 ? c : dataset.expected('a non-empty string', `classes[${i}]`, c)));
+  if (classes.length === 0) dataset.expected('at least one class', 'classes');
+  if (new Set(classes).size !== classes.length) m.fail('dataset.classes names a class twice');
+  const shards = m.array('shards').map((s, i) => (typeof s === 'string' && SHARD_NAME.test(s) ? s : m.expected('a plain file name', `shards[${i}]`, s)));
+  const shardSet = new Set(shards);
+  if (shardSet.size !== shards.length) m.fail('shards names a file twice');
+  const videos = m.array('videos').map((v, i) => videoOf(file, v, i, classes, shardSet));
+  const failed = m.array('failed').map((v, i) => {
+    const f = Fields.of(file, file, v, `failed[${i}]`, `failed[${i}].`);
+    return { path: f.string('path'), reason: f.string('reason') };
+  });
+  return {
+    format: CACHE_FORMAT,
+    version: CACHE_VERSION,
+    software: { mvclass: software.string('mvclass'), ffmpeg: software.string('ffmpeg') },
+    settings: settingsOf(m.object('settings')),
+    dataset: { kind: dataset.string('kind'), root: dataset.string('root'), classes },
+    shards,
+    videos,
+    failed,
+  };
+}
+
+/** Every byte range within its shard, given each shard's size in bytes. */
+export function checkShardRanges(manifest: CacheManifest, file: string, sizes: ReadonlyMap<string, number>): void {
+  for (const [i, v] of manifest.videos.entries()) {
+    const ranges: Array<[string, ByteRange]> = [['motion', v.motion]];
+    if (v.keyFrame) ranges.push(['keyFrame', v.keyFrame]);
+    for (const [name, r] of ranges) {
+      const size = sizes.get(r.shard);
+      if (size === undefined) throw new MvclassError(`${file}: no size for shard ${show(r.shard)}`, file);
+      if (r.offset + r.bytes > size) {
+        throw new MvclassError(
+          `${file}: video ${show(v.id)} (index ${i}): ${name} bytes ${r.offset}..${r.offset + r.bytes} lie beyond the end of ${r.shard} (${size} bytes)`,
+          file,
+        );
+      }
+    }
+  }
+}

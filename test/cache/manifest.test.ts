@@ -1,0 +1,135 @@
+// A cache's manifest.json is untrusted: every field is checked when the cache is opened, before
+// anything is allocated or read, and every rejection names the manifest, the video and the problem.
+
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fuzzManifests, sampleManifest } from '../../bench/manifest-fuzz.js';
+import type { CacheManifest, CachedVideo } from '../../src/cache/format.js';
+import { PreparedCache } from '../../src/cache/read.js';
+import { parseCacheManifest } from '../../src/cache/validate.js';
+import { MvclassError } from '../../src/util/errors.js';
+import { mulberry32 } from '../../src/util/random.js';
+import { cli, tempDir } from '../setup/helpers.js';
+
+const root = tempDir('mvclass-manifest-');
+let count = 0;
+
+/** A cache folder with one video (4 frames of 2x3 blocks, a 4x4 key frame) and real shard bytes. */
+function writeCache(change: (m: CacheManifest, v: CachedVideo) => void = () => {}): { dir: string; file: string } {
+  const { manifest } = sampleManifest(mulberry32(3));
+  manifest.dataset.classes = ['jump', 'run', 'walk'];
+  const v: CachedVideo = {
+    ...manifest.videos[0]!,
+    id: 'v_Walk_g01',
+    label: 2,
+    className: 'walk',
+    frames: 4,
+    rows: 2,
+    cols: 3,
+    frameTypes: 'IPPP',
+    frameBits: [900, 80, 70, 60],
+    motion: { shard: 'motion-000.bin', offset: 0, bytes: 4 * 2 * 2 * 3 * 2 },
+    keyFrame: { shard: 'keys-000.bin', offset: 0, bytes: 4 * 4 * 3, width: 4, height: 4, index: 0 },
+    cropped: { frameBits: [900, 80, 70, 60], kinds: 'CRRR', parameterSetBits: 200 },
+  };
+  manifest.shards = ['keys-000.bin', 'motion-000.bin'];
+  manifest.videos = [v];
+  change(manifest, v);
+  const dir = path.join(root, `cache-${count++}`);
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, 'motion-000.bin'), Uint8Array.from({ length: 96 }, (_, i) => i));
+  writeFileSync(path.join(dir, 'keys-000.bin'), Uint8Array.from({ length: 48 }, (_, i) => 200 - i));
+  const file = path.join(dir, 'manifest.json');
+  writeFileSync(file, JSON.stringify(manifest, null, 1));
+  return { dir, file };
+}
+
+async function rejection(dir: string): Promise<MvclassError> {
+  const error = await PreparedCache.open(dir).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(MvclassError);
+  return error as MvclassError;
+}
+
+describe('PreparedCache.open checks the manifest', () => {
+  it('opens a valid cache and reads the clip and key frame bytes the manifest points at', async () => {
+    const { dir } = writeCache();
+    const cache = await PreparedCache.open(dir);
+    const clip = await cache.clip(0);
+    expect([clip.frames, clip.rows, clip.cols, clip.data.length]).toEqual([4, 2, 3, 48]);
+    expect(clip.data[0]).toBe(0x0100); // bytes 0, 1 little-endian
+    const key = await cache.keyFrame(0);
+    expect(key!.data.length).toBe(48);
+    expect(key!.data[47]).toBe(153);
+    await cache.close();
+  });
+
+  it('refuses shard names that leave the folder: in the shard list, in a range, through a link', async () => {
+    const listed = writeCache((m) => m.shards.push('../../../../etc/passwd'));
+    expect((await rejection(listed.dir)).message).toBe(`${listed.file}: Expected a plain file name for shards[2] but received "../../../../etc/passwd"`);
+    const ranged = writeCache((_, v) => (v.keyFrame!.shard = '/etc/passwd'));
+    expect((await rejection(ranged.dir)).message).toBe(`${ranged.file}: video "v_Walk_g01" (index 0): Expected a plain file name for keyFrame.shard but received "/etc/passwd"`);
+    const unlisted = writeCache((_, v) => (v.motion.shard = 'motion-001.bin'));
+    expect((await rejection(unlisted.dir)).message).toBe(`${unlisted.file}: video "v_Walk_g01" (index 0): motion.shard "motion-001.bin" is not one of the manifest's shards`);
+    const linked = writeCache((m) => m.shards.push('keys-001.bin'));
+    symlinkSync('/etc/passwd', path.join(linked.dir, 'keys-001.bin'));
+    expect((await rejection(linked.dir)).message).toBe(`${linked.file}: shard keys-001.bin lies outside ${linked.dir} (/etc/passwd)`);
+    const missing = writeCache((m) => m.shards.push('keys-002.bin'));
+    expect((await rejection(missing.dir)).message).toBe(`${missing.file}: shard keys-002.bin is missing from ${missing.dir}`);
+  });
+
+  it('holds every size to the shapes: motion, key frame, and each range to its shard file', async () => {
+    const huge = writeCache((_, v) => (v.motion.bytes = 1e12));
+    expect((await rejection(huge.dir)).message).toBe(`${huge.file}: video "v_Walk_g01" (index 0): motion.bytes is 1000000000000 but frames*2*rows*cols*2 is 96`);
+    // What made eval run vgg16 on /etc/passwd: a key frame whose bytes are not its image.
+    const key = writeCache((_, v) => (v.keyFrame!.bytes = 1234));
+    expect((await rejection(key.dir)).message).toBe(`${key.file}: video "v_Walk_g01" (index 0): keyFrame.bytes is 1234 but width*height*3 is 48`);
+    const past = writeCache((_, v) => (v.motion.offset = 8));
+    expect((await rejection(past.dir)).message).toBe(`${past.file}: video "v_Walk_g01" (index 0): motion bytes 8..104 lie beyond the end of motion-000.bin (96 bytes)`);
+    const negative = writeCache((_, v) => (v.keyFrame!.offset = -48));
+    expect((await rejection(negative.dir)).message).toBe(`${negative.file}: video "v_Walk_g01" (index 0): Expected a non-negative integer for keyFrame.offset but received -48`);
+    const frames = writeCache((_, v) => (v.frames = 2 ** 40));
+    expect((await rejection(frames.dir)).message).toBe(`${frames.file}: video "v_Walk_g01" (index 0): Expected an integer from 1 to 16777216 for frames but received 1099511627776`);
+  });
+
+  it('labels, splits and lists: the reported label 999 and videos: null, each named', async () => {
+    const label = writeCache((_, v) => (v.label = 999));
+    expect((await rejection(label.dir)).message).toBe(`${label.file}: video "v_Walk_g01" (index 0): Expected an integer from 0 to 2 for label but received 999`);
+    const split = writeCache((_, v) => ((v as { split: string }).split = 'holdout'));
+    expect((await rejection(split.dir)).message).toBe(`${split.file}: video "v_Walk_g01" (index 0): Expected one of "train", "test", "val", "unused" for split but received "holdout"`);
+    const none = writeCache((m) => ((m as { videos: unknown }).videos = null));
+    expect((await rejection(none.dir)).message).toBe(`${none.file}: Expected an array for videos but received null`);
+    const noId = writeCache((_, v) => ((v as { id: unknown }).id = 7));
+    expect((await rejection(noId.dir)).message).toBe(`${noId.file}: video 0: Expected a non-empty string for id but received 7`);
+    const bits = writeCache((_, v) => v.frameBits.pop());
+    expect((await rejection(bits.dir)).message).toBe(`${bits.file}: video "v_Walk_g01" (index 0): frameBits has 3 entries but frames is 4`);
+  });
+
+  it('the CLI prints the message and exits 1, not a stack trace with exit 2', { timeout: 30_000 }, async () => {
+    const { dir, file } = writeCache((_, v) => (v.label = 999));
+    const r = await cli(['train', '--model', 'mv3d', '--data', dir, '-o', path.join(root, 'run')]);
+    expect(r.stderr).toBe(`mvclass: ${file}: video "v_Walk_g01" (index 0): Expected an integer from 0 to 2 for label but received 999\n`);
+    expect(r.code).toBe(1);
+  });
+
+  it('parseCacheManifest names the file on text that is not a manifest', () => {
+    expect(() => parseCacheManifest('{"format": "mvclass-cache", "version": 1', 'c/manifest.json')).toThrow(/^c\/manifest\.json: damaged manifest: /);
+    expect(() => parseCacheManifest('[]', 'c/manifest.json')).toThrow('c/manifest.json: Expected an object for the manifest but received an array of 0');
+    expect(() => parseCacheManifest('{"format": "mvclass-cache", "version": 2}', 'c/manifest.json')).toThrow(
+      'c/manifest.json: not a cache of this version (format "mvclass-cache" v2; this mvclass reads mvclass-cache v1)',
+    );
+  });
+});
+
+describe('the manifest fuzzer (bench/fuzz-manifest.ts) as a regression check', () => {
+  it('two seconds of mutants: no finding, and the mutants reach the size and range checks', () => {
+    const report = fuzzManifests({ seconds: 2, seed: 11 });
+    expect(report.findings.map((f) => f.error)).toEqual([]);
+    expect(report.executions).toBeGreaterThan(500);
+    expect(report.outcomes).toContain('accepted');
+    expect(report.outcomes).toContain(': video S (index N): motion.bytes is N but frames*N*rows*cols*N is N');
+  });
+});
