@@ -14,11 +14,13 @@ fail() { printf '\nmvclass setup FAILED: %s\n' "$*" >&2; exit 1; }
 # The CNNs: libtorch (CPU) with cmake, and OpenBLAS, whose Debian alternative replaces the
 # reference BLAS that would make the fully connected layers 6-10x slower.
 # HEVC vectors: curl and patch fetch and patch Debian's libde265 source (scripts/build-de265.sh).
+# Fuzzing (scripts/fuzz.sh, whose regression run CI makes): clang with libFuzzer and the sanitizers.
 PACKAGES=(
   pkg-config build-essential python3 cmake curl ca-certificates patch xz-utils
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   ffmpeg ffmpeg-doc libopenh264-dev chromium
   libtorch-dev libopenblas0-pthread
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()
