@@ -3,7 +3,9 @@
 //      with the vectors checked identical first;
 //   2. vs plain single-threaded decoding, ffmpeg -threads 1 -f null (goal <= 1.05x its time);
 //   3. a folder of videos on all cores vs extract_mvs one after another (goal >= 3.5x);
-//   4. peak RSS of a 10x longer video vs the short one (goal within 10%).
+//   4. peak RSS of a 10x longer video vs the short one (goal within 10%);
+//   5. `mvclass extract` writing CSV and JSON text, whole processes, vs extract_mvs's CSV on a real
+//      clip with ~450k vectors (goal <= 1.0x its time).
 // Run: npm run bench:extract  (prints a table of ratios; --quick for a smaller run)
 
 import { spawnSync } from 'node:child_process';
@@ -40,6 +42,14 @@ function clip(name: string, size: string, seconds: number): string {
   return file;
 }
 
+/** balle-jbart.mp4 (python3-mecavideo, 720x576 H.264 with B-frames), as the tests fetch it. */
+function realClip(): string | undefined {
+  const manifest = path.join(ROOT, '.cache', 'test', 'fixtures.json');
+  if (!existsSync(manifest)) return undefined;
+  const file = (JSON.parse(readFileSync(manifest, 'utf8')) as { real: Record<string, string> }).real.balle;
+  return file && existsSync(file) ? file : undefined;
+}
+
 const time = (work: () => unknown | Promise<unknown>): Promise<number> => medianSeconds(REPEAT, work);
 
 async function drainVectors(file: string): Promise<number> {
@@ -50,7 +60,7 @@ async function drainVectors(file: string): Promise<number> {
 
 async function mvclassCsv(file: string): Promise<string> {
   let text = CSV_HEADER;
-  for await (const batch of decodeVideo(file, { vectors: true })) text += csvRows(batch);
+  for await (const batch of decodeVideo(file, { vectors: true })) text += csvRows(batch).toString("latin1");
   return text;
 }
 
@@ -106,6 +116,20 @@ async function main(): Promise<void> {
     Promise.all(folder.map((file, i) => extractMotion(file, { format: 'npy', out: path.join(scratch, `b${i}`), keyFrames: false }))),
   );
   console.log(`\nfolder of ${folder.length} 320x240 clips: extract_mvs sequential ${tFolderOracle.toFixed(3)} s, mvclass parallel ${tFolder.toFixed(3)} s -> ${(tFolderOracle / tFolder).toFixed(2)}x faster (goal >= 3.5x)`);
+
+  // Text output as users run it: whole processes (Node's start-up included) on real footage.
+  const real = realClip();
+  if (real) {
+    const cliText = (format: string) => sh(process.execPath, [path.join(ROOT, 'bin', 'mvclass.js'), 'extract', real, '-f', format, '-o', path.join(scratch, `text.${format}`)]);
+    const tOracleText = await time(() => sh(oracle, [real], path.join(scratch, 'oracle-real.csv')));
+    const tCsv = await time(() => cliText('csv'));
+    const tJson = await time(() => cliText('json'));
+    const same = readFileSync(path.join(scratch, 'oracle-real.csv'), 'utf8') === readFileSync(path.join(scratch, 'text.csv'), 'utf8');
+    console.log(`\ntext on ${path.basename(real)} (real footage): extract_mvs CSV ${tOracleText.toFixed(3)} s, mvclass extract CSV ${tCsv.toFixed(3)} s (${(tCsv / tOracleText).toFixed(2)}x, identical: ${same ? 'yes' : 'NO'}), JSON ${tJson.toFixed(3)} s (${(tJson / tOracleText).toFixed(2)}x); goal <= 1.0x`);
+    if (!same) process.exitCode = 1;
+  } else {
+    console.log('\ntext output: no real clip (run npm test once: it fetches Debian\'s clips into .cache/test)');
+  }
 
   // Memory: a 10x longer video must not need more memory. Decoded batches are external memory
   // that V8 collects once it passes its threshold (~64 MB), so the first step up in length shows

@@ -43,7 +43,7 @@ export interface ExtractResult {
   summary: MotionSummary;
 }
 
-async function writeText(stream: Writable, text: string): Promise<void> {
+async function writeText(stream: Writable, text: string | Buffer): Promise<void> {
   if (text.length > 0 && !stream.write(text)) await once(stream, 'drain');
 }
 

@@ -2,6 +2,11 @@
 // as rows in the CSV's column order.
 
 import type { DecodedBatch, VideoStream } from '../codec/decode.js';
+import { AsciiWriter } from './ascii.js';
+
+const COMMA = 44;
+const OPEN = 91;
+const CLOSE = 93;
 
 export const JSON_COLUMNS = ['source', 'w', 'h', 'srcX', 'srcY', 'dstX', 'dstY', 'flags', 'motionX', 'motionY', 'motionScale'] as const;
 
@@ -14,21 +19,27 @@ export function jsonHead(file: string, stream: VideoStream): string {
   return `{"file":${JSON.stringify(file)},"stream":${JSON.stringify(stream)},"columns":${JSON.stringify(jsonColumns(stream))},"frames":[\n`;
 }
 
-export function jsonFrames(batch: DecodedBatch, first: boolean): string {
+export function jsonFrames(batch: DecodedBatch, first: boolean): Buffer {
   const v = batch.vectors!;
-  const parts: string[] = [];
+  const out = new AsciiWriter(48 * v.source.length + 256 * batch.frames.length);
   batch.frames.forEach((frame, f) => {
     const start = batch.vectorStart[f]!;
-    const rows: string[] = [];
-    for (let i = start; i < start + batch.vectorCount[f]!; i++) {
-      rows.push(
-        `[${v.source[i]},${v.w[i]},${v.h[i]},${v.srcX[i]},${v.srcY[i]},${v.dstX[i]},${v.dstY[i]},${v.flags[i]},${v.motionX[i]},${v.motionY[i]},${v.motionScale[i]}${v.refPoc ? `,${v.refPoc[i]}` : ''}]`,
-      );
-    }
     const meta = JSON.stringify(frame).slice(0, -1);
-    parts.push(`${first && f === 0 ? '' : ',\n'}${meta},"vectors":[${rows.join(',')}]}`);
+    out.text(first && f === 0 ? '' : ',\n').text(meta).text(',"vectors":[');
+    for (let i = start; i < start + batch.vectorCount[f]!; i++) {
+      if (i > start) out.char(COMMA);
+      out.char(OPEN).int(v.source[i]!).char(COMMA).int(v.w[i]!).char(COMMA).int(v.h[i]!).char(COMMA);
+      out.int(v.srcX[i]!).char(COMMA).int(v.srcY[i]!).char(COMMA).int(v.dstX[i]!).char(COMMA).int(v.dstY[i]!).char(COMMA);
+      const flags = v.flags[i]!;
+      if (flags === 0n) out.char(48);
+      else out.text(flags.toString());
+      out.char(COMMA).int(v.motionX[i]!).char(COMMA).int(v.motionY[i]!).char(COMMA).int(v.motionScale[i]!);
+      if (v.refPoc) out.char(COMMA).int(v.refPoc[i]!);
+      out.char(CLOSE);
+    }
+    out.text(']}');
   });
-  return parts.join('');
+  return out.bytes();
 }
 
 export const JSON_TAIL = '\n]}\n';
