@@ -22,6 +22,33 @@ torch::Device DeviceOf(const std::string& name) {
   }
   throw std::invalid_argument("unknown device \"" + name + "\" (expected cpu or cuda)");
 }
+std::string ShapeText(torch::IntArrayRef sizes) {
+  std::string text = "[";
+  for (size_t i = 0; i < sizes.size(); i++) text += (i ? ", " : "") + std::to_string(sizes[i]);
+  return text + "]";
+}
+
+// Module::load replaces each tensor with the saved one whatever its shape (Tensor::set_), so a
+// checkpoint of another network would load silently and the network would take its shapes.
+// This walks the archive as Module::load does and throws, before anything is changed, on a
+// missing tensor or one whose shape differs from the network's.
+void CheckShapes(const torch::nn::Module& module, torch::serialize::InputArchive& archive, const std::string& prefix) {
+  auto check = [&](const std::string& name, const torch::Tensor& mine, bool isBuffer) {
+    torch::Tensor saved;
+    if (!archive.try_read(name, saved, isBuffer)) throw std::runtime_error("the checkpoint has no tensor " + prefix + name);
+    if (saved.sizes() != mine.sizes()) {
+      throw std::runtime_error(prefix + name + " is " + ShapeText(saved.sizes()) + " in the checkpoint but " + ShapeText(mine.sizes()) +
+                               " in a network of these settings");
+    }
+  };
+  for (const auto& p : module.named_parameters(/*recurse=*/false)) check(p.key(), p.value(), false);
+  for (const auto& b : module.named_buffers(/*recurse=*/false)) check(b.key(), b.value(), true);
+  for (const auto& child : module.named_children()) {
+    torch::serialize::InputArchive sub;
+    if (!archive.try_read(child.key(), sub)) throw std::runtime_error("the checkpoint has no module " + prefix + child.key());
+    CheckShapes(*child.value(), sub, prefix + child.key() + ".");
+  }
+}
 }  // namespace
 
 Session::Session(const SessionOptions& options) : options_(options), device_(DeviceOf(options.device)) {
@@ -93,6 +120,7 @@ void Session::Save(const std::string& path) {
 void Session::Load(const std::string& path) {
   torch::serialize::InputArchive archive;
   archive.load_from(path, device_);
+  CheckShapes(*net_, archive, "");
   net_->load(archive);
   torch::serialize::InputArchive optimiser;
   if (archive.try_read("optimiser", optimiser)) optimiser_->load(optimiser);

@@ -5,6 +5,7 @@
 // Every rejection is an MvclassError naming the manifest, the video and the problem.
 
 import { MvclassError } from '../util/errors.js';
+import { Fields, show } from '../util/fields.js';
 import { CACHE_FORMAT, CACHE_VERSION, type ByteRange, type CacheManifest, type CacheSettings, type CachedVideo } from './format.js';
 
 // Bounds that keep frames*2*rows*cols*2 and width*height*3 far inside safe integers
@@ -17,110 +18,8 @@ const SPLITS = ['train', 'test', 'val', 'unused'] as const;
 const SHARD_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/;
 const SIZE = /^([1-9]\d{0,4})x([1-9]\d{0,4})$/;
 
-/** A value for a message: short, and safe for any JSON (never walks a deep structure). */
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (value !== null && typeof value === 'object') return 'an object';
-  return String(value);
-}
-
-/** Reads the fields of one JSON object, each checked, with messages that say where. */
-class Fields {
-  constructor(
-    private readonly file: string,
-    /** "<file>" or "<file>: video "id" (index 3)". */
-    readonly where: string,
-    private readonly value: Record<string, unknown>,
-    /** "motion." for a nested object's fields. */
-    private readonly prefix = '',
-  ) {}
-
-  static of(file: string, where: string, value: unknown, name: string, prefix = ''): Fields {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new MvclassError(`${where}: Expected an object for ${name} but received ${show(value)}`, file);
-    }
-    return new Fields(file, where, value as Record<string, unknown>, prefix);
-  }
-
-  fail(problem: string): never {
-    throw new MvclassError(`${this.where}: ${problem}`, this.file);
-  }
-
-  name(key: string): string {
-    return this.prefix + key;
-  }
-
-  raw(key: string): unknown {
-    // Own properties only: a key such as "constructor" must not reach Object.prototype.
-    return Object.hasOwn(this.value, key) ? this.value[key] : undefined;
-  }
-
-  expected(what: string, key: string, value: unknown = this.raw(key)): never {
-    this.fail(`Expected ${what} for ${this.name(key)} but received ${show(value)}`);
-  }
-
-  integer(key: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-    const v = this.raw(key);
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
-      this.expected(max === Number.MAX_SAFE_INTEGER ? (min === 0 ? 'a non-negative integer' : `an integer of at least ${min}`) : `an integer from ${min} to ${max}`, key);
-    }
-    return v;
-  }
-
-  /** A finite number >= 0 (a rate, a duration). */
-  amount(key: string): number {
-    const v = this.raw(key);
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) this.expected('a non-negative number', key);
-    return v;
-  }
-
-  string(key: string, pattern?: RegExp, what = 'a string'): string {
-    const v = this.raw(key);
-    if (typeof v !== 'string' || (pattern && !pattern.test(v))) this.expected(what, key);
-    return v;
-  }
-
-  boolean(key: string): boolean {
-    const v = this.raw(key);
-    if (typeof v !== 'boolean') this.expected('true or false', key);
-    return v;
-  }
-
-  oneOf<T extends string>(key: string, choices: readonly T[]): T {
-    const v = this.raw(key);
-    if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) this.expected(`one of ${choices.map((c) => `"${c}"`).join(', ')}`, key);
-    return v as T;
-  }
-
-  /** null, or what `read` makes of the field. */
-  nullable<T>(key: string, read: (key: string) => T): T | null {
-    return this.raw(key) === null ? null : read(key);
-  }
-
-  object(key: string): Fields {
-    const v = this.raw(key);
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.expected('an object', key);
-    return new Fields(this.file, this.where, v as Record<string, unknown>, `${this.name(key)}.`);
-  }
-
-  array(key: string): unknown[] {
-    const v = this.raw(key);
-    if (!Array.isArray(v)) this.expected('an array', key);
-    return v;
-  }
-
-  /** An array of non-negative integers (bits per frame). */
-  counts(key: string): number[] {
-    const list = this.array(key);
-    for (const [i, v] of list.entries()) {
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) this.expected('a non-negative integer', `${key}[${i}]`, v);
-    }
-    return list as number[];
-  }
-}
-
-function settingsOf(f: Fields): CacheSettings {
+/** The settings a cache was prepared with (also what a run records as its input). */
+export function cacheSettingsOf(f: Fields): CacheSettings {
   return {
     codec: f.oneOf('codec', ['h264', 'hevc'] as const),
     qp: f.nullable('qp', (k) => f.integer(k, 0, 51)),
@@ -221,9 +120,7 @@ export function parseCacheManifest(text: string, file: string): CacheManifest {
   }
   const software = m.object('software');
   const dataset = m.object('dataset');
-  const classes = dataset.array('classes').map((c, i) => (typeof c === 'string' && c.length > 0 ? c : dataset.expected('a non-empty string', `classes[${i}]`, c)));
-  if (classes.length === 0) dataset.expected('at least one class', 'classes');
-  if (new Set(classes).size !== classes.length) m.fail('dataset.classes names a class twice');
+  const classes = dataset.names('classes', 1);
   const shards = m.array('shards').map((s, i) => (typeof s === 'string' && SHARD_NAME.test(s) ? s : m.expected('a plain file name', `shards[${i}]`, s)));
   const shardSet = new Set(shards);
   if (shardSet.size !== shards.length) m.fail('shards names a file twice');
@@ -236,7 +133,7 @@ export function parseCacheManifest(text: string, file: string): CacheManifest {
     format: CACHE_FORMAT,
     version: CACHE_VERSION,
     software: { mvclass: software.string('mvclass'), ffmpeg: software.string('ffmpeg') },
-    settings: settingsOf(m.object('settings')),
+    settings: cacheSettingsOf(m.object('settings')),
     dataset: { kind: dataset.string('kind'), root: dataset.string('root'), classes },
     shards,
     videos,

@@ -12,7 +12,7 @@ import { meanScores } from '../metrics/classification.js';
 import { MvclassError } from '../util/errors.js';
 import { frameSize } from '../util/validate.js';
 import { imageViews, volumeViews } from './inputs.js';
-import { CnnModel, type SessionSettings } from './model.js';
+import { CnnModel, readRun, type SessionSettings } from './model.js';
 
 export interface ClassifyOptions extends SessionSettings {
   /** Re-encode the video as the training cache was made (size, fps, QP) before reading it. */
@@ -31,10 +31,7 @@ export interface ClassifyResult {
 }
 
 async function runInput(run: string): Promise<CacheSettings> {
-  const text = await fs.readFile(path.join(run, 'run.json'), 'utf8').catch(() => {
-    throw new MvclassError(`${run}: not a training run (no run.json)`, run);
-  });
-  const input = (JSON.parse(text) as { input?: CacheSettings }).input;
+  const { input } = await readRun(run);
   if (!input) throw new MvclassError(`${run}/run.json: no input settings (trained by an older mvclass?)`, run);
   return input;
 }

@@ -4,7 +4,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeAtomically, writeFileAtomically } from '../util/atomic.js';
+import type { CacheSettings } from '../cache/format.js';
+import { cacheSettingsOf } from '../cache/validate.js';
 import { MvclassError, withCallerStack } from '../util/errors.js';
+import { Fields } from '../util/fields.js';
 import { integerInRange, oneOf, positiveInteger } from '../util/validate.js';
 import { nnAddon, type NativeSession } from './native.js';
 
@@ -22,6 +25,8 @@ export interface ModelConfig {
   width: number;
   /** Hidden units of the first two fully connected layers. */
   fc: number;
+  /** mv3d/mv2d: motion volumes are divided by this, the training set's RMS (absent in runs made before it: 1). */
+  motionStd?: number;
 }
 
 export interface SessionSettings {
@@ -38,6 +43,49 @@ export const PAPER_INPUT: Record<ModelName, { frames: number; size: number; fc: 
   mv2d: { frames: 60, size: 48, fc: 4096 },
   vgg16: { frames: 1, size: 224, fc: 4096 },
 };
+
+/** What a run folder's run.json holds: the network, and how far and on what it was trained. */
+export interface TrainingRun {
+  config: ModelConfig;
+  /** The last checkpoint's iteration; null before the first. */
+  iteration: number | null;
+  /** How the training cache was prepared (classify prepares a new video the same way); null in runs of older versions. */
+  input: CacheSettings | null;
+}
+
+/**
+ * The one reader of run.json: every field the readers use checked, with messages that name the
+ * file. Run folders are trusted to hold what they say (a checkpoint is code-like), but a
+ * hand-edited or mismatched run.json must fail here, not deep inside libtorch.
+ */
+export async function readRun(runDir: string): Promise<TrainingRun> {
+  const file = path.join(runDir, 'run.json');
+  const text = await fs.readFile(file, 'utf8').catch(() => {
+    throw new MvclassError(`${runDir}: not a training run (no run.json)`, runDir);
+  });
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new MvclassError(`${file}: damaged: ${(error as Error).message}`, file);
+  }
+  const run = Fields.of(file, file, json, 'run.json');
+  const c = run.object('config');
+  const config: ModelConfig = {
+    model: c.oneOf('model', MODELS),
+    classes: c.names('classes', 2),
+    frames: c.integer('frames', 1, 100_000),
+    size: c.integer('size', 1, 4096),
+    width: c.positive('width', 16),
+    fc: c.integer('fc', 1, 65_536),
+    ...(c.raw('motionStd') === undefined ? {} : { motionStd: c.positive('motionStd', 1e6) }),
+  };
+  return {
+    config,
+    iteration: run.raw('iteration') === undefined ? null : run.integer('iteration', 0),
+    input: run.raw('input') === undefined ? null : cacheSettingsOf(run.object('input')),
+  };
+}
 
 export class CnnModel {
   // The native session runs one job at a time; callers (a service's concurrent requests) queue here.
@@ -75,20 +123,15 @@ export class CnnModel {
     return new CnnModel({ ...config, model }, session);
   }
 
-  /** Rebuilds the model a run folder holds (run.json + model.pt). */
+  /** Rebuilds the model a run folder holds (run.json + model.pt); fails if they disagree. */
   static async open(runDir: string, settings: SessionSettings = {}): Promise<CnnModel> {
-    const file = path.join(runDir, 'run.json');
-    const text = await fs.readFile(file, 'utf8').catch(() => {
-      throw new MvclassError(`${runDir}: not a training run (no run.json)`, runDir);
+    const { config } = await readRun(runDir);
+    const described = `the network run.json describes (${config.model}, ${config.classes.length} classes, frames ${config.frames}, size ${config.size}, width ${config.width}, fc ${config.fc})`;
+    const model = await CnnModel.create(config, settings).catch((error: Error) => {
+      throw new MvclassError(`${runDir}: cannot build ${described}: ${error.message}`, runDir);
     });
-    let run: { config: ModelConfig };
-    try {
-      run = JSON.parse(text) as { config: ModelConfig };
-    } catch (error) {
-      throw new MvclassError(`${file}: damaged: ${(error as Error).message}`, file);
-    }
-    const model = await CnnModel.create(run.config, settings);
-    await model.load(path.join(runDir, 'model.pt'));
+    const file = path.join(runDir, 'model.pt');
+    await model.loadCheckpoint(file, (reason) => `${file}: cannot load the checkpoint into ${described}: ${reason}`);
     return model;
   }
 
@@ -115,11 +158,16 @@ export class CnnModel {
   }
 
   async load(file: string): Promise<void> {
+    await this.loadCheckpoint(file, (reason) => `${file}: cannot load the checkpoint (damaged, or another network?): ${reason}`);
+  }
+
+  /** The native load refuses a checkpoint whose tensors have other shapes than this network's. */
+  private async loadCheckpoint(file: string, message: (reason: string) => string): Promise<void> {
     await fs.access(file).catch(() => {
       throw new MvclassError(`${file}: no such checkpoint`, file);
     });
     await withCallerStack(file, () => this.exclusive(() => this.session.load(file))).catch((error: Error) => {
-      throw new MvclassError(`${file}: cannot load the checkpoint (damaged, or another network?): ${error.message}`, file);
+      throw new MvclassError(message(error.message), file);
     });
   }
 

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { PreparedCache } from '../cache/read.js';
 import { MvclassError } from '../util/errors.js';
 import { positiveInteger } from '../util/validate.js';
-import { trainingBatches } from './inputs.js';
-import { CnnModel, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from './model.js';
+import { motionStd, trainingBatches } from './inputs.js';
+import { CnnModel, PAPER_INPUT, readRun, type ModelConfig, type ModelName, type SessionSettings } from './model.js';
 
 export interface TrainOptions extends SessionSettings {
   model: ModelName;
@@ -28,6 +28,8 @@ export interface TrainOptions extends SessionSettings {
   /** A metrics.jsonl line every N iterations. */
   metricsEvery?: number;
   resume?: boolean;
+  /** mv3d/mv2d: divide the motion volumes by this (default: the training set's RMS, measured; 1: raw pixels as sampled). */
+  motionStd?: number;
   /** vgg16: torchvision-layout weights to start from. */
   weights?: string;
   onProgress?: (step: { iteration: number; iterations: number; loss: number; accuracy: number; perSecond: number }) => void;
@@ -61,14 +63,15 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     width: options.width ?? 1,
     fc: positiveInteger(options.fc ?? paper.fc, 'fc'),
   };
+  if (options.model !== 'vgg16') config.motionStd = options.motionStd ?? (await motionStd(train, config, seed));
   await fs.mkdir(options.out, { recursive: true });
   const model = await CnnModel.create(config, options);
   const runFile = path.join(options.out, 'run.json');
   const checkpoint = path.join(options.out, 'model.pt');
   let start = 0;
   if (options.resume) {
-    const run = JSON.parse(await fs.readFile(runFile, 'utf8').catch(() => '{}')) as { iteration?: number; config?: ModelConfig };
-    if (run.iteration === undefined) throw new MvclassError(`${options.out}: nothing to resume (no run.json with an iteration)`, options.out);
+    const run = (await fs.access(runFile).then(() => true, () => false)) ? await readRun(options.out) : null;
+    if (run === null || run.iteration === null) throw new MvclassError(`${options.out}: nothing to resume (no run.json with an iteration)`, options.out);
     if (JSON.stringify(run.config) !== JSON.stringify(config)) throw new MvclassError(`${runFile}: the run was made with other model settings`, runFile);
     await model.load(checkpoint);
     start = run.iteration;

@@ -12,7 +12,7 @@ import type { VideoCodec } from '../codec/encode.js';
 import { openDataset } from '../datasets/open.js';
 import type { ClassificationReport } from '../metrics/classification.js';
 import { evaluateRun, fuseScores } from '../nn/evaluate.js';
-import type { ModelName } from '../nn/model.js';
+import { readRun, type ModelName } from '../nn/model.js';
 import { trainModel } from '../nn/train.js';
 import { fitMcnn, spatialRate, temporalRate, validateMcnn, writeMcnn, type McnnCheck, type McnnFit } from '../rate/mcnn/fit.js';
 import { frontier } from '../rate/mcnn/optimise.js';
@@ -144,7 +144,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
     for (const model of NETWORKS) {
       const run = path.join(dir, 'runs', model);
       const shape = schedule[model];
-      const progress = await fs.readFile(path.join(run, 'run.json'), 'utf8').then((t) => (JSON.parse(t) as { iteration: number }).iteration, () => 0);
+      const progress = existsSync(path.join(run, 'run.json')) ? ((await readRun(run)).iteration ?? 0) : 0;
       await stage(`train ${model} QP ${qp}`, progress >= schedule.iterations, () =>
         trainModel({
           model,

@@ -13,7 +13,7 @@ import type { CachedVideo } from '../../cache/format.js';
 import type { CroppedBits } from '../../codec/crop.js';
 import { PreparedCache } from '../../cache/read.js';
 import { evaluateRun, type VideoScores } from '../../nn/evaluate.js';
-import type { ModelConfig } from '../../nn/model.js';
+import { readRun } from '../../nn/model.js';
 import { writeFileAtomically } from '../../util/atomic.js';
 import { MvclassError } from '../../util/errors.js';
 import { fitGamma, klDivergence } from './gamma.js';
@@ -62,10 +62,7 @@ export function spatialRate(video: CachedVideo): number {
 }
 
 async function framesOf(run: string): Promise<number> {
-  const text = await fs.readFile(path.join(run, 'run.json'), 'utf8').catch(() => {
-    throw new MvclassError(`${run}: not a training run (no run.json)`, run);
-  });
-  return (JSON.parse(text) as { config: ModelConfig }).config.frames;
+  return (await readRun(run)).config.frames;
 }
 
 export async function fitMcnn(runs: McnnRuns, data: string, options: { temporal?: number; crops?: 1 | 10; threads?: number } = {}): Promise<McnnFit> {
