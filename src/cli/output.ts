@@ -7,6 +7,15 @@ export function warn(message: string): void {
   process.stderr.write(`mvclass: warning: ${message}\n`);
 }
 
+/**
+ * Warns about each of a list of problems up to `examples`, then one line for the rest: a dataset
+ * of 300k rows with its videos elsewhere must not print 300k lines.
+ */
+export function warnSome(messages: readonly string[], rest: (count: number) => string, examples = 10): void {
+  for (const m of messages.slice(0, examples)) warn(m);
+  if (messages.length > examples) warn(`… and ${rest(messages.length - examples)}`);
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }

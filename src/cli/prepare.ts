@@ -6,7 +6,7 @@ import { openDataset } from '../datasets/open.js';
 import { MvclassError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
 import { integerInRange, oneOf, positiveInteger } from '../util/validate.js';
-import { printJson, warn } from './output.js';
+import { printJson, warn, warnSome } from './output.js';
 import { parseQpList } from './rates.js';
 
 export function prepareCommand(): Command {
@@ -35,7 +35,12 @@ export function prepareCommand(): Command {
         seed: positiveInteger(opts.seed, 'seed'),
         ...(opts.valFraction !== undefined ? { valFraction: Number(opts.valFraction) } : {}),
       });
-      for (const m of dataset.missing) warn(`${m.path}: ${m.reason}`);
+      warnSome(
+        dataset.missing.map((m) => `${m.path}: ${m.reason}`),
+        (n) => `${n} more missing videos (the cache's manifest.json lists every one under "failed")`,
+      );
+      // prepareDataset reports the missing videos again among its failures: they were warned about.
+      const missing = new Set(dataset.missing.map((m) => m.path));
       const summaries = [];
       for (const qp of qps) {
         const out = qps.length > 1 ? path.join(String(opts.out), `qp${qp}`) : String(opts.out);
@@ -52,7 +57,10 @@ export function prepareCommand(): Command {
           onProgress: (done) => bar.update(done),
           onWarning: warn,
         }).finally(() => bar.stop());
-        for (const f of result.failed) warn(`${f.path}: ${f.reason}`);
+        warnSome(
+          result.failed.filter((f) => !missing.has(f.path)).map((f) => `${f.path}: ${f.reason}`),
+          (n) => `${n} more videos that failed (listed under "failed" in ${path.join(result.out, 'manifest.json')})`,
+        );
         summaries.push(result);
         if (!opts.json) {
           process.stdout.write(

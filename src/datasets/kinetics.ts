@@ -1,5 +1,7 @@
 // Kinetics (400/600/700) as the official CSVs describe it: label,youtube_id,time_start,time_end,split[,is_cc],
 // with clips saved as <youtube_id>_<start:06d>_<end:06d>.mp4, in per-label folders or all in one.
+// Labels and ids become path parts unchecked: like a manifest CSV (manifest.ts), the CSV is the
+// local user's own and may name files outside the videos folder.
 
 import path from 'node:path';
 import { MvclassError } from '../util/errors.js';

@@ -1,5 +1,9 @@
 // Our own CSV manifest: a header naming path,label[,split] (other columns ignored), one video per row.
 // Relative paths resolve against the CSV's folder so a manifest can travel with its videos.
+// Paths may point anywhere the user can read (absolute, "..": datasets live on other disks): a
+// manifest is the local user's own description of their data, read with their rights, and each
+// listed file is only ever decoded as a video. The service never reads one. See
+// docs/architecture.md, "Files on disk and what they are trusted with".
 
 import path from 'node:path';
 import { MvclassError } from '../util/errors.js';
