@@ -16,7 +16,14 @@ const MAX_IMAGE_SIDE = 16384;
 const SPLITS = ['train', 'test', 'val', 'unused'] as const;
 // A plain file name: no separator, no "." or "..", nothing hidden, nothing absolute.
 const SHARD_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/;
-const SIZE = /^([1-9]\d{0,4})x([1-9]\d{0,4})$/;
+
+/** A size "WxH" as prepare stores what it was given (util/validate's frameSize), both sides bounded. */
+function sizeText(f: Fields, key: string): string {
+  const text = f.string(key, /^\s*\d{1,9}x\d{1,9}\s*$/i, `a size WxH up to ${MAX_IMAGE_SIDE}x${MAX_IMAGE_SIDE}`);
+  const sides = text.trim().toLowerCase().split('x').map(Number);
+  if (sides.some((n) => n < 1 || n > MAX_IMAGE_SIDE)) f.expected(`a size WxH up to ${MAX_IMAGE_SIDE}x${MAX_IMAGE_SIDE}`, key);
+  return text;
+}
 
 /** The settings a cache was prepared with (also what a run records as its input). */
 export function cacheSettingsOf(f: Fields): CacheSettings {
@@ -25,10 +32,10 @@ export function cacheSettingsOf(f: Fields): CacheSettings {
     qp: f.nullable('qp', (k) => f.integer(k, 0, 51)),
     crf: f.nullable('crf', (k) => f.integer(k, 0, 51)),
     asIs: f.boolean('asIs'),
-    size: f.nullable('size', (k) => f.string(k, SIZE, 'a size WxH')),
-    fps: f.nullable('fps', (k) => f.integer(k, 1, 1000)),
+    size: f.nullable('size', (k) => sizeText(f, k)),
+    fps: f.nullable('fps', (k) => f.integer(k, 1)),
     grid: f.integer('grid', 1, 256),
-    keySize: f.string('keySize', SIZE, 'a size WxH'),
+    keySize: sizeText(f, 'keySize'),
   };
 }
 

@@ -104,6 +104,9 @@ describe('PreparedCache.open checks the manifest', () => {
     expect((await rejection(none.dir)).message).toBe(`${none.file}: Expected an array for videos but received null`);
     const noId = writeCache((_, v) => ((v as { id: unknown }).id = 7));
     expect((await rejection(noId.dir)).message).toBe(`${noId.file}: video 0: Expected a non-empty string for id but received 7`);
+    // classify decodes new videos' key frames at this size: it must not ask for gigabytes.
+    const keySize = writeCache((m) => (m.settings.keySize = '100000x100000'));
+    expect((await rejection(keySize.dir)).message).toBe(`${keySize.file}: Expected a size WxH up to 16384x16384 for settings.keySize but received "100000x100000"`);
     const bits = writeCache((_, v) => v.frameBits.pop());
     expect((await rejection(bits.dir)).message).toBe(`${bits.file}: video "v_Walk_g01" (index 0): frameBits has 3 entries but frames is 4`);
   });
