@@ -58,3 +58,14 @@ export {
   type NetworkInputs,
 } from './nn/classify.js';
 export * from './report/index.js';
+export { fitMcnn, validateMcnn, writeMcnn, temporalBits, type McnnCheck, type McnnFit, type McnnRuns } from './rate/mcnn/fit.js';
+export { CPU_SCHEDULE, PAPER_SCHEDULE, runSweep, type SweepOptions, type SweepResult, type SweepSchedule } from './pipeline/sweep.js';
+export { DEMO_SET, runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';
+export { sendFromEdge, type EdgeOptions, type EdgeResult } from './serve/edge.js';
+export type { ServeOptions } from './serve/server.js';
+
+/** The classification service (Fastify). Loaded on first call, so that importing mvclass for
+ * motion vectors does not load the HTTP stack. */
+export async function createServer(options: import('./serve/server.js').ServeOptions): ReturnType<typeof import('./serve/server.js').createServer> {
+  return (await import('./serve/server.js')).createServer(options);
+}
