@@ -1,9 +1,12 @@
 // What each network eats, from a prepared cache: motion volumes for mv3d/mv2d (src/volumes),
 // key frames for vgg16 (random crop + flip when training, centre and corner crops for testing),
-// normalised with ImageNet's statistics as torchvision's VGG-16 expects.
+// normalised with ImageNet's statistics as torchvision's VGG-16 expects. Motion volumes are divided
+// by the training set's RMS (ModelConfig.motionStd, measured by motionStd when training starts):
+// sampled grids are pixels times the resize factor N / crop side, so mv2d's 48x48 inputs reach
+// tens to hundreds, and a network He-initialised for unit inputs diverges or dies on them.
 
 import type { PreparedCache } from '../cache/read.js';
-import { mulberry32, mixSeed, randomInt, testViews, VolumeLoader, type Layout, type MotionClip } from '../volumes/index.js';
+import { mulberry32, mixSeed, randomInt, randomView, testViews, VolumeLoader, type Layout, type MotionClip } from '../volumes/index.js';
 import type { ModelConfig } from './model.js';
 
 const MEAN = [0.485, 0.456, 0.406];
@@ -25,15 +28,52 @@ export function imageTensor(rgb: Uint8Array, width: number, x: number, y: number
   }
 }
 
+/** What motion volumes are multiplied by before the network sees them (1 for runs made before motionStd). */
+export function motionScale(config: ModelConfig): number {
+  return config.motionStd ? 1 / config.motionStd : 1;
+}
+
+function scaleInPlace(data: Float32Array, k: number): Float32Array {
+  if (k !== 1) for (let i = 0; i < data.length; i++) data[i]! *= k;
+  return data;
+}
+
+/**
+ * The root mean square of the training volumes (augmented as in training, zero-centred) over
+ * up to `clips` clips spread over the set: the motion normalisation. 1 when every vector is zero.
+ */
+export async function motionStd(cache: PreparedCache, config: Pick<ModelConfig, 'model' | 'frames' | 'size'>, seed: number, clips = 64): Promise<number> {
+  const n = cache.length;
+  const count = Math.min(n, clips);
+  let sum = 0;
+  let values = 0;
+  for (let k = 0; k < count; k++) {
+    const index = Math.floor((k * n) / count);
+    const clip = await cache.clip(index);
+    const v = randomView(clip, { frames: config.frames, size: config.size, layout: config.model === 'mv3d' ? '3d' : '2d' }, mulberry32(mixSeed(seed, 0x73746420, index)));
+    for (let i = 0; i < v.length; i++) sum += v[i]! * v[i]!;
+    values += v.length;
+  }
+  const rms = Math.sqrt(sum / Math.max(1, values));
+  return rms > 0 && Number.isFinite(rms) ? Number(rms.toPrecision(6)) : 1;
+}
+
 export interface Batch {
   data: Float32Array;
   labels: Int32Array;
 }
 
-/** Training batches, epoch after epoch, deterministic from the seed; `skip` batches are passed over (resume). */
+/**
+ * Training batches, epoch after epoch, deterministic from the seed; `skip` batches are passed over
+ * (resume). Each epoch is every training video once in a new order, in ceil(n / batchSize)
+ * batches: the last one smaller when batchSize does not divide n (one batch of all n videos when
+ * batchSize > n). A cache without videos is an error.
+ */
 export async function* trainingBatches(cache: PreparedCache, config: ModelConfig, batchSize: number, seed: number, skip = 0): AsyncGenerator<Batch> {
+  if (cache.length === 0) throw new Error(`${cache.dir}: no videos to train on`);
   if (config.model !== 'vgg16') {
-    const loader = new VolumeLoader(cache, { batchSize, frames: config.frames, size: config.size, layout: layoutOf(config), shuffle: true, seed, augment: true, dropLast: true });
+    const loader = new VolumeLoader(cache, { batchSize, frames: config.frames, size: config.size, layout: layoutOf(config), shuffle: true, seed, augment: true });
+    const scale = motionScale(config);
     for (let epoch = 0; ; epoch++) {
       const perEpoch = loader.batchesPerEpoch;
       if (skip >= perEpoch) {
@@ -43,15 +83,14 @@ export async function* trainingBatches(cache: PreparedCache, config: ModelConfig
       let b = 0;
       for await (const batch of loader.epoch(epoch)) {
         if (b++ < skip) continue;
-        yield { data: batch.data, labels: batch.labels };
+        yield { data: scaleInPlace(batch.data, scale), labels: batch.labels };
       }
       skip = 0;
     }
   }
   const per = 3 * config.size * config.size;
   const n = cache.length;
-  const perEpoch = Math.floor(n / batchSize);
-  if (perEpoch === 0) throw new Error(`${cache.dir}: ${n} videos are fewer than one batch of ${batchSize}`);
+  const perEpoch = Math.ceil(n / batchSize);
   for (let epoch = 0, step = 0; ; epoch++) {
     const order = Array.from({ length: n }, (_, i) => i);
     const rng = mulberry32(mixSeed(seed, epoch));
@@ -61,9 +100,10 @@ export async function* trainingBatches(cache: PreparedCache, config: ModelConfig
     }
     for (let b = 0; b < perEpoch; b++, step++) {
       if (step < skip) continue;
-      const data = new Float32Array(batchSize * per);
-      const labels = new Int32Array(batchSize);
-      for (let k = 0; k < batchSize; k++) {
+      const size = Math.min(batchSize, n - b * batchSize);
+      const data = new Float32Array(size * per);
+      const labels = new Int32Array(size);
+      for (let k = 0; k < size; k++) {
         const index = order[b * batchSize + k]!;
         const key = await cache.keyFrame(index);
         if (!key) throw new Error(`${cache.dir}: video ${index} has no key frame`);
@@ -84,7 +124,7 @@ export function volumeViews(clip: MotionClip, config: ModelConfig, temporal: num
   const per = chosen[0]!.volume.length;
   const out = new Float32Array(chosen.length * per);
   chosen.forEach((v, i) => out.set(v.volume, i * per));
-  return out;
+  return scaleInPlace(out, motionScale(config));
 }
 
 /** Test-time views of a key frame: 4 corners + centre, each also mirrored (or the centre one). */
