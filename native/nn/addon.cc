@@ -135,6 +135,8 @@ class TrainJob : public BatchJob {
     o.Set("loss", result_.loss);
     o.Set("correct", result_.correct);
     o.Set("count", result_.count);
+    o.Set("gradNorm", result_.gradNorm);
+    o.Set("stepped", result_.stepped);
     return o;
   }
 
@@ -358,6 +360,7 @@ Napi::Value CreateSession(const Napi::CallbackInfo& info) {
   options.threads = static_cast<int>(num("threads", 0));
   options.momentum = num("momentum", 0.9);
   options.weightDecay = num("weightDecay", 0.005);
+  options.clipNorm = num("clipNorm", 0);
   options.seed = static_cast<uint64_t>(num("seed", 1));
   return (new CreateJob(env, options))->Start();
 }

@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/serialize.h>
 
+#include <cmath>
 #include <fstream>
 #include <mutex>
 #include <stdexcept>
@@ -87,11 +88,16 @@ StepResult Session::TrainStep(const float* data, int64_t batch, const int32_t* l
   torch::Tensor logits = net_->forward(x);
   torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
   loss.backward();
-  optimiser_->step();
   StepResult r;
   r.loss = loss.item<double>();
   r.correct = static_cast<int>(logits.argmax(1).eq(y).sum().item<int64_t>());
   r.count = static_cast<int>(batch);
+  // The global norm (what clip_grad_norm_ computes), then the step only if everything is finite:
+  // one bad batch must not write NaN into the weights.
+  r.gradNorm = torch::nn::utils::clip_grad_norm_(net_->parameters(), options_.clipNorm > 0 ? options_.clipNorm : INFINITY);
+  r.stepped = std::isfinite(r.loss) && std::isfinite(r.gradNorm);
+  if (r.stepped) optimiser_->step();
+  else optimiser_->zero_grad();
   return r;
 }
 
@@ -103,7 +109,20 @@ std::vector<float> Session::Predict(const float* data, int64_t batch) {
   return std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
 }
 
+std::string Session::NonFinite() const {
+  torch::NoGradGuard noGrad;
+  for (const auto& p : net_->named_parameters(true)) {
+    if (!torch::isfinite(p.value()).all().item<bool>()) return p.key();
+  }
+  for (const auto& b : net_->named_buffers(true)) {
+    if (b.value().is_floating_point() && !torch::isfinite(b.value()).all().item<bool>()) return b.key();
+  }
+  return "";
+}
+
 void Session::Save(const std::string& path) {
+  const std::string bad = NonFinite();
+  if (!bad.empty()) throw std::runtime_error("not saved: the network's weights are not finite (NaN or infinite values in " + bad + ")");
   torch::serialize::OutputArchive archive;
   net_->save(archive);
   torch::serialize::OutputArchive optimiser;
@@ -122,6 +141,8 @@ void Session::Load(const std::string& path) {
   archive.load_from(path, device_);
   CheckShapes(*net_, archive, "");
   net_->load(archive);
+  const std::string bad = NonFinite();
+  if (!bad.empty()) throw std::runtime_error("its weights are not finite (NaN or infinite values in " + bad + "): the training diverged");
   torch::serialize::InputArchive optimiser;
   if (archive.try_read("optimiser", optimiser)) optimiser_->load(optimiser);
   torch::Tensor rng;

@@ -17,6 +17,8 @@ struct SessionOptions {
   int threads = 0;  // 0: leave libtorch's setting
   double momentum = 0.9;
   double weightDecay = 0.005;
+  // Rescale the gradients so that their global L2 norm is at most this (0: no clipping).
+  double clipNorm = 0;
   uint64_t seed = 1;
 };
 
@@ -24,6 +26,10 @@ struct StepResult {
   double loss = 0;
   int correct = 0;
   int count = 0;
+  // The gradients' global L2 norm before clipping.
+  double gradNorm = 0;
+  // False when the loss or the gradients were not finite: the step was not taken, the weights are unchanged.
+  bool stepped = false;
 };
 
 class Session {
@@ -43,6 +49,8 @@ class Session {
   // Loss (eval mode: no dropout) and its gradient with respect to the input, for gradient checks.
   std::pair<double, std::vector<float>> InputGradient(const float* data, int64_t batch, const int32_t* labels);
   int64_t parameterCount() const;
+  // The first parameter or buffer holding a NaN or an infinity ("" when all are finite).
+  std::string NonFinite() const;
   std::vector<int64_t> inputShape() const { return net_->inputShape(); }
   int classes() const { return options_.spec.classes; }
 
