@@ -35,6 +35,8 @@ export interface SessionSettings {
   seed?: number;
   momentum?: number;
   weightDecay?: number;
+  /** Clip the gradients to this global L2 norm (0 or absent: no clipping). */
+  clipNorm?: number;
 }
 
 /** The paper's input for each network. */
@@ -118,19 +120,20 @@ export class CnnModel {
         seed: settings.seed ?? 1,
         momentum: settings.momentum ?? 0.9,
         weightDecay: settings.weightDecay ?? 0.005,
+        clipNorm: settings.clipNorm ?? 0,
       }),
     );
     return new CnnModel({ ...config, model }, session);
   }
 
   /** Rebuilds the model a run folder holds (run.json + model.pt); fails if they disagree. */
-  static async open(runDir: string, settings: SessionSettings = {}): Promise<CnnModel> {
+  static async open(runDir: string, settings: SessionSettings = {}, checkpoint = 'model.pt'): Promise<CnnModel> {
     const { config } = await readRun(runDir);
     const described = `the network run.json describes (${config.model}, ${config.classes.length} classes, frames ${config.frames}, size ${config.size}, width ${config.width}, fc ${config.fc})`;
     const model = await CnnModel.create(config, settings).catch((error: Error) => {
       throw new MvclassError(`${runDir}: cannot build ${described}: ${error.message}`, runDir);
     });
-    const file = path.join(runDir, 'model.pt');
+    const file = path.join(runDir, checkpoint);
     await model.loadCheckpoint(file, (reason) => `${file}: cannot load the checkpoint into ${described}: ${reason}`);
     return model;
   }
@@ -143,7 +146,8 @@ export class CnnModel {
     return this.session.parameters;
   }
 
-  trainStep(data: Float32Array, labels: Int32Array, learningRate: number): Promise<{ loss: number; correct: number; count: number }> {
+  /** One SGD step; `stepped` is false (and the weights unchanged) when the loss or the gradients were not finite. */
+  trainStep(data: Float32Array, labels: Int32Array, learningRate: number): Promise<{ loss: number; correct: number; count: number; gradNorm: number; stepped: boolean }> {
     return withCallerStack(undefined, () => this.exclusive(() => this.session.trainStep(data, labels, learningRate)));
   }
 

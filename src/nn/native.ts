@@ -10,7 +10,7 @@ import { MvclassError } from '../util/errors.js';
 export interface NativeSession {
   inputShape: number[];
   parameters: number;
-  trainStep(data: Float32Array, labels: Int32Array, learningRate: number): Promise<{ loss: number; correct: number; count: number }>;
+  trainStep(data: Float32Array, labels: Int32Array, learningRate: number): Promise<{ loss: number; correct: number; count: number; gradNorm: number; stepped: boolean }>;
   predict(data: Float32Array): Promise<Float32Array>;
   save(path: string): Promise<void>;
   load(path: string): Promise<void>;
