@@ -11,6 +11,19 @@
 namespace mvclass {
 namespace {
 
+// { inputOptions: { key: "value" } } -> pairs; the TS layer has checked the types.
+InputOptions InputOptionsOf(const Napi::Object& o) {
+  InputOptions out;
+  if (!o.Has("inputOptions") || !o.Get("inputOptions").IsObject()) return out;
+  Napi::Object given = o.Get("inputOptions").As<Napi::Object>();
+  Napi::Array keys = given.GetPropertyNames();
+  for (uint32_t i = 0; i < keys.Length(); i++) {
+    const std::string key = keys.Get(i).ToString().Utf8Value();
+    out.emplace_back(key, given.Get(key).ToString().Utf8Value());
+  }
+  return out;
+}
+
 ReaderOptions ParseReaderOptions(const Napi::Object& o) {
   ReaderOptions options;
   options.path = StringOption(o, "path", "");
@@ -23,6 +36,7 @@ ReaderOptions ParseReaderOptions(const Napi::Object& o) {
   options.keyWidth = static_cast<int>(NumberOption(o, "keyWidth", 0));
   options.keyHeight = static_cast<int>(NumberOption(o, "keyHeight", 0));
   options.requireVectors = BoolOption(o, "requireVectors", true);
+  options.inputOptions = InputOptionsOf(o);
   if (options.path.empty()) throw Napi::TypeError::New(o.Env(), "option path is required");
   return options;
 }
@@ -202,10 +216,11 @@ Napi::Value OpenReader(const Napi::CallbackInfo& info) {
 
 class ProbeWorker : public PromiseWorker {
  public:
-  ProbeWorker(Napi::Env env, std::string path) : PromiseWorker(env), path_(std::move(path)) {}
+  ProbeWorker(Napi::Env env, std::string path, InputOptions inputOptions)
+      : PromiseWorker(env), path_(std::move(path)), inputOptions_(std::move(inputOptions)) {}
 
  protected:
-  void Run() override { result_ = Probe(path_); }
+  void Run() override { result_ = Probe(path_, inputOptions_); }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
     o.Set("container", result_.container);
@@ -220,17 +235,20 @@ class ProbeWorker : public PromiseWorker {
     o.Set("bitrate", result_.bitrate);
     o.Set("hasBFrames", result_.hasBFrames);
     o.Set("motionVectors", result_.motionVectors);
+    o.Set("counted", result_.counted);
     return o;
   }
 
  private:
   std::string path_;
+  InputOptions inputOptions_;
   ProbeResult result_;
 };
 
 Napi::Value ProbeFile(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(info.Env(), "probe needs a path");
-  return Start(new ProbeWorker(info.Env(), info[0].As<Napi::String>().Utf8Value()));
+  InputOptions inputOptions = info.Length() > 1 && info[1].IsObject() ? InputOptionsOf(info[1].As<Napi::Object>()) : InputOptions();
+  return Start(new ProbeWorker(info.Env(), info[0].As<Napi::String>().Utf8Value(), std::move(inputOptions)));
 }
 
 // buildGrid(columns, spec): the same MotionGrid as readMotionGrids, from vectors already in

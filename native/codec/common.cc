@@ -96,12 +96,54 @@ bool ExportsMotionVectors(AVCodecID id) {
   }
 }
 
-OpenedInput OpenVideoInput(const std::string& path, bool requireVectors) {
+InputKind KindOfInput(const std::string& path) {
+  if (path == "-") return InputKind::kStdin;
+  for (const char* scheme : {"http://", "https://", "rtsp://", "rtsps://"}) {
+    if (path.rfind(scheme, 0) == 0) return InputKind::kNetwork;
+  }
+  return InputKind::kFile;
+}
+
+namespace {
+struct DictionaryFreer {
+  void operator()(AVDictionary* d) const { av_dict_free(&d); }
+};
+}  // namespace
+
+OpenedInput OpenVideoInput(const std::string& path, bool requireVectors, const InputOptions& inputOptions) {
   OpenedInput input;
-  AVFormatContext* raw = nullptr;
-  int ret = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
-  if (ret < 0) ThrowAv(path, "cannot open as a video file", ret);
-  input.format.reset(raw);
+  input.kind = KindOfInput(path);
+  AVDictionary* raw = nullptr;
+  std::string url = path;
+  switch (input.kind) {
+    case InputKind::kStdin:
+      url = "pipe:0";
+      av_dict_set(&raw, "protocol_whitelist", "pipe", 0);
+      break;
+    case InputKind::kNetwork:
+      av_dict_set(&raw, "protocol_whitelist", "http,https,tls,tcp,udp,rtp,rtsp,rtsps,httpproxy,crypto", 0);
+      // Microseconds: a server that stops answering ends the read with an error, not a hang.
+      av_dict_set(&raw, "rw_timeout", "15000000", 0);
+      av_dict_set(&raw, "timeout", "15000000", 0);
+      break;
+    case InputKind::kFile:
+      url = "file:" + path;  // a name with a colon is still a file
+      av_dict_set(&raw, "protocol_whitelist", "file", 0);
+      break;
+  }
+  for (const auto& [key, value] : inputOptions) av_dict_set(&raw, key.c_str(), value.c_str(), 0);
+  std::unique_ptr<AVDictionary, DictionaryFreer> options(raw);
+  AVFormatContext* context = nullptr;
+  AVDictionary* pass = options.release();
+  int ret = avformat_open_input(&context, url.c_str(), nullptr, &pass);
+  options.reset(pass);  // what no demuxer or protocol took
+  if (ret < 0) ThrowAv(path, input.kind == InputKind::kFile ? "cannot open as a video file" : "cannot open the stream", ret);
+  input.format.reset(context);
+  for (const auto& [key, value] : inputOptions) {
+    if (av_dict_get(options.get(), key.c_str(), nullptr, 0)) {
+      throw CodecError(path + ": input option " + key + " is not an option of this demuxer or protocol");
+    }
+  }
 
   ret = avformat_find_stream_info(input.format.get(), nullptr);
   if (ret < 0) ThrowAv(path, "cannot read stream information", ret);

@@ -88,11 +88,22 @@ bool ExportsMotionVectors(AVCodecID id);
 
 // Opens `path`, finds its best video stream and checks that FFmpeg can export its vectors
 // (unless `requireVectors` is false). Throws CodecError naming the file and the problem.
+//
+// `path` is a local file, "-" for standard input, or an http(s):// or rtsp(s):// URL. Each kind
+// may use only its own protocols (a local file cannot pull in a network stream through a
+// playlist, a URL cannot read local files), network reads time out instead of hanging, and
+// `inputOptions` are demuxer/protocol options as `ffmpeg -i` takes them (rtsp_transport=tcp …).
+enum class InputKind { kFile, kStdin, kNetwork };
+InputKind KindOfInput(const std::string& path);
+
+using InputOptions = std::vector<std::pair<std::string, std::string>>;
+
 struct OpenedInput {
   FormatPtr format;
   int streamIndex = -1;
   const AVCodec* decoder = nullptr;
+  InputKind kind = InputKind::kFile;
 };
-OpenedInput OpenVideoInput(const std::string& path, bool requireVectors);
+OpenedInput OpenVideoInput(const std::string& path, bool requireVectors, const InputOptions& inputOptions = {});
 
 }  // namespace mvclass

@@ -8,10 +8,10 @@ extern "C" {
 
 namespace mvclass {
 
-ProbeResult Probe(const std::string& path) {
+ProbeResult Probe(const std::string& path, const InputOptions& inputOptions) {
   LogSink quiet;
   ScopedLogSink sink(&quiet);
-  OpenedInput input = OpenVideoInput(path, false);
+  OpenedInput input = OpenVideoInput(path, false, inputOptions);
   AVFormatContext* format = input.format.get();
   AVStream* stream = format->streams[input.streamIndex];
   const AVCodecParameters* par = stream->codecpar;
@@ -33,6 +33,21 @@ ProbeResult Probe(const std::string& path) {
   bool reordered = false;
   int64_t firstPts = AV_NOPTS_VALUE, lastEnd = AV_NOPTS_VALUE;
   const int64_t frameTicks = result.fps > 0 ? av_rescale_q(1, av_inv_q(rate), stream->time_base) : 0;
+  result.counted = input.kind == InputKind::kFile;
+  if (!result.counted) {
+    result.frameCount = stream->nb_frames > 0 ? stream->nb_frames : 0;
+    result.hasBFrames = par->video_delay > 0;
+    if (stream->duration != AV_NOPTS_VALUE && stream->duration > 0) {
+      result.duration = stream->duration * av_q2d(stream->time_base);
+    } else if (format->duration != AV_NOPTS_VALUE && format->duration > 0) {
+      result.duration = static_cast<double>(format->duration) / AV_TIME_BASE;
+    }
+    if (result.frameCount == 0 && result.duration > 0 && result.fps > 0) {
+      result.frameCount = static_cast<int64_t>(result.duration * result.fps + 0.5);
+    }
+    result.bitrate = par->bit_rate > 0 ? static_cast<double>(par->bit_rate) : 0;
+    return result;
+  }
   for (;;) {
     int ret = av_read_frame(format, packet.get());
     if (ret < 0) break;  // EOF or a damaged tail: probe reports what it could count

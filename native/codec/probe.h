@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common.h"
+
 namespace mvclass {
 
 struct ProbeResult {
@@ -18,8 +20,11 @@ struct ProbeResult {
   double bitrate = 0;         // video bits per second
   bool hasBFrames = false;
   bool motionVectors = false; // FFmpeg exports vectors for this codec
+  bool counted = true;        // frameCount and videoBytes come from reading every packet
 };
 
-ProbeResult Probe(const std::string& path);
+// A local file is read to its end to count packets. Standard input (which can be read only
+// once) and network streams (which may never end) are not: their counts come from the headers.
+ProbeResult Probe(const std::string& path, const InputOptions& inputOptions = {});
 
 }  // namespace mvclass

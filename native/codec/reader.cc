@@ -60,7 +60,7 @@ char PictureTypeChar(AVPictureType type) {
 
 MotionReader::MotionReader(const ReaderOptions& options) : options_(options) {
   ScopedLogSink sink(&log_);
-  input_ = OpenVideoInput(options.path, options.requireVectors);
+  input_ = OpenVideoInput(options.path, options.requireVectors, options.inputOptions);
   AVStream* stream = input_.format->streams[input_.streamIndex];
   const bool wantVectors = options.vectors || options.gridBlock > 0;
 

@@ -25,6 +25,7 @@ struct ReaderOptions {
   bool firstKeyFrameOnly = false;  // stop after the first (then skip the deblocking filter too)
   int keyWidth = 0, keyHeight = 0;
   bool requireVectors = true;  // refuse codecs FFmpeg exports no vectors for
+  InputOptions inputOptions;   // demuxer/protocol options (common.h, OpenVideoInput)
 };
 
 struct FrameRecord {

@@ -1,17 +1,25 @@
 import { Command } from 'commander';
 import { classifyVideo } from '../nn/classify.js';
+import { keyValuePairs } from '../util/validate.js';
 import { fixed, printJson, warn } from './output.js';
 
 export function classifyCommand(): Command {
   return new Command('classify')
     .description('one video in, the fused top-5 of one or more trained networks out, with the time of each stage')
-    .argument('<video>')
+    .argument('<video>', 'a file, - for standard input, or an http(s):// or rtsp(s):// URL')
+    .option('--input-option <key=value...>', 'demuxer/protocol option, as ffmpeg -i takes it (e.g. rtsp_transport=tcp)')
     .requiredOption('--run <run...>', 'run folders from mvclass train (several: their scores are averaged)')
     .option('--encode', 're-encode the video as the training cache was made (size, fps, QP) first')
     .option('--views <n>', 'temporal views for the motion networks', '10')
     .option('--json', 'print the result as JSON')
-    .action(async (video: string, opts: { run: string[]; encode?: boolean; views: string; json?: boolean }) => {
-      const r = await classifyVideo(video, opts.run, { encode: opts.encode === true, temporal: Math.max(1, Number(opts.views) || 10), onWarning: warn });
+    .action(async (video: string, opts: { run: string[]; encode?: boolean; views: string; json?: boolean; inputOption?: string[] }) => {
+      const inputOptions = keyValuePairs(opts.inputOption, 'input-option');
+      const r = await classifyVideo(video, opts.run, {
+        encode: opts.encode === true,
+        temporal: Math.max(1, Number(opts.views) || 10),
+        onWarning: warn,
+        ...(inputOptions ? { inputOptions } : {}),
+      });
       if (opts.json) return printJson(r);
       const lines = [
         `${video}:`,

@@ -3,13 +3,15 @@ import { probe } from '../codec/probe.js';
 import { EXTRACT_FORMATS, extractMotion, type ExtractFormat } from '../export/extract.js';
 import { MvclassError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
-import { frameSize, oneOf, positiveInteger } from '../util/validate.js';
+import { isStreamSource } from '../codec/input.js';
+import { frameSize, keyValuePairs, oneOf, positiveInteger } from '../util/validate.js';
 import { fixed, printJson, warn } from './output.js';
 
 export function extractCommand(): Command {
   return new Command('extract')
     .description('motion vectors of a video as extract_mvs-style CSV, JSON, or an .npy bundle')
-    .argument('<video>', 'H.264, HEVC, MPEG-4 Part 2, H.263 or MPEG-1/2 video file')
+    .argument('<video>', 'H.264, HEVC, MPEG-4 Part 2, H.263 or MPEG-1/2 video: a file, - for standard input, or an http(s):// or rtsp(s):// URL')
+    .option('--input-option <key=value...>', 'demuxer/protocol option, as ffmpeg -i takes it (e.g. rtsp_transport=tcp)')
     .addOption(new Option('-f, --format <format>', 'csv (default, to stdout without --out), json, or npy (a folder)').default('csv'))
     .option('-g, --grid <pixels>', 'block size of the motion grid (npy)', '8')
     .addOption(new Option('--units <units>', 'grid values in pixels (float32) or quarter-pel (int16)').default('pixels'))
@@ -26,7 +28,9 @@ export function extractCommand(): Command {
       if (opts.json && format !== 'npy' && out === undefined) {
         throw new MvclassError(`--json prints a summary on stdout, where the ${format} would go: add --out <file>`);
       }
-      const total = process.stderr.isTTY ? (await probe(video)).frameCount : 0;
+      const inputOptions = keyValuePairs(opts.inputOption, 'input-option');
+      // The bar's total: counted from a file's packets; a stream is read once, so it has none.
+      const total = process.stderr.isTTY && !isStreamSource(video) ? (await probe(video)).frameCount : 0;
       const bar = progressBar('extract', total);
       const result = await extractMotion(video, {
         format,
@@ -37,6 +41,7 @@ export function extractCommand(): Command {
         keyFrameHeight: keySize.height,
         onProgress: (done) => bar.update(done),
         onWarning: warn,
+        ...(inputOptions ? { inputOptions } : {}),
         ...(out !== undefined ? { out } : {}),
       }).finally(() => bar.stop());
       if (opts.json) {

@@ -4,7 +4,7 @@
 
 import { withCallerStack } from '../util/errors.js';
 import { integerInRange, oneOf, positiveInteger } from '../util/validate.js';
-import { checkInputFile } from './input.js';
+import { checkInputFile, checkInputOptions } from './input.js';
 import { codecAddon, type NativeBatch, type NativeReader, type NativeVectorColumns } from './native.js';
 
 export type PictureType = 'I' | 'P' | 'B' | '?';
@@ -58,6 +58,8 @@ export interface DecodeOptions {
   batchSize?: number;
   /** Called with each warning (a truncated file, decode errors); default: process.emitWarning. */
   onWarning?: (message: string) => void;
+  /** Demuxer and protocol options, as `ffmpeg -i` takes them (e.g. { rtsp_transport: 'tcp' }). */
+  inputOptions?: Record<string, string>;
 }
 
 export interface DecodedBatch {
@@ -152,6 +154,7 @@ export async function* decodeVideo(
   const keyFrames = options.keyFrames ?? false;
   const warn = options.onWarning ?? defaultWarning;
   await checkInputFile(file);
+  const inputOptions = checkInputOptions(options.inputOptions);
 
   const reader: NativeReader = await withCallerStack(file, () =>
     codecAddon().openReader({
@@ -165,6 +168,7 @@ export async function* decodeVideo(
       keyWidth,
       keyHeight,
       requireVectors: vectors || grid > 0,
+      ...(inputOptions ? { inputOptions } : {}),
     }),
   );
   onOpen?.({ ...reader.summary });

@@ -2,7 +2,7 @@
 
 import { decodeVideo, type DecodeOptions, type KeyFrame } from './decode.js';
 
-export interface ReadKeyFramesOptions extends Pick<DecodeOptions, 'onWarning'> {
+export interface ReadKeyFramesOptions extends Pick<DecodeOptions, 'onWarning' | 'inputOptions'> {
   /** Output width; 0 or absent keeps the source width (or the aspect ratio, with height). */
   width?: number;
   height?: number;
@@ -15,6 +15,7 @@ export async function* readKeyFrames(file: string, options: ReadKeyFramesOptions
     keyFrameWidth: options.width ?? 0,
     keyFrameHeight: options.height ?? 0,
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    ...(options.inputOptions ? { inputOptions: options.inputOptions } : {}),
   });
   for await (const batch of decode) yield* batch.keyFrames;
 }

@@ -19,10 +19,14 @@ export interface NativeProbe {
   bitrate: number;
   hasBFrames: boolean;
   motionVectors: boolean;
+  /** frameCount and videoBytes were counted from every packet (local files); from the headers
+   * for standard input and network streams, which are not read ahead. */
+  counted: boolean;
 }
 
 export interface NativeReaderOptions {
   path: string;
+  inputOptions?: Record<string, string>;
   vectors?: boolean;
   grid?: number;
   gridSource?: number;
@@ -156,7 +160,7 @@ export interface NativeEncoder {
 
 export interface CodecAddon {
   ffmpegVersion: string;
-  probe(path: string): Promise<NativeProbe>;
+  probe(path: string, options?: { inputOptions?: Record<string, string> }): Promise<NativeProbe>;
   openReader(options: NativeReaderOptions): Promise<NativeReader>;
   buildGrid(
     columns: Record<'source' | 'w' | 'h' | 'dstX' | 'dstY' | 'motionX' | 'motionY' | 'motionScale', Int32Array>,

@@ -32,6 +32,8 @@ export interface ExtractOptions {
   keyFrameHeight?: number;
   onProgress?: (framesDone: number) => void;
   onWarning?: (message: string) => void;
+  /** Demuxer and protocol options for reading `file` (a URL, "-"), as decodeVideo takes them. */
+  inputOptions?: Record<string, string>;
 }
 
 export interface ExtractResult {
@@ -48,7 +50,9 @@ async function writeText(stream: Writable, text: string | Buffer): Promise<void>
 }
 
 export function defaultBundlePath(file: string): string {
-  return `${path.basename(file, path.extname(file))}.mv`;
+  if (file === '-') return 'stdin.mv';
+  const name = /^[a-z][a-z0-9+.-]*:\/\//i.test(file) ? path.posix.basename(new URL(file).pathname) || 'stream' : path.basename(file);
+  return `${path.basename(name, path.extname(name))}.mv`;
 }
 
 export async function extractMotion(file: string, options: ExtractOptions = {}): Promise<ExtractResult> {
@@ -66,7 +70,7 @@ export async function extractMotion(file: string, options: ExtractOptions = {}):
     done += batch.frames.length;
     options.onProgress?.(done);
   };
-  const warning = options.onWarning ? { onWarning: options.onWarning } : {};
+  const warning = { ...(options.onWarning ? { onWarning: options.onWarning } : {}), ...(options.inputOptions ? { inputOptions: options.inputOptions } : {}) };
 
   if (format === 'npy') {
     const out = options.out ?? defaultBundlePath(file);
@@ -135,6 +139,7 @@ async function writeBundle(
         keyFrameWidth: options.keyFrameWidth ?? 0,
         keyFrameHeight: options.keyFrameHeight ?? 0,
         ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+        ...(options.inputOptions ? { inputOptions: options.inputOptions } : {}),
       },
       (s) => {
         stream = s;

@@ -20,6 +20,8 @@ export interface ClassifyOptions extends SessionSettings {
   temporal?: number;
   crops?: 1 | 10;
   onWarning?: (message: string) => void;
+  /** Demuxer and protocol options for reading the video (a URL, standard input), as decodeVideo takes them. */
+  inputOptions?: Record<string, string>;
 }
 
 export interface ClassifyResult {
@@ -78,7 +80,7 @@ export interface NetworkInputs {
   seconds: Record<string, number>;
 }
 
-export type ReadInputsOptions = Pick<ClassifyOptions, 'encode' | 'onWarning'>;
+export type ReadInputsOptions = Pick<ClassifyOptions, 'encode' | 'onWarning' | 'inputOptions'>;
 
 async function timed<T>(seconds: Record<string, number>, stage: string, work: () => Promise<T>): Promise<T> {
   const t0 = performance.now();
@@ -130,6 +132,7 @@ export async function readNetworkInputs(video: string, settings: CacheSettings, 
         keyFrameWidth: key.width,
         keyFrameHeight: key.height,
         ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+        ...(options.inputOptions ? { inputOptions: options.inputOptions } : {}),
       });
       for await (const batch of decode) {
         rows = batch.grid!.rows;

@@ -104,3 +104,17 @@ export function fraction(value: unknown, name: string): number {
   if (!Number.isFinite(n) || n < 0 || n > 1) throw rejected('a fraction from 0 to 1', name, value);
   return n;
 }
+
+/** `key=value` strings (a repeatable CLI option) as an object; a key given twice keeps the last. */
+export function keyValuePairs(values: unknown, name: string): Record<string, string> | undefined {
+  if (values === undefined) return undefined;
+  const list = Array.isArray(values) ? values : [values];
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const text = String(item);
+    const eq = text.indexOf('=');
+    if (eq <= 0) throw new MvclassError(`Expected key=value for ${name} but received ${JSON.stringify(text)}`);
+    out[text.slice(0, eq)] = text.slice(eq + 1);
+  }
+  return out;
+}
