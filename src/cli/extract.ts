@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { probe } from '../codec/probe.js';
 import { EXTRACT_FORMATS, extractMotion, type ExtractFormat } from '../export/extract.js';
-import { MvclassError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
 import { isStreamSource } from '../codec/input.js';
 import { frameSize, keyValuePairs, oneOf, positiveInteger } from '../util/validate.js';
@@ -26,7 +26,7 @@ export function extractCommand(): Command {
       const keySize = opts.keyframeSize === undefined ? { width: 0, height: 0 } : frameSize(opts.keyframeSize, 'keyframe-size', true);
       const out = opts.out as string | undefined;
       if (opts.json && format !== 'npy' && out === undefined) {
-        throw new MvclassError(`--json prints a summary on stdout, where the ${format} would go: add --out <file>`);
+        throw new UsageError(`--json prints a summary on stdout, where the ${format} would go: add --out <file>`);
       }
       const inputOptions = keyValuePairs(opts.inputOption, 'input-option');
       // The bar's total: counted from a file's packets; a stream is read once, so it has none.

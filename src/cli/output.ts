@@ -1,7 +1,7 @@
 // How the CLI talks: results on stdout, warnings and progress on stderr, errors as one line
 // naming the file and the problem, and an exit code.
 
-import { MvclassError } from '../util/errors.js';
+import { MvclassError, UsageError } from '../util/errors.js';
 
 export function warn(message: string): void {
   process.stderr.write(`mvclass: warning: ${message}\n`);
@@ -20,15 +20,25 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
+/** Exit codes (README, "Exit codes"): 0 done, 1 the work failed (a bad input file, a damaged
+ * cache…), 2 a usage error (a bad command, argument or option), 70 a bug of mvclass's own. */
+export const EXIT = { failure: 1, usage: 2, internal: 70 } as const;
+
 export function reportFailure(error: unknown): number {
+  if (error instanceof UsageError) {
+    process.stderr.write(`mvclass: ${error.message}\n`);
+    return EXIT.usage;
+  }
   if (error instanceof MvclassError) {
     process.stderr.write(`mvclass: ${error.message}\n`);
-    return 1;
+    return EXIT.failure;
   }
   const code = (error as { code?: string } | undefined)?.code;
-  if (typeof code === 'string' && code.startsWith('commander.')) return 1; // commander printed it
-  process.stderr.write(`mvclass: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  return 2;
+  if (typeof code === 'string' && code.startsWith('commander.')) return EXIT.usage; // commander printed it
+  process.stderr.write(
+    `mvclass: internal error (a bug: please report it with this output): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  return EXIT.internal;
 }
 
 export const fixed = (value: number, digits = 2): string => value.toFixed(digits);

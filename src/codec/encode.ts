@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeAtomically } from '../util/atomic.js';
-import { MvclassError, withCallerStack } from '../util/errors.js';
+import { MvclassError, UsageError, withCallerStack } from '../util/errors.js';
 import { frameSize, integerInRange, nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
 import { checkInputFile } from './input.js';
 import { codecAddon, type NativeEncoderOptions, type NativeFrameBits, type NativePacket } from './native.js';
@@ -204,7 +204,7 @@ export async function encode(input: string, output: string, options: EncodeOptio
   const settings = nativeSettings(options);
   const codec = (options.codec ?? 'h264') as VideoCodec;
   const size = options.size === undefined ? { width: 0, height: 0 } : frameSize(options.size, 'size');
-  if (size.width % 2 || size.height % 2) throw new MvclassError(`Expected an even frame size for size but received "${options.size}"`);
+  if (size.width % 2 || size.height % 2) throw new UsageError(`Expected an even frame size for size but received "${options.size}"`);
   const fps = options.fps === undefined ? 0 : positiveInteger(options.fps, 'fps');
   const format = muxerFor(output, codec);
   await assertNotInput(input, output);
@@ -239,7 +239,7 @@ export async function encodeFrames(
 ): Promise<EncodeResult> {
   const width = positiveInteger(options.width, 'width');
   const height = positiveInteger(options.height, 'height');
-  if (width % 2 || height % 2) throw new MvclassError(`Expected an even frame size but received ${width}x${height}`);
+  if (width % 2 || height % 2) throw new UsageError(`Expected an even frame size but received ${width}x${height}`);
   const fps = positiveInteger(options.fps ?? 25, 'fps');
   const settings = nativeSettings(options);
   const codec = (options.codec ?? 'h264') as VideoCodec;

@@ -3,7 +3,7 @@
 // libavformat reads (each kind with its own protocols only: native/codec/common.cc).
 
 import { promises as fs } from 'node:fs';
-import { MvclassError } from '../util/errors.js';
+import { MvclassError, UsageError } from '../util/errors.js';
 
 const NETWORK = /^(https?|rtsps?):\/\//i;
 const OTHER_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
@@ -15,7 +15,7 @@ export function isStreamSource(source: string): boolean {
 
 export async function checkInputFile(file: unknown): Promise<string> {
   if (typeof file !== 'string' || file.length === 0) {
-    throw new MvclassError(`Expected a video file path but received ${JSON.stringify(file) ?? String(file)}`);
+    throw new UsageError(`Expected a video file path but received ${JSON.stringify(file) ?? String(file)}`);
   }
   if (isStreamSource(file)) return file;
   if (OTHER_SCHEME.test(file)) {
@@ -40,13 +40,13 @@ export async function checkInputFile(file: unknown): Promise<string> {
 export function checkInputOptions(options: unknown): Record<string, string> | undefined {
   if (options === undefined) return undefined;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new MvclassError(`Expected an object of string options for inputOptions but received ${JSON.stringify(options)}`);
+    throw new UsageError(`Expected an object of string options for inputOptions but received ${JSON.stringify(options)}`);
   }
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(options)) {
-    if (!/^[a-z0-9_]+$/i.test(key)) throw new MvclassError(`Expected an option name of letters, digits and _ in inputOptions but received ${JSON.stringify(key)}`);
+    if (!/^[a-z0-9_]+$/i.test(key)) throw new UsageError(`Expected an option name of letters, digits and _ in inputOptions but received ${JSON.stringify(key)}`);
     if (typeof value !== 'string' && typeof value !== 'number') {
-      throw new MvclassError(`Expected a string or number for inputOptions.${key} but received ${JSON.stringify(value)}`);
+      throw new UsageError(`Expected a string or number for inputOptions.${key} but received ${JSON.stringify(value)}`);
     }
     out[key] = String(value);
   }

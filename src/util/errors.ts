@@ -10,6 +10,14 @@ export class MvclassError extends Error {
   }
 }
 
+/** A bad argument or option (a usage error): the CLI exits 2 on it, 1 on other MvclassErrors. */
+export class UsageError extends MvclassError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
 /**
  * Runs a native call and re-throws its failure as an MvclassError whose stack starts at the
  * caller (an async rejection from a worker thread has no useful JavaScript stack of its own).

@@ -1,7 +1,7 @@
 // Argument validation with messages a user can act on, shared by the library and the CLI:
 //   Expected a positive integer for grid but received "x"
 
-import { MvclassError } from './errors.js';
+import { MvclassError, UsageError } from './errors.js';
 
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -15,7 +15,7 @@ function show(value: unknown): string {
 }
 
 export function invalid(expected: string, name: string, value: unknown): MvclassError {
-  return new MvclassError(`Expected ${expected} for ${name} but received ${show(value)}`);
+  return new UsageError(`Expected ${expected} for ${name} but received ${show(value)}`);
 }
 
 /** Accepts numbers and decimal strings (CLI input); returns the integer. */
@@ -70,7 +70,7 @@ export function frameSize(value: unknown, name: string, allowZero = false): { wi
 
 /** invalid(), with a number shown as JavaScript prints it. */
 export function rejected(expected: string, name: string, value: unknown): MvclassError {
-  return typeof value === 'number' ? new MvclassError(`Expected ${expected} for ${name} but received ${value}`) : invalid(expected, name, value);
+  return typeof value === 'number' ? new UsageError(`Expected ${expected} for ${name} but received ${value}`) : invalid(expected, name, value);
 }
 
 const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
@@ -113,7 +113,7 @@ export function keyValuePairs(values: unknown, name: string): Record<string, str
   for (const item of list) {
     const text = String(item);
     const eq = text.indexOf('=');
-    if (eq <= 0) throw new MvclassError(`Expected key=value for ${name} but received ${JSON.stringify(text)}`);
+    if (eq <= 0) throw new UsageError(`Expected key=value for ${name} but received ${JSON.stringify(text)}`);
     out[text.slice(0, eq)] = text.slice(eq + 1);
   }
   return out;

@@ -2,7 +2,7 @@
 // clip is short), a crop resized to NxN with bilinear interpolation, optional mirror and
 // zero-centring. Vectors are displacements in grid units, so they are scaled with the resize.
 
-import { MvclassError } from '../util/errors.js';
+import { MvclassError, UsageError } from '../util/errors.js';
 import { invalid, nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
 
 /**
@@ -68,7 +68,7 @@ export function validateClip(clip: MotionClip, name = 'clip'): void {
   const data: unknown = clip.data;
   if (!(data instanceof Float32Array) && !(data instanceof Int16Array)) {
     const kind = data === null || typeof data !== 'object' ? typeof data : (data as object).constructor?.name ?? 'object';
-    throw new MvclassError(`Expected a Float32Array or Int16Array for ${name}.data but received ${kind}`);
+    throw new UsageError(`Expected a Float32Array or Int16Array for ${name}.data but received ${kind}`);
   }
   const expected = clip.frames * 2 * clip.rows * clip.cols;
   if (data.length !== expected) {
@@ -221,7 +221,7 @@ export function sampleVolume(clip: MotionClip, options: SampleOptions, out?: Flo
   const length = volumeLength(frames, n);
   if (out === undefined) out = new Float32Array(length);
   else if (!(out instanceof Float32Array) || out.length !== length) {
-    throw new MvclassError(`Expected an output Float32Array of ${length} values but received ${out instanceof Float32Array ? out.length : typeof out}`);
+    throw new UsageError(`Expected an output Float32Array of ${length} values but received ${out instanceof Float32Array ? out.length : typeof out}`);
   }
 
   const { rows, cols, data } = clip;

@@ -71,7 +71,7 @@ describe('mvclass extract', () => {
     ];
     for (const [args, message] of cases) {
       const result = await cli(['extract', file, ...args]);
-      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.code, args.join(' ')).toBe(2); // a usage error (README, "Exit codes")
       expect(result.stderr.trim()).toBe(`mvclass: ${message}`);
     }
   });

@@ -101,7 +101,7 @@ describe('video sources beyond local files', () => {
     await expect(probe(mp4, { inputOptions: { no_such_option: '1' } })).rejects.toThrow(`${mp4}: input option no_such_option is not an option of this demuxer or protocol`);
     await expect(probe(mp4, { inputOptions: { 'bad key': '1' } as Record<string, string> })).rejects.toThrow('Expected an option name of letters, digits and _ in inputOptions but received "bad key"');
     const r = await cli(['probe', mp4, '--input-option', 'novalue']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain('Expected key=value for input-option but received "novalue"');
   });
 });
