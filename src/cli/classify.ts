@@ -18,6 +18,7 @@ export function classifyCommand(): Command {
         encode: opts.encode === true,
         temporal: Math.max(1, Number(opts.views) || 10),
         onWarning: warn,
+        onMismatch: warn,
         ...(inputOptions ? { inputOptions } : {}),
       });
       if (opts.json) return printJson(r);

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeVideo } from '../codec/decode.js';
+import { decodeVideo, type VideoStream } from '../codec/decode.js';
 import { encode } from '../codec/encode.js';
 import type { CacheSettings } from '../cache/format.js';
 import { meanScores } from '../metrics/classification.js';
@@ -22,6 +22,10 @@ export interface ClassifyOptions extends SessionSettings {
   onWarning?: (message: string) => void;
   /** Demuxer and protocol options for reading the video (a URL, standard input), as decodeVideo takes them. */
   inputOptions?: Record<string, string>;
+  /** Told when the video differs from what the networks were trained on (size, frame rate, codec,
+   * GOP structure) and was not re-encoded (`encode`): its vectors are then not the ones the
+   * networks learnt from. Kept apart from onWarning, which reports damage. */
+  onMismatch?: (message: string) => void;
 }
 
 export interface ClassifyResult {
@@ -66,7 +70,8 @@ export async function classifyVideo(video: string, runs: string[], options: Clas
 }
 
 export async function classifyLoaded(video: string, classifier: LoadedClassifier, options: ClassifyOptions = {}): Promise<ClassifyResult> {
-  const inputs = await readNetworkInputs(video, classifier.settings, options);
+  const motion = classifier.models.some((m) => m.config.model !== 'vgg16');
+  const inputs = await readNetworkInputs(video, classifier.settings, { ...options, motion });
   const result = await scoreNetworkInputs(video, inputs, classifier, options);
   return { ...result, seconds: { ...inputs.seconds, ...result.seconds } };
 }
@@ -80,7 +85,25 @@ export interface NetworkInputs {
   seconds: Record<string, number>;
 }
 
-export type ReadInputsOptions = Pick<ClassifyOptions, 'encode' | 'onWarning' | 'inputOptions'>;
+export interface ReadInputsOptions extends Pick<ClassifyOptions, 'encode' | 'onWarning' | 'inputOptions' | 'onMismatch'> {
+  /** Read the motion grids (default true); false when only the spatial network runs, so that a
+   * codec without vectors (VP9, AV1, Motion JPEG) can still be classified from its key frame. */
+  motion?: boolean;
+}
+
+/** How the video differs from the training cache's encoding, one phrase per difference. */
+function mismatches(stream: VideoStream, types: { I: number; B: number }, settings: CacheSettings): string[] {
+  if (settings.asIs) return []; // trained on videos as they were: nothing to compare with
+  const out: string[] = [];
+  const size = settings.size ?? '320x240';
+  if (`${stream.width}x${stream.height}` !== size) out.push(`its size is ${stream.width}x${stream.height}, not ${size}`);
+  const fps = settings.fps ?? 25;
+  if (stream.fps > 0 && Math.abs(stream.fps - fps) > 0.01 * fps) out.push(`it runs at ${stream.fps.toFixed(2)} fps, not ${fps}`);
+  if (stream.codec !== settings.codec) out.push(`it is ${stream.codec}, not ${settings.codec}`);
+  if (types.B > 0) out.push(`it has ${types.B} B-frames`);
+  if (types.I > 1) out.push(`it has ${types.I} I frames, not one IDR then P frames`);
+  return out;
+}
 
 async function timed<T>(seconds: Record<string, number>, stage: string, work: () => Promise<T>): Promise<T> {
   const t0 = performance.now();
@@ -118,30 +141,54 @@ export async function readNetworkInputs(video: string, settings: CacheSettings, 
       source = encoded.output;
     }
     const key = frameSize(settings.keySize, 'key-size');
+    const motion = options.motion ?? true;
     const chunks: Int16Array[] = [];
     let rows = 0;
     let cols = 0;
     let keyFrame: NetworkInputs['keyFrame'];
+    let stream: VideoStream | undefined;
+    const types = { I: 0, B: 0 };
     await timed(seconds, 'decode', async () => {
-      const decode = decodeVideo(source, {
-        vectors: false,
-        grid: settings.grid,
-        units: 'quarter-pel',
-        keyFrames: true,
-        firstKeyFrameOnly: true,
-        keyFrameWidth: key.width,
-        keyFrameHeight: key.height,
-        ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-        ...(options.inputOptions ? { inputOptions: options.inputOptions } : {}),
-      });
+      const decode = decodeVideo(
+        source,
+        {
+          vectors: false,
+          ...(motion ? { grid: settings.grid, units: 'quarter-pel' as const } : {}),
+          keyFrames: true,
+          firstKeyFrameOnly: true,
+          keyFrameWidth: key.width,
+          keyFrameHeight: key.height,
+          ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+          ...(options.inputOptions ? { inputOptions: options.inputOptions } : {}),
+        },
+        (s) => {
+          stream = s;
+        },
+      );
       for await (const batch of decode) {
-        rows = batch.grid!.rows;
-        cols = batch.grid!.cols;
-        chunks.push(batch.grid!.data as Int16Array);
+        for (const f of batch.frames) {
+          if (f.type === 'I') types.I++;
+          else if (f.type === 'B') types.B++;
+        }
+        if (batch.grid) {
+          rows = batch.grid.rows;
+          cols = batch.grid.cols;
+          chunks.push(batch.grid.data as Int16Array);
+        }
         const k = batch.keyFrames[0];
         if (k && !keyFrame) keyFrame = { width: k.width, height: k.height, data: k.data };
       }
     });
+    if (!temp && stream && options.onMismatch) {
+      const differences = mismatches(stream, types, settings);
+      if (differences.length > 0) {
+        options.onMismatch(`${video}: ${differences.join(', ')}: the networks were trained on videos encoded otherwise, so its motion vectors differ from theirs; --encode re-encodes it as the training cache was made`);
+      }
+    }
+    if (!motion) {
+      if (!keyFrame) throw new MvclassError(`${video}: no I frame for the spatial network`, video);
+      return { clip: { frames: 0, rows: 0, cols: 0, data: new Int16Array(0) }, keyFrame, seconds };
+    }
     const frames = chunks.reduce((n, c) => n + c.length, 0) / (2 * rows * cols);
     if (!(frames > 0)) throw new MvclassError(`${video}: no frames decoded`, video);
     const data = new Int16Array(frames * 2 * rows * cols);
