@@ -33,6 +33,7 @@ export function evalCommand(): Command {
     .requiredOption('--data <cache>', 'a cache from mvclass prepare')
     .option('--views <TxC>', 'temporal views x crops per view (paper: 10x10)', '10x10')
     .addOption(new Option('--split <split>', 'train, test or val').default('test'))
+    .option('--checkpoint <which>', 'last (model.pt) or best (best.pt: the best validation accuracy while training)', 'last')
     .option('--save-scores <file>', 'per-video scores, for mvclass fuse')
     .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
     .option('--json', 'print the result as JSON')
@@ -44,6 +45,7 @@ export function evalCommand(): Command {
         data: String(opts.data),
         split: oneOf(opts.split, 'split', ['train', 'test', 'val'] as const),
         ...views,
+        checkpoint: oneOf(opts.checkpoint, 'checkpoint', ['last', 'best'] as const),
         ...(typeof opts.saveScores === 'string' ? { saveScores: opts.saveScores } : {}),
         threads: Number(opts.threads) || 0,
         onProgress: (done) => bar.update(done),

@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { MODELS, type ModelName } from '../nn/model.js';
-import { trainModel } from '../nn/train.js';
+import { DEFAULT_CLIP_NORM, trainModel } from '../nn/train.js';
 import { progressBar } from '../util/progress.js';
-import { integerInRange, oneOf, positiveInteger, positiveNumber } from '../util/validate.js';
+import { integerInRange, nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber } from '../util/validate.js';
 import { fixed, printJson } from './output.js';
 
 export function trainCommand(): Command {
@@ -12,9 +12,12 @@ export function trainCommand(): Command {
     .requiredOption('--data <cache>', 'a cache from mvclass prepare')
     .requiredOption('-o, --out <run>', 'run folder: model.pt, run.json, metrics.jsonl')
     .option('--iterations <n>', 'SGD iterations (paper: 90000)', '90000')
-    .option('--batch <n>', 'batch size (paper: 64)', '64')
+    .option('--batch <n>', 'batch size (paper: 64); an epoch is every training video once, its last batch smaller when n does not divide them (one batch of all when n exceeds them)', '64')
     .option('--lr <x>', 'learning rate (paper: 0.01)', '0.01')
     .option('--lr-step <n>', 'multiply the learning rate by 0.1 every n iterations (paper: 30000)', '30000')
+    .option('--warmup <n>', 'raise the learning rate linearly over the first n iterations (default: iterations/20, at most 500; 0: none)')
+    .option('--clip-norm <x>', `clip the gradients to this global L2 norm (0: no clipping)`, String(DEFAULT_CLIP_NORM))
+    .option('--val-every <n>', "score the cache's val split every n iterations and keep the best weights as best.pt (default: at each checkpoint, when the cache has a val split; 0: never)")
     .option('--frames <n>', 'T: frames per volume (paper: mv3d 160, mv2d 60)')
     .option('--size <n>', 'N: input side (paper: mv3d 24, mv2d 48, vgg16 224)')
     .option('--width <x>', 'channel multiplier (1: the paper\'s networks)', '1')
@@ -36,6 +39,9 @@ export function trainCommand(): Command {
         batch: positiveInteger(opts.batch, 'batch'),
         lr: positiveNumber(opts.lr, 'lr'),
         lrStep: positiveInteger(opts.lrStep, 'lr-step'),
+        ...(opts.warmup !== undefined ? { warmup: nonNegativeInteger(opts.warmup, 'warmup') } : {}),
+        clipNorm: nonNegativeNumber(opts.clipNorm, 'clip-norm'),
+        ...(opts.valEvery !== undefined ? { valEvery: nonNegativeInteger(opts.valEvery, 'val-every') } : {}),
         ...(opts.frames !== undefined ? { frames: positiveInteger(opts.frames, 'frames') } : {}),
         ...(opts.size !== undefined ? { size: positiveInteger(opts.size, 'size') } : {}),
         width: positiveNumber(opts.width, 'width'),
@@ -50,7 +56,9 @@ export function trainCommand(): Command {
       if (opts.json) return printJson(result);
       process.stdout.write(
         `${result.run}: ${result.iterations} iterations${result.resumedFrom ? ` (resumed at ${result.resumedFrom})` : ''} in ${fixed(result.seconds, 1)} s; ` +
-          `last loss ${fixed(result.finalLoss, 3)}, training accuracy ${fixed(100 * result.finalAccuracy, 1)}%\n`,
+          `last loss ${fixed(result.finalLoss, 3)}, training accuracy ${fixed(100 * result.finalAccuracy, 1)}%` +
+          (result.best ? `; best validation top-1 ${fixed(100 * result.best.top1, 1)}% at iteration ${result.best.iteration} (best.pt)` : '') +
+          '\n',
       );
     });
 }

@@ -16,6 +16,8 @@ export interface EvaluateOptions extends SessionSettings {
   temporal?: number;
   crops?: 1 | 10;
   saveScores?: string;
+  /** 'last' (model.pt, the default) or 'best' (best.pt: the checkpoint with the best validation accuracy while training). */
+  checkpoint?: 'last' | 'best';
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -32,11 +34,28 @@ export interface EvaluateResult extends ClassificationReport {
   views: string;
 }
 
+/** Each video's mean softmax over its test views (`temporal` x `crops`; vgg16: crops only). */
+export async function scoreVideos(model: CnnModel, cache: PreparedCache, temporal: number, crops: 1 | 10, onProgress?: (done: number, total: number) => void): Promise<VideoScores['videos']> {
+  const videos: VideoScores['videos'] = [];
+  const k = model.config.classes.length;
+  for (let i = 0; i < cache.length; i++) {
+    const views = await testBatch(cache, i, model.config, model.config.model === 'vgg16' ? 1 : temporal, crops);
+    const probabilities = await model.predict(views);
+    const rows = Array.from({ length: probabilities.length / k }, (_, r) => probabilities.subarray(r * k, (r + 1) * k));
+    const v = cache.video(i);
+    videos.push({ id: v.id, path: v.path, label: v.label, scores: Array.from(meanScores(rows)) });
+    onProgress?.(i + 1, cache.length);
+  }
+  return videos;
+}
+
 export async function evaluateRun(options: EvaluateOptions): Promise<EvaluateResult> {
   const split = options.split ?? 'test';
   const temporal = options.temporal ?? 10;
   const crops = options.crops ?? 10;
-  const model = await CnnModel.open(options.run, options);
+  const checkpoint = options.checkpoint ?? 'last';
+  if (checkpoint !== 'last' && checkpoint !== 'best') throw new MvclassError(`Expected one of "last", "best" for checkpoint but received ${JSON.stringify(checkpoint)}`);
+  const model = await CnnModel.open(options.run, options, checkpoint === 'best' ? 'best.pt' : 'model.pt');
   const cache = (await PreparedCache.open(options.data)).subset(split);
   if (JSON.stringify(cache.classes) !== JSON.stringify(model.config.classes)) {
     throw new MvclassError(`${options.data}: its classes differ from the ones ${options.run} was trained on`, options.data);
@@ -44,15 +63,7 @@ export async function evaluateRun(options: EvaluateOptions): Promise<EvaluateRes
   if (cache.length === 0) throw new MvclassError(`${options.data}: no ${split} videos`, options.data);
   const scores: VideoScores = { model: model.config.model, split, classes: model.config.classes, videos: [] };
   try {
-    for (let i = 0; i < cache.length; i++) {
-      const views = await testBatch(cache, i, model.config, model.config.model === 'vgg16' ? 1 : temporal, crops);
-      const probabilities = await model.predict(views);
-      const k = model.config.classes.length;
-      const rows = Array.from({ length: probabilities.length / k }, (_, r) => probabilities.subarray(r * k, (r + 1) * k));
-      const v = cache.video(i);
-      scores.videos.push({ id: v.id, path: v.path, label: v.label, scores: Array.from(meanScores(rows)) });
-      options.onProgress?.(i + 1, cache.length);
-    }
+    scores.videos = await scoreVideos(model, cache, temporal, crops, options.onProgress);
   } finally {
     await cache.close();
   }

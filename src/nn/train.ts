@@ -1,13 +1,18 @@
 // trainModel: SGD on a prepared cache, as seed 004 trains (momentum 0.9, weight decay, LR x0.1
-// every lrStep iterations, the volume augmentation of src/volumes). Metrics go to metrics.jsonl,
-// checkpoints (weights, optimiser, random state, iteration) are written atomically, and a resumed
-// run continues exactly where the checkpoint left it.
+// every lrStep iterations, the volume augmentation of src/volumes), made safe on real footage:
+// motion inputs divided by the training set's RMS (inputs.ts), a linear learning-rate warm-up,
+// gradients clipped to a global norm, and a stop with an error (the last finite checkpoint kept)
+// when a loss is not finite. Metrics go to metrics.jsonl, checkpoints (weights, optimiser, random
+// state, iteration) are written atomically, the val split is scored every valEvery iterations and
+// the best checkpoint kept as best.pt, and a resumed run continues exactly where it left off.
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PreparedCache } from '../cache/read.js';
 import { MvclassError } from '../util/errors.js';
-import { positiveInteger } from '../util/validate.js';
+import { nonNegativeInteger, positiveInteger } from '../util/validate.js';
+import { classificationReport } from '../metrics/classification.js';
+import { scoreVideos } from './evaluate.js';
 import { motionStd, trainingBatches } from './inputs.js';
 import { CnnModel, PAPER_INPUT, readRun, type ModelConfig, type ModelName, type SessionSettings } from './model.js';
 
@@ -27,13 +32,21 @@ export interface TrainOptions extends SessionSettings {
   checkpointEvery?: number;
   /** A metrics.jsonl line every N iterations. */
   metricsEvery?: number;
+  /** Learning-rate warm-up: the rate rises linearly over the first N iterations (default: iterations / 20, at most 500; 0: none). */
+  warmup?: number;
+  /** Score the cache's val split every N iterations (default: at each checkpoint when there is a val split; 0: never); the best is kept as best.pt. */
+  valEvery?: number;
   resume?: boolean;
   /** mv3d/mv2d: divide the motion volumes by this (default: the training set's RMS, measured; 1: raw pixels as sampled). */
   motionStd?: number;
   /** vgg16: torchvision-layout weights to start from. */
   weights?: string;
   onProgress?: (step: { iteration: number; iterations: number; loss: number; accuracy: number; perSecond: number }) => void;
+  onValidation?: (result: { iteration: number; top1: number; best: boolean }) => void;
 }
+
+/** The gradient-norm clip when none is given: measured on real footage (docs/training.md). */
+export const DEFAULT_CLIP_NORM = 10;
 
 export interface TrainResult {
   run: string;
@@ -41,8 +54,11 @@ export interface TrainResult {
   resumedFrom: number;
   finalLoss: number;
   finalAccuracy: number;
+  /** The best validation top-1 and its iteration (best.pt), when the val split was scored. */
+  best: { iteration: number; top1: number } | null;
   seconds: number;
 }
+
 
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const paper = PAPER_INPUT[options.model];
@@ -52,6 +68,9 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const baseLr = options.lr ?? 0.01;
   if (!(baseLr > 0)) throw new MvclassError(`Expected a positive number for lr but received ${JSON.stringify(options.lr)}`);
   const seed = options.seed ?? 1;
+  const warmup = options.warmup === undefined ? Math.min(500, Math.floor(iterations / 20)) : nonNegativeInteger(options.warmup, 'warmup');
+  const clipNorm = options.clipNorm ?? DEFAULT_CLIP_NORM;
+  if (!(clipNorm >= 0)) throw new MvclassError(`Expected a non-negative number for clip-norm but received ${JSON.stringify(options.clipNorm)}`);
   const cache = await PreparedCache.open(options.data);
   const train = cache.subset('train');
   if (train.length === 0) throw new MvclassError(`${options.data}: no training videos in the cache`, options.data);
@@ -65,47 +84,78 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   };
   if (options.model !== 'vgg16') config.motionStd = options.motionStd ?? (await motionStd(train, config, seed));
   await fs.mkdir(options.out, { recursive: true });
-  const model = await CnnModel.create(config, options);
+  const model = await CnnModel.create(config, { ...options, clipNorm });
   const runFile = path.join(options.out, 'run.json');
   const checkpoint = path.join(options.out, 'model.pt');
   let start = 0;
+  let best: TrainResult['best'] = null;
   if (options.resume) {
     const run = (await fs.access(runFile).then(() => true, () => false)) ? await readRun(options.out) : null;
     if (run === null || run.iteration === null) throw new MvclassError(`${options.out}: nothing to resume (no run.json with an iteration)`, options.out);
     if (JSON.stringify(run.config) !== JSON.stringify(config)) throw new MvclassError(`${runFile}: the run was made with other model settings`, runFile);
     await model.load(checkpoint);
     start = run.iteration;
+    // The best validation so far (run.json's best, next to best.pt), so that a resumed run keeps the better one.
+    const previous = JSON.parse(await fs.readFile(runFile, 'utf8')) as { best?: { iteration?: unknown; top1?: unknown } };
+    if (typeof previous.best?.iteration === 'number' && typeof previous.best.top1 === 'number') best = { iteration: previous.best.iteration, top1: previous.best.top1 };
   } else if (options.weights) {
     await model.importWeights(options.weights);
   }
-  const training = { iterations, batch, lr: baseLr, lrStep, seed, momentum: options.momentum ?? 0.9, weightDecay: options.weightDecay ?? 0.005, data: path.resolve(options.data) };
-  // How the inputs were made, so that classify prepares a new video the same way.
-  const input = { ...cache.manifest.settings, normalisation: options.model === 'vgg16' ? { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } : null };
+  const val = cache.subset('val');
+  const training = { iterations, batch, lr: baseLr, lrStep, warmup, clipNorm, seed, momentum: options.momentum ?? 0.9, weightDecay: options.weightDecay ?? 0.005, data: path.resolve(options.data) };
+  // How the inputs were made, so that classify prepares a new video the same way (motion: divided by config.motionStd).
+  const input = { ...cache.manifest.settings, normalisation: options.model === 'vgg16' ? { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } : { std: config.motionStd } };
   const metricsFile = path.join(options.out, 'metrics.jsonl');
   if (!options.resume) await fs.writeFile(metricsFile, '');
   const every = options.metricsEvery ?? Math.max(1, Math.min(100, Math.floor(iterations / 20)));
   const saveEvery = options.checkpointEvery ?? Math.max(every, Math.floor(iterations / 10));
+  const valEvery = val.length === 0 ? 0 : options.valEvery === undefined ? saveEvery : nonNegativeInteger(options.valEvery, 'val-every');
   const started = performance.now();
-  let window = { loss: 0, correct: 0, count: 0, steps: 0 };
+  let window = { loss: 0, correct: 0, count: 0, steps: 0, gradNorm: 0 };
   let last = { loss: NaN, accuracy: NaN };
   let iteration = start;
+  let saved = start;
   const batches = trainingBatches(train, config, batch, seed, start);
   try {
     while (iteration < iterations) {
       const next = await batches.next();
       if (next.done) break;
-      const lr = baseLr * 0.1 ** Math.floor(iteration / lrStep);
+      // Linear warm-up, then x0.1 every lrStep iterations.
+      const lr = baseLr * Math.min(1, (iteration + 1) / (warmup + 1)) * 0.1 ** Math.floor(iteration / lrStep);
       const r = await model.trainStep(next.value.data, next.value.labels, lr);
+      if (!r.stepped) {
+        const what = Number.isFinite(r.loss) ? `the gradients are not finite (loss ${r.loss})` : `the loss is ${r.loss}`;
+        await fs.appendFile(metricsFile, JSON.stringify({ iteration: iteration + 1, lr, loss: Number.isFinite(r.loss) ? r.loss : String(r.loss), diverged: true }) + '\n');
+        throw new MvclassError(
+          `${options.out}: training diverged at iteration ${iteration + 1}: ${what} at learning rate ${lr}; ` +
+            (saved > 0 ? `model.pt holds the last finite checkpoint (iteration ${saved})` : 'no checkpoint was written') +
+            '. Try a lower --lr, a longer --warmup or a smaller --clip-norm.',
+          options.out,
+        );
+      }
       iteration++;
-      window = { loss: window.loss + r.loss, correct: window.correct + r.correct, count: window.count + r.count, steps: window.steps + 1 };
+      window = { loss: window.loss + r.loss, correct: window.correct + r.correct, count: window.count + r.count, steps: window.steps + 1, gradNorm: window.gradNorm + r.gradNorm };
       if (iteration % every === 0 || iteration === iterations) {
         last = { loss: window.loss / window.steps, accuracy: window.correct / window.count };
-        await fs.appendFile(metricsFile, JSON.stringify({ iteration, lr, loss: last.loss, accuracy: last.accuracy }) + '\n');
-        window = { loss: 0, correct: 0, count: 0, steps: 0 };
+        await fs.appendFile(metricsFile, JSON.stringify({ iteration, lr, loss: last.loss, accuracy: last.accuracy, gradNorm: window.gradNorm / window.steps }) + '\n');
+        window = { loss: 0, correct: 0, count: 0, steps: 0, gradNorm: 0 };
+      }
+      if (valEvery > 0 && (iteration % valEvery === 0 || iteration === iterations)) {
+        // One centred view per video (MMAction2's validation does the same): cheap enough to run often.
+        const videos = await scoreVideos(model, val, 1, 1);
+        const report = classificationReport(videos.map((v) => v.scores), videos.map((v) => v.label), config.classes);
+        const improved = best === null || report.top1 > best.top1;
+        await fs.appendFile(metricsFile, JSON.stringify({ iteration, split: 'val', videos: report.videos, top1: report.top1, meanClassAccuracy: report.meanClassAccuracy }) + '\n');
+        if (improved) {
+          best = { iteration, top1: report.top1 };
+          await model.save(path.join(options.out, 'best.pt'));
+        }
+        options.onValidation?.({ iteration, top1: report.top1, best: improved });
       }
       if (iteration % saveEvery === 0 || iteration === iterations) {
         await model.save(checkpoint);
-        await model.writeRun(options.out, { iteration, training, input });
+        await model.writeRun(options.out, { iteration, training, input, ...(best ? { best } : {}) });
+        saved = iteration;
       }
       const seconds = (performance.now() - started) / 1000;
       options.onProgress?.({ iteration, iterations, loss: r.loss, accuracy: r.correct / r.count, perSecond: (iteration - start) / seconds });
@@ -114,5 +164,5 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     await batches.return(undefined);
     await cache.close();
   }
-  return { run: options.out, iterations: iteration, resumedFrom: start, finalLoss: last.loss, finalAccuracy: last.accuracy, seconds: (performance.now() - started) / 1000 };
+  return { run: options.out, iterations: iteration, resumedFrom: start, finalLoss: last.loss, finalAccuracy: last.accuracy, best, seconds: (performance.now() - started) / 1000 };
 }
