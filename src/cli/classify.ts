@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { classifyVideo } from '../nn/classify.js';
-import { keyValuePairs } from '../util/validate.js';
+import { keyValuePairs, testViewsOption } from '../util/validate.js';
 import { fixed, printJson, warn } from './output.js';
 
 export function classifyCommand(): Command {
@@ -10,13 +10,13 @@ export function classifyCommand(): Command {
     .option('--input-option <key=value...>', 'demuxer/protocol option, as ffmpeg -i takes it (e.g. rtsp_transport=tcp)')
     .requiredOption('--run <run...>', 'run folders from mvclass train (several: their scores are averaged)')
     .option('--encode', 're-encode the video as the training cache was made (size, fps, QP) first')
-    .option('--views <n>', 'temporal views for the motion networks', '10')
+    .option('--views <TxC>', 'temporal views x crops per view (crops 1 or 10)', '10x10')
     .option('--json', 'print the result as JSON')
     .action(async (video: string, opts: { run: string[]; encode?: boolean; views: string; json?: boolean; inputOption?: string[] }) => {
       const inputOptions = keyValuePairs(opts.inputOption, 'input-option');
       const r = await classifyVideo(video, opts.run, {
         encode: opts.encode === true,
-        temporal: Math.max(1, Number(opts.views) || 10),
+        ...testViewsOption(opts.views),
         onWarning: warn,
         onMismatch: warn,
         ...(inputOptions ? { inputOptions } : {}),

@@ -2,18 +2,18 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { encode, PRESETS, VIDEO_CODECS, type Preset, type VideoCodec } from '../codec/encode.js';
 import { writeFileAtomically } from '../util/atomic.js';
-import { MvclassError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
 import { integerInRange, nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
 import { fixed, printJson, warn } from './output.js';
 
 export function encodeCommand(): Command {
   return new Command('encode')
-    .description("re-encode a video (seed 004's settings by default: 320x240, 25 fps, one IDR then P, search range 16)")
+    .description("re-encode a video: the paper's size, rate and GOP by default (320x240, 25 fps, one IDR then P, search range 16); rate control CRF 23 unless --qp (the paper's) or --crf")
     .argument('<input>')
     .requiredOption('-o, --out <file>', 'output: .mp4/.mkv/.mov, or raw .264 / .hevc')
     .addOption(new Option('--codec <codec>', 'h264 (libx264) or hevc (libx265)').default('h264'))
-    .option('--qp <n>', 'fixed QP 0..51 on every frame (no I/P offset, no adaptive quantisation)')
-    .option('--crf <n>', 'constant rate factor 0..51 (instead of --qp)')
+    .option('--qp <n>', "fixed QP 0..51 on every frame, no I/P offset, no adaptive quantisation (the paper's setting)")
+    .option('--crf <n>', 'constant rate factor 0..51 (the default without --qp: 23)')
     .option('--gop <n>', 'frames between IDR frames; 0: one IDR, then only P/B', '0')
     .option('--bframes <n>', 'B-frames between references', '0')
     .option('--merange <n>', 'motion search range in pixels', '16')
@@ -26,7 +26,7 @@ export function encodeCommand(): Command {
     .option('--stats <file>', 'per-frame statistics as JSON (default: <out>.stats.json)')
     .option('--json', 'print the result as JSON')
     .action(async (input: string, opts: Record<string, string | boolean | undefined>) => {
-      if (opts.qp !== undefined && opts.crf !== undefined) throw new MvclassError('Give either --qp or --crf, not both');
+      if (opts.qp !== undefined && opts.crf !== undefined) throw new UsageError('Give either --qp or --crf, not both');
       const codec = oneOf(opts.codec, 'codec', VIDEO_CODECS) as VideoCodec;
       const out = String(opts.out);
       const result = await encode(input, out, {

@@ -11,6 +11,7 @@ import { encodeCommand } from './encode.js';
 import { evalCommand, fuseCommand } from './evaluate.js';
 import { extractCommand } from './extract.js';
 import { mcnnCommand } from './mcnn.js';
+import { plotCommand } from './plot.js';
 import { reportFailure } from './output.js';
 import { prepareCommand } from './prepare.js';
 import { probeCommand } from './probe.js';
@@ -28,7 +29,14 @@ const program = new Command('mvclass')
   .exitOverride()
   .showHelpAfterError();
 
-for (const command of [demoCommand(), extractCommand(), probeCommand(), encodeCommand(), cropCommand(), ratesCommand(), synthCommand(), prepareCommand(), trainCommand(), evalCommand(), fuseCommand(), classifyCommand(), mcnnCommand(), sweepCommand(), serveCommand(), edgeCommand()]) program.addCommand(command.exitOverride());
+for (const command of [demoCommand(), extractCommand(), probeCommand(), encodeCommand(), cropCommand(), ratesCommand(), synthCommand(), prepareCommand(), trainCommand(), evalCommand(), fuseCommand(), classifyCommand(), mcnnCommand(), sweepCommand(), plotCommand(), serveCommand(), edgeCommand()]) program.addCommand(command.exitOverride());
+
+// Help marks what must be given: commander enforces required options but does not say so.
+for (const command of [program, ...program.commands.flatMap((c) => [c, ...c.commands])]) {
+  for (const option of command.options) {
+    if (option.mandatory && !option.description.endsWith('(required)')) option.description = `${option.description} (required)`;
+  }
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -1,10 +1,12 @@
-// mvclass mcnn solve: the Multi-CNN thresholds for rate budgets (seed 004, eq. 1). `mcnn fit` waits for trained CNNs.
+// mvclass mcnn solve: the Multi-CNN thresholds for rate budgets (the rate-accuracy paper, eq. 1);
+// mcnn fit: the Multi-CNN fitted to a cache and three trained runs.
 
 import { promises as fs } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { frontier, MCNN_PARAM_NAMES, mcnnParams, nonNegativeNumber, positiveNumber, type McnnSolution } from '../rate/mcnn/index.js';
 import { markdownTable, type Cell } from '../report/table.js';
-import { MvclassError } from '../util/errors.js';
+import { MvclassError, UsageError } from '../util/errors.js';
+import { testViewsOption } from '../util/validate.js';
 import { printJson, warn } from './output.js';
 import { fitMcnn, validateMcnn, writeMcnn } from '../rate/mcnn/fit.js';
 
@@ -22,11 +24,14 @@ const FLAGS: Record<(typeof MCNN_PARAM_NAMES)[number], string> = {
 };
 
 export function parseBudgets(value: unknown): number[] {
-  if (value === undefined) throw new MvclassError('Missing --budget <kbps>[,<kbps>...]: the rate budgets to solve for');
+  if (value === undefined) throw new UsageError('Missing --budget <kbps>[,<kbps>...]: the rate budgets to solve for');
   return String(value)
     .split(',')
     .map((b) => nonNegativeNumber(b.trim(), 'budget'));
 }
+
+/** What `mcnn fit` writes beside the parameters (McnnFit): read without a warning. */
+const FIT_FIELDS: readonly string[] = ['kl', 'r2_3d', 'r2_2d', 'frames3d', 'frames2d', 'videos', 'runs', 'data'];
 
 async function readModel(file: string): Promise<Record<string, unknown>> {
   let text: string;
@@ -45,7 +50,7 @@ async function readModel(file: string): Promise<Record<string, unknown>> {
     throw new MvclassError(`${file}: expected a JSON object with ${MCNN_PARAM_NAMES.join(', ')}`, file);
   }
   for (const key of Object.keys(value)) {
-    if (!(MCNN_PARAM_NAMES as readonly string[]).includes(key)) warn(`${file}: ignoring unknown field "${key}"`);
+    if (!(MCNN_PARAM_NAMES as readonly string[]).includes(key) && !FIT_FIELDS.includes(key)) warn(`${file}: ignoring unknown field "${key}"`);
   }
   return value as Record<string, unknown>;
 }
@@ -93,7 +98,7 @@ function solveCommand(): Command {
 
 export function mcnnCommand(): Command {
   return new Command('mcnn')
-    .description('Multi-CNN selection by R_motion: 3D CNN below R_L, 2D CNN up to R_H, spatial CNN above (seed 004)')
+    .description('Multi-CNN selection by R_motion: 3D CNN below R_L, 2D CNN up to R_H, spatial CNN above (the rate-accuracy paper)')
     .addCommand(solveCommand())
     .addCommand(fitCommand())
     .exitOverride();
@@ -102,23 +107,28 @@ export function mcnnCommand(): Command {
 function fitCommand(): Command {
   return new Command('fit')
     .description('fit the MCNN to a prepared cache and three trained runs (accuracies on the validation split), and check it on the test split')
-    .requiredOption('--runs <runs...>', 'the mv3d, mv2d and spatial (vgg16) run folders, in that order')
+    .option('--run <runs...>', 'the mv3d, mv2d and spatial (vgg16) run folders, in that order (required)')
+    .addOption(new Option('--runs <runs...>').hideHelp()) // the old name
     .requiredOption('--data <cache>', 'a cache prepared with --val-fraction')
     .option('-o, --out <file>', 'where the fitted model goes', 'mcnn.json')
-    .option('--budgets <kbps>', 'budgets at which to compare the prediction with the test split')
-    .option('--views <n>', 'temporal views in the evaluations', '10')
+    .option('--budget <kbps>', 'budgets in kbps, comma-separated, at which to compare the prediction with the test split')
+    .addOption(new Option('--budgets <kbps>').hideHelp()) // the old name
+    .option('--views <TxC>', 'temporal views x crops in the evaluations', '10x10')
     .option('--json', 'print the result as JSON')
     .exitOverride()
-    .action(async (opts: { runs: string[]; data: string; out: string; budgets?: string; views: string; json?: boolean }) => {
-      if (opts.runs.length !== 3) throw new MvclassError(`Expected three runs (mv3d, mv2d, spatial) for runs but received ${opts.runs.length}`);
-      const [mv3d, mv2d, spatial] = opts.runs as [string, string, string];
-      const temporal = Math.max(1, Number(opts.views) || 10);
-      const fit = await fitMcnn({ mv3d, mv2d, spatial }, opts.data, { temporal });
+    .action(async (opts: { run?: string[]; runs?: string[]; data: string; out: string; budget?: string; budgets?: string; views: string; json?: boolean }) => {
+      const runs = opts.run ?? opts.runs;
+      if (!runs) throw new UsageError("required option '--run <runs...>' not specified");
+      if (runs.length !== 3) throw new UsageError(`Expected three runs (mv3d, mv2d, spatial) for run but received ${runs.length}`);
+      const [mv3d, mv2d, spatial] = runs as [string, string, string];
+      const views = testViewsOption(opts.views);
+      const fit = await fitMcnn({ mv3d, mv2d, spatial }, opts.data, views);
       await writeMcnn(opts.out, fit);
-      const budgets = opts.budgets
-        ? opts.budgets.split(',').map((b) => positiveNumber(b.trim(), 'budgets'))
+      const budgetText = opts.budget ?? opts.budgets;
+      const budgets = budgetText
+        ? budgetText.split(',').map((b) => positiveNumber(b.trim(), 'budget'))
         : [0.5, 0.75, 1, 1.5, 2].map((k) => Number((k * (fit.a3d * (fit.alpha / fit.beta) + fit.b3d)).toFixed(2)));
-      const checks = await validateMcnn(fit, budgets, { temporal });
+      const checks = await validateMcnn(fit, budgets, views);
       if (opts.json) return printJson({ fit, checks, out: opts.out });
       const f = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? '–' : Number.isFinite(x) ? x.toFixed(d) : '∞');
       const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);

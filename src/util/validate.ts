@@ -118,3 +118,10 @@ export function keyValuePairs(values: unknown, name: string): Record<string, str
   }
   return out;
 }
+
+/** `--views` as every command takes it: <temporal>x<crops>, crops 1 or 10 (the paper's test views: 10x10). */
+export function testViewsOption(value: unknown, name = 'views'): { temporal: number; crops: 1 | 10 } {
+  const m = /^\s*(\d+)\s*x\s*(1|10)\s*$/i.exec(String(value));
+  if (!m || !(Number(m[1]) > 0)) throw invalid('<temporal>x<crops> with crops 1 or 10 (e.g. 10x10)', name, value);
+  return { temporal: Number(m[1]), crops: Number(m[2]) as 1 | 10 };
+}

@@ -1,0 +1,71 @@
+// One form for each option across commands, required options marked in help, honest defaults,
+// and mcnn solve reading what mcnn fit writes.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PAPER_MCNN_FIT, writeMcnn, type McnnFit } from '../../src/index.js';
+import { cli, tempDir } from '../setup/helpers.js';
+
+const dir = tempDir();
+
+describe('CLI options', () => {
+  it('help marks every required option', async () => {
+    for (const [args, option] of [
+      [['crop', '--help'], '-o, --out <file>'],
+      [['train', '--help'], '--data <cache>'],
+      [['mcnn', 'fit', '--help'], '--run <runs...>'],
+      [['mcnn', 'solve', '--help'], '--budget <kbps>'],
+      [['classify', '--help'], '--run <run...>'],
+    ] as const) {
+      const r = await cli([...args]);
+      expect(r.code).toBe(0);
+      const text = r.stdout.replace(/\s+/g, ' ');
+      const start = text.indexOf(option);
+      expect(start, `${args.join(' ')}: ${option}`).toBeGreaterThanOrEqual(0);
+      const next = text.indexOf(' -', start + option.length);
+      expect(text.slice(start, next < 0 ? undefined : next), args.join(' ')).toContain('(required)');
+    }
+  });
+
+  it('--views takes <temporal>x<crops> in classify and mcnn fit as in eval', async () => {
+    for (const args of [['classify', 'v.mp4', '--run', 'r'], ['mcnn', 'fit', '--run', 'a', 'b', 'c', '--data', 'd']]) {
+      const r = await cli([...args, '--views', '10']);
+      expect(r.code, args[0]).toBe(2);
+      expect(r.stderr, args[0]).toMatch(/Expected .*<temporal>x<crops>.* for views but received "10"/);
+    }
+  });
+
+  it('encode says its default rate control is CRF 23, and --qp is the paper setting', async () => {
+    const help = (await cli(['encode', '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('CRF 23 unless --qp');
+    const both = await cli(['encode', 'in.mp4', '-o', path.join(dir, 'x.mp4'), '--qp', '30', '--crf', '20']);
+    expect(both.code).toBe(2);
+    expect(both.stderr.trim()).toBe('mvclass: Give either --qp or --crf, not both');
+  });
+
+  it('mcnn solve --model reads what mcnn fit writes, without a warning', async () => {
+    const fit: McnnFit = {
+      ...PAPER_MCNN_FIT,
+      isp: 40,
+      acc3d: 0.72,
+      acc2d: 0.6,
+      accsp: 0.45,
+      kl: 0.01,
+      r2_3d: 0.99,
+      r2_2d: 0.98,
+      frames3d: 160,
+      frames2d: 60,
+      videos: { fit: 100, validation: 20 },
+      runs: { mv3d: 'a', mv2d: 'b', spatial: 'c' },
+      data: 'cache',
+    };
+    const file = path.join(dir, 'mcnn.json');
+    await writeMcnn(file, fit);
+    expect(Object.keys(JSON.parse(readFileSync(file, 'utf8')))).toContain('runs');
+    const r = await cli(['mcnn', 'solve', '--model', file, '--budget', '25', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect((JSON.parse(r.stdout) as Array<{ budget: number; feasible: boolean }>)[0]).toMatchObject({ budget: 25 });
+  });
+});
