@@ -2,9 +2,8 @@ import { Command, Option } from 'commander';
 import type { ClassificationReport } from '../metrics/classification.js';
 import { evaluateRun, fuseScores } from '../nn/evaluate.js';
 import { markdownTable } from '../report/table.js';
-import { MvclassError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
-import { oneOf, positiveInteger } from '../util/validate.js';
+import { oneOf, testViewsOption } from '../util/validate.js';
 import { fixed, printJson } from './output.js';
 
 function printReport(title: string, r: ClassificationReport): void {
@@ -20,12 +19,6 @@ function printReport(title: string, r: ClassificationReport): void {
   process.stdout.write(lines.join('\n'));
 }
 
-function parseViews(value: unknown): { temporal: number; crops: 1 | 10 } {
-  const m = typeof value === 'string' ? /^(\d+)x(1|10)$/.exec(value) : null;
-  if (!m) throw new MvclassError(`Expected views as <temporal>x<crops> with crops 1 or 10 (e.g. 10x10) for views but received ${JSON.stringify(value)}`);
-  return { temporal: positiveInteger(m[1], 'views'), crops: Number(m[2]) as 1 | 10 };
-}
-
 export function evalCommand(): Command {
   return new Command('eval')
     .description('multi-view evaluation of a trained run: top-1, top-5, mean class accuracy, confusion')
@@ -38,7 +31,7 @@ export function evalCommand(): Command {
     .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
     .option('--json', 'print the result as JSON')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
-      const views = parseViews(opts.views);
+      const views = testViewsOption(opts.views);
       const bar = progressBar('eval', 1, 'videos');
       const result = await evaluateRun({
         run: String(opts.run),

@@ -28,8 +28,8 @@ describe('CLI options', () => {
     }
   });
 
-  it('--views takes <temporal>x<crops> in classify and mcnn fit as in eval', async () => {
-    for (const args of [['classify', 'v.mp4', '--run', 'r'], ['mcnn', 'fit', '--run', 'a', 'b', 'c', '--data', 'd']]) {
+  it('--views takes <temporal>x<crops> in classify, eval and mcnn fit alike', async () => {
+    for (const args of [['classify', 'v.mp4', '--run', 'r'], ['eval', '--run', 'r', '--data', 'd'], ['mcnn', 'fit', '--run', 'a', 'b', 'c', '--data', 'd']]) {
       const r = await cli([...args, '--views', '10']);
       expect(r.code, args[0]).toBe(2);
       expect(r.stderr, args[0]).toMatch(/Expected .*<temporal>x<crops>.* for views but received "10"/);
