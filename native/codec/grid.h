@@ -1,5 +1,7 @@
 // MotionGrid: motion vectors placed on a grid of non-overlapping square blocks, the input
-// representation of seed 004 (8x8 blocks, holes filled from their 4-neighbours).
+// representation of the rate-accuracy paper (8x8 blocks, holes filled from their 4-neighbours;
+// Jubran et al., "Rate-Accuracy Trade-Off in Video Classification With Deep Convolutional Neural
+// Networks", IEEE TCSVT, 2020).
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,7 @@
-// transcode: any video in, re-encoded at the given size, rate and encoder settings (seed
-// 004: 320x240, 25 fps, one IDR then P frames, search range 16, fixed QP), with the encoder's
-// per-frame bit split.
+// transcode: any video in, re-encoded at the given size, rate and encoder settings (the
+// rate-accuracy paper's: 320x240, 25 fps, one IDR then P frames, search range 16, fixed QP), with
+// the encoder's per-frame bit split. The paper: Jubran, Abbas, Chadha, Andreopoulos, "Rate-Accuracy
+// Trade-Off in Video Classification With Deep Convolutional Neural Networks", IEEE TCSVT, 2020.
 #pragma once
 
 #include <string>

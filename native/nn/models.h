@@ -1,4 +1,5 @@
-// The three networks of seed 004, defined with torch::nn:
+// The three networks of the rate-accuracy paper (Jubran et al., "Rate-Accuracy Trade-Off in Video
+// Classification With Deep Convolutional Neural Networks", IEEE TCSVT, 2020), with torch::nn:
 //   mv3d  - the 3D temporal CNN on [B, 2, T, N, N] motion volumes (T = 160, N = 24);
 //   mv2d  - the ClarifaiNet-like 2D temporal CNN on [B, 2T, N, N] (T = 60, N = 48), first
 //           filter 3x3 and stride 1 in the first two convolutions;
