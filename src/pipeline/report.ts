@@ -3,12 +3,16 @@
 
 import type { VideoCodec } from '../codec/encode.js';
 import { PreparedCache } from '../cache/read.js';
-import { activityMap } from '../report/activity.js';
+import { MODELS, type ModelName } from '../nn/model.js';
+import { activityKey, activityMap } from '../report/activity.js';
+import { confusionFigure } from '../report/confusion.js';
 import { frontierFigure, gammaFitFigure, linearFitFigure, rateAccuracyFigure } from '../report/figures.js';
-import { writeReport, type ReportSection } from '../report/html.js';
+import { writeReport, type ReportFigure, type ReportSection } from '../report/html.js';
+import { trainingCurvesFigure } from '../report/training.js';
 import { temporalRate, type McnnCheck, type McnnFit } from '../rate/mcnn/fit.js';
 import type { McnnSolution } from '../rate/mcnn/optimise.js';
 import { PAPER_RATES } from '../rate/rates.js';
+import { readTrainingMetrics } from './plot.js';
 import type { QpResult, SweepSchedule } from './sweep.js';
 
 /** Seed 004's 3D-CNN-F accuracy on UCF-101 (Table III), where it reports one. */
@@ -28,7 +32,10 @@ export interface SweepReportData {
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? null : Number((100 * x).toFixed(1)));
 
-async function activityMaps(qps: QpResult[]): Promise<ReportSection['images']> {
+/** Brightness of the activity maps saturates here (pixels per frame). */
+const ACTIVITY_MAX_PX = 4;
+
+async function activityMaps(qps: QpResult[]): Promise<NonNullable<ReportSection['images']>> {
   // The same frame of the same test video at every QP.
   const caches = await Promise.all(qps.map((q) => PreparedCache.open(q.cache)));
   try {
@@ -39,18 +46,64 @@ async function activityMaps(qps: QpResult[]): Promise<ReportSection['images']> {
     for (const [k, cache] of caches.entries()) {
       const i = cache.videos.findIndex((v) => v.path === target);
       if (i < 0) continue;
+      const video = cache.videos[i]!;
       const clip = await cache.clip(i);
       const frame = Math.min(10, clip.frames - 1);
       const cells = clip.rows * clip.cols;
       const at = frame * 2 * cells;
       const dx = Array.from(clip.data.subarray(at, at + cells), (q) => q / 4);
       const dy = Array.from(clip.data.subarray(at + cells, at + 2 * cells), (q) => q / 4);
-      images.push({ name: `fig2-activity-qp${qps[k]!.qp}`, caption: `QP ${qps[k]!.qp}, frame ${frame}`, png: activityMap({ rows: clip.rows, cols: clip.cols, dx, dy }, { maxMagnitude: 4 }) });
+      images.push({
+        name: `fig2-activity-qp${qps[k]!.qp}`,
+        caption: `QP ${qps[k]!.qp}: test video ${video.id} (${video.className}), frame ${frame} (${video.frameTypes[frame] ?? '?'} frame), ${clip.cols}x${clip.rows} blocks of 8x8 px; hue: direction, brightness: magnitude up to ${ACTIVITY_MAX_PX} px (key above)`,
+        png: activityMap({ rows: clip.rows, cols: clip.cols, dx, dy }, { maxMagnitude: ACTIVITY_MAX_PX }),
+      });
     }
     return images;
   } finally {
     await Promise.all(caches.map((c) => c.close()));
   }
+}
+
+const NETWORK_NAMES: Record<ModelName, string> = { mv3d: '3D CNN', mv2d: '2D CNN', vgg16: 'spatial CNN' };
+
+/** Each QP's networks' training curves; a run without a readable metrics.jsonl is named in `missing`. */
+async function trainingFigures(qps: QpResult[]): Promise<{ figures: ReportFigure[]; missing: string[] }> {
+  const figures: ReportFigure[] = [];
+  const missing: string[] = [];
+  for (const q of qps) {
+    for (const model of MODELS) {
+      const run = q.runs[model];
+      const history = await readTrainingMetrics(run).catch((error: Error) => {
+        missing.push(`QP ${q.qp} ${NETWORK_NAMES[model]}: ${error.message}`);
+        return null;
+      });
+      if (!history) continue;
+      const val = history.val.length > 0 ? ' and on the validation split (one centred view per video)' : '; no validation was logged';
+      figures.push({
+        name: `training-qp${q.qp}-${model}`,
+        caption: `Training of the ${NETWORK_NAMES[model]} (${model}) at QP ${q.qp}: loss (mean per logged window) and top-1 accuracy on the training batches${val}, against the SGD iteration`,
+        figure: await trainingCurvesFigure(history, { title: `${NETWORK_NAMES[model]} at QP ${q.qp}` }),
+      });
+    }
+  }
+  return { figures, missing };
+}
+
+/** The confusion matrices of the fused classifiers (3D-CNN-F, 2D-CNN-F) of each QP. */
+async function confusionFigures(qps: QpResult[]): Promise<ReportFigure[]> {
+  const figures: ReportFigure[] = [];
+  for (const q of qps) {
+    for (const [key, label] of [['mv3d-F', '3D-CNN-F'], ['mv2d-F', '2D-CNN-F']] as const) {
+      const r = q.accuracy[key];
+      figures.push({
+        name: `confusion-qp${q.qp}-${key}`,
+        caption: `${label} at QP ${q.qp} (the ${key === 'mv3d-F' ? '3D' : '2D'} CNN's scores averaged with the spatial CNN's) on the ${r.videos} test videos: rows the true class, columns the prediction; counts in the cells, colour the share of the true class`,
+        figure: await confusionFigure(r, { title: `${label} at QP ${q.qp}: top-1 ${(100 * r.top1).toFixed(1)}%` }),
+      });
+    }
+  }
+  return figures;
 }
 
 export async function buildSweepReport(dir: string, d: SweepReportData): Promise<void> {
@@ -74,12 +127,19 @@ export async function buildSweepReport(dir: string, d: SweepReportData): Promise
     points: d.qps.map((q) => ({ label: `QP ${q.qp}`, rate: rate(q), accuracy: q.accuracy[name].top1 })),
   });
   const fit = d.qps.find((q) => q.qp === d.fitQp)!;
+  const maps = await activityMaps(d.qps);
+  const training = await trainingFigures(d.qps);
   const sections: ReportSection[] = [
     {
       heading: 'Rates (Table I/II analogue)',
       text: `Mean over the dataset's videos, kbps, ${d.codec.toUpperCase()} at 320x240, 25 fps, one IDR then P frames, search range 16. What each rate counts: docs/rates.md.`,
       tables: [{ name: 'table1-rates', caption: 'R_orig, R_cropped (the cropped stream), R_cropped by the encoder\'s count, R_motion, and R_motion as % of R_orig and of R_cropped', header: ['source', 'QP', 'R_orig', 'R_cropped', 'R_cropped (encoder)', 'R_motion', '% of R_orig', '% of R_cropped'], rows: ratesRows, digits: 1 }],
-      images: await activityMaps(d.qps),
+    },
+    {
+      heading: 'Motion-vector activity (Fig. 2 analogue)',
+      text: `The 8x8-block motion grid of one test video at each QP, one block a square: the vector's direction as hue, its length as brightness (black: no motion, full brightness from ${ACTIVITY_MAX_PX} px on). Coarser quantisation leaves fewer and smoother vectors.`,
+      figures: maps.length ? [{ name: 'fig2-activity-key', caption: `Colour key of the activity maps: one gradient bar per direction, from 0 to ${ACTIVITY_MAX_PX} px (pixels per frame, as the grids hold them)`, figure: await activityKey({ maxMagnitude: ACTIVITY_MAX_PX, unit: 'px' }) }] : [],
+      images: maps,
     },
     {
       heading: 'Accuracy per QP (Table III analogue)',
@@ -138,6 +198,18 @@ export async function buildSweepReport(dir: string, d: SweepReportData): Promise
           figure: await linearFitFigure({ title: 'R_2D vs R_motion', x: rMotion, y: fitVideos.map((v) => temporalRate(v, d.mcnn.frames2d)), a: d.mcnn.a2d, b: d.mcnn.b2d, r2: d.mcnn.r2_2d, xLabel: 'R_motion (kbps)', yLabel: 'R_2D (kbps)' }),
         },
       ],
+    },
+    {
+      heading: 'Training curves',
+      text:
+        `Each network's loss and top-1 accuracy while training (metrics.jsonl in each run folder; \`mvclass plot <run>\` draws one run), the loss on a log axis when it spans a factor of 10 or more.` +
+        (training.missing.length ? `\n\nNot drawn: ${training.missing.join('; ')}.` : ''),
+      figures: training.figures,
+    },
+    {
+      heading: 'Confusion of the fused classifiers',
+      text: 'Which classes the -F classifiers (a motion CNN averaged with the spatial CNN) take for which, on the test split.',
+      figures: await confusionFigures(d.qps),
     },
     {
       heading: 'Stages',

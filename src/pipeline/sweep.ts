@@ -88,6 +88,8 @@ export interface SweepOptions {
 export interface QpResult {
   qp: number;
   cache: string;
+  /** The run folder of each network (metrics.jsonl: the report's training curves). */
+  runs: Record<ModelName, string>;
   rates: ReturnType<typeof meanRates>;
   /** Mean kbps each classifier is sent. */
   sent: { mv3d: number; mv2d: number; spatial: number };
@@ -182,6 +184,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
     qps.push({
       qp,
       cache,
+      runs: { mv3d: path.join(dir, 'runs', 'mv3d'), mv2d: path.join(dir, 'runs', 'mv2d'), vgg16: path.join(dir, 'runs', 'vgg16') },
       rates: meanRates(opened.videos.map((v) => ({ ...v.rates, codec, frames: v.frames, duration: v.duration, motionPctOrig: null, motionPctCropped: null }))),
       sent: { mv3d: mean((v) => temporalRate(v, schedule.mv3d.frames)), mv2d: mean((v) => temporalRate(v, schedule.mv2d.frames)), spatial: mean(spatialRate) },
       accuracy: reports as QpResult['accuracy'],

@@ -5,10 +5,12 @@
 // i.e. the angle of (dx, -dy), so "up" in the picture (dy < 0) is a quarter turn from "right".
 // Value: |v| / maxMagnitude, saturating at 1. A zero vector is black (ZERO_COLOUR), and small
 // vectors fade continuously into it. The vectors are drawn as given: for FFmpeg's convention
-// (motion = src - dst) the content moves the opposite way.
+// (motion = src - dst) the content moves the opposite way. activityKey draws the colour key
+// (a gradient bar per direction, 0 to maxMagnitude in the grid's unit) as a figure.
 
 import { PNG } from 'pngjs';
 import { MvclassError } from '../util/errors.js';
+import { formatNumber, renderVegaLite, type Figure } from './figures.js';
 
 /** A motion field on a block grid, row-major; MotionGrid (src/codec/grid.ts) fits as is. */
 export interface MotionField {
@@ -95,4 +97,67 @@ export function activityMap(grid: MotionField, options: ActivityOptions = {}): U
   }
   const encoded = PNG.sync.write(png, { colorType: 2, inputHasAlpha: true });
   return new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+}
+
+export interface ActivityKeyOptions {
+  /** The magnitude at which brightness saturates: the maps' maxMagnitude. */
+  maxMagnitude: number;
+  /** Unit of the magnitudes (default 'px', pixels per frame as the grids hold them). */
+  unit?: string;
+  title?: string;
+  /** Steps of the gradient bars (default 48). */
+  steps?: number;
+}
+
+/** The eight directions of the key: label, dx and dy of a unit vector (image axes: y grows downwards). */
+const KEY_DIRECTIONS: Array<[string, number, number]> = [
+  ['→ right (+dx)', 1, 0],
+  ['↗', Math.SQRT1_2, -Math.SQRT1_2],
+  ['↑ up (−dy)', 0, -1],
+  ['↖', -Math.SQRT1_2, -Math.SQRT1_2],
+  ['← left (−dx)', -1, 0],
+  ['↙', -Math.SQRT1_2, Math.SQRT1_2],
+  ['↓ down (+dy)', 0, 1],
+  ['↘', Math.SQRT1_2, Math.SQRT1_2],
+];
+
+/**
+ * The colour key of activity maps drawn with `maxMagnitude`: one gradient bar per direction
+ * (hue), from 0 (black) to maxMagnitude (full brightness; longer vectors saturate), on an axis
+ * in `unit`. Rendered like the other figures (SVG and a 2x PNG).
+ */
+export async function activityKey(options: ActivityKeyOptions): Promise<Figure> {
+  const max = options.maxMagnitude;
+  if (typeof max !== 'number' || !Number.isFinite(max) || max <= 0) throw new MvclassError(`activityKey: maxMagnitude must be a positive number, got ${String(max)}`);
+  const steps = options.steps ?? 48;
+  if (!Number.isInteger(steps) || steps < 2 || steps > 1000) throw new MvclassError(`activityKey: steps must be an integer from 2 to 1000, got ${steps}`);
+  const unit = options.unit ?? 'px';
+  const hex = (rgb: [number, number, number]) => `#${rgb.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
+  const values = KEY_DIRECTIONS.flatMap(([direction, ux, uy]) =>
+    Array.from({ length: steps }, (_, i) => {
+      // The first step black, the last at full brightness, as the map draws 0 and maxMagnitude.
+      const m = (i * max) / (steps - 1);
+      return { direction, m0: (i * max) / steps, m1: ((i + 1) * max) / steps, rgb: hex(activityColour(ux * m, uy * m, max)) };
+    }),
+  );
+  const directions = KEY_DIRECTIONS.map(([d]) => d);
+  const y = { field: 'direction', type: 'ordinal' as const, title: 'Vector direction (hue)', sort: directions, scale: { domain: directions, paddingInner: 0.15 }, axis: { ticks: false, domain: false } };
+  return renderVegaLite({
+    title: {
+      text: options.title ?? 'Colour key: hue = direction, brightness = magnitude',
+      subtitle: [`0 ${unit}: black; ${formatNumber(max)} ${unit} and longer: full brightness`, 'vectors are src − dst: the content moves the opposite way'],
+    },
+    width: 320,
+    height: 8 * 16,
+    data: { values },
+    mark: { type: 'rect', strokeWidth: 0.6, aria: false },
+    encoding: {
+      x: { field: 'm0', type: 'quantitative', title: `Magnitude (${unit}), saturating at ${formatNumber(max)}`, scale: { domain: [0, max], nice: false } },
+      x2: { field: 'm1' },
+      y,
+      color: { field: 'rgb', type: 'nominal', scale: null, legend: null },
+      // The same colour as the outline: no seams between the steps.
+      stroke: { field: 'rgb', type: 'nominal', scale: null, legend: null },
+    },
+  });
 }

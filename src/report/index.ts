@@ -3,5 +3,7 @@
 
 export * from './table.js';
 export * from './figures.js';
+export * from './training.js';
+export * from './confusion.js';
 export * from './activity.js';
 export * from './html.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { activityColour, activityMap, hsvToRgb, ZERO_COLOUR } from '../../src/report/index.js';
-import { decodePng, pixel } from './helpers.js';
+import { activityColour, activityKey, activityMap, hsvToRgb, ZERO_COLOUR } from '../../src/report/index.js';
+import { decodePng, pixel, svgTexts } from './helpers.js';
 
 function field(rows: number, cols: number, dx: number, dy: number) {
   return { rows, cols, dx: new Float32Array(rows * cols).fill(dx), dy: new Float32Array(rows * cols).fill(dy) };
@@ -76,5 +76,27 @@ describe('activityMap', () => {
     expect(() => activityMap({ rows: 2, cols: 2, dx: [0, 0, 0], dy: [0, 0, 0, 0] })).toThrow(/do not fit a 2x2 grid/);
     expect(() => activityMap({ rows: 1, cols: 1, dx: [NaN], dy: [0] })).toThrow(/not finite/);
     expect(() => activityMap(field(1, 1, 1, 0), { blockPixels: 0 })).toThrow(/blockPixels/);
+  });
+});
+
+describe('activityKey', () => {
+  it('draws a gradient bar per direction with its range and unit, in the maps\' colours', async () => {
+    const key = await activityKey({ maxMagnitude: 4, unit: 'px' });
+    const texts = svgTexts(key.svg);
+    expect(texts).toEqual(expect.arrayContaining(['Magnitude (px), saturating at 4', '→ right (+dx)', '↑ up (−dy)', '← left (−dx)', '↓ down (+dy)', '0.0', '4.0']));
+    expect(texts.some((t) => t.includes('0 px: black; 4 px and longer: full brightness'))).toBe(true);
+    // The bars end in the colours the maps give a saturated vector in each direction.
+    for (const [dx, dy] of [[1, 0], [0, -1], [-1, 0], [0, 1]]) {
+      const hex = `#${activityColour(4 * dx!, 4 * dy!, 4).map((c) => c.toString(16).padStart(2, '0')).join('')}`;
+      expect(key.svg).toContain(`fill="${hex}"`);
+    }
+    const png = decodePng(key.png);
+    const width = Number(/<svg\b[^>]*\swidth="([\d.]+)"/.exec(key.svg)![1]);
+    expect(png.width).toBe(Math.ceil(2 * width));
+  });
+
+  it('rejects a range that is not positive', async () => {
+    await expect(activityKey({ maxMagnitude: 0 })).rejects.toThrow(/maxMagnitude must be a positive number/);
+    await expect(activityKey({ maxMagnitude: NaN })).rejects.toThrow(/maxMagnitude/);
   });
 });

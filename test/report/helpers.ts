@@ -38,3 +38,17 @@ export function pixel(png: PNG, x: number, y: number): [number, number, number] 
   const o = (y * png.width + x) * 4;
   return [png.data[o]!, png.data[o + 1]!, png.data[o + 2]!];
 }
+
+/** The text of every <text> element of an SVG, each <tspan> line on its own. */
+export function svgTexts(svg: string): string[] {
+  return [...svg.matchAll(/<text\b[^>]*>(.*?)<\/text>/gs)].flatMap((m) => {
+    const lines = [...m[1]!.matchAll(/<tspan\b[^>]*>(.*?)<\/tspan>/gs)].map((t) => t[1]!);
+    return lines.length ? lines : [m[1]!];
+  });
+}
+
+/** Width and height attributes of the root <svg>. */
+export function svgSize(svg: string): [number, number] {
+  const open = /<svg\b[^>]*>/.exec(svg)![0];
+  return [Number(/\swidth="([\d.]+)"/.exec(open)![1]), Number(/\sheight="([\d.]+)"/.exec(open)![1])];
+}

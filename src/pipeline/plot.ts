@@ -1,0 +1,193 @@
+// plotRuns: the figures of training runs (what `mvclass plot` writes): each run's loss and
+// accuracy curves from its metrics.jsonl and, when it has per-video scores (or a cache to score
+// it on), its confusion matrix, as SVG and PNG, every file written atomically.
+//
+// Scores are looked for, in order, in --scores, in <run>/scores.json (`mvclass eval --run <run>
+// --save-scores <run>/scores.json`) and where the sweep keeps them (<run>/../../scores/<name>.json).
+// With `data` and no scores, the run is evaluated on the cache and the scores written beside the
+// figures.
+
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { classificationReport, meanScores, type ClassificationReport } from '../metrics/classification.js';
+import { confusionFigure } from '../report/confusion.js';
+import { parseTrainingMetrics, trainingCurvesFigure, type ParsedTrainingMetrics } from '../report/training.js';
+import { assertParentExists, writeFileAtomically } from '../util/atomic.js';
+import { MvclassError } from '../util/errors.js';
+
+/** The training history of a run folder's metrics.jsonl; errors name the run folder (and the line). */
+export async function readTrainingMetrics(run: string): Promise<ParsedTrainingMetrics> {
+  const stat = await fs.stat(run).catch(() => null);
+  if (!stat) throw new MvclassError(`${run}: no such run folder`, run);
+  if (!stat.isDirectory()) throw new MvclassError(`${run}: not a run folder (a file, not a folder)`, run);
+  const file = path.join(run, 'metrics.jsonl');
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new MvclassError(
+      code === 'ENOENT' ? `${run}: no metrics.jsonl in the run folder (not a run from mvclass train, or it has not logged yet)` : `${file}: cannot read: ${(error as Error).message}`,
+      run,
+    );
+  }
+  const history = parseTrainingMetrics(text, file);
+  if (history.train.length === 0 && history.val.length === 0) throw new MvclassError(`${file}: damaged or empty: no iteration logged`, file);
+  return history;
+}
+
+/** What `mvclass eval --save-scores` writes (VideoScores in src/nn/evaluate.ts), checked. */
+export interface ScoresFile {
+  model: string;
+  classes: string[];
+  videos: Array<{ id: string; label: number; scores: number[] }>;
+}
+
+export async function readScores(file: string): Promise<ScoresFile> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (error) {
+    throw new MvclassError(`${file}: not a score file from mvclass eval --save-scores (${(error as Error).message})`, file);
+  }
+  const bad = (what: string) => new MvclassError(`${file}: not a score file from mvclass eval --save-scores: ${what}`, file);
+  const o = json as Partial<ScoresFile> | null;
+  if (typeof o !== 'object' || o === null) throw bad('not a JSON object');
+  if (!Array.isArray(o.classes) || o.classes.length < 1 || !o.classes.every((c) => typeof c === 'string')) throw bad('"classes" is not a list of names');
+  if (!Array.isArray(o.videos)) throw bad('"videos" is not a list');
+  const k = o.classes.length;
+  o.videos.forEach((v, i) => {
+    if (typeof v !== 'object' || v === null) throw bad(`video ${i} is not an object`);
+    if (!Number.isInteger(v.label) || v.label < 0 || v.label >= k) throw bad(`video ${i} has label ${JSON.stringify(v.label)} outside the ${k} classes`);
+    if (!Array.isArray(v.scores) || v.scores.length !== k || !v.scores.every((s) => typeof s === 'number' && Number.isFinite(s))) throw bad(`video ${i} does not have ${k} finite scores`);
+  });
+  return { model: typeof o.model === 'string' ? o.model : path.basename(file, '.json'), classes: o.classes, videos: o.videos.map((v, i) => ({ id: typeof v.id === 'string' ? v.id : String(i), label: v.label, scores: v.scores })) };
+}
+
+/** The confusion of one score file, or of several fused (the mean of their scores over the videos they share, as `mvclass fuse`). */
+export function scoresReport(files: ScoresFile[], names: string[] = files.map((f) => f.model)): ClassificationReport {
+  const first = files[0];
+  if (!first) throw new MvclassError('no score files');
+  files.forEach((f, i) => {
+    if (JSON.stringify(f.classes) !== JSON.stringify(first.classes)) throw new MvclassError(`${names[i]}: other classes than ${names[0]}`);
+  });
+  const byId = files.map((f) => new Map(f.videos.map((v) => [v.id, v])));
+  const common = first.videos.filter((v) => byId.every((m) => m.has(v.id)));
+  if (common.length === 0) throw new MvclassError(`${names.join(', ')}: no video in common`);
+  const scores = common.map((v) => (files.length === 1 ? v.scores : Array.from(meanScores(byId.map((m) => m.get(v.id)!.scores)))));
+  return classificationReport(scores, common.map((v) => v.label), first.classes);
+}
+
+export interface PlotOptions {
+  /** Where the figures go (default: each run folder). Made when missing; its parent must exist. */
+  out?: string;
+  /** Score files for the confusion matrix (several: fused); default: found beside the run. */
+  scores?: string[];
+  /** A prepared cache to evaluate a run on when it has no scores. */
+  data?: string;
+  split?: 'train' | 'test' | 'val';
+  temporal?: number;
+  crops?: 1 | 10;
+  threads?: number;
+  onWarning?: (message: string) => void;
+}
+
+export interface PlottedRun {
+  run: string;
+  /** Files written for this run: SVG then PNG of the curves, then of the confusion matrix when there were scores. */
+  files: string[];
+  /** The score files the confusion matrix was drawn from (none: no confusion matrix). */
+  scores: string[];
+}
+
+/** Model name and classes from run.json, if it is there and readable (only for titles and checks). */
+async function runInfo(run: string): Promise<{ model: string | null; classes: string[] | null }> {
+  try {
+    const json = JSON.parse(await fs.readFile(path.join(run, 'run.json'), 'utf8')) as { config?: { model?: unknown; classes?: unknown } };
+    const model = typeof json.config?.model === 'string' ? json.config.model : null;
+    const classes = Array.isArray(json.config?.classes) && json.config.classes.every((c) => typeof c === 'string') ? (json.config.classes as string[]) : null;
+    return { model, classes };
+  } catch {
+    return { model: null, classes: null };
+  }
+}
+
+/** File stems that tell the runs apart: the folder names, with parent folders added while two agree. */
+export function runStems(runs: string[]): string[] {
+  const parts = runs.map((r) => path.resolve(r).split(path.sep).filter(Boolean));
+  for (let depth = 1; ; depth++) {
+    const stems = parts.map((p) => p.slice(-depth).join('-').replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[._-]+/, '') || 'run');
+    const longest = Math.max(...parts.map((p) => p.length));
+    if (new Set(stems).size === stems.length || depth >= longest) return stems.map((s, i) => (stems.indexOf(s) === i ? s : `${s}-${i + 1}`));
+  }
+}
+
+const SCORE_NAMES = ['scores.json'];
+
+function foundScores(run: string, model: string | null): string[] {
+  for (const name of SCORE_NAMES) {
+    const file = path.join(run, name);
+    if (existsSync(file)) return [file];
+  }
+  // The sweep's layout: <qp>/runs/<model> and <qp>/scores/<model>.json.
+  const sweep = path.join(path.dirname(path.dirname(path.resolve(run))), 'scores', `${model ?? path.basename(path.resolve(run))}.json`);
+  return path.basename(path.dirname(path.resolve(run))) === 'runs' && existsSync(sweep) ? [sweep] : [];
+}
+
+/** Plots each run; see the top of this file. Returns the files written per run. */
+export async function plotRuns(runs: string[], options: PlotOptions = {}): Promise<PlottedRun[]> {
+  if (runs.length === 0) throw new MvclassError('plot needs at least one run folder');
+  if (options.scores?.length && runs.length > 1) throw new MvclassError('--scores belongs to one run: plot one run at a time with it');
+  // Everything is read and checked before the first file is written.
+  const prepared = [];
+  const stems = runStems(runs);
+  for (const [i, run] of runs.entries()) {
+    const history = await readTrainingMetrics(run);
+    for (const w of history.warnings) options.onWarning?.(w);
+    const info = await runInfo(run);
+    const scoreFiles = options.scores?.length ? options.scores : foundScores(run, info.model);
+    const scores = await Promise.all(scoreFiles.map(readScores));
+    if (info.classes && scores.some((s) => JSON.stringify(s.classes) !== JSON.stringify(info.classes))) {
+      throw new MvclassError(`${scoreFiles.join(', ')}: other classes than ${run} was trained on`, run);
+    }
+    prepared.push({ run, stem: stems[i]!, history, info, scoreFiles, scores });
+  }
+  if (options.out !== undefined) {
+    await assertParentExists(options.out);
+    await fs.mkdir(options.out, { recursive: true });
+  }
+  const results: PlottedRun[] = [];
+  for (const p of prepared) {
+    const dir = options.out ?? p.run;
+    const prefix = options.out !== undefined ? `${p.stem}-` : '';
+    const files: string[] = [];
+    const put = async (name: string, data: string | Uint8Array) => {
+      const target = path.join(dir, name);
+      await writeFileAtomically(target, data);
+      files.push(target);
+    };
+    const label = p.info.model ? `${p.info.model} (${p.run})` : p.run;
+    const curves = await trainingCurvesFigure(p.history, { title: `Training: ${label}` });
+    await put(`${prefix}training.svg`, curves.svg);
+    await put(`${prefix}training.png`, curves.png);
+    let { scoreFiles, scores } = p;
+    if (scores.length === 0 && options.data !== undefined) {
+      // Loaded here: libtorch only when a run is to be evaluated.
+      const { evaluateRun } = await import('../nn/evaluate.js');
+      const saved = path.join(dir, `${prefix}scores.json`);
+      await evaluateRun({ run: p.run, data: options.data, split: options.split ?? 'test', temporal: options.temporal ?? 10, crops: options.crops ?? 10, saveScores: saved, threads: options.threads ?? 0 });
+      files.push(saved);
+      scoreFiles = [saved];
+      scores = [await readScores(saved)];
+    }
+    if (scores.length > 0) {
+      const report = scoresReport(scores, scoreFiles);
+      const what = scores.length > 1 ? `fused ${scores.map((s) => s.model).join(' + ')}` : scores[0]!.model;
+      const figure = await confusionFigure(report, { title: `Confusion: ${what} (${p.run})` });
+      await put(`${prefix}confusion.svg`, figure.svg);
+      await put(`${prefix}confusion.png`, figure.png);
+    }
+    results.push({ run: p.run, files, scores: scoreFiles });
+  }
+  return results;
+}
