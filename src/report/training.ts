@@ -171,7 +171,9 @@ export async function trainingCurvesFigure(history: TrainingHistory, options: Tr
     ],
   };
   const accY = { field: 'accuracy', type: 'quantitative' as const, title: 'Accuracy (%)', scale: { domain: [0, 100] } };
-  const color = { field: 'curve', type: 'nominal' as const, title: null, scale: { domain: KEYS, range: COLOURS }, legend: { orient: 'bottom-right' as const } };
+  // Only the curves there are in the legend (no "validation" for a run that never scored its val split).
+  const present = KEYS.map((key, i) => [key, COLOURS[i]!] as const).filter(([key]) => accuracy.some((p) => p.curve === key));
+  const color = { field: 'curve', type: 'nominal' as const, title: null, scale: { domain: present.map(([k]) => k), range: present.map(([, c]) => c) }, legend: { orient: 'bottom-right' as const } };
   const accPanel = {
     width,
     height,

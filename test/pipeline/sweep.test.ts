@@ -24,6 +24,11 @@ describe('sweep', () => {
       for (const ext of ['svg', 'png']) expect(existsSync(path.join(out, `${name}.${ext}`)), `${name}.${ext}`).toBe(true);
     }
     expect(existsSync(path.join(out, 'fig2-activity-qp30.png')) && existsSync(path.join(out, 'fig2-activity-qp40.png'))).toBe(true);
+    // Each network's training curves, the fused classifiers' confusion matrices, the maps' colour key.
+    const more = ['fig2-activity-key', ...[30, 40].flatMap((qp) => [...['mv3d', 'mv2d', 'vgg16'].map((m) => `training-qp${qp}-${m}`), `confusion-qp${qp}-mv3d-F`, `confusion-qp${qp}-mv2d-F`])];
+    for (const name of more) {
+      for (const ext of ['svg', 'png']) expect(existsSync(path.join(out, `${name}.${ext}`)), `${name}.${ext}`).toBe(true);
+    }
     // Rates fall as the QP rises; the motion share of the cropped stream is a share.
     const [q30, q40] = first.qps;
     expect(q40!.rates.rOrig!).toBeLessThan(q30!.rates.rOrig!);
@@ -31,6 +36,10 @@ describe('sweep', () => {
     const html = readFileSync(first.report, 'utf8');
     expect(html).toContain('Table I/II analogue');
     expect(html).toContain('paper (UCF-101)');
+    for (const heading of ['Motion-vector activity (Fig. 2 analogue)', 'Training curves', 'Confusion of the fused classifiers']) expect(html).toContain(`<h2>${heading}</h2>`);
+    expect(html).toContain('Training of the 3D CNN (mv3d) at QP 30');
+    expect(html).toContain('3D-CNN-F at QP 40');
+    expect(html).not.toContain('Not drawn:');
     expect(first.mcnn.videos.validation).toBeGreaterThan(0);
 
     const second = await runSweep({ dataset: set, out, qps: [30, 40], schedule, threads: 2, valFraction: 0.2 });

@@ -61,6 +61,8 @@ describe('trainingCurvesFigure', () => {
     const linear = texts((await trainingCurvesFigure(flat)).svg);
     expect(linear).toContain('Loss');
     expect(linear.some((s) => s.includes('no validation logged'))).toBe(true);
+    expect(linear).toContain('training batches');
+    expect(linear).not.toContain('validation'); // no legend entry for a curve that is not there
     const withZero: TrainingHistory = { train: [{ iteration: 1, loss: 10, accuracy: null }, { iteration: 2, loss: 0, accuracy: null }, { iteration: 3, loss: 0.01, accuracy: null }], val: [] };
     expect(texts((await trainingCurvesFigure(withZero)).svg)).toContain('Loss');
     const forced = texts((await trainingCurvesFigure(withZero, { lossScale: 'log' })).svg);
