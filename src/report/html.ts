@@ -157,7 +157,8 @@ function figureHtml(f: ReportFigure): string {
 function imageHtml(image: ReportImage): string {
   const { width, height } = pngSize(image.png, `image ${image.name}`);
   return [
-    '<figure class="map">',
+    // No wider than the map (at least 240 px), so that a long caption wraps and maps sit side by side.
+    `<figure class="map" style="max-width: ${Math.max(width, 240)}px">`,
     `<img src="${dataUri('image/png', image.png)}" width="${width}" height="${height}" alt="${escapeHtml(image.caption)}">`,
     `<figcaption>${escapeHtml(image.caption)} ${links([`${image.name}.png`])}</figcaption>`,
     '</figure>',

@@ -140,6 +140,7 @@ describe('writeReport', () => {
     // Figures and maps are embedded (the page opens alone) and link their local files.
     expect(count(html, 'src="data:image/svg+xml;base64,')).toBe(2);
     expect(count(html, 'src="data:image/png;base64,')).toBe(2);
+    expect(count(html, '<figure class="map" style="max-width: 240px">')).toBe(2); // captions wrap at the map's width
     const embedded = /src="data:image\/svg\+xml;base64,([^"]+)"/.exec(html)![1]!;
     expect(Buffer.from(embedded, 'base64').toString('utf8')).toBe(accuracy.svg);
     for (const href of html.matchAll(/href="([^"]+)"/g)) expect(existsSync(path.join(dir, href[1]!))).toBe(true);
