@@ -1,20 +1,12 @@
 // libFuzzer target: the whole crop path (FFmpeg demuxing and decoding with exported vectors,
 // crop's parser and rewriter, the Annex-B writer) on any bytes, as the service runs it on an
 // upload. The input goes through a file because crop, like the service, opens a path.
-#include <unistd.h>
-
 #include <cstdint>
-#include <cstdio>
 #include <string>
 
 #include "../codec/common.h"
 #include "../codec/crop.h"
-
-namespace {
-std::string Scratch(const char* suffix) {
-  return "/dev/shm/mvclass-fuzz-crop-" + std::to_string(getpid()) + suffix;
-}
-}  // namespace
+#include "scratch.h"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   mvclass::InstallLogCallback();  // FFmpeg's warnings go to the job's sink, not to stderr
@@ -22,14 +14,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string input = Scratch(".in");
-  FILE* f = std::fopen(input.c_str(), "wb");
-  if (!f) return 0;
-  std::fwrite(data, 1, size, f);
-  std::fclose(f);
+  const std::string input = ScratchPath("crop", ".in");
+  if (!WriteScratch(input, data, size)) return 0;
   mvclass::CropOptions options;
   options.input = input;
-  options.output = Scratch(".out.264");
+  options.output = ScratchPath("crop", ".out.264");
   options.annexB = true;
   try {
     mvclass::CropH264(options);
@@ -38,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   // An MP4 output on every 8th input: the muxer path frees what it allocates too.
   if (size % 8 == 0) {
-    options.output = Scratch(".out.mp4");
+    options.output = ScratchPath("crop", ".out.mp4");
     options.annexB = false;
     try {
       mvclass::CropH264(options);

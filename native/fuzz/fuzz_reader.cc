@@ -2,14 +2,12 @@
 // MPEG-1/2, H.263 through FFmpeg, HEVC through libde265, whichever the bytes look like. Vectors,
 // an 8x8 MotionGrid and resized key frames are all asked for, so every consumer of decoded
 // frames runs.
-#include <unistd.h>
-
 #include <cstdint>
-#include <cstdio>
 #include <string>
 
 #include "../codec/common.h"
 #include "../codec/reader.h"
+#include "scratch.h"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   mvclass::InstallLogCallback();
@@ -17,11 +15,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string input = "/dev/shm/mvclass-fuzz-reader-" + std::to_string(getpid());
-  FILE* f = std::fopen(input.c_str(), "wb");
-  if (!f) return 0;
-  std::fwrite(data, 1, size, f);
-  std::fclose(f);
+  const std::string input = ScratchPath("reader");
+  if (!WriteScratch(input, data, size)) return 0;
   mvclass::ReaderOptions options;
   options.path = input;
   options.gridBlock = size % 2 ? 8 : 16;
