@@ -94,7 +94,7 @@ export interface PlotOptions {
 
 export interface PlottedRun {
   run: string;
-  /** Files written for this run: SVG then PNG of the curves, then of the confusion matrix when there were scores. */
+  /** Files written for this run: the scores when it was evaluated (`data`), SVG then PNG of the curves, then of the confusion matrix when there were scores. */
   files: string[];
   /** The score files the confusion matrix was drawn from (none: no confusion matrix). */
   scores: string[];
@@ -166,13 +166,9 @@ export async function plotRuns(runs: string[], options: PlotOptions = {}): Promi
       await writeFileAtomically(target, data);
       files.push(target);
     };
-    const label = p.info.model ? `${p.info.model} (${p.run})` : p.run;
-    const curves = await trainingCurvesFigure(p.history, { title: `Training: ${label}` });
-    await put(`${prefix}training.svg`, curves.svg);
-    await put(`${prefix}training.png`, curves.png);
     let { scoreFiles, scores } = p;
     if (scores.length === 0 && options.data !== undefined) {
-      // Loaded here: libtorch only when a run is to be evaluated.
+      // Before any figure: a run that cannot be evaluated leaves nothing behind. libtorch is loaded only here.
       const { evaluateRun } = await import('../nn/evaluate.js');
       const saved = path.join(dir, `${prefix}scores.json`);
       await evaluateRun({ run: p.run, data: options.data, split: options.split ?? 'test', temporal: options.temporal ?? 10, crops: options.crops ?? 10, saveScores: saved, threads: options.threads ?? 0 });
@@ -180,12 +176,14 @@ export async function plotRuns(runs: string[], options: PlotOptions = {}): Promi
       scoreFiles = [saved];
       scores = [await readScores(saved)];
     }
-    if (scores.length > 0) {
-      const report = scoresReport(scores, scoreFiles);
-      const what = scores.length > 1 ? `fused ${scores.map((s) => s.model).join(' + ')}` : scores[0]!.model;
-      const figure = await confusionFigure(report, { title: `Confusion: ${what} (${p.run})` });
-      await put(`${prefix}confusion.svg`, figure.svg);
-      await put(`${prefix}confusion.png`, figure.png);
+    const label = p.info.model ? `${p.info.model} (${p.run})` : p.run;
+    const curves = await trainingCurvesFigure(p.history, { title: `Training: ${label}` });
+    const confusion = scores.length > 0 ? await confusionFigure(scoresReport(scores, scoreFiles), { title: `Confusion: ${scores.length > 1 ? `fused ${scores.map((s) => s.model).join(' + ')}` : scores[0]!.model} (${p.run})` }) : null;
+    await put(`${prefix}training.svg`, curves.svg);
+    await put(`${prefix}training.png`, curves.png);
+    if (confusion) {
+      await put(`${prefix}confusion.svg`, confusion.svg);
+      await put(`${prefix}confusion.png`, confusion.png);
     }
     results.push({ run: p.run, files, scores: scoreFiles });
   }
