@@ -86,7 +86,7 @@ export interface MotionGridFrame extends FrameMeta {
   grid: MotionGrid;
 }
 
-export type ReadMotionGridsOptions = Pick<DecodeOptions, 'grid' | 'units' | 'list' | 'batchSize' | 'onWarning'>;
+export type ReadMotionGridsOptions = Pick<DecodeOptions, 'grid' | 'units' | 'list' | 'batchSize' | 'onWarning' | 'inputOptions'>;
 
 /** Every frame as a MotionGrid (I frames are all holes), built natively while decoding. */
 export async function* readMotionGrids(file: string, options: ReadMotionGridsOptions = {}): AsyncGenerator<MotionGridFrame> {

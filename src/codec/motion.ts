@@ -6,7 +6,7 @@ export interface MotionFrame extends FrameMeta {
   vectors: MotionVectors;
 }
 
-export type ReadMotionOptions = Pick<DecodeOptions, 'batchSize' | 'onWarning'>;
+export type ReadMotionOptions = Pick<DecodeOptions, 'batchSize' | 'onWarning' | 'inputOptions'>;
 
 export async function* readMotion(file: string, options: ReadMotionOptions = {}): AsyncGenerator<MotionFrame> {
   for await (const batch of decodeVideo(file, { ...options, vectors: true })) {
