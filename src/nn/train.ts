@@ -9,7 +9,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PreparedCache } from '../cache/read.js';
-import { MvclassError } from '../util/errors.js';
+import { MvclassError, UsageError } from '../util/errors.js';
 import { nonNegativeInteger, positiveInteger } from '../util/validate.js';
 import { classificationReport } from '../metrics/classification.js';
 import { scoreVideos } from './evaluate.js';
@@ -37,6 +37,8 @@ export interface TrainOptions extends SessionSettings {
   /** Score the cache's val split every N iterations (default: at each checkpoint when there is a val split; 0: never); the best is kept as best.pt. */
   valEvery?: number;
   resume?: boolean;
+  /** Replace a run already in `out` (without it, training into a folder that holds a run.json refuses unless resuming). */
+  force?: boolean;
   /** mv3d/mv2d: divide the motion volumes by this (default: the training set's RMS, measured; 1: raw pixels as sampled). */
   motionStd?: number;
   /** vgg16: torchvision-layout weights to start from. */
@@ -83,8 +85,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     fc: positiveInteger(options.fc ?? paper.fc, 'fc'),
   };
   if (options.model !== 'vgg16') config.motionStd = options.motionStd ?? (await motionStd(train, config, seed));
-  await fs.mkdir(options.out, { recursive: true });
+  // The network first: a refused device (--device cuda on a CPU build) leaves no run folder behind.
   const model = await CnnModel.create(config, { ...options, clipNorm });
+  if (!options.resume) await replaceRun(options.out, options.force === true);
+  await fs.mkdir(options.out, { recursive: true });
   const runFile = path.join(options.out, 'run.json');
   const checkpoint = path.join(options.out, 'model.pt');
   let start = 0;
@@ -102,7 +106,6 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     await model.importWeights(options.weights);
   }
   const val = cache.subset('val');
-  const training = { iterations, batch, lr: baseLr, lrStep, warmup, clipNorm, seed, momentum: options.momentum ?? 0.9, weightDecay: options.weightDecay ?? 0.005, data: path.resolve(options.data) };
   // How the inputs were made, so that classify prepares a new video the same way (motion: divided by config.motionStd).
   const input = { ...cache.manifest.settings, normalisation: options.model === 'vgg16' ? { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } : { std: config.motionStd } };
   const metricsFile = path.join(options.out, 'metrics.jsonl');
@@ -110,6 +113,11 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const every = options.metricsEvery ?? Math.max(1, Math.min(100, Math.floor(iterations / 20)));
   const saveEvery = options.checkpointEvery ?? Math.max(every, Math.floor(iterations / 10));
   const valEvery = val.length === 0 ? 0 : options.valEvery === undefined ? saveEvery : nonNegativeInteger(options.valEvery, 'val-every');
+  // Every setting the run was trained with, so that `train --resume -o <run>` needs nothing else (src/config/run.ts).
+  const training = {
+    iterations, batch, lr: baseLr, lrStep, warmup, clipNorm, valEvery, seed, momentum: options.momentum ?? 0.9, weightDecay: options.weightDecay ?? 0.005,
+    data: path.resolve(options.data), threads: options.threads ?? 0, device: options.device ?? 'cpu',
+  };
   const started = performance.now();
   let window = { loss: 0, correct: 0, count: 0, steps: 0, gradNorm: 0 };
   let last = { loss: NaN, accuracy: NaN };
@@ -165,4 +173,21 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     await cache.close();
   }
   return { run: options.out, iterations: iteration, resumedFrom: start, finalLoss: last.loss, finalAccuracy: last.accuracy, best, seconds: (performance.now() - started) / 1000 };
+}
+
+/** What train, eval and plot write into a run folder: removed when a run is replaced. */
+const RUN_FILES = ['run.json', 'model.pt', 'best.pt', 'metrics.jsonl', 'scores.json', 'training.svg', 'training.png', 'confusion.svg', 'confusion.png'];
+
+/** Refuses a new run into a folder that holds one (its run.json), naming it and how far it got. */
+export async function refuseExistingRun(out: string): Promise<void> {
+  if (!(await fs.access(path.join(out, 'run.json')).then(() => true, () => false))) return;
+  const run = await readRun(out).catch(() => null);
+  const at = run?.iteration != null ? ` (at iteration ${run.iteration})` : '';
+  throw new UsageError(`${out}: already holds a training run${at}; continue it with --resume, or replace it with --force`);
+}
+
+/** A new run into `out`: refused when a run is there, unless `force`, which removes that run's files. */
+async function replaceRun(out: string, force: boolean): Promise<void> {
+  if (!force) return refuseExistingRun(out);
+  for (const name of RUN_FILES) await fs.rm(path.join(out, name), { force: true });
 }

@@ -19,6 +19,8 @@ import { frontier } from '../rate/mcnn/optimise.js';
 import { meanRates } from '../rate/rates.js';
 import { MvclassError } from '../util/errors.js';
 import { buildSweepReport } from './report.js';
+import { sweepSchedule } from '../config/merge.js';
+import { PRESETS } from '../config/presets.js';
 
 export interface NetworkShape {
   frames: number;
@@ -39,35 +41,17 @@ export interface SweepSchedule {
   temporal: number;
   crops: 1 | 10;
   keySize: string;
+  /** Training settings passed on when set (trainModel's defaults otherwise). */
+  warmup?: number;
+  clipNorm?: number;
+  valEvery?: number;
 }
 
-/** Seed 004's schedule: days on a CPU; for a GPU. */
-export const PAPER_SCHEDULE: SweepSchedule = {
-  iterations: 90_000,
-  batch: 64,
-  lr: 0.01,
-  lrStep: 30_000,
-  mv3d: { frames: 160, size: 24, width: 1, fc: 2048 },
-  mv2d: { frames: 60, size: 48, width: 1, fc: 4096 },
-  vgg16: { frames: 1, size: 224, width: 1, fc: 4096 },
-  temporal: 10,
-  crops: 10,
-  keySize: '256x256',
-};
+/** Seed 004's schedule: days on a CPU; for a GPU (the `paper` preset, src/config/presets.ts). */
+export const PAPER_SCHEDULE: SweepSchedule = sweepSchedule([PRESETS.paper]);
 
-/** Small networks and a short schedule that run on a 2-core CPU in minutes. */
-export const CPU_SCHEDULE: SweepSchedule = {
-  iterations: 300,
-  batch: 16,
-  lr: 0.01,
-  lrStep: 250,
-  mv3d: { frames: 64, size: 24, width: 0.25, fc: 128 },
-  mv2d: { frames: 24, size: 32, width: 0.25, fc: 128 },
-  vgg16: { frames: 1, size: 96, width: 0.125, fc: 128 },
-  temporal: 3,
-  crops: 10,
-  keySize: '112x112',
-};
+/** Small networks and a short schedule that run on a 2-core CPU in minutes (the `cpu` preset). */
+export const CPU_SCHEDULE: SweepSchedule = sweepSchedule([PRESETS.cpu]);
 
 export interface SweepOptions {
   dataset: string;
@@ -162,6 +146,9 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
           fc: shape.fc,
           seed: options.seed ?? 1,
           threads,
+          ...(schedule.warmup !== undefined ? { warmup: schedule.warmup } : {}),
+          ...(schedule.clipNorm !== undefined ? { clipNorm: schedule.clipNorm } : {}),
+          ...(schedule.valEvery !== undefined ? { valEvery: schedule.valEvery } : {}),
           resume: progress > 0,
         }),
       );

@@ -1,0 +1,36 @@
+// The named presets (`--preset paper|cpu`): config documents like a user's file, one home for the
+// paper's settings and for the small CPU schedule the sweep and the demo use. The sweep's
+// PAPER_SCHEDULE and CPU_SCHEDULE are derived from these (src/config/merge.ts, sweepSchedule).
+
+import type { ConfigDocument, PresetName } from './schema.js';
+
+export const PRESETS: Record<PresetName, ConfigDocument> = {
+  /** Seed 004's settings: 90k SGD iterations of batch 64, the full networks, 10x10 test views. Days on a CPU; for a GPU. */
+  paper: {
+    prepare: { size: '320x240', fps: 25, 'key-size': '256x256' },
+    train: {
+      iterations: 90_000,
+      batch: 64,
+      lr: 0.01,
+      'lr-step': 30_000,
+      mv3d: { frames: 160, size: 24, width: 1, fc: 2048 },
+      mv2d: { frames: 60, size: 48, width: 1, fc: 4096 },
+      vgg16: { size: 224, width: 1, fc: 4096 },
+    },
+    sweep: { views: '10x10' },
+  },
+  /** Small networks and a short schedule that run on a 2-core CPU in minutes. */
+  cpu: {
+    prepare: { size: '320x240', fps: 25, 'key-size': '112x112' },
+    train: {
+      iterations: 300,
+      batch: 16,
+      lr: 0.01,
+      'lr-step': 250,
+      mv3d: { frames: 64, size: 24, width: 0.25, fc: 128 },
+      mv2d: { frames: 24, size: 32, width: 0.25, fc: 128 },
+      vgg16: { size: 96, width: 0.125, fc: 128 },
+    },
+    sweep: { views: '3x10' },
+  },
+};
