@@ -8,9 +8,10 @@ import { progressBar } from '../util/progress.js';
 import { integerInRange, oneOf, positiveInteger } from '../util/validate.js';
 import { printJson, warn, warnSome } from './output.js';
 import { parseQpList } from './rates.js';
+import { addSettingsOptions, printConfig, resolveSettings, sectionSettings } from './settings.js';
 
 export function prepareCommand(): Command {
-  return new Command('prepare')
+  const command = new Command('prepare')
     .description('turn a dataset into a cache of 8x8 motion grids, key frames, frame bits and rates')
     .argument('<dataset>', 'a folder (UCF-101, HMDB-51, or one folder per class), a Kinetics CSV, or a manifest CSV')
     .requiredOption('-o, --out <cache>', 'cache folder (with several --qp values: one sub-folder qpNN per QP)')
@@ -25,53 +26,55 @@ export function prepareCommand(): Command {
     .option('--seed <n>', 'seed of the stratified split for datasets without one', '1')
     .option('--val-fraction <x>', 'hold out this share of each class\'s training videos as a validation split (for mcnn fit)')
     .option('--jobs <n>', 'videos prepared at once (default: cores + 1)')
-    .option('--json', 'print a JSON summary')
-    .action(async (spec: string, opts: Record<string, string | boolean | undefined>) => {
-      if (opts.asIs && (opts.qp !== undefined || opts.crf !== undefined)) throw new MvclassError('--as-is keeps the input as it is: drop --qp and --crf');
-      const codec = oneOf(opts.codec, 'codec', VIDEO_CODECS) as VideoCodec;
-      const qps = opts.qp === undefined ? [undefined] : parseQpList(opts.qp);
-      const dataset = await openDataset(spec, {
-        split: integerInRange(opts.split, 'split', 1, 3) as 1 | 2 | 3,
-        seed: positiveInteger(opts.seed, 'seed'),
-        ...(opts.valFraction !== undefined ? { valFraction: Number(opts.valFraction) } : {}),
-      });
-      warnSome(
-        dataset.missing.map((m) => `${m.path}: ${m.reason}`),
-        (n) => `${n} more missing videos (the cache's manifest.json lists every one under "failed")`,
-      );
-      // prepareDataset reports the missing videos again among its failures: they were warned about.
-      const missing = new Set(dataset.missing.map((m) => m.path));
-      const summaries = [];
-      for (const qp of qps) {
-        const out = qps.length > 1 ? path.join(String(opts.out), `qp${qp}`) : String(opts.out);
-        const bar = progressBar(`prepare${qp !== undefined ? ` QP ${qp}` : ''}`, dataset.items.length, 'videos');
-        const result = await prepareDataset(dataset, out, {
-          codec,
-          ...(qp !== undefined ? { qp } : {}),
-          ...(opts.crf !== undefined ? { crf: integerInRange(opts.crf, 'crf', 0, 51) } : {}),
-          asIs: opts.asIs === true,
-          size: String(opts.size),
-          fps: positiveInteger(opts.fps, 'fps'),
-          keySize: String(opts.keySize),
-          ...(opts.jobs !== undefined ? { jobs: positiveInteger(opts.jobs, 'jobs') } : {}),
-          onProgress: (done) => bar.update(done),
-          onWarning: warn,
-        }).finally(() => bar.stop());
-        warnSome(
-          result.failed.filter((f) => !missing.has(f.path)).map((f) => `${f.path}: ${f.reason}`),
-          (n) => `${n} more videos that failed (listed under "failed" in ${path.join(result.out, 'manifest.json')})`,
-        );
-        summaries.push(result);
-        if (!opts.json) {
-          process.stdout.write(
-            `${result.out}: ${result.videos} videos prepared${result.skipped ? ` (${result.skipped} from an earlier run)` : ''}, ${result.failed.length} failed\n`,
-          );
-        }
-      }
-      if (opts.json) {
-        const failed = summaries.flatMap((s) => s.failed);
-        printJson(summaries.length === 1 ? summaries[0] : { videos: summaries.reduce((n, s) => n + s.videos, 0), failed, out: String(opts.out), caches: summaries });
-      }
-      if (summaries.every((s) => s.videos === 0)) process.exitCode = 1;
+    .option('--json', 'print a JSON summary');
+  return addSettingsOptions(command).action(async (spec: string, raw: Record<string, unknown>) => {
+    const opts = (await resolveSettings(command, raw, 'prepare')).opts;
+    if (raw.printConfig) return printConfig({ prepare: sectionSettings('prepare', opts) });
+    if (opts.asIs && (opts.qp !== undefined || opts.crf !== undefined)) throw new MvclassError('--as-is keeps the input as it is: drop --qp and --crf');
+    const codec = oneOf(opts.codec, 'codec', VIDEO_CODECS) as VideoCodec;
+    const qps = opts.qp === undefined ? [undefined] : parseQpList(opts.qp);
+    const dataset = await openDataset(spec, {
+      split: integerInRange(opts.split, 'split', 1, 3) as 1 | 2 | 3,
+      seed: positiveInteger(opts.seed, 'seed'),
+      ...(opts.valFraction !== undefined ? { valFraction: Number(opts.valFraction) } : {}),
     });
+    warnSome(
+      dataset.missing.map((m) => `${m.path}: ${m.reason}`),
+      (n) => `${n} more missing videos (the cache's manifest.json lists every one under "failed")`,
+    );
+    // prepareDataset reports the missing videos again among its failures: they were warned about.
+    const missing = new Set(dataset.missing.map((m) => m.path));
+    const summaries = [];
+    for (const qp of qps) {
+      const out = qps.length > 1 ? path.join(String(opts.out), `qp${qp}`) : String(opts.out);
+      const bar = progressBar(`prepare${qp !== undefined ? ` QP ${qp}` : ''}`, dataset.items.length, 'videos');
+      const result = await prepareDataset(dataset, out, {
+        codec,
+        ...(qp !== undefined ? { qp } : {}),
+        ...(opts.crf !== undefined ? { crf: integerInRange(opts.crf, 'crf', 0, 51) } : {}),
+        asIs: opts.asIs === true,
+        size: String(opts.size),
+        fps: positiveInteger(opts.fps, 'fps'),
+        keySize: String(opts.keySize),
+        ...(opts.jobs !== undefined ? { jobs: positiveInteger(opts.jobs, 'jobs') } : {}),
+        onProgress: (done) => bar.update(done),
+        onWarning: warn,
+      }).finally(() => bar.stop());
+      warnSome(
+        result.failed.filter((f) => !missing.has(f.path)).map((f) => `${f.path}: ${f.reason}`),
+        (n) => `${n} more videos that failed (listed under "failed" in ${path.join(result.out, 'manifest.json')})`,
+      );
+      summaries.push(result);
+      if (!opts.json) {
+        process.stdout.write(
+          `${result.out}: ${result.videos} videos prepared${result.skipped ? ` (${result.skipped} from an earlier run)` : ''}, ${result.failed.length} failed\n`,
+        );
+      }
+    }
+    if (opts.json) {
+      const failed = summaries.flatMap((s) => s.failed);
+      printJson(summaries.length === 1 ? summaries[0] : { videos: summaries.reduce((n, s) => n + s.videos, 0), failed, out: String(opts.out), caches: summaries });
+    }
+    if (summaries.every((s) => s.videos === 0)) process.exitCode = 1;
+  });
 }

@@ -1,45 +1,84 @@
 import { Command, Option } from 'commander';
+import { sweepSchedule } from '../config/merge.js';
+import type { ConfigDocument } from '../config/schema.js';
 import { VIDEO_CODECS, type VideoCodec } from '../codec/encode.js';
+import { MODELS } from '../nn/model.js';
+import type { SweepSchedule } from '../pipeline/sweep.js';
+import { UsageError } from '../util/errors.js';
 import { integerInRange, oneOf, positiveInteger } from '../util/validate.js';
 import { fixed, printJson, warn } from './output.js';
 import { parseQpList } from './rates.js';
+import { addSettingsOptions, givenOnCommandLine, printConfig, resolveSettings, sectionSettings } from './settings.js';
+
+/** A sweep's schedule as a config file: what --print-config shows and --config reads back. */
+export function scheduleDocument(schedule: SweepSchedule): ConfigDocument {
+  const shapes = Object.fromEntries(MODELS.map((m) => {
+    const { frames, size, width, fc } = schedule[m];
+    return [m, m === 'vgg16' ? { size, width, fc } : { frames, size, width, fc }];
+  }));
+  return {
+    prepare: { 'key-size': schedule.keySize },
+    train: {
+      iterations: schedule.iterations,
+      batch: schedule.batch,
+      lr: schedule.lr,
+      'lr-step': schedule.lrStep,
+      ...(schedule.warmup !== undefined ? { warmup: schedule.warmup } : {}),
+      ...(schedule.clipNorm !== undefined ? { 'clip-norm': schedule.clipNorm } : {}),
+      ...(schedule.valEvery !== undefined ? { 'val-every': schedule.valEvery } : {}),
+      ...shapes,
+    },
+  };
+}
 
 export function sweepCommand(): Command {
-  return new Command('sweep')
+  const command = new Command('sweep')
     .description('seed 004 on a dataset: per QP prepare, train the 3D/2D/spatial CNNs, evaluate and fuse; fit the Multi-CNN; write the report')
     .argument('<dataset>', 'a dataset folder, Kinetics CSV or manifest')
     .requiredOption('-o, --out <dir>', 'where caches, runs, mcnn.json and report.html go (a rerun reuses finished stages)')
     .option('--qp <list>', 'QPs to sweep', '0,30,40,51')
     .addOption(new Option('--codec <codec>', 'h264 or hevc').default('h264'))
     .option('--fit-qp <n>', 'QP at which the Multi-CNN is fitted (default 30 if swept)')
-    .option('--cpu', 'small networks and a short schedule that fit a 2-core CPU (default: the paper\'s)')
+    .option('--cpu', 'the same as --preset cpu: small networks and a short schedule that fit a 2-core CPU (default: the paper\'s)')
     .option('--iterations <n>', 'SGD iterations per network (overrides the schedule)')
+    .option('--views <TxC>', 'test views: <temporal>x<crops> (paper preset 10x10, cpu preset 3x10)')
     .option('--val-fraction <x>', 'validation share of each class\'s training videos', '0.15')
     .option('--seed <n>', 'seed', '1')
     .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
-    .option('--json', 'print the result as JSON')
-    .action(async (dataset: string, opts: Record<string, string | boolean | undefined>) => {
-      // Loaded here: the pipeline brings the plotting libraries, which other commands never need.
-      const { CPU_SCHEDULE, PAPER_SCHEDULE, runSweep } = await import('../pipeline/sweep.js');
-      const base = opts.cpu ? CPU_SCHEDULE : PAPER_SCHEDULE;
-      const schedule = opts.iterations !== undefined ? { ...base, iterations: positiveInteger(opts.iterations, 'iterations') } : base;
-      const result = await runSweep({
-        dataset,
-        out: String(opts.out),
-        qps: parseQpList(opts.qp),
-        codec: oneOf(opts.codec, 'codec', VIDEO_CODECS) as VideoCodec,
-        ...(opts.fitQp !== undefined ? { fitQp: integerInRange(opts.fitQp, 'fit-qp', 0, 51) } : {}),
-        valFraction: Number(opts.valFraction),
-        seed: positiveInteger(opts.seed, 'seed'),
-        threads: integerInRange(opts.threads, 'threads', 0, 1024),
-        schedule,
-        onStage: (stage, state, seconds) => {
-          if (state === 'done') process.stderr.write(`mvclass: ${stage}: ${fixed(seconds, 1)} s\n`);
-          else if (state === 'skipped') process.stderr.write(`mvclass: ${stage}: reused\n`);
-        },
-        onWarning: warn,
-      });
-      if (opts.json) return printJson(result);
-      process.stdout.write(`${result.report}\n`);
+    .option('--json', 'print the result as JSON');
+  return addSettingsOptions(command).action(async (dataset: string, raw: Record<string, unknown>) => {
+    if (raw.cpu) {
+      if (raw.preset !== undefined && raw.preset !== 'cpu') throw new UsageError(`--cpu is --preset cpu: give one of --cpu and --preset ${String(raw.preset)}`);
+      raw.preset = 'cpu';
+    }
+    const settings = await resolveSettings(command, raw, 'sweep');
+    const opts = settings.opts;
+    // The schedule: the paper's, then the preset's and the file's train, sweep and prepare sections, then --iterations and --views.
+    const flags: ConfigDocument = {
+      train: givenOnCommandLine(command, 'iterations') ? { iterations: positiveInteger(opts.iterations, 'iterations') } : {},
+      sweep: opts.views !== undefined ? { views: String(opts.views) } : {},
+    };
+    const schedule = sweepSchedule([...settings.layers, flags]);
+    if (raw.printConfig) return printConfig({ ...scheduleDocument(schedule), sweep: sectionSettings('sweep', { ...opts, views: `${schedule.temporal}x${schedule.crops}` }) });
+    // Loaded here: the pipeline brings the plotting libraries, which other commands never need.
+    const { runSweep } = await import('../pipeline/sweep.js');
+    const result = await runSweep({
+      dataset,
+      out: String(opts.out),
+      qps: parseQpList(opts.qp),
+      codec: oneOf(opts.codec, 'codec', VIDEO_CODECS) as VideoCodec,
+      ...(opts.fitQp !== undefined ? { fitQp: integerInRange(opts.fitQp, 'fit-qp', 0, 51) } : {}),
+      valFraction: Number(opts.valFraction),
+      seed: positiveInteger(opts.seed, 'seed'),
+      threads: integerInRange(opts.threads, 'threads', 0, 1024),
+      schedule,
+      onStage: (stage, state, seconds) => {
+        if (state === 'done') process.stderr.write(`mvclass: ${stage}: ${fixed(seconds, 1)} s\n`);
+        else if (state === 'skipped') process.stderr.write(`mvclass: ${stage}: reused\n`);
+      },
+      onWarning: warn,
     });
+    if (opts.json) return printJson(result);
+    process.stdout.write(`${result.report}\n`);
+  });
 }

@@ -1,15 +1,20 @@
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { MODELS, type ModelName } from '../nn/model.js';
-import { DEFAULT_CLIP_NORM, trainModel } from '../nn/train.js';
+import { attributeName, TRAIN_FIELDS } from '../config/schema.js';
+import { readSavedRun, resumedSettings } from '../config/run.js';
+import { DEFAULT_CLIP_NORM, refuseExistingRun, trainModel } from '../nn/train.js';
+import { UsageError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
 import { integerInRange, nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber } from '../util/validate.js';
 import { fixed, printJson } from './output.js';
+import { addSettingsOptions, printConfig, resolveSettings, sectionSettings } from './settings.js';
 
 export function trainCommand(): Command {
-  return new Command('train')
+  const command = new Command('train')
     .description("train mv3d, mv2d or vgg16 on a prepared cache (seed 004's SGD schedule by default)")
-    .addOption(new Option('--model <name>', 'mv3d | mv2d | vgg16').makeOptionMandatory())
-    .requiredOption('--data <cache>', 'a cache from mvclass prepare')
+    .addOption(new Option('--model <name>', 'mv3d | mv2d | vgg16 (required), or train.model in --config; --resume takes the run\'s'))
+    .addOption(new Option('--data <cache>', 'a cache from mvclass prepare (required), or train.data in --config; --resume takes the run\'s'))
     .requiredOption('-o, --out <run>', 'run folder: model.pt, run.json, metrics.jsonl')
     .option('--iterations <n>', 'SGD iterations (paper: 90000)', '90000')
     .option('--batch <n>', 'batch size (paper: 64); an epoch is every training video once, its last batch smaller when n does not divide them (one batch of all when n exceeds them)', '64')
@@ -26,39 +31,63 @@ export function trainCommand(): Command {
     .option('--seed <n>', 'seed (data order, augmentation, initialisation)', '1')
     .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
     .addOption(new Option('--device <device>', 'cpu or cuda').default('cpu'))
-    .option('--resume', 'continue the run in --out from its last checkpoint')
-    .option('--json', 'print the result as JSON')
-    .action(async (opts: Record<string, string | boolean | undefined>) => {
-      const iterations = positiveInteger(opts.iterations, 'iterations');
-      const bar = progressBar('train', iterations, 'it');
-      const result = await trainModel({
-        model: oneOf(opts.model, 'model', MODELS) as ModelName,
-        data: String(opts.data),
-        out: String(opts.out),
-        iterations,
-        batch: positiveInteger(opts.batch, 'batch'),
-        lr: positiveNumber(opts.lr, 'lr'),
-        lrStep: positiveInteger(opts.lrStep, 'lr-step'),
-        ...(opts.warmup !== undefined ? { warmup: nonNegativeInteger(opts.warmup, 'warmup') } : {}),
-        clipNorm: nonNegativeNumber(opts.clipNorm, 'clip-norm'),
-        ...(opts.valEvery !== undefined ? { valEvery: nonNegativeInteger(opts.valEvery, 'val-every') } : {}),
-        ...(opts.frames !== undefined ? { frames: positiveInteger(opts.frames, 'frames') } : {}),
-        ...(opts.size !== undefined ? { size: positiveInteger(opts.size, 'size') } : {}),
-        width: positiveNumber(opts.width, 'width'),
-        ...(opts.fc !== undefined ? { fc: positiveInteger(opts.fc, 'fc') } : {}),
-        ...(typeof opts.weights === 'string' ? { weights: opts.weights } : {}),
-        seed: positiveInteger(opts.seed, 'seed'),
-        threads: integerInRange(opts.threads, 'threads', 0, 1024),
-        device: oneOf(opts.device, 'device', ['cpu', 'cuda'] as const),
-        resume: opts.resume === true,
-        onProgress: (s) => bar.update(s.iteration, `loss ${s.loss.toFixed(3)}, accuracy ${(100 * s.accuracy).toFixed(0)}%`),
-      }).finally(() => bar.stop());
-      if (opts.json) return printJson(result);
-      process.stdout.write(
-        `${result.run}: ${result.iterations} iterations${result.resumedFrom ? ` (resumed at ${result.resumedFrom})` : ''} in ${fixed(result.seconds, 1)} s; ` +
-          `last loss ${fixed(result.finalLoss, 3)}, training accuracy ${fixed(100 * result.finalAccuracy, 1)}%` +
-          (result.best ? `; best validation top-1 ${fixed(100 * result.best.top1, 1)}% at iteration ${result.best.iteration} (best.pt)` : '') +
-          '\n',
-      );
-    });
+    .option('--resume', "continue the run in --out from its last checkpoint, with the settings in its run.json (flags may raise --iterations, change --threads, --device, --val-every; others must agree)")
+    .option('--force', 'replace a run already in --out (without it, training into an existing run refuses)')
+    .option('--json', 'print the result as JSON');
+  return addSettingsOptions(command).action(async (raw: Record<string, unknown>) => {
+    const out = String(raw.out);
+    if (raw.resume && raw.force) throw new UsageError('--resume continues the run in --out and --force replaces it: give one');
+    const settings = await resolveSettings(command, raw, 'train', true);
+    let opts = settings.opts;
+    let motionStd: number | undefined;
+    if (raw.resume) {
+      const saved = await readSavedRun(out);
+      // Old runs may lack a setting: the command's default stands in for it.
+      const defaults = Object.fromEntries(Object.keys(TRAIN_FIELDS).filter((k) => raw[attributeName(k)] !== undefined).map((k) => [k, raw[attributeName(k)]])) as Record<string, string>;
+      const resumed = resumedSettings(out, { ...saved, settings: { ...defaults, ...saved.settings } }, settings.given);
+      opts = { ...raw, ...Object.fromEntries(Object.entries(resumed).map(([k, v]) => [attributeName(k), v])) };
+      motionStd = saved.motionStd;
+    } else {
+      if (opts.model === undefined) throw new UsageError("train needs --model (or train.model in --config)");
+      if (opts.data === undefined) throw new UsageError("train needs --data (or train.data in --config)");
+      if (!raw.force) await refuseExistingRun(out);
+    }
+    if (raw.printConfig) {
+    const paths = { data: path.resolve(String(opts.data)), ...(typeof opts.weights === 'string' ? { weights: path.resolve(opts.weights) } : {}) };
+    return printConfig({ train: sectionSettings('train', { ...opts, ...paths }) });
+  }
+    const iterations = positiveInteger(opts.iterations, 'iterations');
+    const bar = progressBar('train', iterations, 'it');
+    const result = await trainModel({
+      model: oneOf(opts.model, 'model', MODELS) as ModelName,
+      data: String(opts.data),
+      out,
+      iterations,
+      batch: positiveInteger(opts.batch, 'batch'),
+      lr: positiveNumber(opts.lr, 'lr'),
+      lrStep: positiveInteger(opts.lrStep, 'lr-step'),
+      ...(opts.warmup !== undefined ? { warmup: nonNegativeInteger(opts.warmup, 'warmup') } : {}),
+      clipNorm: nonNegativeNumber(opts.clipNorm, 'clip-norm'),
+      ...(opts.valEvery !== undefined ? { valEvery: nonNegativeInteger(opts.valEvery, 'val-every') } : {}),
+      ...(opts.frames !== undefined ? { frames: positiveInteger(opts.frames, 'frames') } : {}),
+      ...(opts.size !== undefined ? { size: positiveInteger(opts.size, 'size') } : {}),
+      width: positiveNumber(opts.width, 'width'),
+      ...(opts.fc !== undefined ? { fc: positiveInteger(opts.fc, 'fc') } : {}),
+      ...(typeof opts.weights === 'string' ? { weights: opts.weights } : {}),
+      seed: positiveInteger(opts.seed, 'seed'),
+      threads: integerInRange(opts.threads, 'threads', 0, 1024),
+      device: oneOf(opts.device, 'device', ['cpu', 'cuda'] as const),
+      resume: raw.resume === true,
+      force: raw.force === true,
+      ...(motionStd !== undefined ? { motionStd } : {}),
+      onProgress: (s) => bar.update(s.iteration, `loss ${s.loss.toFixed(3)}, accuracy ${(100 * s.accuracy).toFixed(0)}%`),
+    }).finally(() => bar.stop());
+    if (raw.json) return printJson(result);
+    process.stdout.write(
+      `${result.run}: ${result.iterations} iterations${result.resumedFrom ? ` (resumed at ${result.resumedFrom})` : ''} in ${fixed(result.seconds, 1)} s; ` +
+        `last loss ${fixed(result.finalLoss, 3)}, training accuracy ${fixed(100 * result.finalAccuracy, 1)}%` +
+        (result.best ? `; best validation top-1 ${fixed(100 * result.best.top1, 1)}% at iteration ${result.best.iteration} (best.pt)` : '') +
+        '\n',
+    );
+  });
 }
