@@ -1,5 +1,5 @@
 // Fuzzes the cache manifest reader for a while (see manifest-fuzz.ts for how):
-//   node dist/bench/fuzz-manifest.js [--seconds 300] [--seed 1] [--out <folder for findings>]
+//   node dist/bench/fuzz-manifest.js [--seconds 300] [--seed 1] [--out <folder for findings, default build-fuzz/findings/manifest>]
 // Prints executions, distinct outcomes and findings; exits 1 if there is any finding.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ function option(name: string, fallback: string): string {
 
 const seconds = Number(option('--seconds', '60'));
 const seed = Number(option('--seed', '1'));
-const out = option('--out', 'fuzz-findings/manifest');
+const out = option('--out', 'build-fuzz/findings/manifest'); // ignored by git, beside the native targets' findings
 if (!(seconds > 0) || !Number.isInteger(seed)) {
   console.error('usage: node dist/bench/fuzz-manifest.js [--seconds N] [--seed N] [--out DIR]');
   process.exit(2);
