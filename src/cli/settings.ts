@@ -35,9 +35,17 @@ export function givenOnCommandLine(command: Command, attribute: string): boolean
 
 /**
  * Merges a section's settings into the command's options: preset < config file < given flags.
- * `model` picks train's per-network sub-sections (train.mv3d); it may come from any layer.
+ * `withModel`: the network picks train's per-network sub-sections (train.mv3d); it may come
+ * from any layer.
  */
-export async function resolveSettings(command: Command, opts: Record<string, unknown>, section: SectionName, withModel = false): Promise<ResolvedSettings> {
+export async function resolveSettings(
+  command: Command,
+  opts: Record<string, unknown>,
+  section: SectionName,
+  withModel = false,
+  /** The network when neither a flag nor a document names one (a resumed run's). */
+  fallbackModel?: ModelName,
+): Promise<ResolvedSettings> {
   const preset = opts.preset === undefined ? undefined : oneOf(opts.preset, 'preset', PRESET_NAMES);
   const file = typeof opts.config === 'string' ? await loadConfigFile(opts.config) : undefined;
   const layers = settingLayers(preset, file);
@@ -48,7 +56,7 @@ export async function resolveSettings(command: Command, opts: Record<string, unk
   let model: ModelName | undefined;
   if (withModel) {
     const fromLayers = layers.map((d) => sectionOf(d, section).model).filter((m) => m !== undefined).at(-1);
-    model = (flagged('model') ? opts.model : fromLayers) as ModelName | undefined;
+    model = (flagged('model') ? opts.model : (fromLayers ?? fallbackModel)) as ModelName | undefined;
     if (model !== undefined) model = checkSetting(fields.model!, model, 'model') as ModelName;
   }
   const labels = layers.map((d) => (d === file ? `${String(opts.config)}` : `the ${presetName} preset`));

@@ -37,11 +37,11 @@ export function trainCommand(): Command {
   return addSettingsOptions(command).action(async (raw: Record<string, unknown>) => {
     const out = String(raw.out);
     if (raw.resume && raw.force) throw new UsageError('--resume continues the run in --out and --force replaces it: give one');
-    const settings = await resolveSettings(command, raw, 'train', true);
+    const saved = raw.resume ? await readSavedRun(out) : undefined;
+    const settings = await resolveSettings(command, raw, 'train', true, saved?.settings.model as ModelName | undefined);
     let opts = settings.opts;
     let motionStd: number | undefined;
-    if (raw.resume) {
-      const saved = await readSavedRun(out);
+    if (saved) {
       // Old runs may lack a setting: the command's default stands in for it.
       const defaults = Object.fromEntries(Object.keys(TRAIN_FIELDS).filter((k) => raw[attributeName(k)] !== undefined).map((k) => [k, raw[attributeName(k)]])) as Record<string, string>;
       const resumed = resumedSettings(out, { ...saved, settings: { ...defaults, ...saved.settings } }, settings.given);
@@ -53,9 +53,9 @@ export function trainCommand(): Command {
       if (!raw.force) await refuseExistingRun(out);
     }
     if (raw.printConfig) {
-    const paths = { data: path.resolve(String(opts.data)), ...(typeof opts.weights === 'string' ? { weights: path.resolve(opts.weights) } : {}) };
-    return printConfig({ train: sectionSettings('train', { ...opts, ...paths }) });
-  }
+      const paths = { data: path.resolve(String(opts.data)), ...(typeof opts.weights === 'string' ? { weights: path.resolve(opts.weights) } : {}) };
+      return printConfig({ train: sectionSettings('train', { ...opts, ...paths }) });
+    }
     const iterations = positiveInteger(opts.iterations, 'iterations');
     const bar = progressBar('train', iterations, 'it');
     const result = await trainModel({

@@ -89,9 +89,10 @@ export function resumedSettings(runDir: string, saved: SavedRun, given: Readonly
       settings[key] = checkSetting(TRAIN_FIELDS[key]!, value, key);
       continue;
     }
-    if (!same(key, checkSetting(TRAIN_FIELDS[key]!, value, key), mine)) {
+    const checked = checkSetting(TRAIN_FIELDS[key]!, value, key);
+    if (!same(key, checked, mine)) {
       throw new UsageError(
-        `${from} gives ${key} ${JSON.stringify(value)} but the run in ${runDir} was trained with ${JSON.stringify(mine)} (${file}); ` +
+        `${from} gives ${key} ${JSON.stringify(checked)} but the run in ${runDir} was trained with ${JSON.stringify(mine)} (${file}); ` +
           'a resumed run keeps its settings: drop it, or start a new run (another -o, or --force to replace this one)',
       );
     }
