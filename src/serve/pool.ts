@@ -1,8 +1,10 @@
 // A pool of long-lived decoding workers (worker.ts), one job at a time each. A job's worker is
 // killed (SIGKILL) when the job's signal aborts (the time limit) or when its resident memory
 // passes the limit, polled from /proc; a worker that dies, for whatever reason, fails only its
-// job and is replaced. Every job settles only after its worker has answered or exited, so the
-// caller may remove the job's files as soon as it settles.
+// job and is replaced. A worker is reused only after a job that succeeded: one whose job failed
+// has run native code on a stream it refused, which may have damaged its heap before the refusal,
+// so it is retired and replaced. Every job settles only after its worker has answered or exited,
+// so the caller may remove the job's files as soon as it settles.
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -23,6 +25,43 @@ export interface PoolOptions {
   log?: (message: string) => void;
   /** Called when a worker is killed or dies during a job. */
   onDeath?: (reason: 'crash' | 'timeout' | 'memory') => void;
+  /** Held exclusively while a worker is forked (see ForkGate). */
+  gate?: ForkGate;
+}
+
+/**
+ * Forking while libtorch runs BLAS on another thread can hang the server for good: OpenBLAS's
+ * pthread_atfork handler shuts its threads down and joins them, and a thread in the middle of a
+ * job clears the shutdown request when it finishes, so the join never returns (seen with
+ * OpenBLAS 0.3.21: the main thread stuck in blas_thread_shutdown_ under fork()). Work that may
+ * run BLAS holds this gate shared; a fork waits until none does and holds new such work back
+ * until it is done (a fork takes milliseconds; the worker's start after it runs freely).
+ */
+export class ForkGate {
+  private active = 0;
+  private forks = 0;
+  private idle: Array<() => void> = [];
+  private forked: Array<() => void> = [];
+
+  async shared<T>(work: () => Promise<T>): Promise<T> {
+    while (this.forks > 0) await new Promise<void>((resolve) => this.forked.push(resolve));
+    this.active++;
+    try {
+      return await work();
+    } finally {
+      if (--this.active === 0) for (const resolve of this.idle.splice(0)) resolve();
+    }
+  }
+
+  async exclusive<T>(fork: () => T): Promise<T> {
+    this.forks++;
+    try {
+      while (this.active > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+      return fork();
+    } finally {
+      if (--this.forks === 0) for (const resolve of this.forked.splice(0)) resolve();
+    }
+  }
 }
 
 /** Why a job's worker died under it: the stream crashed the native code. */
@@ -41,7 +80,7 @@ class Worker {
   /** Set when it has exited: code and signal. */
   exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   /** Why we killed it, when we did. */
-  killedFor: 'timeout' | 'memory' | 'close' | undefined;
+  killedFor: 'timeout' | 'memory' | 'retired' | 'close' | undefined;
   peakRss = 0;
   stderr = '';
 
@@ -87,7 +126,7 @@ class Worker {
   }
 
   /** Kills it at once; resolves when it has exited. */
-  async kill(reason: 'timeout' | 'memory' | 'close'): Promise<void> {
+  async kill(reason: 'timeout' | 'memory' | 'retired' | 'close'): Promise<void> {
     this.killedFor ??= reason;
     if (this.exit) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
@@ -111,6 +150,9 @@ const MiB = 1024 * 1024;
 
 export class WorkerPool {
   private readonly all = new Set<Worker>();
+  /** Forks waiting for the gate: counted with `all` against the size. */
+  private starting = 0;
+  private readonly spawning = new Set<Promise<Worker>>();
   private idle: Worker[] = [];
   private waiters: Array<() => void> = [];
   private closed = false;
@@ -120,20 +162,39 @@ export class WorkerPool {
 
   /** Workers alive or starting. */
   get workers(): number {
-    return this.all.size;
+    return this.all.size + this.starting;
   }
 
   /** Starts one worker and waits until it is ready: a worker that cannot start fails here, not on a request. */
   async start(): Promise<void> {
-    const w = this.spawn();
+    const w = await this.spawn();
     await w.ready;
     this.release(w);
   }
 
-  private spawn(): Worker {
-    const w = new Worker(this.options.module);
+  /** Counts against the size at once (synchronously), forks when the gate allows. */
+  private spawn(): Promise<Worker> {
+    const spawning = this.fork();
+    this.spawning.add(spawning);
+    void spawning.finally(() => this.spawning.delete(spawning)).catch(() => undefined);
+    return spawning;
+  }
+
+  private async fork(): Promise<Worker> {
+    this.starting++;
+    let w: Worker;
+    try {
+      w = this.options.gate ? await this.options.gate.exclusive(() => new Worker(this.options.module)) : new Worker(this.options.module);
+    } finally {
+      this.starting--;
+    }
     this.all.add(w);
     w.child.once('exit', () => this.remove(w));
+    // A process that could not be started at all has an 'error' and no 'exit'.
+    w.child.once('error', () => {
+      if (w.child.pid === undefined) this.remove(w);
+    });
+    if (this.closed) void w.kill('close');
     return w;
   }
 
@@ -154,12 +215,13 @@ export class WorkerPool {
 
   /** A dead worker is replaced at once, so the next job does not wait for a process to start. */
   private replace(): void {
-    if (this.closed || this.all.size >= this.options.size) return;
-    const w = this.spawn();
-    w.ready.then(
-      () => this.release(w),
-      (error: Error) => this.options.log?.(error.message),
-    );
+    if (this.closed || this.workers >= this.options.size) return;
+    this.spawn()
+      .then(async (w) => {
+        await w.ready;
+        this.release(w);
+      })
+      .catch((error: Error) => this.options.log?.(error.message));
   }
 
   private async acquire(): Promise<Worker> {
@@ -168,8 +230,8 @@ export class WorkerPool {
       const w = this.idle.pop();
       if (w && !w.exit) return w;
       if (w) continue;
-      if (this.all.size < this.options.size) {
-        const fresh = this.spawn();
+      if (this.workers < this.options.size) {
+        const fresh = await this.spawn();
         await fresh.ready;
         return fresh;
       }
@@ -217,9 +279,13 @@ export class WorkerPool {
       const onMessage = (m: WorkerMessage) => {
         if (m.type === 'ready' || m.id !== id) return;
         finish(() => {
-          this.release(w);
-          if (m.type === 'done') resolve(m.result);
-          else reject(rebuild(m.error));
+          if (m.type === 'done') {
+            this.release(w);
+            resolve(m.result);
+          } else {
+            void w.kill('retired').then(() => this.replace());
+            reject(rebuild(m.error));
+          }
         });
       };
       const onExit = (code: number | null, exitSignal: NodeJS.Signals | null) => {
@@ -254,6 +320,7 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const resolve of this.waiters.splice(0)) resolve();
+    await Promise.allSettled([...this.spawning]);
     await Promise.all([...this.all].map((w) => w.kill('close')));
   }
 }

@@ -15,7 +15,7 @@ import { temporalBits, type McnnFit } from '../rate/mcnn/fit.js';
 import { solve } from '../rate/mcnn/optimise.js';
 import { MvclassError } from '../util/errors.js';
 import { ConcurrencyLimit, QueueFullError } from './limit.js';
-import { WorkerPool } from './pool.js';
+import { ForkGate, WorkerPool } from './pool.js';
 import { ClientError } from './upload.js';
 
 export interface ServeOptions {
@@ -148,7 +148,10 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     requestTimeout: bodyTimeoutMs,
     http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeoutMs / 4))) },
   });
+  // Scoring (libtorch, BLAS) and forking a worker never overlap: see ForkGate.
+  const gate = new ForkGate();
   const pool = new WorkerPool({
+    gate,
     size: concurrency,
     module: workerModule(),
     maxJobMemoryBytes: options.maxJobMemoryBytes ?? 1024 * 1024 * 1024,
@@ -265,7 +268,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     const rL = selection.rL ?? 0;
     const rH = selection.rH ?? 0;
     const chosen: 'mv3d' | 'mv2d' | 'spatial' = rMotion < rL ? 'mv3d' : rMotion < rH ? 'mv2d' : 'spatial';
-    const result = await scoreNetworkInputs('the stream', read.inputs, classifier, { temporal: 3, crops: 10 });
+    const result = await gate.shared(() => scoreNetworkInputs('the stream', read.inputs, classifier, { temporal: 3, crops: 10 }));
     const stream = result.streams[chosen === 'mv3d' ? 0 : chosen === 'mv2d' ? 1 : 2]!;
     const order = stream.scores.map((_, c) => c).sort((a, b) => stream.scores[b]! - stream.scores[a]!);
     return {

@@ -30,7 +30,7 @@ export type WorkerMessage = { type: 'ready' } | { type: 'done'; id: number; resu
  * and then the ASCII marker makes the worker:
  *   "mvclass-test:crash"  abort (SIGABRT), as a native crash does;
  *   "mvclass-test:hang"   spin without returning to the event loop, as a native hang does;
- *   "mvclass-test:grow"   allocate and touch 64 MiB every 10 ms until it is killed.
+ *   "mvclass-test:grow"   allocate and touch 16 MiB every 10 ms until it is killed.
  * Without the variable the markers are ordinary (invalid) stream bytes.
  */
 export const TEST_HOOKS_ENV = 'MVCLASS_SERVE_WORKER_TEST_HOOKS';
@@ -43,7 +43,7 @@ async function testHook(input: string): Promise<void> {
   if (head.startsWith(TEST_MARKERS.grow)) {
     const held: Buffer[] = [];
     for (;;) {
-      held.push(Buffer.allocUnsafe(64 * 1024 * 1024).fill(1));
+      held.push(Buffer.allocUnsafe(16 * 1024 * 1024).fill(1));
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
