@@ -6,11 +6,10 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crop, synthesizeActionSet } from '../../src/index.js';
-import { CPU_SCHEDULE, runSweep } from '../../src/pipeline/sweep.js';
 import { sendFromEdge } from '../../src/serve/edge.js';
 import { createServer } from '../../src/serve/server.js';
 import { fixtures, tempDir } from '../setup/helpers.js';
+import { serveModel } from './model.js';
 
 const dir = tempDir();
 const temp = path.join(dir, 'tmp');
@@ -18,19 +17,13 @@ let app: FastifyInstance;
 let url: string;
 let clip: string;
 let cropped: Buffer;
+let modelDir: string;
 
 beforeAll(async () => {
-  const set = path.join(dir, 'set');
-  await synthesizeActionSet(set, { classes: 3, perClass: 10, seconds: 2, seed: 8 });
-  const schedule = { ...CPU_SCHEDULE, iterations: 60, mv3d: { ...CPU_SCHEDULE.mv3d, frames: 32 }, temporal: 2 };
-  await runSweep({ dataset: set, out: path.join(dir, 'models'), qps: [40], schedule, threads: 2, valFraction: 0.2 });
+  ({ modelDir, clip, cropped } = await serveModel());
   mkdirSync(temp);
-  app = await createServer({ modelDir: path.join(dir, 'models'), tempDir: temp, concurrency: 2, queue: 64, threads: 1 });
+  app = await createServer({ modelDir, tempDir: temp, concurrency: 2, queue: 64, threads: 1 });
   url = await app.listen({ port: 0, host: '127.0.0.1' });
-  clip = path.join(set, 'run', readdirSync(path.join(set, 'run'))[0]!);
-  // The synthetic source is H.264 without B-frames: it crops as it is.
-  await crop(clip, path.join(dir, 'one.264'));
-  cropped = readFileSync(path.join(dir, 'one.264'));
 }, 300_000);
 
 afterAll(async () => {
@@ -89,7 +82,7 @@ describe('mvclass serve', () => {
   });
 
   it('a request over the time limit answers 503', { timeout: 60_000 }, async () => {
-    const slow = await createServer({ modelDir: path.join(dir, 'models'), tempDir: temp, timeoutMs: 1, threads: 1 });
+    const slow = await createServer({ modelDir, tempDir: temp, timeoutMs: 1, threads: 1 });
     const address = await slow.listen({ port: 0, host: '127.0.0.1' });
     const res = await fetch(`${address}/v1/classify`, { method: 'POST', body: cropped, headers: { 'content-type': 'video/h264' } });
     expect(res.status).toBe(503);
@@ -100,7 +93,7 @@ describe('mvclass serve', () => {
   });
 
   it('a full queue answers 429; closing waits for the request in flight', { timeout: 60_000 }, async () => {
-    const small = await createServer({ modelDir: path.join(dir, 'models'), tempDir: temp, concurrency: 1, queue: 0, threads: 1 });
+    const small = await createServer({ modelDir, tempDir: temp, concurrency: 1, queue: 0, threads: 1 });
     const address = await small.listen({ port: 0, host: '127.0.0.1' });
     const send = () => fetch(`${address}/v1/classify`, { method: 'POST', body: cropped, headers: { 'content-type': 'video/h264' } });
     const statuses = (await Promise.all(Array.from({ length: 4 }, send))).map((r) => r.status).sort();
