@@ -84,10 +84,20 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     width: options.width ?? 1,
     fc: positiveInteger(options.fc ?? paper.fc, 'fc'),
   };
+  const key = cache.video(0).keyFrame;
+  if (options.model === 'vgg16' && key && (config.size > key.width || config.size > key.height)) {
+    await cache.close();
+    throw new UsageError(`${options.data}: the key frames are ${key.width}x${key.height}, smaller than the input side ${config.size}: give a smaller --size, or prepare with a larger --key-size`);
+  }
   if (options.model !== 'vgg16') config.motionStd = options.motionStd ?? (await motionStd(train, config, seed));
   // The network first: a refused device (--device cuda on a CPU build) leaves no run folder behind.
   const model = await CnnModel.create(config, { ...options, clipNorm });
-  if (!options.resume) await replaceRun(options.out, options.force === true);
+  if (!options.resume) {
+    await replaceRun(options.out, options.force === true).catch(async (error: unknown) => {
+      await cache.close();
+      throw error;
+    });
+  }
   await fs.mkdir(options.out, { recursive: true });
   const runFile = path.join(options.out, 'run.json');
   const checkpoint = path.join(options.out, 'model.pt');

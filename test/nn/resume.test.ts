@@ -105,4 +105,12 @@ describe('train --resume and --force', () => {
     expect(r.stderr).toMatch(/no usable CUDA device/);
     expect(existsSync(path.join(dir, 'cuda'))).toBe(false);
   });
+
+  it("the paper preset's vgg16 on a cache of small key frames: a clear refusal, no folder", { timeout: 60_000 }, async () => {
+    const run = path.join(dir, 'vgg16');
+    const r = await cli(['train', '--preset', 'paper', '--model', 'vgg16', '--data', cache, '-o', run, '--threads', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`mvclass: ${cache}: the key frames are 112x112, smaller than the input side 224: give a smaller --size, or prepare with a larger --key-size`);
+    expect(existsSync(run)).toBe(false);
+  });
 });
