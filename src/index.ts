@@ -60,6 +60,11 @@ export {
 export * from './report/index.js';
 export { fitMcnn, validateMcnn, writeMcnn, temporalBits, type McnnCheck, type McnnFit, type McnnRuns } from './rate/mcnn/fit.js';
 export { CPU_SCHEDULE, PAPER_SCHEDULE, runSweep, type SweepOptions, type SweepResult, type SweepSchedule } from './pipeline/sweep.js';
+export { PRESETS } from './config/presets.js';
+export { checkConfig, loadConfigFile, parseConfig } from './config/file.js';
+export { mergeSection, settingLayers, sweepSchedule, type Settings } from './config/merge.js';
+export { readSavedRun, resumedSettings, type SavedRun } from './config/run.js';
+export { SECTIONS, type ConfigDocument, type PresetName, type SectionName, type SettingValue } from './config/schema.js';
 export { plotRuns, readScores, readTrainingMetrics, scoresReport, type PlotOptions, type PlottedRun, type ScoresFile } from './pipeline/plot.js';
 export { DEMO_SET, runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';
 export { sendFromEdge, type EdgeOptions, type EdgeResult } from './serve/edge.js';

@@ -1,7 +1,7 @@
 // Presets and config files: a file's mistakes are named by file and key path before anything runs,
 // settings layer as preset < config file < given flags, and the sweep's schedules are the presets.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -10,7 +10,7 @@ import { mergeSection, settingLayers, sweepSchedule } from '../../src/config/mer
 import { PRESETS } from '../../src/config/presets.js';
 import { CPU_SCHEDULE, PAPER_SCHEDULE } from '../../src/pipeline/sweep.js';
 import { MvclassError, UsageError } from '../../src/util/errors.js';
-import { cli, tempDir } from '../setup/helpers.js';
+import { cli, ROOT, tempDir } from '../setup/helpers.js';
 
 const dir = tempDir('mvclass-config-');
 
@@ -62,6 +62,15 @@ describe('config files', () => {
     expect(failure('train: {}', 'config.toml')).toBe('config.toml: a config file is JSON (.json) or YAML (.yaml, .yml)');
     // A key such as __proto__ or constructor is an unknown key, not a way into Object.prototype.
     expect(() => checkConfig(JSON.parse('{"train": {"__proto__": {"batch": 1}}}'), 'x.json')).toThrow(/x\.json: unknown key train\.__proto__/);
+  });
+
+  it("the README's example is a valid config file", () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Presets and config files'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const doc = parseConfig(example, '/project/settings.yaml');
+    expect(doc).toMatchObject({ preset: 'cpu', train: { data: '/project/cache/qp30', mv2d: { frames: 24, size: 32 } }, sweep: { qp: '30,40', views: '3x10' } });
+    expect(mergeSection(settingLayers(undefined, doc), 'train', 'mv3d')).toMatchObject({ iterations: 300, batch: 16, lr: 0.005, frames: 64, width: 0.25, fc: 128 });
   });
 
   it('a file that cannot be read is a failed input (exit 1), named', async () => {
