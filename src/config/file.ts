@@ -33,11 +33,11 @@ export function parseConfig(text: string, file: string): ConfigDocument {
       throw new UsageError(`${file}: not valid JSON: ${(error as Error).message}`);
     }
   } else if (ext === '.yaml' || ext === '.yml') {
-    const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
     const error = doc.errors[0];
     if (error) {
       const at = error.linePos?.[0];
-      throw new UsageError(`${file}: not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${error.message.split('\n')[0]}`);
+      throw new UsageError(`${file}: not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
     }
     value = doc.toJS({ maxAliasCount: 100 });
   } else {
