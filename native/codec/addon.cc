@@ -3,7 +3,7 @@
 #include <napi.h>
 
 #include "common.h"
-#include "napi_util.h"
+#include "bindings.h"
 
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

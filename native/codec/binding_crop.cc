@@ -1,5 +1,6 @@
 // JavaScript face of crop(): one promise per file; the whole rewrite runs on a worker thread.
 #include "crop.h"
+#include "bindings.h"
 #include "napi_util.h"
 
 namespace mvclass {

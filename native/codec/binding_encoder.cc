@@ -6,6 +6,7 @@
 
 #include "encoder.h"
 #include "transcode.h"
+#include "bindings.h"
 #include "napi_util.h"
 
 namespace mvclass {

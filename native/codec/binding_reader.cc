@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "grid.h"
+#include "bindings.h"
 #include "napi_util.h"
 #include "probe.h"
 #include "reader.h"

@@ -35,6 +35,13 @@ PacketPtr AllocPacket() {
   return packet;
 }
 
+int CloseOutput(OutputPtr& output) {
+  int ret = 0;
+  if (output && !(output->oformat->flags & AVFMT_NOFILE)) ret = avio_closep(&output->pb);
+  output.reset();
+  return ret;
+}
+
 namespace {
 thread_local LogSink* currentSink = nullptr;
 constexpr size_t kMaxLogLines = 64;
@@ -178,6 +185,25 @@ OpenedInput OpenVideoInput(const std::string& path, bool requireVectors, const I
     throw CodecError(path + ": video stream has no frame size (damaged header?)");
   }
   return input;
+}
+
+CodecPtr OpenDecoder(const std::string& path, const OpenedInput& input, const DecoderSettings& settings) {
+  const AVStream* stream = input.format->streams[input.streamIndex];
+  CodecPtr codec(avcodec_alloc_context3(input.decoder));
+  if (!codec) throw CodecError(path + ": out of memory allocating a decoder");
+  int ret = avcodec_parameters_to_context(codec.get(), stream->codecpar);
+  if (ret < 0) ThrowAv(path, "cannot configure the decoder", ret);
+  codec->thread_count = settings.threads;
+  codec->pkt_timebase = stream->time_base;
+  if (settings.skipLoopFilter) codec->skip_loop_filter = AVDISCARD_ALL;
+  AVDictionary* raw = nullptr;
+  if (settings.exportVectors) av_dict_set(&raw, "flags2", "+export_mvs", 0);
+  std::unique_ptr<AVDictionary, DictionaryFreer> options(raw);
+  AVDictionary* pass = options.release();
+  ret = avcodec_open2(codec.get(), input.decoder, &pass);
+  options.reset(pass);
+  if (ret < 0) ThrowAv(path, "cannot open the decoder", ret);
+  return codec;
 }
 
 }  // namespace mvclass

@@ -2,6 +2,7 @@
 // failure becomes, and the per-thread sink that collects FFmpeg's log lines for one reader.
 #pragma once
 
+#include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -42,7 +43,20 @@ struct PacketFreer {
 struct SwsFreer {
   void operator()(SwsContext* ctx) const { sws_freeContext(ctx); }
 };
+// A muxer: closes the file it opened (formats without one have none) and frees the context.
+// CloseOutput is the checked way to end one; this owner is the path for errors.
+struct OutputCloser {
+  void operator()(AVFormatContext* ctx) const {
+    if (ctx->pb && !(ctx->oformat->flags & AVFMT_NOFILE)) avio_closep(&ctx->pb);
+    avformat_free_context(ctx);
+  }
+};
+struct FileCloser {
+  void operator()(FILE* file) const { std::fclose(file); }
+};
 using FormatPtr = std::unique_ptr<AVFormatContext, FormatCloser>;
+using OutputPtr = std::unique_ptr<AVFormatContext, OutputCloser>;
+using FilePtr = std::unique_ptr<FILE, FileCloser>;
 using CodecPtr = std::unique_ptr<AVCodecContext, CodecFreer>;
 using FramePtr = std::unique_ptr<AVFrame, FrameFreer>;
 using PacketPtr = std::unique_ptr<AVPacket, PacketFreer>;
@@ -50,6 +64,8 @@ using SwsPtr = std::unique_ptr<SwsContext, SwsFreer>;
 
 FramePtr AllocFrame();
 PacketPtr AllocPacket();
+// Closes a muxer's file and frees the muxer (after its trailer); returns avio_closep's code.
+int CloseOutput(OutputPtr& output);
 
 // FFmpeg logs through one global callback. A reader installs a LogSink on the worker thread
 // that runs its decode step, so warnings land with the file they belong to instead of on stderr.
@@ -105,5 +121,17 @@ struct OpenedInput {
   InputKind kind = InputKind::kFile;
 };
 OpenedInput OpenVideoInput(const std::string& path, bool requireVectors, const InputOptions& inputOptions = {});
+
+// How a reader, crop or transcode wants FFmpeg's decoder of the input's video stream.
+struct DecoderSettings {
+  // FFmpeg's thread_count (0: FFmpeg picks). Vectors need 1: FFmpeg 5.1's frame threading
+  // corrupts exported vectors of streams with B-frames.
+  int threads = 1;
+  bool exportVectors = false;   // flags2 +export_mvs: AV_FRAME_DATA_MOTION_VECTORS on each frame
+  bool skipLoopFilter = false;  // the deblocking filter changes pixels only, never vectors
+};
+// The decoder of `input`'s video stream, configured from the stream's parameters and opened.
+// Throws CodecError naming `path`.
+CodecPtr OpenDecoder(const std::string& path, const OpenedInput& input, const DecoderSettings& settings);
 
 }  // namespace mvclass

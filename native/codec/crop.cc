@@ -67,18 +67,139 @@ void SplitLengthPrefixed(const uint8_t* data, size_t size, int lengthSize, std::
   }
 }
 
-class Cropper {
+// The input side: demuxing, NAL units (Annex-B or avcC length prefixes), and FFmpeg's decoder
+// with exported vectors. Each access unit sent to the decoder waits in a queue until the decoder
+// hands back its picture (decoding order is output order: crop takes no B-frames).
+class CropSource {
  public:
-  explicit Cropper(const CropOptions& options) : options_(options) {}
-  CropResult Run();
+  CropSource(const std::string& path, CropResult& result) : path_(path), result_(result) {
+    input_ = OpenVideoInput(path, true);
+    stream_ = input_.format->streams[input_.streamIndex];
+    if (stream_->codecpar->codec_id != AV_CODEC_ID_H264) {
+      throw CodecError(path + ": crop reads H.264 only, this is " + avcodec_get_name(stream_->codecpar->codec_id) +
+                       "; re-encode it first: mvclass encode <in> -o <out.mp4> --bframes 0");
+    }
+    ReadExtradata(stream_->codecpar);
+  }
+  const AVStream* stream() const { return stream_; }
+  double fps() const {
+    const AVRational rate = stream_->avg_frame_rate.num > 0 ? stream_->avg_frame_rate : stream_->r_frame_rate;
+    return rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 25;
+  }
+  // The parameter sets of the container's header (avcC or Annex-B extradata); may be empty.
+  const std::vector<Nal>& extradataNals() const { return extraNals_; }
+  // Opened after the header's parameter sets were learnt, so that a bad one is reported as such.
+  void OpenDecoder() {
+    DecoderSettings settings;
+    settings.exportVectors = true;
+    settings.skipLoopFilter = true;
+    decoder_ = mvclass::OpenDecoder(path_, input_, settings);
+    frame_ = AllocFrame();
+    packet_ = AllocPacket();
+  }
+  // The next packet of the video stream as an access unit (NAL units and timing, no parameter
+  // sets yet); false at the end. The packet is kept for Submit.
+  bool Read(AccessUnit& au) {
+    for (;;) {
+      const int ret = av_read_frame(input_.format.get(), packet_.get());
+      if (ret == AVERROR_EOF) return false;
+      if (ret < 0) ThrowAv(path_, "reading failed", ret);
+      if (packet_->stream_index == input_.streamIndex) break;
+      av_packet_unref(packet_.get());
+    }
+    au = AccessUnit();
+    if (lengthSize_ > 0) SplitLengthPrefixed(packet_->data, packet_->size, lengthSize_, au.nals, path_);
+    else SplitAnnexB(packet_->data, packet_->size, au.nals);
+    au.pts = packet_->pts;
+    au.dts = packet_->dts;
+    au.duration = packet_->duration;
+    au.key = (packet_->flags & AV_PKT_FLAG_KEY) != 0;
+    result_.inputVideoBytes += packet_->size;
+    return true;
+  }
+  // Queues `au` (read last) and sends its packet to the decoder.
+  void Submit(AccessUnit&& au) {
+    pending_.push_back(std::move(au));
+    const int ret = avcodec_send_packet(decoder_.get(), packet_.get());
+    av_packet_unref(packet_.get());
+    if (ret < 0 && ret != AVERROR(EAGAIN)) ThrowAv(Where(), "the decoder rejected a packet", ret);
+  }
+  // The end of the input: the decoder gives what it still holds.
+  void Flush() { avcodec_send_packet(decoder_.get(), nullptr); }
+  // The next decoded picture and the access unit it came from; false when the decoder needs
+  // more input or is drained. The picture is valid until the next call.
+  bool Receive(AccessUnit& au, const AVFrame*& picture) {
+    av_frame_unref(frame_.get());
+    const int ret = avcodec_receive_frame(decoder_.get(), frame_.get());
+    if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return false;
+    if (ret < 0) ThrowAv(path_, "decoding failed", ret);
+    if (pending_.empty()) throw CodecError(Where() + ": the decoder returned more pictures than the stream has");
+    au = std::move(pending_.front());
+    pending_.pop_front();
+    delivered_++;
+    picture = frame_.get();
+    return true;
+  }
+  size_t pending() const { return pending_.size(); }
 
  private:
   void ReadExtradata(const AVCodecParameters* par);
-  void LearnParameterSets(const std::vector<Nal>& nals);
-  AccessUnit Rewrite(const AccessUnit& au, const AVFrame* frame);
+  std::string Where() const { return path_ + ": frame " + std::to_string(delivered_); }
+
+  std::string path_;
+  CropResult& result_;
+  OpenedInput input_;
+  AVStream* stream_ = nullptr;
+  int lengthSize_ = 0;  // 0: Annex-B input
+  std::vector<Nal> extraNals_;
+  CodecPtr decoder_;
+  FramePtr frame_;
+  PacketPtr packet_;
+  std::deque<AccessUnit> pending_;
+  int64_t delivered_ = 0;
+};
+
+void CropSource::ReadExtradata(const AVCodecParameters* par) {
+  const uint8_t* d = par->extradata;
+  const int n = par->extradata_size;
+  if (n <= 0) return;
+  if (d[0] == 1) {  // avcC (ISO/IEC 14496-15)
+    if (n < 7) throw CodecError(path_ + ": truncated avcC header");
+    lengthSize_ = (d[4] & 3) + 1;
+    if (lengthSize_ == 3) throw CodecError(path_ + ": avcC header with a NAL length size of 3 bytes (only 1, 2 or 4 exist)");
+    int i = 5;
+    for (int list = 0; list < 2; list++) {
+      if (i >= n) throw CodecError(path_ + ": truncated avcC header");
+      int count = list == 0 ? (d[i] & 0x1f) : d[i];
+      i++;
+      for (int k = 0; k < count; k++) {
+        if (i + 2 > n) throw CodecError(path_ + ": truncated avcC header");
+        const int len = (d[i] << 8) | d[i + 1];
+        i += 2;
+        if (i + len > n) throw CodecError(path_ + ": truncated avcC header");
+        extraNals_.emplace_back(d + i, d + i + len);
+        i += len;
+      }
+    }
+  } else {
+    SplitAnnexB(d, static_cast<size_t>(n), extraNals_);
+  }
+}
+
+// The middle: the parameter sets in force (a snapshot for each access unit) and the rewriting
+// of P slices with no residual under CAVLC twins of the input's picture parameter sets.
+class CropRewriter {
+ public:
+  CropRewriter(const std::string& path, CropResult& result) : path_(path), result_(result) {}
+  // Learns the SPS and PPS NAL units among `nals`; returns the parameter sets in force after them.
+  std::shared_ptr<const ParameterSets> Learn(const std::vector<Nal>& nals);
+  // The output's header: `nals` in Annex-B, each PPS followed by its CAVLC twin.
+  std::vector<uint8_t> Header(const std::vector<Nal>& nals);
+  // Access unit number `index` with the picture the decoder made of it (or null).
+  AccessUnit Rewrite(const AccessUnit& au, const AVFrame* frame, int64_t index);
+
+ private:
   std::vector<MbMotion> MotionOf(const AVFrame* frame, const Sps& sps);
-  void Emit(const AccessUnit& au);
-  void OpenOutput(const AVStream* in);
   // The id of the CAVLC twin of input PPS `inputId`: the highest id the input does not use (so
   // that cropping an already cropped stream works too), fixed at first use.
   int CavlcPpsId(int inputId) {
@@ -89,7 +210,7 @@ class Cropper {
       for (const auto& t : twinIds_) taken = taken || t.second == id;
       if (!taken) return twinIds_[inputId] = id;
     }
-    throw CodecError(options_.input + ": no free picture parameter set id for the CAVLC twin");
+    throw CodecError(path_ + ": no free picture parameter set id for the CAVLC twin");
   }
   // The CAVLC PPS that accompanies an input PPS NAL unit (already parsed into `params`).
   Nal CavlcTwin(const Nal& ppsNal, const ParameterSets& params) {
@@ -101,24 +222,17 @@ class Cropper {
     Escape(WriteCavlcPps(pps->second, CavlcPpsId(parsed.id)), twin);
     return twin;
   }
-  std::string Where() const { return options_.input + ": frame " + std::to_string(result_.frames); }
+  std::string Where() const { return path_ + ": frame " + std::to_string(index_); }
 
-  CropOptions options_;
-  CropResult result_;
-  int lengthSize_ = 0;  // 0: Annex-B input
+  std::string path_;
+  CropResult& result_;
+  int64_t index_ = 0;  // the access unit being rewritten, for messages
   std::shared_ptr<const ParameterSets> params_ = std::make_shared<ParameterSets>();
   std::set<int> inputPpsIds_;
   std::map<int, int> twinIds_;  // input PPS id -> its CAVLC twin's id
-  std::vector<Nal> extraNals_;
-  // Output
-  AVFormatContext* muxer_ = nullptr;
-  AVStream* outStream_ = nullptr;
-  FILE* raw_ = nullptr;
-  AVRational timeBase_{1, 25};
-  double fps_ = 25;
 };
 
-void Cropper::LearnParameterSets(const std::vector<Nal>& nals) {
+std::shared_ptr<const ParameterSets> CropRewriter::Learn(const std::vector<Nal>& nals) {
   std::shared_ptr<ParameterSets> next;  // copied on the first parameter set, so most units share
   for (const Nal& nal : nals) {
     if (nal.empty()) continue;
@@ -128,50 +242,38 @@ void Cropper::LearnParameterSets(const std::vector<Nal>& nals) {
     std::vector<uint8_t> rbsp = Unescape(nal.data() + 1, nal.size() - 1);
     if (type == kNalSps) {
       Sps s = ParseSps(rbsp);
-      if (!s.frameMbsOnly) throw CodecError(options_.input + ": interlaced H.264 is not supported by crop");
-      if (s.chromaFormat != 1) throw CodecError(options_.input + ": crop needs 4:2:0 video");
+      if (!s.frameMbsOnly) throw CodecError(path_ + ": interlaced H.264 is not supported by crop");
+      if (s.chromaFormat != 1) throw CodecError(path_ + ": crop needs 4:2:0 video");
       next->sps[s.id] = s;
     } else {
       Pps p = ParsePps(rbsp, next->sps);
       next->pps[p.id] = p;
       inputPpsIds_.insert(p.id);
       for (const auto& t : twinIds_) {
-        if (t.second == p.id) throw CodecError(options_.input + ": a picture parameter set arrives with the id crop gave a CAVLC twin");
+        if (t.second == p.id) throw CodecError(path_ + ": a picture parameter set arrives with the id crop gave a CAVLC twin");
       }
     }
   }
   if (next) params_ = std::move(next);
+  return params_;
 }
 
-void Cropper::ReadExtradata(const AVCodecParameters* par) {
-  const uint8_t* d = par->extradata;
-  const int n = par->extradata_size;
-  if (n <= 0) return;
-  if (d[0] == 1) {  // avcC (ISO/IEC 14496-15)
-    if (n < 7) throw CodecError(options_.input + ": truncated avcC header");
-    lengthSize_ = (d[4] & 3) + 1;
-    if (lengthSize_ == 3) throw CodecError(options_.input + ": avcC header with a NAL length size of 3 bytes (only 1, 2 or 4 exist)");
-    int i = 5;
-    for (int list = 0; list < 2; list++) {
-      if (i >= n) throw CodecError(options_.input + ": truncated avcC header");
-      int count = list == 0 ? (d[i] & 0x1f) : d[i];
-      i++;
-      for (int k = 0; k < count; k++) {
-        if (i + 2 > n) throw CodecError(options_.input + ": truncated avcC header");
-        const int len = (d[i] << 8) | d[i + 1];
-        i += 2;
-        if (i + len > n) throw CodecError(options_.input + ": truncated avcC header");
-        extraNals_.emplace_back(d + i, d + i + len);
-        i += len;
-      }
+std::vector<uint8_t> CropRewriter::Header(const std::vector<Nal>& nals) {
+  std::vector<uint8_t> header;
+  for (const Nal& nal : nals) {
+    const uint8_t start[4] = {0, 0, 0, 1};
+    header.insert(header.end(), start, start + 4);
+    header.insert(header.end(), nal.begin(), nal.end());
+    if (!nal.empty() && (nal[0] & 0x1f) == kNalPps) {
+      const Nal twin = CavlcTwin(nal, *params_);
+      header.insert(header.end(), start, start + 4);
+      header.insert(header.end(), twin.begin(), twin.end());
     }
-  } else {
-    SplitAnnexB(d, static_cast<size_t>(n), extraNals_);
   }
-  LearnParameterSets(extraNals_);
+  return header;
 }
 
-std::vector<MbMotion> Cropper::MotionOf(const AVFrame* frame, const Sps& sps) {
+std::vector<MbMotion> CropRewriter::MotionOf(const AVFrame* frame, const Sps& sps) {
   std::vector<MbMotion> mbs(static_cast<size_t>(sps.widthMbs) * sps.heightMbs);
   std::vector<uint8_t> seen(mbs.size(), 0);
   const AVFrameSideData* side = av_frame_get_side_data(frame, AV_FRAME_DATA_MOTION_VECTORS);
@@ -213,7 +315,8 @@ std::vector<MbMotion> Cropper::MotionOf(const AVFrame* frame, const Sps& sps) {
   return mbs;
 }
 
-AccessUnit Cropper::Rewrite(const AccessUnit& au, const AVFrame* frame) {
+AccessUnit CropRewriter::Rewrite(const AccessUnit& au, const AVFrame* frame, int64_t index) {
+  index_ = index;
   const ParameterSets& params = *au.params;
   // Slices of the picture, to know where each one ends.
   struct Slice {
@@ -311,33 +414,49 @@ AccessUnit Cropper::Rewrite(const AccessUnit& au, const AVFrame* frame) {
   return out;
 }
 
-void Cropper::OpenOutput(const AVStream* in) {
-  // Parameter sets for the output header: the input's, each followed by its CAVLC twin.
-  std::vector<uint8_t> header;
-  for (const Nal& nal : extraNals_) {
-    const uint8_t start[4] = {0, 0, 0, 1};
-    header.insert(header.end(), start, start + 4);
-    header.insert(header.end(), nal.begin(), nal.end());
-    if (!nal.empty() && (nal[0] & 0x1f) == kNalPps) {
-      const Nal twin = CavlcTwin(nal, *params_);
-      header.insert(header.end(), start, start + 4);
-      header.insert(header.end(), twin.begin(), twin.end());
-    }
-  }
+// The output side: the rewritten access units as Annex-B bytes in a file, or in an MP4 through
+// libavformat. Both outputs are owned, so that every error path closes them.
+class CropSink {
+ public:
+  CropSink(const CropOptions& options, CropResult& result) : options_(options), result_(result) {}
+  bool opened() const { return opened_; }
+  // `header`: the parameter sets (Annex-B) that go before the first access unit, or in avcC.
+  void Open(const AVStream* in, double fps, const std::vector<uint8_t>& header);
+  void Emit(const AccessUnit& au, int64_t index);
+  // The MP4 trailer, then the file closed: every failure is an error.
+  void Finish();
+
+ private:
+  const CropOptions& options_;
+  CropResult& result_;
+  bool opened_ = false;
+  FilePtr raw_;
+  OutputPtr muxer_;
+  AVStream* outStream_ = nullptr;
+  AVRational timeBase_{1, 25};
+  double fps_ = 25;
+};
+
+void CropSink::Open(const AVStream* in, double fps, const std::vector<uint8_t>& header) {
+  opened_ = true;
+  timeBase_ = in->time_base;
+  fps_ = fps;
   result_.parameterSetBytes = static_cast<int64_t>(header.size());
   if (options_.annexB) {
-    raw_ = std::fopen(options_.output.c_str(), "wb");
+    raw_.reset(std::fopen(options_.output.c_str(), "wb"));
     if (!raw_) throw CodecError(options_.output + ": cannot create the output file");
-    if (!header.empty() && std::fwrite(header.data(), 1, header.size(), raw_) != header.size()) {
+    if (!header.empty() && std::fwrite(header.data(), 1, header.size(), raw_.get()) != header.size()) {
       throw CodecError(options_.output + ": write failed");
     }
     result_.outputVideoBytes += static_cast<int64_t>(header.size());
     return;
   }
   result_.outputVideoBytes += static_cast<int64_t>(header.size());  // avcC holds them in MP4
-  int ret = avformat_alloc_output_context2(&muxer_, nullptr, "mp4", options_.output.c_str());
+  AVFormatContext* muxer = nullptr;
+  int ret = avformat_alloc_output_context2(&muxer, nullptr, "mp4", options_.output.c_str());
+  muxer_.reset(muxer);
   if (ret < 0 || !muxer_) ThrowAv(options_.output, "cannot create an MP4 muxer", ret);
-  outStream_ = avformat_new_stream(muxer_, nullptr);
+  outStream_ = avformat_new_stream(muxer_.get(), nullptr);
   if (!outStream_) throw CodecError(options_.output + ": out of memory adding a stream");
   ret = avcodec_parameters_copy(outStream_->codecpar, in->codecpar);
   if (ret < 0) ThrowAv(options_.output, "cannot copy stream parameters", ret);
@@ -353,11 +472,11 @@ void Cropper::OpenOutput(const AVStream* in) {
   outStream_->time_base = timeBase_;
   ret = avio_open(&muxer_->pb, options_.output.c_str(), AVIO_FLAG_WRITE);
   if (ret < 0) ThrowAv(options_.output, "cannot create the output file", ret);
-  ret = avformat_write_header(muxer_, nullptr);
+  ret = avformat_write_header(muxer_.get(), nullptr);
   if (ret < 0) ThrowAv(options_.output, "cannot write the MP4 header", ret);
 }
 
-void Cropper::Emit(const AccessUnit& au) {
+void CropSink::Emit(const AccessUnit& au, int64_t index) {
   std::vector<uint8_t> bytes;
   for (const Nal& nal : au.nals) {
     const uint8_t start[4] = {0, 0, 0, 1};
@@ -367,14 +486,13 @@ void Cropper::Emit(const AccessUnit& au) {
   result_.outputVideoBytes += static_cast<int64_t>(bytes.size());
   result_.frameBytes.push_back(static_cast<int64_t>(bytes.size()));
   if (raw_) {
-    if (std::fwrite(bytes.data(), 1, bytes.size(), raw_) != bytes.size()) throw CodecError(options_.output + ": write failed");
+    if (std::fwrite(bytes.data(), 1, bytes.size(), raw_.get()) != bytes.size()) throw CodecError(options_.output + ": write failed");
     return;
   }
   PacketPtr packet = AllocPacket();
   int ret = av_new_packet(packet.get(), static_cast<int>(bytes.size()));
   if (ret < 0) ThrowAv(options_.output, "cannot allocate a packet", ret);
   std::memcpy(packet->data, bytes.data(), bytes.size());
-  const int64_t index = result_.frames;
   const int64_t fallback = av_rescale_q(index, av_inv_q(av_d2q(fps_, 100000)), timeBase_);
   packet->pts = au.pts != AV_NOPTS_VALUE ? au.pts : fallback;
   packet->dts = au.dts != AV_NOPTS_VALUE ? au.dts : packet->pts;
@@ -382,134 +500,76 @@ void Cropper::Emit(const AccessUnit& au) {
   if (au.key) packet->flags |= AV_PKT_FLAG_KEY;
   packet->stream_index = 0;
   av_packet_rescale_ts(packet.get(), timeBase_, outStream_->time_base);
-  ret = av_interleaved_write_frame(muxer_, packet.get());
+  ret = av_interleaved_write_frame(muxer_.get(), packet.get());
   if (ret < 0) ThrowAv(options_.output, "cannot write a packet", ret);
 }
 
-CropResult Cropper::Run() {
-  LogSink log;
-  ScopedLogSink sink(&log);
-  OpenedInput input = OpenVideoInput(options_.input, true);
-  AVStream* stream = input.format->streams[input.streamIndex];
-  if (stream->codecpar->codec_id != AV_CODEC_ID_H264) {
-    throw CodecError(options_.input + ": crop reads H.264 only, this is " +
-                     avcodec_get_name(stream->codecpar->codec_id) +
-                     "; re-encode it first: mvclass encode <in> -o <out.mp4> --bframes 0");
-  }
-  timeBase_ = stream->time_base;
-  AVRational rate = stream->avg_frame_rate.num > 0 ? stream->avg_frame_rate : stream->r_frame_rate;
-  fps_ = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 25;
-  ReadExtradata(stream->codecpar);
-
-  CodecPtr codec(avcodec_alloc_context3(input.decoder));
-  if (!codec) throw CodecError(options_.input + ": out of memory allocating a decoder");
-  int ret = avcodec_parameters_to_context(codec.get(), stream->codecpar);
-  if (ret < 0) ThrowAv(options_.input, "cannot configure the decoder", ret);
-  codec->thread_count = 1;
-  codec->skip_loop_filter = AVDISCARD_ALL;
-  AVDictionary* opts = nullptr;
-  av_dict_set(&opts, "flags2", "+export_mvs", 0);
-  ret = avcodec_open2(codec.get(), input.decoder, &opts);
-  av_dict_free(&opts);
-  if (ret < 0) ThrowAv(options_.input, "cannot open the decoder", ret);
-
-  FramePtr frame = AllocFrame();
-  PacketPtr packet = AllocPacket();
-  std::deque<AccessUnit> pending;
-  bool opened = false;
-
-  auto drain = [&](bool flushing) {
-    for (;;) {
-      int r = avcodec_receive_frame(codec.get(), frame.get());
-      if (r == AVERROR(EAGAIN) || r == AVERROR_EOF) break;
-      if (r < 0) ThrowAv(options_.input, "decoding failed", r);
-      if (pending.empty()) throw CodecError(Where() + ": the decoder returned more pictures than the stream has");
-      AccessUnit au = std::move(pending.front());
-      pending.pop_front();
-      AccessUnit out = Rewrite(au, frame.get());
-      av_frame_unref(frame.get());
-      Emit(out);
-      result_.frames++;
-    }
-    if (flushing && !pending.empty()) {
-      throw CodecError(options_.input + ": " + std::to_string(pending.size()) +
-                       " access unit(s) could not be decoded (damaged or truncated stream?)");
-    }
-  };
-
-  try {
-    for (;;) {
-      ret = av_read_frame(input.format.get(), packet.get());
-      if (ret == AVERROR_EOF) break;
-      if (ret < 0) ThrowAv(options_.input, "reading failed", ret);
-      if (packet->stream_index != input.streamIndex) {
-        av_packet_unref(packet.get());
-        continue;
-      }
-      AccessUnit au;
-      if (lengthSize_ > 0) SplitLengthPrefixed(packet->data, packet->size, lengthSize_, au.nals, options_.input);
-      else SplitAnnexB(packet->data, packet->size, au.nals);
-      au.pts = packet->pts;
-      au.dts = packet->dts;
-      au.duration = packet->duration;
-      au.key = (packet->flags & AV_PKT_FLAG_KEY) != 0;
-      result_.inputVideoBytes += packet->size;
-      LearnParameterSets(au.nals);
-      au.params = params_;
-      if (!opened) {
-        if (extraNals_.empty()) {
-          for (const Nal& nal : au.nals) {
-            const int type = nal.empty() ? 0 : nal[0] & 0x1f;
-            if (type == kNalSps || type == kNalPps) extraNals_.push_back(nal);
-          }
-        }
-        OpenOutput(stream);
-        opened = true;
-      }
-      pending.push_back(std::move(au));
-      ret = avcodec_send_packet(codec.get(), packet.get());
-      av_packet_unref(packet.get());
-      if (ret < 0 && ret != AVERROR(EAGAIN)) ThrowAv(Where(), "the decoder rejected a packet", ret);
-      drain(false);
-    }
-    avcodec_send_packet(codec.get(), nullptr);
-    drain(true);
-    if (result_.frames == 0) throw CodecError(options_.input + ": no frames to crop");
-    if (muxer_) {
-      ret = av_write_trailer(muxer_);
-      if (ret < 0) ThrowAv(options_.output, "cannot finish the MP4 file", ret);
-    }
-  } catch (...) {
-    if (raw_) std::fclose(raw_);
-    raw_ = nullptr;
-    if (muxer_) {
-      avio_closep(&muxer_->pb);
-      avformat_free_context(muxer_);
-      muxer_ = nullptr;
-    }
-    throw;
-  }
-  if (raw_ && std::fclose(raw_) != 0) {
-    raw_ = nullptr;
-    throw CodecError(options_.output + ": write failed");
-  }
-  raw_ = nullptr;
+void CropSink::Finish() {
   if (muxer_) {
-    ret = avio_closep(&muxer_->pb);
-    avformat_free_context(muxer_);
-    muxer_ = nullptr;
+    const int ret = av_write_trailer(muxer_.get());
+    if (ret < 0) ThrowAv(options_.output, "cannot finish the MP4 file", ret);
+  }
+  if (raw_ && std::fclose(raw_.release()) != 0) throw CodecError(options_.output + ": write failed");
+  if (muxer_) {
+    const int ret = CloseOutput(muxer_);
     if (ret < 0) ThrowAv(options_.output, "cannot close the output", ret);
   }
-  result_.duration = fps_ > 0 ? result_.frames / fps_ : 0;
-  for (const std::string& line : log.lines) result_.warnings.push_back(options_.input + ": " + line);
-  return result_;
+}
+
+// Source -> rewriter -> sink, one access unit at a time.
+CropResult Crop(const CropOptions& options) {
+  LogSink log;
+  ScopedLogSink logSink(&log);
+  CropResult result;
+  CropSource source(options.input, result);
+  CropRewriter rewriter(options.input, result);
+  rewriter.Learn(source.extradataNals());
+  source.OpenDecoder();
+  CropSink sink(options, result);
+
+  auto drain = [&]() {
+    AccessUnit au;
+    const AVFrame* picture = nullptr;
+    while (source.Receive(au, picture)) {
+      sink.Emit(rewriter.Rewrite(au, picture, result.frames), result.frames);
+      result.frames++;
+    }
+  };
+  AccessUnit au;
+  while (source.Read(au)) {
+    au.params = rewriter.Learn(au.nals);
+    if (!sink.opened()) {
+      // The output's header: the container's parameter sets, or else the first packet's.
+      std::vector<Nal> header = source.extradataNals();
+      if (header.empty()) {
+        for (const Nal& nal : au.nals) {
+          const int type = nal.empty() ? 0 : nal[0] & 0x1f;
+          if (type == kNalSps || type == kNalPps) header.push_back(nal);
+        }
+      }
+      sink.Open(source.stream(), source.fps(), rewriter.Header(header));
+    }
+    source.Submit(std::move(au));
+    drain();
+  }
+  source.Flush();
+  drain();
+  if (source.pending() > 0) {
+    throw CodecError(options.input + ": " + std::to_string(source.pending()) +
+                     " access unit(s) could not be decoded (damaged or truncated stream?)");
+  }
+  if (result.frames == 0) throw CodecError(options.input + ": no frames to crop");
+  sink.Finish();
+  result.duration = source.fps() > 0 ? result.frames / source.fps() : 0;
+  for (const std::string& line : log.lines) result.warnings.push_back(options.input + ": " + line);
+  return result;
 }
 
 }  // namespace
 
 CropResult CropH264(const CropOptions& options) {
   try {
-    return Cropper(options).Run();
+    return Crop(options);
   } catch (const BitstreamError& e) {
     throw CodecError(options.input + ": cannot parse the H.264 stream: " + e.what());
   }

@@ -20,111 +20,98 @@ VideoEncoder::VideoEncoder(const EncoderOptions& options) : options_(options) {
                      std::to_string(options.width) + "x" + std::to_string(options.height));
   }
 
-  int ret = avformat_alloc_output_context2(&output_, nullptr,
+  AVFormatContext* muxer = nullptr;
+  int ret = avformat_alloc_output_context2(&muxer, nullptr,
                                            options.format.empty() ? nullptr : options.format.c_str(),
                                            path.c_str());
+  output_.reset(muxer);
   if (ret < 0 || !output_) ThrowAv(path, "cannot choose a container for this file name", ret);
 
-  try {
-    codec_.reset(avcodec_alloc_context3(encoder));
-    if (!codec_) throw CodecError(path + ": out of memory allocating an encoder");
-    AVCodecContext* c = codec_.get();
-    c->width = options.width;
-    c->height = options.height;
-    c->pix_fmt = AV_PIX_FMT_YUV420P;
-    c->time_base = AVRational{options.fpsDen, options.fpsNum};
-    c->framerate = AVRational{options.fpsNum, options.fpsDen};
-    c->gop_size = options.gop > 0 ? options.gop : (1 << 30);  // libx264: 1<<30 is "infinite"
-    c->max_b_frames = options.bframes;
-    c->thread_count = options.threads;
-    if (output_->oformat->flags & AVFMT_GLOBALHEADER) c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+  codec_.reset(avcodec_alloc_context3(encoder));
+  if (!codec_) throw CodecError(path + ": out of memory allocating an encoder");
+  AVCodecContext* c = codec_.get();
+  c->width = options.width;
+  c->height = options.height;
+  c->pix_fmt = AV_PIX_FMT_YUV420P;
+  c->time_base = AVRational{options.fpsDen, options.fpsNum};
+  c->framerate = AVRational{options.fpsNum, options.fpsDen};
+  c->gop_size = options.gop > 0 ? options.gop : (1 << 30);  // libx264: 1<<30 is "infinite"
+  c->max_b_frames = options.bframes;
+  c->thread_count = options.threads;
+  if (output_->oformat->flags & AVFMT_GLOBALHEADER) c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
 
-    AVDictionary* opts = nullptr;
-    if (options.codec == "libx264") {
-      av_dict_set(&opts, "preset", options.preset.c_str(), 0);
-      std::string params = "scenecut=0:merange=" + std::to_string(options.meRange) +
-                           ":ref=" + std::to_string(options.refs) +
-                           ":bframes=" + std::to_string(options.bframes);
-      if (!options.cabac) params += ":cabac=0";
-      if (!options.partitions.empty()) params += ":partitions=" + options.partitions;
-      if (options.gop > 0) params += ":keyint=" + std::to_string(options.gop) + ":min-keyint=" +
-                                     std::to_string(options.gop);
-      else params += ":keyint=infinite";
-      if (options.qp >= 0) {
-        // The paper's fixed QP: the same QP for I and P frames, adaptive quantisation off.
-        params += ":qp=" + std::to_string(options.qp) + ":ipratio=1:pbratio=1:aq-mode=0";
-      } else if (options.crf >= 0) {
-        params += ":crf=" + std::to_string(options.crf);
-      }
-      if (!options.statsPath.empty()) params += ":pass=1:stats=" + options.statsPath;
-      av_dict_set(&opts, "x264-params", params.c_str(), 0);
-    } else if (options.codec == "libx265") {
-      av_dict_set(&opts, "preset", options.preset.c_str(), 0);
-      std::string params = "log-level=error:scenecut=0:merange=" + std::to_string(options.meRange) +
-                           ":ref=" + std::to_string(options.refs) +
-                           ":bframes=" + std::to_string(options.bframes);
-      if (options.gop > 0) params += ":keyint=" + std::to_string(options.gop) + ":min-keyint=" +
-                                     std::to_string(options.gop) + ":no-open-gop=1";
-      else params += ":keyint=-1";
-      if (options.qp >= 0) {
-        params += ":qp=" + std::to_string(options.qp) + ":ipratio=1:pbratio=1:aq-mode=0:cutree=0";
-      } else if (options.crf >= 0) {
-        params += ":crf=" + std::to_string(options.crf);
-      }
-      if (options.threads > 0) params += ":frame-threads=" + std::to_string(options.threads) + ":pools=" + std::to_string(options.threads);
-      if (!options.statsPath.empty()) params += ":pass=1:stats=" + options.statsPath;
-      av_dict_set(&opts, "x265-params", params.c_str(), 0);
-    } else {
-      if (options.qp >= 0) {
-        c->flags |= AV_CODEC_FLAG_QSCALE;
-        c->global_quality = FF_QP2LAMBDA * options.qp;
-      }
+  AVDictionary* opts = nullptr;
+  if (options.codec == "libx264") {
+    av_dict_set(&opts, "preset", options.preset.c_str(), 0);
+    std::string params = "scenecut=0:merange=" + std::to_string(options.meRange) +
+                         ":ref=" + std::to_string(options.refs) +
+                         ":bframes=" + std::to_string(options.bframes);
+    if (!options.cabac) params += ":cabac=0";
+    if (!options.partitions.empty()) params += ":partitions=" + options.partitions;
+    if (options.gop > 0) params += ":keyint=" + std::to_string(options.gop) + ":min-keyint=" +
+                                   std::to_string(options.gop);
+    else params += ":keyint=infinite";
+    if (options.qp >= 0) {
+      // The paper's fixed QP: the same QP for I and P frames, adaptive quantisation off.
+      params += ":qp=" + std::to_string(options.qp) + ":ipratio=1:pbratio=1:aq-mode=0";
+    } else if (options.crf >= 0) {
+      params += ":crf=" + std::to_string(options.crf);
     }
-    ret = avcodec_open2(c, encoder, &opts);
-    av_dict_free(&opts);
-    if (ret < 0) ThrowAv(path, "cannot open encoder " + options.codec, ret);
-
-    stream_ = avformat_new_stream(output_, nullptr);
-    if (!stream_) throw CodecError(path + ": out of memory adding a stream");
-    stream_->time_base = c->time_base;
-    stream_->avg_frame_rate = c->framerate;
-    ret = avcodec_parameters_from_context(stream_->codecpar, c);
-    if (ret < 0) ThrowAv(path, "cannot copy encoder parameters", ret);
-
-    if (!(output_->oformat->flags & AVFMT_NOFILE)) {
-      ret = avio_open(&output_->pb, path.c_str(), AVIO_FLAG_WRITE);
-      if (ret < 0) ThrowAv(path, "cannot create the output file", ret);
+    if (!options.statsPath.empty()) params += ":pass=1:stats=" + options.statsPath;
+    av_dict_set(&opts, "x264-params", params.c_str(), 0);
+  } else if (options.codec == "libx265") {
+    av_dict_set(&opts, "preset", options.preset.c_str(), 0);
+    std::string params = "log-level=error:scenecut=0:merange=" + std::to_string(options.meRange) +
+                         ":ref=" + std::to_string(options.refs) +
+                         ":bframes=" + std::to_string(options.bframes);
+    if (options.gop > 0) params += ":keyint=" + std::to_string(options.gop) + ":min-keyint=" +
+                                   std::to_string(options.gop) + ":no-open-gop=1";
+    else params += ":keyint=-1";
+    if (options.qp >= 0) {
+      params += ":qp=" + std::to_string(options.qp) + ":ipratio=1:pbratio=1:aq-mode=0:cutree=0";
+    } else if (options.crf >= 0) {
+      params += ":crf=" + std::to_string(options.crf);
     }
-    ret = avformat_write_header(output_, nullptr);
-    if (ret < 0) ThrowAv(path, "cannot write the container header", ret);
-    headerWritten_ = true;
-
-    frame_ = AllocFrame();
-    frame_->format = c->pix_fmt;
-    frame_->width = c->width;
-    frame_->height = c->height;
-    ret = av_frame_get_buffer(frame_.get(), 0);
-    if (ret < 0) ThrowAv(path, "cannot allocate a frame", ret);
-    // Rows are padded to the CPU's alignment; zero the padding once so that the encoder never
-    // sees uninitialised bytes, whatever its SIMD code reads past the width.
-    for (int p = 0; p < 3; p++) {
-      std::memset(frame_->data[p], 0, static_cast<size_t>(frame_->linesize[p]) * (p ? (c->height + 1) / 2 : c->height));
+    if (options.threads > 0) params += ":frame-threads=" + std::to_string(options.threads) + ":pools=" + std::to_string(options.threads);
+    if (!options.statsPath.empty()) params += ":pass=1:stats=" + options.statsPath;
+    av_dict_set(&opts, "x265-params", params.c_str(), 0);
+  } else {
+    if (options.qp >= 0) {
+      c->flags |= AV_CODEC_FLAG_QSCALE;
+      c->global_quality = FF_QP2LAMBDA * options.qp;
     }
-    packet_ = AllocPacket();
-  } catch (...) {
-    Abort();
-    throw;
   }
-}
+  ret = avcodec_open2(c, encoder, &opts);
+  av_dict_free(&opts);
+  if (ret < 0) ThrowAv(path, "cannot open encoder " + options.codec, ret);
 
-VideoEncoder::~VideoEncoder() { Abort(); }
+  stream_ = avformat_new_stream(output_.get(), nullptr);
+  if (!stream_) throw CodecError(path + ": out of memory adding a stream");
+  stream_->time_base = c->time_base;
+  stream_->avg_frame_rate = c->framerate;
+  ret = avcodec_parameters_from_context(stream_->codecpar, c);
+  if (ret < 0) ThrowAv(path, "cannot copy encoder parameters", ret);
 
-void VideoEncoder::Abort() {
-  if (output_) {
-    if (output_->pb && !(output_->oformat->flags & AVFMT_NOFILE)) avio_closep(&output_->pb);
-    avformat_free_context(output_);
-    output_ = nullptr;
+  if (!(output_->oformat->flags & AVFMT_NOFILE)) {
+    ret = avio_open(&output_->pb, path.c_str(), AVIO_FLAG_WRITE);
+    if (ret < 0) ThrowAv(path, "cannot create the output file", ret);
   }
+  ret = avformat_write_header(output_.get(), nullptr);
+  if (ret < 0) ThrowAv(path, "cannot write the container header", ret);
+  headerWritten_ = true;
+
+  frame_ = AllocFrame();
+  frame_->format = c->pix_fmt;
+  frame_->width = c->width;
+  frame_->height = c->height;
+  ret = av_frame_get_buffer(frame_.get(), 0);
+  if (ret < 0) ThrowAv(path, "cannot allocate a frame", ret);
+  // Rows are padded to the CPU's alignment; zero the padding once so that the encoder never
+  // sees uninitialised bytes, whatever its SIMD code reads past the width.
+  for (int p = 0; p < 3; p++) {
+    std::memset(frame_->data[p], 0, static_cast<size_t>(frame_->linesize[p]) * (p ? (c->height + 1) / 2 : c->height));
+  }
+  packet_ = AllocPacket();
 }
 
 void VideoEncoder::Drain(std::vector<PacketRecord>& out) {
@@ -147,7 +134,7 @@ void VideoEncoder::Drain(std::vector<PacketRecord>& out) {
     out.push_back(record);
     packet_->stream_index = stream_->index;
     av_packet_rescale_ts(packet_.get(), codec_->time_base, stream_->time_base);
-    ret = av_interleaved_write_frame(output_, packet_.get());  // takes the packet's reference
+    ret = av_interleaved_write_frame(output_.get(), packet_.get());  // takes the packet's reference
     if (ret < 0) ThrowAv(options_.path, "cannot write a packet", ret);
   }
 }
@@ -181,14 +168,10 @@ void VideoEncoder::Finish(std::vector<PacketRecord>& out) {
   int ret = avcodec_send_frame(codec_.get(), nullptr);
   if (ret < 0) ThrowAv(options_.path, "cannot flush the encoder", ret);
   Drain(out);
-  ret = av_write_trailer(output_);
+  ret = av_write_trailer(output_.get());
   if (ret < 0) ThrowAv(options_.path, "cannot finish the container", ret);
-  if (!(output_->oformat->flags & AVFMT_NOFILE)) {
-    ret = avio_closep(&output_->pb);
-    if (ret < 0) ThrowAv(options_.path, "cannot close the output file", ret);
-  }
-  avformat_free_context(output_);
-  output_ = nullptr;
+  ret = CloseOutput(output_);
+  if (ret < 0) ThrowAv(options_.path, "cannot close the output file", ret);
   extradataBytes_ = codec_->extradata_size;
   // libx264 and libx265 complete their statistics file when the encoder closes.
   codec_.reset();

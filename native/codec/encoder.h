@@ -50,7 +50,6 @@ struct PacketRecord {
 class VideoEncoder {
  public:
   explicit VideoEncoder(const EncoderOptions& options);  // opens codec and output; throws
-  ~VideoEncoder();
   // `yuv` holds `count` frames of planar YUV 4:2:0, each width*height*3/2 bytes.
   void Write(const uint8_t* yuv, size_t count, std::vector<PacketRecord>& out);
   void Finish(std::vector<PacketRecord>& out);  // flushes and writes the trailer
@@ -60,10 +59,9 @@ class VideoEncoder {
 
  private:
   void Drain(std::vector<PacketRecord>& out);
-  void Abort();
 
   EncoderOptions options_;
-  AVFormatContext* output_ = nullptr;  // owned; freed in Abort or Finish
+  OutputPtr output_;  // null once Finish has closed it
   AVStream* stream_ = nullptr;
   CodecPtr codec_;
   FramePtr frame_;

@@ -23,10 +23,10 @@ std::string HevcLayoutMismatch() {
   return "HEVC needs libde265, and this build of mvclass has none: run scripts/setup.sh (it builds "
          "libde265 into build-de265/, then the addon against it)";
 }
+void De265Freer::operator()(void*) const {}
 HevcDecoder::HevcDecoder(const std::string& path, const AVStream*, bool) : path_(path) {
   throw CodecError(path + ": " + HevcLayoutMismatch());
 }
-HevcDecoder::~HevcDecoder() = default;
 void HevcDecoder::Send(AVPacket*) {}
 bool HevcDecoder::Receive(DecodedFrame&) { return false; }
 void HevcDecoder::SkipLoopFilters() {}
@@ -80,35 +80,30 @@ HevcDecoder::HevcDecoder(const std::string& path, const AVStream* stream, bool p
   // The owned packet and frame first: if they throw, nothing else is allocated yet.
   filtered_ = AllocPacket();
   view_ = AllocFrame();
-  ctx_ = de265_new_decoder();
+  ctx_.reset(de265_new_decoder());
   if (ctx_ == nullptr) throw CodecError(path + ": out of memory creating the HEVC decoder");
   // With the loop filters off the decoded pixels differ from the encoder's, so the SEI picture
   // hashes would fail; vectors do not depend on pixels.
-  de265_set_parameter_bool(ctx_, DE265_DECODER_PARAM_BOOL_SEI_CHECK_HASH, 0);
+  de265_set_parameter_bool(ctx_.get(), DE265_DECODER_PARAM_BOOL_SEI_CHECK_HASH, 0);
   if (!pixels) SkipLoopFilters();
 
   const AVBitStreamFilter* filter = av_bsf_get_by_name("hevc_mp4toannexb");
-  int ret = filter ? av_bsf_alloc(filter, &bsf_) : AVERROR_BSF_NOT_FOUND;
+  AVBSFContext* bsf = nullptr;
+  int ret = filter ? av_bsf_alloc(filter, &bsf) : AVERROR_BSF_NOT_FOUND;
+  bsf_.reset(bsf);
   if (ret >= 0) ret = avcodec_parameters_copy(bsf_->par_in, stream->codecpar);
   if (ret >= 0) {
     bsf_->time_base_in = stream->time_base;
-    ret = av_bsf_init(bsf_);
+    ret = av_bsf_init(bsf_.get());
   }
-  if (ret < 0) {
-    av_bsf_free(&bsf_);
-    de265_free_decoder(ctx_);
-    ThrowAv(path, "cannot set up the HEVC bitstream filter", ret);
-  }
+  if (ret < 0) ThrowAv(path, "cannot set up the HEVC bitstream filter", ret);
 }
 
-HevcDecoder::~HevcDecoder() {
-  av_bsf_free(&bsf_);
-  if (ctx_ != nullptr) de265_free_decoder(ctx_);
-}
+void De265Freer::operator()(void* ctx) const { de265_free_decoder(ctx); }
 
 void HevcDecoder::SkipLoopFilters() {
-  de265_set_parameter_bool(ctx_, DE265_DECODER_PARAM_DISABLE_DEBLOCKING, 1);
-  de265_set_parameter_bool(ctx_, DE265_DECODER_PARAM_DISABLE_SAO, 1);
+  de265_set_parameter_bool(ctx_.get(), DE265_DECODER_PARAM_DISABLE_DEBLOCKING, 1);
+  de265_set_parameter_bool(ctx_.get(), DE265_DECODER_PARAM_DISABLE_SAO, 1);
 }
 
 // A VPS/SPS/PPS equal to the last one of its kind is left out. MP4 demuxing re-inserts the
@@ -140,7 +135,7 @@ void HevcDecoder::PushNals(const uint8_t* data, size_t size, int64_t serial) {
     size_t end = next;
     while (end > begin && data[end - 1] == 0) end--;
     if (end > begin && !RepeatedParameterSet(data + begin, end - begin)) {
-      de265_error err = de265_push_NAL(ctx_, data + begin, static_cast<int>(end - begin), serial,
+      de265_error err = de265_push_NAL(ctx_.get(), data + begin, static_cast<int>(end - begin), serial,
                                        reinterpret_cast<void*>(static_cast<intptr_t>(serial + 1)));
       if (err != DE265_OK) throw CodecError(path_ + ": " + de265_get_error_text(err));
     }
@@ -154,9 +149,9 @@ void HevcDecoder::Send(AVPacket* packet) {
   int64_t serial = static_cast<int64_t>(packets_.size());
   if (packet != nullptr) {
     packets_.push_back({packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts, packet->size});
-    ret = av_bsf_send_packet(bsf_, packet);  // takes the reference on success
+    ret = av_bsf_send_packet(bsf_.get(), packet);  // takes the reference on success
   } else {
-    ret = av_bsf_send_packet(bsf_, nullptr);
+    ret = av_bsf_send_packet(bsf_.get(), nullptr);
     flushed_ = true;
     serial = -1;
   }
@@ -164,7 +159,7 @@ void HevcDecoder::Send(AVPacket* packet) {
     errors_++;
     warnings_.push_back("a packet the HEVC bitstream filter refused: " + AvErrorText(ret));
   }
-  while ((ret = av_bsf_receive_packet(bsf_, filtered_.get())) >= 0) {
+  while ((ret = av_bsf_receive_packet(bsf_.get(), filtered_.get())) >= 0) {
     // A packet still inside the filter at the flush keeps its own serial.
     const int64_t owner = serial >= 0 ? serial : static_cast<int64_t>(packets_.size()) - 1;
     PushNals(filtered_->data, static_cast<size_t>(filtered_->size), owner);
@@ -174,12 +169,12 @@ void HevcDecoder::Send(AVPacket* packet) {
     errors_++;
     warnings_.push_back("the HEVC bitstream filter failed: " + AvErrorText(ret));
   }
-  if (flushed_) de265_flush_data(ctx_);
+  if (flushed_) de265_flush_data(ctx_.get());
 }
 
 void HevcDecoder::CollectWarnings() {
   for (;;) {
-    de265_error warning = de265_get_warning(ctx_);
+    de265_error warning = de265_get_warning(ctx_.get());
     if (warning == DE265_OK) break;
     if (warnings_.size() < 64) warnings_.push_back(std::string("hevc: ") + de265_get_error_text(warning));
   }
@@ -193,13 +188,13 @@ std::vector<std::string> HevcDecoder::TakeWarnings() {
 
 bool HevcDecoder::Receive(DecodedFrame& frame) {
   if (!released_) {
-    de265_release_next_picture(ctx_);
+    de265_release_next_picture(ctx_.get());
     released_ = true;
   }
   int idle = 0;
   for (;;) {
     // Peek now, release on the next call: the picture stays ours while its vectors are read.
-    const de265_image* image = de265_peek_next_picture(ctx_);
+    const de265_image* image = de265_peek_next_picture(ctx_.get());
     if (image != nullptr) {
       released_ = false;
       frame = DecodedFrame();
@@ -238,7 +233,7 @@ bool HevcDecoder::Receive(DecodedFrame& frame) {
       return true;
     }
     int more = 0;
-    const de265_error err = de265_decode(ctx_, &more);
+    const de265_error err = de265_decode(ctx_.get(), &more);
     CollectWarnings();
     if (err == DE265_ERROR_WAITING_FOR_INPUT_DATA) return false;
     if (err == DE265_ERROR_IMAGE_BUFFER_FULL) {
@@ -251,7 +246,7 @@ bool HevcDecoder::Receive(DecodedFrame& frame) {
     }
     // At the end, one call finishes the last picture with more == 0 and the next flushes the
     // reorder buffer: only a few idle calls in a row mean there is nothing left.
-    if (more || de265_peek_next_picture(ctx_) != nullptr) {
+    if (more || de265_peek_next_picture(ctx_.get()) != nullptr) {
       idle = 0;
     } else if (++idle > 3) {
       return false;

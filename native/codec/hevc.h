@@ -25,11 +25,18 @@ bool HevcAvailable();
 // libde265's version and whether its layout matches the headers compiled in ("" when it does).
 std::string HevcLayoutMismatch();
 
+// Owners of libde265's decoder (which its API declares as void) and of the bitstream filter.
+struct De265Freer {
+  void operator()(void* ctx) const;  // de265_free_decoder
+};
+struct BsfFreer {
+  void operator()(AVBSFContext* bsf) const { av_bsf_free(&bsf); }
+};
+
 class HevcDecoder {
  public:
   // `stream` is the HEVC stream of the opened input; its extradata (hvcC or Annex-B) is used.
   HevcDecoder(const std::string& path, const AVStream* stream, bool pixels);
-  ~HevcDecoder();
   HevcDecoder(const HevcDecoder&) = delete;
   HevcDecoder& operator=(const HevcDecoder&) = delete;
 
@@ -51,8 +58,8 @@ class HevcDecoder {
   void WalkPredictionBlocks(const de265_image* image);
 
   std::string path_;
-  void* ctx_ = nullptr;  // de265_decoder_context, which libde265 declares as void
-  AVBSFContext* bsf_ = nullptr;  // hevc_mp4toannexb: MP4/MKV length prefixes to start codes
+  std::unique_ptr<void, De265Freer> ctx_;  // de265_decoder_context
+  std::unique_ptr<AVBSFContext, BsfFreer> bsf_;  // hevc_mp4toannexb: MP4/MKV length prefixes to start codes
   PacketPtr filtered_;
   FramePtr view_;                      // the current picture's pixels, pointing into libde265's
   std::vector<AVMotionVector> vectors_;  // the current picture's prediction blocks

@@ -1,11 +1,16 @@
-// N-API plumbing shared by the bindings: a promise-returning worker that turns every C++
-// exception into a rejection, zero-copy hand-over of std::vector storage, and option readers.
+// N-API plumbing shared by both addons (the codec bindings here, native/nn/addon.cc): a
+// promise-returning worker that turns every C++ exception into a rejection, zero-copy hand-over
+// of std::vector storage, and argument and option readers that throw a TypeError or RangeError
+// naming what is wrong instead of falling back to a default.
 #pragma once
 
 #include <napi.h>
 
+#include <cmath>
+#include <cstdint>
 #include <exception>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace mvclass {
@@ -21,12 +26,14 @@ class PromiseWorker : public Napi::AsyncWorker {
  protected:
   virtual void Run() = 0;
   virtual Napi::Value Result(Napi::Env env) = 0;
+  // The rejection's message for an exception of Run (the nn addon drops libtorch's backtraces).
+  virtual std::string Describe(const std::exception& e) const { return e.what(); }
 
   void Execute() final {
     try {
       Run();
     } catch (const std::exception& e) {
-      SetError(e.what());
+      SetError(Describe(e));
     } catch (...) {
       SetError("unknown native error");
     }
@@ -107,6 +114,27 @@ inline bool BoolOption(const Napi::Object& o, const char* key, bool fallback) {
   return v.As<Napi::Boolean>().Value();
 }
 
+// A whole number within [min, max] (undefined or null: the fallback).
+inline int64_t IntegerOption(const Napi::Object& o, const char* key, int64_t fallback, int64_t min, int64_t max) {
+  const double v = NumberOption(o, key, static_cast<double>(fallback));
+  if (!(v >= static_cast<double>(min) && v <= static_cast<double>(max)) || std::floor(v) != v) {
+    throw Napi::RangeError::New(o.Env(), std::string("option ") + key + " must be an integer from " + std::to_string(min) +
+                                             " to " + std::to_string(max) + ", got " + Napi::Number::New(o.Env(), v).ToString().Utf8Value());
+  }
+  return static_cast<int64_t>(v);
+}
+
+// A finite number of at least `min` (undefined or null: the fallback).
+inline double FiniteOption(const Napi::Object& o, const char* key, double fallback, double min) {
+  const double v = NumberOption(o, key, fallback);
+  if (!std::isfinite(v) || v < min) {
+    throw Napi::RangeError::New(o.Env(), std::string("option ") + key + " must be a finite number of at least " +
+                                             Napi::Number::New(o.Env(), min).ToString().Utf8Value() + ", got " +
+                                             Napi::Number::New(o.Env(), v).ToString().Utf8Value());
+  }
+  return v;
+}
+
 inline Napi::Object ObjectArgument(const Napi::CallbackInfo& info, size_t i) {
   if (info.Length() <= i || !info[i].IsObject()) {
     throw Napi::TypeError::New(info.Env(), "expected an options object");
@@ -114,14 +142,29 @@ inline Napi::Object ObjectArgument(const Napi::CallbackInfo& info, size_t i) {
   return info[i].As<Napi::Object>();
 }
 
-// Per-environment state: the class constructors, held by N-API's single instance-data slot.
-struct AddonData {
-  Napi::FunctionReference reader;
-  Napi::FunctionReference encoder;
-};
+// Positional arguments, checked; `usage` is the call's signature, the TypeError's message.
+inline std::string StringArgument(const Napi::CallbackInfo& info, size_t i, const char* usage) {
+  if (info.Length() <= i || !info[i].IsString()) throw Napi::TypeError::New(info.Env(), usage);
+  return info[i].As<Napi::String>().Utf8Value();
+}
 
-void InitReader(Napi::Env env, Napi::Object exports, AddonData& data);
-void InitEncoder(Napi::Env env, Napi::Object exports, AddonData& data);
-void InitCrop(Napi::Env env, Napi::Object exports);
+inline double NumberArgument(const Napi::CallbackInfo& info, size_t i, const char* usage) {
+  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), usage);
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+// A typed array of exactly the element type T (a Float64Array is not read as floats).
+template <typename T>
+constexpr napi_typedarray_type ArrayTypeOf() {
+  static_assert(std::is_same<T, float>::value || std::is_same<T, int32_t>::value, "add the type here");
+  return std::is_same<T, float>::value ? napi_float32_array : napi_int32_array;
+}
+template <typename T>
+Napi::TypedArrayOf<T> TypedArgument(const Napi::CallbackInfo& info, size_t i, const char* usage) {
+  if (info.Length() <= i || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != ArrayTypeOf<T>()) {
+    throw Napi::TypeError::New(info.Env(), usage);
+  }
+  return info[i].As<Napi::TypedArrayOf<T>>();
+}
 
 }  // namespace mvclass

@@ -68,22 +68,12 @@ MotionReader::MotionReader(const ReaderOptions& options) : options_(options) {
     // FFmpeg's HEVC decoder exports no vectors: libde265 decodes, the walk in hevc.cc reads them.
     hevc_ = std::make_unique<HevcDecoder>(options.path, stream, options.keyFrames);
   } else {
-    codec_.reset(avcodec_alloc_context3(input_.decoder));
-    if (!codec_) throw CodecError(options.path + ": out of memory allocating a decoder");
-    int ret = avcodec_parameters_to_context(codec_.get(), stream->codecpar);
-    if (ret < 0) ThrowAv(options.path, "cannot configure the decoder", ret);
-    // One thread: FFmpeg 5.1's frame threading corrupts exported vectors of streams with
-    // B-frames. Files are decoded in parallel instead (one reader per libuv worker).
-    codec_->thread_count = 1;
-    codec_->pkt_timebase = stream->time_base;
-    // The deblocking filter only changes pixels; vectors are identical without it (tested).
-    if (!options.keyFrames) codec_->skip_loop_filter = AVDISCARD_ALL;
-
-    AVDictionary* decoderOptions = nullptr;
-    if (wantVectors) av_dict_set(&decoderOptions, "flags2", "+export_mvs", 0);
-    ret = avcodec_open2(codec_.get(), input_.decoder, &decoderOptions);
-    av_dict_free(&decoderOptions);
-    if (ret < 0) ThrowAv(options.path, "cannot open the decoder", ret);
+    // One thread: files are decoded in parallel instead (one reader per libuv worker). The
+    // deblocking filter only changes pixels; vectors are identical without it (tested).
+    DecoderSettings settings;
+    settings.exportVectors = wantVectors;
+    settings.skipLoopFilter = !options.keyFrames;
+    codec_ = OpenDecoder(options.path, input_, settings);
   }
 
   frame_ = AllocFrame();

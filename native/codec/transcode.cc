@@ -12,14 +12,10 @@ TranscodeResult Transcode(const TranscodeOptions& options) {
   OpenedInput input = OpenVideoInput(path, false);
   AVStream* stream = input.format->streams[input.streamIndex];
 
-  CodecPtr decoder(avcodec_alloc_context3(input.decoder));
-  if (!decoder) throw CodecError(path + ": out of memory allocating a decoder");
-  int ret = avcodec_parameters_to_context(decoder.get(), stream->codecpar);
-  if (ret < 0) ThrowAv(path, "cannot configure the decoder", ret);
-  decoder->thread_count = options.decoderThreads;
-  decoder->pkt_timebase = stream->time_base;
-  ret = avcodec_open2(decoder.get(), input.decoder, nullptr);
-  if (ret < 0) ThrowAv(path, "cannot open the decoder", ret);
+  DecoderSettings settings;
+  settings.threads = options.decoderThreads;  // pixels only: frame threading is safe here
+  CodecPtr decoder = OpenDecoder(path, input, settings);
+  int ret = 0;
 
   TranscodeResult result;
   EncoderOptions enc = options.encoder;
