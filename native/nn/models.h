@@ -34,7 +34,8 @@ class Network : public torch::nn::Module {
 
 std::shared_ptr<Network> MakeNetwork(const ModelSpec& spec);
 
-// He initialisation of every convolution and linear layer, zero biases.
-void HeInitialise(torch::nn::Module& module);
+// He initialisation of every convolution and linear layer (linear layers from N(0, linearStd)
+// instead when linearStd > 0), zero biases.
+void HeInitialise(torch::nn::Module& module, double linearStd = 0);
 
 }  // namespace mvclass::nn
