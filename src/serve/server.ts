@@ -16,7 +16,7 @@ import { solve } from '../rate/mcnn/optimise.js';
 import { MvclassError } from '../util/errors.js';
 import { ConcurrencyLimit, QueueFullError } from './limit.js';
 import { ForkGate, WorkerPool } from './pool.js';
-import { ClientError } from './upload.js';
+import { checkUploadRead, ClientError } from './upload.js';
 
 export interface ServeOptions {
   /** What `demo` or `sweep` writes: mcnn.json, with the runs it names. */
@@ -257,6 +257,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     // this request only; on the time limit or the memory limit the worker is killed.
     const read = await pool.run({ input, folder, settings: classifier.settings, maxWidth: maxPicture.width, maxHeight: maxPicture.height }, signal);
     signal.throwIfAborted();
+    checkUploadRead(read, classifier.settings);
     for (const warning of read.warnings) app.log.warn(`decoding an upload: ${warning.replaceAll(input, 'the stream')}`);
     const { info, cropped } = read;
     const duration = info.duration > 0 ? info.duration : read.croppedDuration;

@@ -8,6 +8,7 @@ import { crop, croppedBits, type CroppedBits } from '../codec/crop.js';
 import { probe, type VideoInfo } from '../codec/probe.js';
 import type { CacheSettings } from '../cache/format.js';
 import { readNetworkInputs, type NetworkInputs } from '../nn/classify.js';
+import { frameSize } from '../util/validate.js';
 
 /** A refusal the client caused: an HTTP status and a reason it can read. */
 export class ClientError extends Error {
@@ -60,4 +61,24 @@ export async function readUpload(job: UploadJob): Promise<UploadRead> {
   const warnings: string[] = [];
   const inputs = await readNetworkInputs(input, job.settings, { onWarning: (w) => warnings.push(w) });
   return { info, cropped: croppedBits(result), croppedDuration: result.duration, inputs, measureSeconds, warnings };
+}
+
+/**
+ * The server's check of what a worker sent back, before the networks see it: a worker's heap may
+ * have been damaged by the stream without crashing it, so the shapes are not taken on trust.
+ */
+export function checkUploadRead(read: UploadRead, settings: CacheSettings): void {
+  const bad = (what: string) => new ClientError(422, `the decoder returned inconsistent data for the stream (${what}); it was not classified`);
+  const { clip, keyFrame } = read.inputs;
+  const whole = (x: unknown) => Number.isSafeInteger(x) && (x as number) > 0;
+  if (!(clip?.data instanceof Int16Array) || !whole(clip.frames) || !whole(clip.rows) || !whole(clip.cols)) throw bad('no motion clip');
+  if (clip.data.length !== clip.frames * 2 * clip.rows * clip.cols) throw bad(`a motion clip of ${clip.data.length} values for ${clip.frames} frames of ${clip.rows}x${clip.cols}`);
+  if (keyFrame) {
+    const key = frameSize(settings.keySize, 'key-size');
+    if (!(keyFrame.data instanceof Uint8Array) || keyFrame.width !== key.width || keyFrame.height !== key.height || keyFrame.data.length !== key.width * key.height * 3) {
+      throw bad(`a key frame of ${keyFrame.width}x${keyFrame.height} where ${settings.keySize} was asked for`);
+    }
+  }
+  const { frameBits, kinds } = read.cropped ?? {};
+  if (!Array.isArray(frameBits) || typeof kinds !== 'string' || frameBits.length !== kinds.length || !frameBits.every((b) => Number.isFinite(b) && b >= 0)) throw bad('frame sizes that do not match their kinds');
 }

@@ -5,12 +5,14 @@
 // answered, frees a killed job's slot at once, and leaves no temporary file.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadClassifier } from '../../src/nn/classify.js';
 import { createServer } from '../../src/serve/server.js';
+import { checkUploadRead, readUpload } from '../../src/serve/upload.js';
 import { TEST_HOOKS_ENV, TEST_MARKERS } from '../../src/serve/worker.js';
 import { ROOT, tempDir } from '../setup/helpers.js';
 import { hostileStreams } from '../support/hostile.js';
@@ -241,6 +243,24 @@ describe('mvclass serve under hostile uploads', () => {
     expect((await post(url, hook('not a marker: just bad bytes'), 'video/h264')).status).toBe(422);
     await app.close();
     expect(readdirSync(temp).sort()).toEqual([live, other].sort());
+  });
+
+  it('what a worker sends back is checked before the networks see it', { timeout: 60_000 }, async () => {
+    const mcnn = JSON.parse(readFileSync(path.join(model.modelDir, 'mcnn.json'), 'utf8')) as { runs: { mv3d: string } };
+    const { settings } = await loadClassifier([mcnn.runs.mv3d], { threads: 1 });
+    const folder = path.join(dir, 'check');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(folder, 'in.264'), model.cropped);
+    const read = await readUpload({ input: path.join(folder, 'in.264'), folder, settings, maxWidth: 1920, maxHeight: 1088 });
+    expect(() => checkUploadRead(read, settings)).not.toThrow();
+    const { clip, keyFrame } = read.inputs;
+    const tampered = [
+      { ...read, inputs: { ...read.inputs, clip: { ...clip, frames: clip.frames + 1 } } },
+      { ...read, inputs: { ...read.inputs, clip: { ...clip, data: new Float32Array(clip.data.length) } } },
+      { ...read, inputs: { ...read.inputs, keyFrame: { ...keyFrame!, width: keyFrame!.width * 2 } } },
+      { ...read, cropped: { ...read.cropped, frameBits: read.cropped.frameBits.slice(1) } },
+    ];
+    for (const t of tampered) expect(() => checkUploadRead(t as typeof read, settings)).toThrow(/the decoder returned inconsistent data for the stream \(.+\); it was not classified/);
   });
 
   it('the CLI (running from dist/) forks its worker from dist/ and takes the limit flags', { timeout: 60_000 }, async () => {
