@@ -1,15 +1,22 @@
 // N-API face of the nn addon: createSession(options) -> Session.trainStep / predict / save /
 // load / importWeights, each a promise whose work runs off the main thread. Every libtorch
-// failure (c10::Error included) becomes a rejection with its one-line message.
+// failure (c10::Error included) becomes a rejection with its one-line message. The worker base
+// and the argument readers are the codec addon's (native/codec/napi_util.h): an argument or
+// option of the wrong type is a TypeError, one out of range a RangeError, never a default.
 #include <napi.h>
 
 #include <atomic>
+#include <cmath>
 #include <memory>
 
+#include "../codec/napi_util.h"
 #include "session.h"
 
 namespace {
 
+using mvclass::FiniteOption;
+using mvclass::IntegerOption;
+using mvclass::StringOption;
 using mvclass::nn::Session;
 using mvclass::nn::SessionOptions;
 
@@ -18,39 +25,15 @@ std::string Message(const std::exception& e) {
   return e.what();
 }
 
-class Job : public Napi::AsyncWorker {
+// A job whose failures read as libtorch's one-line messages.
+class Job : public mvclass::PromiseWorker {
  public:
-  explicit Job(Napi::Env env) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Start() {
-    Napi::Promise p = deferred_.Promise();
-    Queue();
-    return p;
-  }
+  explicit Job(Napi::Env env) : mvclass::PromiseWorker(env) {}
+  Napi::Promise Start() { return mvclass::Start(this); }
 
  protected:
-  virtual void Run() = 0;
-  virtual Napi::Value Result(Napi::Env env) { return env.Undefined(); }
-  void Execute() final {
-    try {
-      Run();
-    } catch (const std::exception& e) {
-      SetError(Message(e));
-    } catch (...) {
-      SetError("unknown libtorch failure");
-    }
-  }
-  void OnOK() final {
-    Napi::HandleScope scope(Env());
-    try {
-      deferred_.Resolve(Result(Env()));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
-  void OnError(const Napi::Error& e) final { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+  std::string Describe(const std::exception& e) const override { return Message(e); }
 };
 
 struct Constructors {
@@ -94,6 +77,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value ImportWeights(const Napi::CallbackInfo& info);
   Napi::Value ExportWeights(const Napi::CallbackInfo& info);
   Napi::Value InputGradient(const Napi::CallbackInfo& info);
+  Napi::Value File(const Napi::CallbackInfo& info, int kind, const char* usage);
 };
 
 // A job on a session that releases the session's busy flag when it ends.
@@ -153,10 +137,7 @@ class PredictJob : public SessionJob {
  protected:
   void Run() override { scores_ = session_->Predict(x_, batch_); }
   Napi::Value Result(Napi::Env env) override {
-    auto* holder = new std::vector<float>(std::move(scores_));
-    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, holder->data(), holder->size() * sizeof(float),
-                                                      [](Napi::Env, void*, std::vector<float>* h) { delete h; }, holder);
-    return Napi::Float32Array::New(env, holder->size(), buffer, 0);
+    return mvclass::Adopt(env, std::move(scores_));
   }
 
  private:
@@ -192,51 +173,54 @@ class FileJob : public SessionJob {
   std::pair<int, int> counts_{0, 0};
 };
 
-Napi::Value SessionWrap::TrainStep(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsTypedArray() || !info[2].IsNumber()) {
-    throw Napi::TypeError::New(env, "trainStep(data: Float32Array, labels: Int32Array, learningRate: number)");
-  }
-  Napi::Float32Array data = info[0].As<Napi::Float32Array>();
-  Napi::Int32Array labels = info[1].As<Napi::Int32Array>();
-  const int64_t batch = BatchOf(env, data);
+constexpr const char* kTrainStepUsage = "trainStep(data: Float32Array, labels: Int32Array, learningRate: number)";
+constexpr const char* kInputGradientUsage = "inputGradient(data: Float32Array, labels: Int32Array)";
+
+// A batch's labels: one per input, each a class of this network.
+void CheckLabels(Napi::Env env, const Napi::Int32Array& labels, int64_t batch, int classes) {
   if (static_cast<int64_t>(labels.ElementLength()) != batch) {
     throw Napi::RangeError::New(env, "a batch of " + std::to_string(batch) + " inputs needs as many labels, got " + std::to_string(labels.ElementLength()));
   }
   for (size_t i = 0; i < labels.ElementLength(); i++) {
-    if (labels[i] < 0 || labels[i] >= session->classes()) {
-      throw Napi::RangeError::New(env, "label " + std::to_string(labels[i]) + " is outside 0.." + std::to_string(session->classes() - 1));
+    if (labels[i] < 0 || labels[i] >= classes) {
+      throw Napi::RangeError::New(env, "label " + std::to_string(labels[i]) + " is outside 0.." + std::to_string(classes - 1));
     }
   }
+}
+
+Napi::Value SessionWrap::TrainStep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Float32Array data = mvclass::TypedArgument<float>(info, 0, kTrainStepUsage);
+  Napi::Int32Array labels = mvclass::TypedArgument<int32_t>(info, 1, kTrainStepUsage);
+  const double lr = mvclass::NumberArgument(info, 2, kTrainStepUsage);
+  if (!std::isfinite(lr) || lr < 0) throw Napi::RangeError::New(env, "the learning rate must be a finite number of at least 0");
+  const int64_t batch = BatchOf(env, data);
+  CheckLabels(env, labels, batch, session->classes());
   Claim(env);
-  return (new TrainJob(env, this, data, labels, batch, info[2].As<Napi::Number>().DoubleValue()))->Start();
+  return (new TrainJob(env, this, data, labels, batch, lr))->Start();
 }
 
 Napi::Value SessionWrap::Predict(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsTypedArray()) throw Napi::TypeError::New(env, "predict(data: Float32Array)");
-  Napi::Float32Array data = info[0].As<Napi::Float32Array>();
+  Napi::Float32Array data = mvclass::TypedArgument<float>(info, 0, "predict(data: Float32Array)");
   const int64_t batch = BatchOf(env, data);
   Claim(env);
   return (new PredictJob(env, this, data, batch))->Start();
 }
 
-Napi::Value SessionWrap::Save(const Napi::CallbackInfo& info) {
+Napi::Value SessionWrap::File(const Napi::CallbackInfo& info, int kind, const char* usage) {
+  std::string path = mvclass::StringArgument(info, 0, usage);
+  if (path.empty()) throw Napi::TypeError::New(info.Env(), usage);
   Claim(info.Env());
-  return (new FileJob(info.Env(), this, info[0].ToString().Utf8Value(), FileJob::kSave))->Start();
+  return (new FileJob(info.Env(), this, std::move(path), static_cast<FileJob::Kind>(kind)))->Start();
 }
-Napi::Value SessionWrap::Load(const Napi::CallbackInfo& info) {
-  Claim(info.Env());
-  return (new FileJob(info.Env(), this, info[0].ToString().Utf8Value(), FileJob::kLoad))->Start();
-}
+Napi::Value SessionWrap::Save(const Napi::CallbackInfo& info) { return File(info, FileJob::kSave, "save(path: string)"); }
+Napi::Value SessionWrap::Load(const Napi::CallbackInfo& info) { return File(info, FileJob::kLoad, "load(path: string)"); }
 Napi::Value SessionWrap::ImportWeights(const Napi::CallbackInfo& info) {
-  Claim(info.Env());
-  return (new FileJob(info.Env(), this, info[0].ToString().Utf8Value(), FileJob::kImport))->Start();
+  return File(info, FileJob::kImport, "importWeights(path: string)");
 }
-
 Napi::Value SessionWrap::ExportWeights(const Napi::CallbackInfo& info) {
-  Claim(info.Env());
-  return (new FileJob(info.Env(), this, info[0].ToString().Utf8Value(), FileJob::kExport))->Start();
+  return File(info, FileJob::kExport, "exportWeights(path: string)");
 }
 
 class GradientJob : public BatchJob {
@@ -248,9 +232,7 @@ class GradientJob : public BatchJob {
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
     o.Set("loss", result_.first);
-    Napi::Float32Array g = Napi::Float32Array::New(env, result_.second.size());
-    std::copy(result_.second.begin(), result_.second.end(), g.Data());
-    o.Set("gradient", g);
+    o.Set("gradient", mvclass::Adopt(env, std::move(result_.second)));
     return o;
   }
 
@@ -260,38 +242,48 @@ class GradientJob : public BatchJob {
 
 Napi::Value SessionWrap::InputGradient(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Float32Array data = info[0].As<Napi::Float32Array>();
-  Napi::Int32Array labels = info[1].As<Napi::Int32Array>();
+  Napi::Float32Array data = mvclass::TypedArgument<float>(info, 0, kInputGradientUsage);
+  Napi::Int32Array labels = mvclass::TypedArgument<int32_t>(info, 1, kInputGradientUsage);
   const int64_t batch = BatchOf(env, data);
+  CheckLabels(env, labels, batch, session->classes());
   Claim(env);
   return (new GradientJob(env, this, data, labels, batch))->Start();
 }
 
 // applyLayer({op, input, inputShape, weight?, weightShape?, bias?, stride?, padding?, kernel?}):
-// synchronous, for small tensors in tests.
+// synchronous, for small tensors in tests. Each tensor's values must fill its shape.
 Napi::Value ApplyLayerJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Object o = info[0].As<Napi::Object>();
+  Napi::Object o = mvclass::ObjectArgument(info, 0);
   auto floats = [&](const char* key) {
     std::vector<float> v;
     Napi::Value x = o.Get(key);
-    if (x.IsTypedArray()) {
-      Napi::Float32Array a = x.As<Napi::Float32Array>();
-      v.assign(a.Data(), a.Data() + a.ElementLength());
+    if (x.IsUndefined() || x.IsNull()) return v;
+    if (!x.IsTypedArray() || x.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      throw Napi::TypeError::New(env, std::string("option ") + key + " must be a Float32Array");
     }
+    Napi::Float32Array a = x.As<Napi::Float32Array>();
+    v.assign(a.Data(), a.Data() + a.ElementLength());
     return v;
   };
   auto ints = [&](const char* key) {
     std::vector<int64_t> v;
     Napi::Value x = o.Get(key);
-    if (x.IsArray()) {
-      Napi::Array a = x.As<Napi::Array>();
-      for (uint32_t i = 0; i < a.Length(); i++) v.push_back(a.Get(i).As<Napi::Number>().Int64Value());
+    if (x.IsUndefined() || x.IsNull()) return v;
+    if (!x.IsArray()) throw Napi::TypeError::New(env, std::string("option ") + key + " must be an array of integers");
+    Napi::Array a = x.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value d = a.Get(i);
+      const double n = d.IsNumber() ? d.As<Napi::Number>().DoubleValue() : -1;
+      if (!(n >= 0 && n <= 1e9) || std::floor(n) != n) {
+        throw Napi::TypeError::New(env, std::string("option ") + key + " must be an array of integers of at least 0");
+      }
+      v.push_back(static_cast<int64_t>(n));
     }
     return v;
   };
   mvclass::nn::LayerCall call;
-  call.op = o.Get("op").As<Napi::String>().Utf8Value();
+  call.op = StringOption(o, "op", "");
   call.input = floats("input");
   call.weight = floats("weight");
   call.bias = floats("bias");
@@ -300,14 +292,27 @@ Napi::Value ApplyLayerJs(const Napi::CallbackInfo& info) {
   call.stride = ints("stride");
   call.padding = ints("padding");
   call.kernel = ints("kernel");
+  auto fills = [&](const std::vector<float>& values, const std::vector<int64_t>& shape, const char* what) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    if (static_cast<int64_t>(values.size()) != n) {
+      throw Napi::RangeError::New(env, std::string(what) + ": " + std::to_string(values.size()) + " values do not fill its shape");
+    }
+  };
+  fills(call.input, call.inputShape, "input");
+  if (call.op == "conv3d" || call.op == "conv2d" || call.op == "linear") {
+    if (call.weightShape.empty()) throw Napi::TypeError::New(env, "option weightShape is needed for " + call.op);
+    fills(call.weight, call.weightShape, "weight");
+    fills(call.bias, {call.weightShape[0]}, "bias");
+  } else if (call.op == "prelu") {
+    fills(call.weight, {1}, "weight");
+  }
   try {
     auto [values, shape] = mvclass::nn::ApplyLayer(call);
     Napi::Object out = Napi::Object::New(env);
-    Napi::Float32Array data = Napi::Float32Array::New(env, values.size());
-    std::copy(values.begin(), values.end(), data.Data());
     Napi::Array dims = Napi::Array::New(env, shape.size());
     for (size_t i = 0; i < shape.size(); i++) dims.Set(static_cast<uint32_t>(i), static_cast<double>(shape[i]));
-    out.Set("data", data);
+    out.Set("data", mvclass::Adopt(env, std::move(values)));
     out.Set("shape", dims);
     return out;
   } catch (const std::exception& e) {
@@ -337,31 +342,26 @@ class CreateJob : public Job {
   std::shared_ptr<Session> session_;
 };
 
+// createSession(options): every option is checked here (type and range) before the network is
+// built on a worker; a missing one takes the default shown.
 Napi::Value CreateSession(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "createSession(options)");
   Napi::Object o = info[0].As<Napi::Object>();
-  auto num = [&](const char* key, double fallback) {
-    Napi::Value v = o.Get(key);
-    return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
-  };
-  auto str = [&](const char* key, const char* fallback) {
-    Napi::Value v = o.Get(key);
-    return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string(fallback);
-  };
   SessionOptions options;
-  options.spec.name = str("model", "");
-  options.spec.classes = static_cast<int>(num("classes", 2));
-  options.spec.frames = static_cast<int>(num("frames", 160));
-  options.spec.size = static_cast<int>(num("size", 24));
-  options.spec.width = num("width", 1.0);
-  options.spec.fc = static_cast<int>(num("fc", 2048));
-  options.device = str("device", "cpu");
-  options.threads = static_cast<int>(num("threads", 0));
-  options.momentum = num("momentum", 0.9);
-  options.weightDecay = num("weightDecay", 0.005);
-  options.clipNorm = num("clipNorm", 0);
-  options.seed = static_cast<uint64_t>(num("seed", 1));
+  options.spec.name = StringOption(o, "model", "");
+  options.spec.classes = static_cast<int>(IntegerOption(o, "classes", 2, 0, 1 << 20));
+  options.spec.frames = static_cast<int>(IntegerOption(o, "frames", 160, 1, 1 << 16));
+  options.spec.size = static_cast<int>(IntegerOption(o, "size", 24, 1, 1 << 16));
+  options.spec.width = FiniteOption(o, "width", 1.0, 0);
+  if (options.spec.width <= 0) throw Napi::RangeError::New(env, "option width must be above 0");
+  options.spec.fc = static_cast<int>(IntegerOption(o, "fc", 2048, 1, 1 << 20));
+  options.device = StringOption(o, "device", "cpu");
+  options.threads = static_cast<int>(IntegerOption(o, "threads", 0, 0, 1024));
+  options.momentum = FiniteOption(o, "momentum", 0.9, 0);
+  options.weightDecay = FiniteOption(o, "weightDecay", 0.005, 0);
+  options.clipNorm = FiniteOption(o, "clipNorm", 0, 0);
+  options.seed = static_cast<uint64_t>(IntegerOption(o, "seed", 1, 0, (int64_t{1} << 53) - 1));
   return (new CreateJob(env, options))->Start();
 }
 

@@ -10,16 +10,16 @@ namespace {
 int Scaled(int channels, double width) { return std::max(4, static_cast<int>(std::lround(channels * width))); }
 
 // Fully connected head: two hidden layers with dropout 0.5 (the paper's), then the classes.
-torch::nn::Sequential Head(int64_t in, int fc, int classes, bool prelu) {
+torch::nn::Sequential Head(int64_t in, int fc, int classes, bool prelu, const at::Generator& generator) {
   torch::nn::Sequential head;
   head->push_back(torch::nn::Linear(in, fc));
   if (prelu) head->push_back(torch::nn::PReLU());
   else head->push_back(torch::nn::ReLU());
-  head->push_back(torch::nn::Dropout(0.5));
+  head->push_back(SeededDropout(0.5, generator));
   head->push_back(torch::nn::Linear(fc, fc));
   if (prelu) head->push_back(torch::nn::PReLU());
   else head->push_back(torch::nn::ReLU());
-  head->push_back(torch::nn::Dropout(0.5));
+  head->push_back(SeededDropout(0.5, generator));
   head->push_back(torch::nn::Linear(fc, classes));
   return head;
 }
@@ -33,7 +33,7 @@ int64_t FlatSize(torch::nn::Sequential& features, const std::vector<int64_t>& sh
 
 class Mv3d : public Network {
  public:
-  explicit Mv3d(const ModelSpec& s) : spec_(s) {
+  Mv3d(const ModelSpec& s, const at::Generator& generator) : spec_(s) {
     namespace F = torch::nn;
     const int c1 = Scaled(64, s.width), c2 = Scaled(128, s.width), c3 = Scaled(256, s.width);
     // conv 3x3x3 stride (2,1,1) + PReLU, max-pool 2x2x2, twice; three 2x2x2 convolutions
@@ -52,7 +52,7 @@ class Mv3d : public Network {
     }
     features_->push_back(F::MaxPool3d(F::MaxPool3dOptions(2).ceil_mode(true)));
     register_module("features", features_);
-    classifier_ = Head(FlatSize(features_, inputShape()), s.fc, s.classes, true);
+    classifier_ = Head(FlatSize(features_, inputShape()), s.fc, s.classes, true, generator);
     register_module("classifier", classifier_);
   }
   torch::Tensor forward(torch::Tensor x) override { return classifier_->forward(features_->forward(x).flatten(1)); }
@@ -65,7 +65,7 @@ class Mv3d : public Network {
 
 class Mv2d : public Network {
  public:
-  explicit Mv2d(const ModelSpec& s) : spec_(s) {
+  Mv2d(const ModelSpec& s, const at::Generator& generator) : spec_(s) {
     namespace F = torch::nn;
     const int in = 2 * s.frames;
     const int c1 = Scaled(96, s.width), c2 = Scaled(256, s.width), c3 = Scaled(384, s.width);
@@ -84,7 +84,7 @@ class Mv2d : public Network {
     features_->push_back(F::ReLU());
     features_->push_back(F::MaxPool2d(F::MaxPool2dOptions(3).stride(2)));
     register_module("features", features_);
-    classifier_ = Head(FlatSize(features_, inputShape()), s.fc, s.classes, false);
+    classifier_ = Head(FlatSize(features_, inputShape()), s.fc, s.classes, false, generator);
     register_module("classifier", classifier_);
   }
   torch::Tensor forward(torch::Tensor x) override { return classifier_->forward(features_->forward(x).flatten(1)); }
@@ -97,7 +97,7 @@ class Mv2d : public Network {
 
 class Vgg16 : public Network {
  public:
-  explicit Vgg16(const ModelSpec& s) : spec_(s) {
+  Vgg16(const ModelSpec& s, const at::Generator& generator) : spec_(s) {
     namespace F = torch::nn;
     // torchvision's configuration "D"; module indices match its state_dict names.
     const int plan[] = {64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0};
@@ -117,10 +117,10 @@ class Vgg16 : public Network {
     const int hidden = s.width >= 1.0 ? 4096 : s.fc;
     classifier_->push_back(F::Linear(in * 49, hidden));
     classifier_->push_back(F::ReLU(F::ReLUOptions(true)));
-    classifier_->push_back(F::Dropout(0.5));
+    classifier_->push_back(SeededDropout(0.5, generator));
     classifier_->push_back(F::Linear(hidden, hidden));
     classifier_->push_back(F::ReLU(F::ReLUOptions(true)));
-    classifier_->push_back(F::Dropout(0.5));
+    classifier_->push_back(SeededDropout(0.5, generator));
     classifier_->push_back(F::Linear(hidden, s.classes));
     register_module("classifier", classifier_);
   }
@@ -154,12 +154,22 @@ void HeInitialise(torch::nn::Module& module, double linearStd) {
   }
 }
 
-std::shared_ptr<Network> MakeNetwork(const ModelSpec& spec) {
+torch::Tensor SeededDropoutImpl::forward(torch::Tensor x) {
+  // As at::dropout does it on the CPU (ATen/native/Dropout.cpp, _dropout_impl), with our generator.
+  if (p_ == 0 || !is_training() || x.numel() == 0) return x;
+  if (p_ == 1) return x * torch::zeros({}, x.options());
+  torch::Tensor noise = torch::empty_like(x, at::MemoryFormat::Contiguous);
+  noise.bernoulli_(1 - p_, generator_);
+  noise.div_(1 - p_);
+  return x * noise;
+}
+
+std::shared_ptr<Network> MakeNetwork(const ModelSpec& spec, const at::Generator& dropout) {
   if (spec.classes < 2) throw std::invalid_argument("a classifier needs at least 2 classes");
   std::shared_ptr<Network> net;
-  if (spec.name == "mv3d") net = std::make_shared<Mv3d>(spec);
-  else if (spec.name == "mv2d") net = std::make_shared<Mv2d>(spec);
-  else if (spec.name == "vgg16") net = std::make_shared<Vgg16>(spec);
+  if (spec.name == "mv3d") net = std::make_shared<Mv3d>(spec, dropout);
+  else if (spec.name == "mv2d") net = std::make_shared<Mv2d>(spec, dropout);
+  else if (spec.name == "vgg16") net = std::make_shared<Vgg16>(spec, dropout);
   else throw std::invalid_argument("unknown model \"" + spec.name + "\" (expected mv3d, mv2d or vgg16)");
   // mv2d's fully connected layers start from N(0, 0.01), as Caffe's ZF-Net/ClarifaiNet (and
   // torchvision's VGG) do: with He's fan-in rule there its first loss on real footage was 2.9

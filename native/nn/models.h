@@ -32,7 +32,24 @@ class Network : public torch::nn::Module {
   virtual std::vector<int64_t> inputShape() const = 0;
 };
 
-std::shared_ptr<Network> MakeNetwork(const ModelSpec& spec);
+// Dropout whose masks come from a given generator (its session's) instead of Torch's global one.
+// The same computation as torch::nn::Dropout on the CPU (a Bernoulli(1 - p) mask divided by
+// 1 - p), so a seeded model draws what it drew before generators were per session.
+class SeededDropoutImpl : public torch::nn::Module {
+ public:
+  SeededDropoutImpl(double p, at::Generator generator) : p_(p), generator_(std::move(generator)) {}
+  torch::Tensor forward(torch::Tensor x);
+
+ private:
+  double p_;
+  at::Generator generator_;
+};
+TORCH_MODULE(SeededDropout);
+
+// Builds the network; its dropout layers draw from `dropout` (a generator of the device it will
+// run on). The initial weights come from Torch's global CPU generator (torch::nn's layers have no
+// other source): Session lends it its own generator's state while this runs.
+std::shared_ptr<Network> MakeNetwork(const ModelSpec& spec, const at::Generator& dropout);
 
 // He initialisation of every convolution and linear layer (linear layers from N(0, linearStd)
 // instead when linearStd > 0), zero biases.

@@ -50,12 +50,52 @@ void CheckShapes(const torch::nn::Module& module, torch::serialize::InputArchive
     CheckShapes(*child.value(), sub, prefix + child.key() + ".");
   }
 }
+
+at::Generator SeededGenerator(const torch::Device& device, uint64_t seed) {
+  at::Generator generator = device.is_cpu() ? at::make_generator<at::CPUGeneratorImpl>(seed) : at::globalContext().defaultGenerator(device).clone();
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_current_seed(seed);
+  return generator;
+}
+
+// torch::nn's layers draw their initial weights from the global CPU generator and take no other:
+// `build` runs with the global generator holding `mine`'s state, under a lock that every session
+// takes for this, and `mine` gets the state it leaves. The global state is restored afterwards.
+template <typename Build>
+auto WithGlobalGenerator(at::Generator& mine, Build build) {
+  static std::mutex lending;
+  std::lock_guard<std::mutex> lent(lending);
+  at::Generator global = at::detail::getDefaultCPUGenerator();
+  torch::Tensor saved;
+  {
+    std::lock_guard<std::mutex> lock(global.mutex());
+    saved = global.get_state();
+    std::lock_guard<std::mutex> lockMine(mine.mutex());
+    global.set_state(mine.get_state());
+  }
+  struct Restore {
+    at::Generator& global;
+    const torch::Tensor& saved;
+    ~Restore() {
+      std::lock_guard<std::mutex> lock(global.mutex());
+      global.set_state(saved);
+    }
+  } restore{global, saved};
+  auto built = build();
+  std::lock_guard<std::mutex> lock(global.mutex());
+  std::lock_guard<std::mutex> lockMine(mine.mutex());
+  mine.set_state(global.get_state());
+  return built;
+}
 }  // namespace
 
-Session::Session(const SessionOptions& options) : options_(options), device_(DeviceOf(options.device)) {
+Session::Session(const SessionOptions& options)
+    : options_(options),
+      device_(DeviceOf(options.device)),
+      generator_(SeededGenerator(torch::kCPU, options.seed)),
+      deviceGenerator_(device_.is_cpu() ? generator_ : SeededGenerator(device_, options.seed)) {
   UseThreads();
-  torch::manual_seed(options.seed);
-  net_ = MakeNetwork(options.spec);
+  net_ = WithGlobalGenerator(generator_, [&] { return MakeNetwork(options.spec, deviceGenerator_); });
   net_->to(device_);
   optimiser_ = std::make_unique<torch::optim::SGD>(
       net_->parameters(), torch::optim::SGDOptions(0.01).momentum(options.momentum).weight_decay(options.weightDecay));
@@ -128,10 +168,9 @@ void Session::Save(const std::string& path) {
   torch::serialize::OutputArchive optimiser;
   optimiser_->save(optimiser);
   archive.write("optimiser", optimiser);
-  at::Generator generator = at::detail::getDefaultCPUGenerator();
   {
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    archive.write("rng", generator.get_state());
+    std::lock_guard<std::mutex> lock(generator_.mutex());
+    archive.write("rng", generator_.get_state());
   }
   archive.save_to(path);
 }
@@ -147,9 +186,8 @@ void Session::Load(const std::string& path) {
   if (archive.try_read("optimiser", optimiser)) optimiser_->load(optimiser);
   torch::Tensor rng;
   if (archive.try_read("rng", rng)) {
-    at::Generator generator = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(rng);
+    std::lock_guard<std::mutex> lock(generator_.mutex());
+    generator_.set_state(rng.to(torch::kCPU));
   }
 }
 

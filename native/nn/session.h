@@ -1,6 +1,10 @@
-// A Session owns one network, its SGD optimiser and its device: training steps, prediction,
-// checkpoints (weights, optimiser momentum and the random generator, so that a resumed run
-// continues exactly), and import of torchvision-layout weights. Plain C++: no N-API here.
+// A Session owns one network, its SGD optimiser, its device and its random generator: training
+// steps, prediction, checkpoints (weights, optimiser momentum and the generator, so that a resumed
+// run continues exactly), and import of torchvision-layout weights. Plain C++: no N-API here.
+//
+// Randomness is per session: the initial weights and the dropout masks come from the session's
+// own generator, seeded by SessionOptions::seed, so a seeded model gives the same results whatever
+// other sessions the process creates or runs at the same time.
 #pragma once
 
 #include <memory>
@@ -59,6 +63,8 @@ class Session {
   void UseThreads() const;
   SessionOptions options_;
   torch::Device device_;
+  at::Generator generator_;        // CPU: the initial weights, and dropout on the CPU
+  at::Generator deviceGenerator_;  // dropout on the session's device (generator_ on the CPU)
   std::shared_ptr<Network> net_;
   std::unique_ptr<torch::optim::SGD> optimiser_;
 };
