@@ -20,7 +20,7 @@ export function trainCommand(): Command {
     .option('--batch <n>', 'batch size (paper: 64); an epoch is every training video once, its last batch smaller when n does not divide them (one batch of all when n exceeds them)', '64')
     .option('--lr <x>', 'learning rate (paper: 0.01)', '0.01')
     .option('--lr-step <n>', 'multiply the learning rate by 0.1 every n iterations (paper: 30000)', '30000')
-    .option('--warmup <n>', 'raise the learning rate linearly over the first n iterations (default: iterations/20, at most 500; 0: none)')
+    .option('--warmup <n>', 'raise the learning rate linearly over the first n iterations (default: one epoch, ceil(training videos / batch), at most 500; 0: none)')
     .option('--clip-norm <x>', `clip the gradients to this global L2 norm (0: no clipping)`, String(DEFAULT_CLIP_NORM))
     .option('--val-every <n>', "score the cache's val split every n iterations and keep the best weights as best.pt (default: at each checkpoint, when the cache has a val split; 0: never)")
     .option('--frames <n>', 'T: frames per volume (paper: mv3d 160, mv2d 60)')

@@ -32,7 +32,7 @@ export interface TrainOptions extends SessionSettings {
   checkpointEvery?: number;
   /** A metrics.jsonl line every N iterations. */
   metricsEvery?: number;
-  /** Learning-rate warm-up: the rate rises linearly over the first N iterations (default: iterations / 20, at most 500; 0: none). */
+  /** Learning-rate warm-up: the rate rises linearly over the first N iterations (default: one epoch, ceil(training videos / batch), at most 500; 0: none). */
   warmup?: number;
   /** Score the cache's val split every N iterations (default: at each checkpoint when there is a val split; 0: never); the best is kept as best.pt. */
   valEvery?: number;
@@ -70,12 +70,14 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const baseLr = options.lr ?? 0.01;
   if (!(baseLr > 0)) throw new MvclassError(`Expected a positive number for lr but received ${JSON.stringify(options.lr)}`);
   const seed = options.seed ?? 1;
-  const warmup = options.warmup === undefined ? Math.min(500, Math.floor(iterations / 20)) : nonNegativeInteger(options.warmup, 'warmup');
+  let warmup = options.warmup === undefined ? undefined : nonNegativeInteger(options.warmup, 'warmup');
   const clipNorm = options.clipNorm ?? DEFAULT_CLIP_NORM;
   if (!(clipNorm >= 0)) throw new MvclassError(`Expected a non-negative number for clip-norm but received ${JSON.stringify(options.clipNorm)}`);
   const cache = await PreparedCache.open(options.data);
   const train = cache.subset('train');
   if (train.length === 0) throw new MvclassError(`${options.data}: no training videos in the cache`, options.data);
+  // One epoch, not a share of the iterations: a run extended with --resume keeps the warm-up it started with.
+  warmup ??= Math.min(500, Math.ceil(train.length / batch));
   const config: ModelConfig = {
     model: options.model,
     classes: cache.classes,
@@ -110,8 +112,11 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     await model.load(checkpoint);
     start = run.iteration;
     // The best validation so far (run.json's best, next to best.pt), so that a resumed run keeps the better one.
-    const previous = JSON.parse(await fs.readFile(runFile, 'utf8')) as { best?: { iteration?: unknown; top1?: unknown } };
+    const previous = JSON.parse(await fs.readFile(runFile, 'utf8')) as { best?: { iteration?: unknown; top1?: unknown }; training?: { warmup?: unknown } };
     if (typeof previous.best?.iteration === 'number' && typeof previous.best.top1 === 'number') best = { iteration: previous.best.iteration, top1: previous.best.top1 };
+    // A resumed run keeps the warm-up it started with.
+    const w = previous.training?.warmup;
+    if (options.warmup === undefined && typeof w === 'number' && Number.isSafeInteger(w) && w >= 0) warmup = w;
   } else if (options.weights) {
     await model.importWeights(options.weights);
   }
