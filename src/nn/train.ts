@@ -91,7 +91,15 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     await cache.close();
     throw new UsageError(`${options.data}: the key frames are ${key.width}x${key.height}, smaller than the input side ${config.size}: give a smaller --size, or prepare with a larger --key-size`);
   }
-  if (options.model !== 'vgg16') config.motionStd = options.motionStd ?? (await motionStd(train, config, seed));
+  if (options.model !== 'vgg16') {
+    // A resumed run keeps the normalisation it was trained with (none, for runs made before it existed).
+    const saved = options.resume && options.motionStd === undefined ? await readRun(options.out).catch(() => null) : null;
+    if (saved) {
+      if (saved.config.motionStd !== undefined) config.motionStd = saved.config.motionStd;
+    } else {
+      config.motionStd = options.motionStd ?? (await motionStd(train, config, seed));
+    }
+  }
   // The network first: a refused device (--device cuda on a CPU build) leaves no run folder behind.
   const model = await CnnModel.create(config, { ...options, clipNorm });
   if (!options.resume) {
@@ -122,7 +130,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   }
   const val = cache.subset('val');
   // How the inputs were made, so that classify prepares a new video the same way (motion: divided by config.motionStd).
-  const input = { ...cache.manifest.settings, normalisation: options.model === 'vgg16' ? { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } : { std: config.motionStd } };
+  const input = { ...cache.manifest.settings, normalisation: options.model === 'vgg16' ? { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } : config.motionStd === undefined ? null : { std: config.motionStd } };
   const metricsFile = path.join(options.out, 'metrics.jsonl');
   if (!options.resume) await fs.writeFile(metricsFile, '');
   const every = options.metricsEvery ?? Math.max(1, Math.min(100, Math.floor(iterations / 20)));

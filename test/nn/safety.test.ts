@@ -107,6 +107,32 @@ describe('training on few videos', () => {
   });
 });
 
+describe('input normalisation', () => {
+  it('motion volumes are divided by the training RMS saved in run.json; a run made before it resumes without', { timeout: 60_000 }, async () => {
+    const out = path.join(dir, 'norm');
+    await trainModel({ model: 'mv3d', data: cache, out, iterations: 2, batch: 4, valEvery: 0, ...tiny });
+    const run = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
+    expect(run.config.motionStd).toBeGreaterThan(0);
+    expect(run.input.normalisation).toEqual({ std: run.config.motionStd });
+    // The batches the network sees have unit RMS over the clips the statistic was measured on.
+    const train = (await PreparedCache.open(cache)).subset('train');
+    const batch = (await trainingBatches(train, run.config as ModelConfig, 64, 1).next()).value!;
+    const rms = Math.sqrt(batch.data.reduce((a: number, v: number) => a + v * v, 0) / batch.data.length);
+    expect(rms).toBeGreaterThan(0.5);
+    expect(rms).toBeLessThan(2);
+    await train.close();
+    // An older run (no motionStd) resumes as it was trained: unnormalised.
+    delete run.config.motionStd;
+    run.input.normalisation = null;
+    writeFileSync(path.join(out, 'run.json'), JSON.stringify(run));
+    const r = await trainModel({ model: 'mv3d', data: cache, out, iterations: 4, batch: 4, valEvery: 0, resume: true, ...tiny });
+    expect(r.resumedFrom).toBe(2);
+    const after = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
+    expect(after.config.motionStd).toBeUndefined();
+    expect(after.input.normalisation).toBeNull();
+  });
+});
+
 describe('divergence and non-finite weights', () => {
   it('a diverging run stops with an error naming the iteration, and keeps only finite checkpoints', { timeout: 60_000 }, async () => {
     const out = path.join(dir, 'diverge');
