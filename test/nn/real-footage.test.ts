@@ -1,0 +1,64 @@
+// The motion networks learn on real footage with their default settings (only iterations, batch
+// and frames cut down for a CPU): a labelled set cut from the clips Debian ships, classes that
+// differ by camera motion (test/support/motionset.ts), held-out clips scored with the best
+// checkpoint that training's own validation kept. Before the fixes here, mv3d sat at ln 7 and
+// mv2d went to NaN on such a set (docs/training.md has the curves).
+
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openDataset, prepareDataset } from '../../src/index.js';
+import { evaluateRun } from '../../src/nn/evaluate.js';
+import { trainModel } from '../../src/nn/train.js';
+import { fixtures } from '../setup/fixtures.js';
+import { MOTION_CLASSES, motionSet } from '../support/motionset.js';
+import { tempDir } from '../setup/helpers.js';
+
+const dir = tempDir('mvclass-real-');
+let cache = '';
+
+beforeAll(async () => {
+  const { cockatoo, realshort, balle, inertie, vp9 } = fixtures().real;
+  const set = await motionSet({ sources: { cockatoo: cockatoo!, realshort: realshort!, balle: balle!, inertie: inertie!, vp9: vp9! }, perClass: 50 });
+  cache = `${set}-cache`;
+  // The clips are 160x120: prepared at their own size (the paper's QP 30, 25 fps, one IDR then P).
+  if (!existsSync(path.join(cache, 'manifest.json'))) {
+    await prepareDataset(await openDataset(set, { valFraction: 0.15 }), cache, { qp: 30, size: '160x120', jobs: 2 });
+  }
+}, 600_000);
+
+const chance = 1 / MOTION_CLASSES.length;
+
+describe('real footage, default training settings', () => {
+  // mv3d (time-shift invariant 3D filters) reaches 58% here in 150 iterations; mv2d, whose first
+  // layer sees each frame of the stack as its own channel, learns far more slowly: 23-32% in
+  // 60-120 iterations, depending on the run (docs/training.md). Its bar only says it beats chance
+  // (12 of 60 clips); it is not yet well above it on a CPU budget.
+  for (const [model, cut, views, bar] of [
+    ['mv3d', { iterations: 150, batch: 16, frames: 16 }, { temporal: 2, crops: 10 }, 2.5],
+    ['mv2d', { iterations: 80, batch: 16, frames: 16 }, { temporal: 2, crops: 1 }, 1.2],
+  ] as const) {
+    it(`${model} learns camera motion above chance on held-out clips (at least ${bar}x)`, { timeout: 900_000 }, async () => {
+      const out = path.join(dir, model);
+      const t0 = performance.now();
+      const r = await trainModel({ model, data: cache, out, ...cut, threads: 2 });
+      const metrics = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { iteration: number; loss?: number; split?: string; top1?: number });
+      const losses = metrics.filter((m) => m.loss !== undefined).map((m) => m.loss!);
+      // Stable from the start: the first window's loss is near ln K (uniform scores), every loss finite.
+      expect(losses.every(Number.isFinite)).toBe(true);
+      expect(losses[0]!).toBeLessThan(Math.log(MOTION_CLASSES.length) + 0.7);
+      expect(r.best).not.toBeNull();
+      const report = await evaluateRun({ run: out, data: cache, checkpoint: 'best', ...views, threads: 2 });
+      console.log(
+        `${model}: ${r.iterations} iterations in ${r.seconds.toFixed(0)} s, losses ${losses.map((l) => l.toFixed(2)).join(' ')}; ` +
+          `val best ${(100 * r.best!.top1).toFixed(1)}% at ${r.best!.iteration}; held-out top-1 ${(100 * report.top1).toFixed(1)}% ` +
+          `(${report.videos} clips, chance ${(100 * chance).toFixed(1)}%), ${((performance.now() - t0) / 1000).toFixed(0)} s in all`,
+      );
+      expect(report.videos).toBeGreaterThanOrEqual(50);
+      expect(report.top1).toBeGreaterThanOrEqual(bar * chance);
+    });
+  }
+});
