@@ -31,7 +31,7 @@ export function parseBudgets(value: unknown): number[] {
 }
 
 /** What `mcnn fit` writes beside the parameters (McnnFit): read without a warning. */
-const FIT_FIELDS: readonly string[] = ['kl', 'r2_3d', 'r2_2d', 'frames3d', 'frames2d', 'videos', 'runs', 'data'];
+const FIT_FIELDS: readonly string[] = ['kl', 'r2_3d', 'r2_2d', 'frames3d', 'frames2d', 'videos', 'runs', 'data', 'fitVideo'];
 
 async function readModel(file: string): Promise<Record<string, unknown>> {
   let text: string;

@@ -1,11 +1,13 @@
-import { Command } from 'commander';
-import { frameSize, integerInRange, positiveInteger } from '../util/validate.js';
+import { Command, Option } from 'commander';
+import { frameSize, integerInRange, oneOf, positiveInteger } from '../util/validate.js';
 import { invalid } from '../util/validate.js';
 import { fixed, printJson } from './output.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('the cloud service: POST /v1/classify an H.264 (cropped) stream, GET /healthz, GET /metrics')
+    .description(
+      'the cloud service: POST /v1/classify an H.264 (cropped) stream (only the network the Multi-CNN chooses runs), GET /healthz, GET /metrics, the API described at /docs; one access-log line per request (JSON) on standard output',
+    )
     .argument('<model-dir>', 'what mvclass demo or sweep writes (holds mcnn.json)')
     .option('--port <n>', 'TCP port', '8080')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
@@ -18,10 +20,17 @@ export function serveCommand(): Command {
     .option('--headers-timeout <s>', "a client's request headers must arrive within this; beyond: 408, connection closed", '10')
     .option('--body-timeout <s>', "a client's whole request (headers and body) must arrive within this; beyond: 408, connection closed", '30')
     .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
-    .action(async (modelDir: string, opts: Record<string, string | undefined>) => {
+    .addOption(new Option('--device <device>', 'where the networks run: cpu or cuda (refused before listening when libtorch has no CUDA device)').default('cpu'))
+    .addOption(new Option('--log-level <level>', 'fatal, error, warn, info (an access-log line per request), debug, trace or silent').default('info'))
+    .option('--quiet', 'no access log: warnings and errors only (--log-level warn)')
+    .action(async (modelDir: string, opts: Record<string, string | boolean | undefined>) => {
+      const device = oneOf(opts.device, 'device', ['cpu', 'cuda'] as const);
+      const level = opts.quiet === true ? 'warn' : oneOf(opts.logLevel, 'log-level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const);
       const { createServer } = await import('../serve/server.js'); // Fastify, loaded on use
       const app = await createServer({
         modelDir,
+        device,
+        logger: { level },
         maxBodyBytes: positiveInteger(opts.maxBody, 'max-body') * 1024 * 1024,
         ...(opts.concurrency !== undefined ? { concurrency: positiveInteger(opts.concurrency, 'concurrency') } : {}),
         queue: integerInRange(opts.queue, 'queue', 0, 100_000),

@@ -25,6 +25,28 @@ export interface EdgeResult {
   answer: Record<string, unknown>;
 }
 
+/**
+ * Why a fetch failed, in words: undici says only "fetch failed" and keeps the reason (connect
+ * ECONNREFUSED 127.0.0.1:8080, getaddrinfo ENOTFOUND, a reset, a timeout) in `cause`, or in the
+ * errors of an AggregateError when every address of a name was refused.
+ */
+export function fetchFailure(error: unknown): string {
+  const reasons: string[] = [];
+  const walk = (e: unknown, depth: number): void => {
+    if (depth > 4 || !(e instanceof Error)) return;
+    if (e instanceof AggregateError && e.errors.length > 0) {
+      for (const inner of e.errors) walk(inner, depth + 1);
+      return;
+    }
+    if (e.cause !== undefined) return walk(e.cause, depth + 1);
+    const code = (e as NodeJS.ErrnoException).code;
+    reasons.push(e.message || code || e.name);
+  };
+  walk(error, 0);
+  const unique = [...new Set(reasons)];
+  return unique.length > 0 ? unique.join('; ') : error instanceof Error ? error.message : String(error);
+}
+
 export async function sendFromEdge(video: string, options: EdgeOptions): Promise<EdgeResult> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'mvclass-edge-'));
   try {
@@ -41,7 +63,7 @@ export async function sendFromEdge(video: string, options: EdgeOptions): Promise
     try {
       response = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'video/h264' } });
     } catch (error) {
-      throw new MvclassError(`${url.origin}: cannot reach the service: ${(error as Error).message}`);
+      throw new MvclassError(`${url.origin}: cannot reach the service (${fetchFailure(error)})`);
     }
     const answer = (await response.json()) as Record<string, unknown>;
     if (!response.ok) throw new MvclassError(`${url.origin} answered ${response.status}: ${String(answer.error ?? '')}`);

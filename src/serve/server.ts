@@ -1,22 +1,40 @@
 // The cloud side of seed 004: classify the few-kbps cropped streams edge devices send. A stream
 // comes in; its motion rate R_motion is measured from its P frames; the Multi-CNN thresholds for
-// the requested budget pick the network to trust; the answer says which and why.
+// the requested budget pick the network to trust, and only that network scores it (the spatial
+// one too when the client asks for fusion); the answer says which and why. The API is described
+// (OpenAPI) at /docs; each request is one access-log line.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, promises as fs, statSync } from 'node:fs';
+import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Counter, Histogram, Registry } from 'prom-client';
+import { PreparedCache } from '../cache/read.js';
 import { packageRoot } from '../codec/native.js';
 import { loadClassifier, scoreNetworkInputs, type LoadedClassifier } from '../nn/classify.js';
-import { temporalBits, type McnnFit } from '../rate/mcnn/fit.js';
+import { fitVideosOf, meanFitVideo, streamMotionRate, type McnnFit } from '../rate/mcnn/fit.js';
 import { solve } from '../rate/mcnn/optimise.js';
 import { MvclassError } from '../util/errors.js';
 import { ConcurrencyLimit, QueueFullError } from './limit.js';
+import { API_DESCRIPTION, classifySchema, healthSchema, metricsSchema } from './openapi.js';
 import { ForkGate, WorkerPool } from './pool.js';
 import { checkUploadRead, ClientError } from './upload.js';
+
+/** Where the access log and the service's warnings go: pino's level, and a stream other than stdout. */
+export interface ServeLogger {
+  /** pino's levels: fatal, error, warn, info (one access-log line per request), debug, trace, silent. */
+  level?: string;
+  /** Where the JSON lines go (default: standard output). */
+  stream?: { write(line: string): void };
+}
+
+export type Network = 'mv3d' | 'mv2d' | 'spatial';
+/** Where each network is in the loaded classifier (loaded in this order). */
+const NETWORK_INDEX: Record<Network, number> = { mv3d: 0, mv2d: 1, spatial: 2 };
 
 export interface ServeOptions {
   /** What `demo` or `sweep` writes: mcnn.json, with the runs it names. */
@@ -29,7 +47,11 @@ export interface ServeOptions {
   timeoutMs?: number;
   threads?: number;
   tempDir?: string;
-  logger?: boolean;
+  /** The access log (one line per request) and warnings, through Fastify's pino logger: true is
+   * level info on standard output; off (false) unless asked. */
+  logger?: boolean | ServeLogger;
+  /** Where the networks run (default cpu); cuda on a CPU-only libtorch is refused before anything listens. */
+  device?: 'cpu' | 'cuda';
   /** A decoding worker whose resident memory passes this is killed; the request answers 422 (default 1 GiB). */
   maxJobMemoryBytes?: number;
   /** The largest picture accepted (default 1920x1088); larger streams answer 422. */
@@ -75,6 +97,29 @@ function workerModule(): string {
   return compiled;
 }
 
+/** The fit videos' mean length, from the cache an older mcnn.json names; null when it is gone. */
+async function fitVideoFromCache(data: string | undefined): Promise<McnnFit['fitVideo'] | null> {
+  if (!data) return null;
+  try {
+    const cache = await PreparedCache.open(data);
+    try {
+      const videos = fitVideosOf(cache.videos);
+      return videos.length > 0 ? meanFitVideo(videos) : null;
+    } finally {
+      await cache.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** A boolean query parameter: absent, 1/true or 0/false. */
+function flag(text: string | undefined, name: string): boolean {
+  if (text === undefined || text === '0' || text === 'false') return false;
+  if (text === '1' || text === 'true' || text === '') return true;
+  throw new ClientError(400, `Expected 1, true, 0 or false for ${name} but received ${JSON.stringify(text)}`);
+}
+
 /** Whether a process is alive (EPERM: alive, someone else's). */
 function alive(pid: number): boolean {
   try {
@@ -105,7 +150,12 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
       throw new MvclassError(`${options.modelDir}: no mcnn.json (serve takes the folder mvclass demo or sweep writes)`, options.modelDir);
     }),
   ) as McnnFit;
-  const classifier: LoadedClassifier = await loadClassifier([mcnn.runs.mv3d, mcnn.runs.mv2d, mcnn.runs.spatial], { threads: options.threads ?? 0 });
+  const device = options.device ?? 'cpu';
+  // All three are loaded: each request may choose any of them.
+  const classifier: LoadedClassifier = await loadClassifier([mcnn.runs.mv3d, mcnn.runs.mv2d, mcnn.runs.spatial], { threads: options.threads ?? 0, device });
+  // How long the videos the MCNN was fitted on were: a stream's R_motion is measured as if it
+  // were one of them (streamMotionRate). Fits of older versions do not say: their cache does.
+  const fitVideo = mcnn.fitVideo ?? (await fitVideoFromCache(mcnn.data));
   const concurrency = options.concurrency ?? os.cpus().length;
   const limit = new ConcurrencyLimit(concurrency, options.queue ?? 16);
   const timeoutMs = options.timeoutMs ?? 60_000;
@@ -141,8 +191,11 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
   // Slow clients: the headers must arrive within headersTimeoutMs and the whole request within
   // bodyTimeoutMs of its start, or Node answers 408 and closes the connection; connections are
   // checked often enough for those limits to hold within a quarter of the shorter one.
+  // Logging: Fastify's two lines per request are replaced by one access-log line (onResponse).
+  const logger = options.logger === true ? { level: 'info' } : options.logger || false;
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.maxBodyBytes ?? 64 * 1024 * 1024,
     forceCloseConnections: 'idle',
     requestTimeout: bodyTimeoutMs,
@@ -159,6 +212,42 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     onDeath: (reason) => deaths.inc({ reason }),
   });
   await pool.start();
+  if (!fitVideo) {
+    app.log.warn(
+      `${mcnnFile} does not say how long its fit videos were and its cache (${mcnn.data}) cannot be read: R_motion is measured over each stream's own length, which reads streams longer than the fit videos low; run mvclass mcnn fit again`,
+    );
+  }
+  // The API's description, at /docs (Swagger UI, its assets served from the package) and
+  // /docs/json. The route schemas document; they do not check or rewrite: the handlers check
+  // what they are sent (every body is raw bytes, with the answers' own error shape) and the
+  // answers are written with JSON.stringify, so no field is dropped by a serializer.
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'mvclass serve', version: (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version, description: API_DESCRIPTION },
+      tags: [{ name: 'classify' }, { name: 'operations' }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // The access log: one line per request, with the network the Multi-CNN chose for a classify request.
+  const chosenFor = new WeakMap<FastifyRequest, Network>();
+  app.addHook('onResponse', async (req, reply) => {
+    const length = reply.getHeader('content-length');
+    req.log.info(
+      {
+        method: req.method,
+        url: req.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        bytesIn: Buffer.isBuffer(req.body) ? req.body.length : Number(req.headers['content-length'] ?? 0) || 0,
+        bytesOut: Number(length ?? 0) || 0,
+        network: chosenFor.get(req) ?? null,
+      },
+      'request',
+    );
+  });
   // Every body is raw bytes, whatever its Content-Type says (Fastify's JSON and text parsers
   // would hand the route an object or a string): the route judges the bytes.
   app.removeAllContentTypeParsers();
@@ -173,10 +262,10 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     if (closing) reply.header('connection', 'close');
   });
 
-  app.get('/healthz', async () => ({ status: 'ok', classes: classifier.classes, inFlight: limit.inFlight, queued: limit.queued, workers: pool.workers }));
-  app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get('/healthz', { schema: healthSchema }, async () => ({ status: 'ok', classes: classifier.classes, device, inFlight: limit.inFlight, queued: limit.queued, workers: pool.workers }));
+  app.get('/metrics', { schema: metricsSchema }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
-  app.post('/v1/classify', async (req, reply) => {
+  app.post('/v1/classify', { schema: classifySchema }, async (req, reply) => {
     const started = performance.now();
     const body = req.body as Buffer | undefined;
     const send = (status: number, payload: object) => {
@@ -184,18 +273,26 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
       latency.observe((performance.now() - started) / 1000);
       return reply.code(status).send(payload);
     };
-    const budgetText = (req.query as Record<string, string | undefined>).budget;
+    const query = req.query as Record<string, string | undefined>;
+    const budgetText = query.budget;
     const budget = budgetText === undefined ? undefined : Number(budgetText);
     if (budget !== undefined && !(budget > 0)) return send(400, { error: `Expected a positive number of kbps for budget but received ${JSON.stringify(budgetText)}` });
+    let fuse: boolean;
+    try {
+      fuse = flag(query.fuse, 'fuse');
+    } catch (error) {
+      return send(400, { error: (error as Error).message });
+    }
     if (!body || body.length === 0) return send(400, { error: 'empty body: send an H.264 stream' });
     const folder = path.join(tempDir, `${TEMP_PREFIX}${process.pid}-${serverId}-${++jobs}`);
     let status = 200;
     let payload: object;
     try {
       const input = path.join(folder, `in${containerOf(body, req.headers['content-type'])}`);
-      const result = await runTracked(body, folder, input, budget);
+      const result = await runTracked(body, folder, input, budget, fuse);
       bitsReceived.inc(body.length * 8);
       choices.inc({ network: result.chosen });
+      chosenFor.set(req, result.chosen);
       payload = { ...result, seconds: { ...result.seconds, total: (performance.now() - started) / 1000 } };
     } catch (error) {
       // The codec layer names the (temporary) files; the client knows the input as "the stream".
@@ -221,13 +318,13 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     await Promise.all(names.filter((n) => n.startsWith(own)).map((n) => fs.rm(path.join(tempDir, n), { recursive: true, force: true })));
   });
 
-  function runTracked(body: Buffer, folder: string, input: string, budget: number | undefined) {
+  function runTracked(body: Buffer, folder: string, input: string, budget: number | undefined, fuse: boolean) {
     const abort = new AbortController();
     const work = limit.run(async () => {
       // The clock starts when the request gets a slot, not while it waits in the queue.
       const timer = setTimeout(() => abort.abort(new ClientError(503, `timed out after ${timeoutMs} ms`)), timeoutMs);
       try {
-        return await classifyStream(body, folder, input, budget, abort.signal);
+        return await classifyStream(body, folder, input, budget, fuse, abort.signal);
       } finally {
         clearTimeout(timer);
         // Temporary files go before the answer does: a client never sees them behind it. The
@@ -249,7 +346,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     return Promise.race([work, timedOut]);
   }
 
-  async function classifyStream(body: Buffer, folder: string, input: string, budget: number | undefined, signal: AbortSignal) {
+  async function classifyStream(body: Buffer, folder: string, input: string, budget: number | undefined, fuse: boolean, signal: AbortSignal) {
     await fs.mkdir(folder);
     await fs.writeFile(input, body);
     signal.throwIfAborted();
@@ -261,19 +358,20 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     for (const warning of read.warnings) app.log.warn(`decoding an upload: ${warning.replaceAll(input, 'the stream')}`);
     const { info, cropped } = read;
     const duration = info.duration > 0 ? info.duration : read.croppedDuration;
-    // What the stream carries for the 3D CNN (as fitMcnn's R_3D counts it), turned back into
-    // R_motion through the fitted line R_3D = a3D R_motion + b3D: the thresholds are in R_motion.
-    const r3d = temporalBits(cropped, mcnn.frames3d) / duration / 1000;
-    const rMotion = mcnn.a3d > 0 ? Math.max(0, (r3d - mcnn.b3d) / mcnn.a3d) : 0;
+    // R_motion from the stream's rewritten P frames, counted as a fit video would carry them
+    // (streamMotionRate: not over this stream's own length, which read long streams as 0).
+    const rMotion = streamMotionRate(mcnn, cropped, fitVideo ?? { frames: cropped.frameBits.length, seconds: duration });
     const selection = solve(mcnn, budget ?? 1e9);
     const rL = selection.rL ?? 0;
     const rH = selection.rH ?? 0;
-    const chosen: 'mv3d' | 'mv2d' | 'spatial' = rMotion < rL ? 'mv3d' : rMotion < rH ? 'mv2d' : 'spatial';
-    const result = await gate.shared(() => scoreNetworkInputs('the stream', read.inputs, classifier, { temporal: 3, crops: 10 }));
-    const stream = result.streams[chosen === 'mv3d' ? 0 : chosen === 'mv2d' ? 1 : 2]!;
-    const order = stream.scores.map((_, c) => c).sort((a, b) => stream.scores[b]! - stream.scores[a]!);
+    const chosen: Network = rMotion < rL ? 'mv3d' : rMotion < rH ? 'mv2d' : 'spatial';
+    // Only the chosen network scores the stream, and the spatial one too when the client asks
+    // for the two streams' fusion (their mean scores, as classify's "-F").
+    const networks: Network[] = fuse && chosen !== 'spatial' ? [chosen, 'spatial'] : [chosen];
+    const scoring: LoadedClassifier = { ...classifier, runs: networks.map((n) => classifier.runs[NETWORK_INDEX[n]]!), models: networks.map((n) => classifier.models[NETWORK_INDEX[n]]!) };
+    const result = await gate.shared(() => scoreNetworkInputs('the stream', read.inputs, scoring, { temporal: 3, crops: 10 }));
     return {
-      top5: order.slice(0, 5).map((c) => ({ class: classifier.classes[c]!, probability: stream.scores[c]! })),
+      top5: result.top5,
       chosen,
       mcnn: { budget: budget ?? null, feasible: selection.feasible, rL: finite(selection.rL), rH: finite(selection.rH), rMotion },
       streams: Object.fromEntries(result.streams.map((s) => [s.model === 'vgg16' ? 'spatial' : s.model, { top1: s.top1, probability: s.probability, scores: s.scores }])),

@@ -59,6 +59,7 @@ describe('CLI options', () => {
       videos: { fit: 100, validation: 20 },
       runs: { mv3d: 'a', mv2d: 'b', spatial: 'c' },
       data: 'cache',
+      fitVideo: { frames: 175, seconds: 7 },
     };
     const file = path.join(dir, 'mcnn.json');
     await writeMcnn(file, fit);

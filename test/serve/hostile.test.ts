@@ -181,7 +181,7 @@ describe('mvclass serve under hostile uploads', () => {
   });
 
   it('slow clients are cut: headers or a body that arrive too slowly get 408 and the connection closed, within the timeouts', { timeout: 60_000 }, async () => {
-    const { url } = await serve('slow', { concurrency: 1, headersTimeoutMs: 500, bodyTimeoutMs: 1000 });
+    const { url } = await serve('slow', { concurrency: 1, queue: 64, headersTimeoutMs: 500, bodyTimeoutMs: 1000 });
     const { port } = new URL(url);
     /** Sends `head` at once, then one byte of `drip` every 100 ms; resolves with what the server said and when it closed. */
     const slowClient = (head: string, drip: string) =>
@@ -214,10 +214,11 @@ describe('mvclass serve under hostile uploads', () => {
     expect(headers.ms).toBeGreaterThan(400);
     expect(headers.ms).toBeLessThan(1500);
     // Clients that send in time are served, even when their requests wait in the queue and are
-    // classified for longer than the body timeout: it bounds receiving the request only.
+    // classified for longer than the body timeout: it bounds receiving the request only. (20 of
+    // them: with only the chosen network scoring, 6 took less than the 1 s timeout.)
     const t0 = performance.now();
-    const queued = await Promise.all(Array.from({ length: 6 }, () => post(url, model.cropped, 'video/h264')));
-    expect(queued.map((a) => a.status)).toEqual(new Array(6).fill(200));
+    const queued = await Promise.all(Array.from({ length: 20 }, () => post(url, model.cropped, 'video/h264')));
+    expect(queued.map((a) => a.status)).toEqual(new Array(20).fill(200));
     expect(performance.now() - t0).toBeGreaterThan(1000);
   });
 

@@ -36,6 +36,9 @@ export interface McnnFit extends McnnParams {
   videos: { fit: number; validation: number };
   runs: McnnRuns;
   data: string;
+  /** The fit videos' mean frame count and duration (s): how long a video R_3D and R_2D were
+   * measured on is (see streamMotionRate). Absent in fits made before it. */
+  fitVideo?: { frames: number; seconds: number };
 }
 
 /** Bits a temporal classifier reading the first `frames` frames is sent: parameter sets and P frames. */
@@ -44,6 +47,43 @@ export function temporalBits(cropped: CroppedBits, frames: number): number {
   const n = Math.min(frames, cropped.frameBits.length);
   for (let k = 0; k < n; k++) if (cropped.kinds[k] === 'R') bits += cropped.frameBits[k]!;
   return bits;
+}
+
+/** The cached videos the Multi-CNN is fitted to: training and validation videos with R_motion and a cropped stream. */
+export function fitVideosOf(videos: CachedVideo[]): CachedVideo[] {
+  return videos.filter((v) => (v.split === 'train' || v.split === 'val') && v.rates.rMotion !== null && v.cropped);
+}
+
+/** Mean frame count and duration of the fit videos (McnnFit.fitVideo). */
+export function meanFitVideo(fitVideos: CachedVideo[]): { frames: number; seconds: number } {
+  const n = Math.max(1, fitVideos.length);
+  return { frames: fitVideos.reduce((s, v) => s + v.frames, 0) / n, seconds: fitVideos.reduce((s, v) => s + v.duration, 0) / n };
+}
+
+/**
+ * R_motion (kbps) of a stream that is not one of the fit videos (the service's uploads), through
+ * the fitted line R_3D = a3D R_motion + b3D. R_3D counts a video's first T3D frames over the
+ * whole video's duration, so a stream's own R_3D means what the line means only when the stream
+ * is as long as the fit videos were: a 10 s stream against 2 s fit videos read five times low,
+ * under b3D, and came back as R_motion 0 although it had vectors. Here the stream's rewritten P
+ * frames (their mean size over the whole stream; copied intra frames, wherever they are, not
+ * counted) are counted as a fit video of the `typical` length would carry them in its first T3D
+ * frames, one IDR then P frames: the result does not depend on the stream's length, its frame
+ * rate or how many IDRs it has. 0 when the stream has no P frame (no vectors to measure).
+ */
+export function streamMotionRate(fit: Pick<McnnFit, 'a3d' | 'b3d' | 'frames3d'>, cropped: CroppedBits, typical: { frames: number; seconds: number }): number {
+  let bits = 0;
+  let count = 0;
+  for (let k = 0; k < cropped.frameBits.length; k++) {
+    if (cropped.kinds[k] === 'R') {
+      bits += cropped.frameBits[k]!;
+      count++;
+    }
+  }
+  if (count === 0 || !(fit.a3d > 0) || !(typical.seconds > 0)) return 0;
+  const pFrames = Math.max(0, Math.min(fit.frames3d, Math.round(typical.frames)) - 1);
+  const r3d = (cropped.parameterSetBits + (bits / count) * pFrames) / typical.seconds / 1000;
+  return Math.max(0, (r3d - fit.b3d) / fit.a3d);
 }
 
 /** kbps sent to a temporal classifier reading the first `frames` frames of a cached video. */
@@ -67,7 +107,7 @@ async function framesOf(run: string): Promise<number> {
 
 export async function fitMcnn(runs: McnnRuns, data: string, options: { temporal?: number; crops?: 1 | 10; threads?: number } = {}): Promise<McnnFit> {
   const cache = await PreparedCache.open(data);
-  const fitVideos = cache.videos.filter((v) => (v.split === 'train' || v.split === 'val') && v.rates.rMotion !== null && v.cropped);
+  const fitVideos = fitVideosOf(cache.videos);
   const validation = cache.videos.filter((v) => v.split === 'val');
   await cache.close();
   if (validation.length === 0) {
@@ -102,6 +142,7 @@ export async function fitMcnn(runs: McnnRuns, data: string, options: { temporal?
     videos: { fit: fitVideos.length, validation: validation.length },
     runs,
     data: path.resolve(data),
+    fitVideo: meanFitVideo(fitVideos),
   };
 }
 
