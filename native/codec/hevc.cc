@@ -49,8 +49,11 @@ std::string HevcLayoutMismatch() {
 }
 
 namespace {
+// The pixel format of a libde265 picture, or AV_PIX_FMT_NONE for one swscale is not given
+// (9 or 12 bits, or chroma at another depth than luma: a key frame of it is refused).
 AVPixelFormat PixelFormatOf(const de265_image* image) {
   const int depth = de265_get_bits_per_pixel(image, 0);
+  if (de265_get_chroma_format(image) != de265_chroma_mono && de265_get_bits_per_pixel(image, 1) != depth) return AV_PIX_FMT_NONE;
   switch (de265_get_chroma_format(image)) {
     case de265_chroma_mono:
       return depth == 8 ? AV_PIX_FMT_GRAY8 : depth == 10 ? AV_PIX_FMT_GRAY10LE : AV_PIX_FMT_NONE;

@@ -23,6 +23,13 @@ RgbImage KeyFrameConverter::Convert(const AVFrame* frame) {
   if (image.width < 1) image.width = 1;
   if (image.height < 1) image.height = 1;
 
+  // swscale asserts (aborting the process) on a format it has no descriptor for, such as the
+  // AV_PIX_FMT_NONE of a libde265 picture at 9 bits: refuse those first (found by fuzzing).
+  const AVPixelFormat format = static_cast<AVPixelFormat>(frame->format);
+  if (frame->width <= 0 || frame->height <= 0 || format == AV_PIX_FMT_NONE || !sws_isSupportedInput(format)) {
+    const char* name = format == AV_PIX_FMT_NONE ? nullptr : av_get_pix_fmt_name(format);
+    throw CodecError(std::string("cannot convert a key frame of pixel format ") + (name ? name : "(none swscale reads)") + " to RGB");
+  }
   // Bicubic, as FFmpeg's own scale filter defaults to, so a decode through ffmpeg matches.
   SwsContext* next = sws_getCachedContext(sws_, frame->width, frame->height,
                                           static_cast<AVPixelFormat>(frame->format), image.width,
