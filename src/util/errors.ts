@@ -10,13 +10,9 @@ export class MvclassError extends Error {
   }
 }
 
-/** A bad argument or option (a usage error): the CLI exits 2 on it, 1 on other MvclassErrors. */
-export class UsageError extends MvclassError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+/** A bad argument or option (a usage error): the CLI exits 2 on it, 1 on other MvclassErrors.
+ * Its name stays "MvclassError": to a library caller it is one, only the CLI tells them apart. */
+export class UsageError extends MvclassError {}
 
 /**
  * Runs a native call and re-throws its failure as an MvclassError whose stack starts at the
