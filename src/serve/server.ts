@@ -23,6 +23,7 @@ import { ConcurrencyLimit, QueueFullError } from './limit.js';
 import { API_DESCRIPTION, classifySchema, healthSchema, metricsSchema } from './openapi.js';
 import { ForkGate, WorkerPool } from './pool.js';
 import { checkUploadRead, ClientError } from './upload.js';
+import { processAlive } from '../util/process.js';
 
 /** Where the access log and the service's warnings go: pino's level, and a stream other than stdout. */
 export interface ServeLogger {
@@ -120,16 +121,6 @@ function flag(text: string | undefined, name: string): boolean {
   throw new ClientError(400, `Expected 1, true, 0 or false for ${name} but received ${JSON.stringify(text)}`);
 }
 
-/** Whether a process is alive (EPERM: alive, someone else's). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 const TEMP_PREFIX = 'mvclass-serve-';
 
 /** Removes the job folders of servers whose process is gone (killed, or crashed, mid-job). */
@@ -138,7 +129,7 @@ async function removeStaleFolders(tempDir: string): Promise<void> {
   await Promise.all(
     names.map(async (name) => {
       const pid = new RegExp(`^${TEMP_PREFIX}(\\d+)-[0-9a-f]{8}-`).exec(name)?.[1];
-      if (pid !== undefined && !alive(Number(pid))) await fs.rm(path.join(tempDir, name), { recursive: true, force: true });
+      if (pid !== undefined && !processAlive(Number(pid))) await fs.rm(path.join(tempDir, name), { recursive: true, force: true });
     }),
   );
 }

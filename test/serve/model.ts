@@ -11,6 +11,7 @@ import path from 'node:path';
 import { crop, synthesizeActionSet } from '../../src/index.js';
 import { CPU_SCHEDULE, runSweep } from '../../src/pipeline/sweep.js';
 import { ROOT } from '../setup/helpers.js';
+import { processAlive } from '../../src/util/process.js';
 
 export interface ServeModel {
   /** What createServer takes: holds mcnn.json. */
@@ -41,15 +42,6 @@ function key(): string {
     }
   }
   return hash.digest('hex').slice(0, 16);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function loaded(dir: string): ServeModel {
@@ -99,7 +91,7 @@ export async function serveModel(): Promise<ServeModel> {
       } catch {
         owner = 0;
       }
-      if (owner > 0 && !alive(owner)) rmSync(lock, { recursive: true, force: true });
+      if (owner > 0 && !processAlive(owner)) rmSync(lock, { recursive: true, force: true });
       else await new Promise((resolve) => setTimeout(resolve, 250));
       continue;
     }
