@@ -3,7 +3,7 @@ import { sweepSchedule } from '../config/merge.js';
 import type { ConfigDocument } from '../config/schema.js';
 import { VIDEO_CODECS, type VideoCodec } from '../codec/encode.js';
 import { MODELS } from '../nn/model.js';
-import type { SweepSchedule } from '../pipeline/sweep.js';
+import type { SweepSchedule } from '../config/schema.js';
 import { UsageError } from '../util/errors.js';
 import { integerInRange, oneOf, positiveInteger } from '../util/validate.js';
 import { fixed, printJson, warn } from './output.js';

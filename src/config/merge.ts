@@ -2,10 +2,9 @@
 // network's own sub-section (train.mv3d) wins over the section's flat keys (train.frames).
 
 import type { ModelName } from '../nn/model.js';
-import type { NetworkShape, SweepSchedule } from '../pipeline/sweep.js';
 import { testViewsOption } from '../util/validate.js';
 import { PRESETS } from './presets.js';
-import type { ConfigDocument, PresetName, SectionName, SettingValue } from './schema.js';
+import type { ConfigDocument, NetworkShape, PresetName, SectionName, SettingValue, SweepSchedule } from './schema.js';
 import { MODELS } from '../nn/model.js';
 
 export type Settings = Record<string, SettingValue>;

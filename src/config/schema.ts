@@ -156,3 +156,30 @@ export function checkSetting(spec: FieldSpec, value: unknown, keyPath: string, w
     throw error;
   }
 }
+
+/** A network's shape in a schedule. */
+export interface NetworkShape {
+  frames: number;
+  size: number;
+  width: number;
+  fc: number;
+}
+
+/** The training schedule of a sweep (from a preset and the config file). */
+export interface SweepSchedule {
+  iterations: number;
+  batch: number;
+  lr: number;
+  lrStep: number;
+  mv3d: NetworkShape;
+  mv2d: NetworkShape;
+  vgg16: NetworkShape;
+  /** Test views: temporal positions x crops. */
+  temporal: number;
+  crops: 1 | 10;
+  keySize: string;
+  /** Training settings passed on when set (trainModel's defaults otherwise). */
+  warmup?: number;
+  clipNorm?: number;
+  valEvery?: number;
+}

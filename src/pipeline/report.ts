@@ -13,7 +13,8 @@ import { temporalRate, type McnnCheck, type McnnFit } from '../rate/mcnn/fit.js'
 import type { McnnSolution } from '../rate/mcnn/optimise.js';
 import { PAPER_RATES } from '../rate/rates.js';
 import { readTrainingMetrics } from './plot.js';
-import type { QpResult, SweepSchedule } from './sweep.js';
+import type { SweepSchedule } from '../config/schema.js';
+import type { QpResult } from './results.js';
 
 /** Seed 004's 3D-CNN-F accuracy on UCF-101 (Table III), where it reports one. */
 const PAPER_3DF: Record<VideoCodec, Record<number, number>> = { h264: { 30: 0.881, 40: 0.881, 51: 0.84 }, hevc: { 30: 0.867 } };

@@ -21,31 +21,13 @@ import { MvclassError } from '../util/errors.js';
 import { buildSweepReport } from './report.js';
 import { sweepSchedule } from '../config/merge.js';
 import { PRESETS } from '../config/presets.js';
+import type { NetworkShape, SweepSchedule } from '../config/schema.js';
+import type { QpResult } from './results.js';
 
-export interface NetworkShape {
-  frames: number;
-  size: number;
-  width: number;
-  fc: number;
-}
+// The schedule's types live with the other settings (config/schema.ts) and a QP's result with
+// the report's inputs (results.ts), so that neither imports this workflow back.
+export type { NetworkShape, QpResult, SweepSchedule };
 
-export interface SweepSchedule {
-  iterations: number;
-  batch: number;
-  lr: number;
-  lrStep: number;
-  mv3d: NetworkShape;
-  mv2d: NetworkShape;
-  vgg16: NetworkShape;
-  /** Test views: temporal positions x crops. */
-  temporal: number;
-  crops: 1 | 10;
-  keySize: string;
-  /** Training settings passed on when set (trainModel's defaults otherwise). */
-  warmup?: number;
-  clipNorm?: number;
-  valEvery?: number;
-}
 
 /** Seed 004's schedule: days on a CPU; for a GPU (the `paper` preset, src/config/presets.ts). */
 export const PAPER_SCHEDULE: SweepSchedule = sweepSchedule([PRESETS.paper]);
@@ -69,16 +51,6 @@ export interface SweepOptions {
   onWarning?: (message: string) => void;
 }
 
-export interface QpResult {
-  qp: number;
-  cache: string;
-  /** The run folder of each network (metrics.jsonl: the report's training curves). */
-  runs: Record<ModelName, string>;
-  rates: ReturnType<typeof meanRates>;
-  /** Mean kbps each classifier is sent. */
-  sent: { mv3d: number; mv2d: number; spatial: number };
-  accuracy: Record<'mv3d' | 'mv2d' | 'vgg16' | 'mv3d-F' | 'mv2d-F', ClassificationReport>;
-}
 
 export interface SweepResult {
   out: string;
