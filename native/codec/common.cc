@@ -152,7 +152,11 @@ OpenedInput OpenVideoInput(const std::string& path, bool requireVectors, const I
     }
   }
 
-  ret = avformat_find_stream_info(input.format.get(), nullptr);
+  // FFmpeg decodes the first frames to learn the stream: bounded like every decoder (below).
+  std::vector<AVDictionary*> probeOptions(input.format->nb_streams, nullptr);
+  for (AVDictionary*& d : probeOptions) av_dict_set_int(&d, "max_pixels", kMaxPicturePixels, 0);
+  ret = avformat_find_stream_info(input.format.get(), probeOptions.empty() ? nullptr : probeOptions.data());
+  for (AVDictionary*& d : probeOptions) av_dict_free(&d);
   if (ret < 0) ThrowAv(path, "cannot read stream information", ret);
 
   ret = av_find_best_stream(input.format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &input.decoder, 0);
@@ -195,6 +199,7 @@ CodecPtr OpenDecoder(const std::string& path, const OpenedInput& input, const De
   if (ret < 0) ThrowAv(path, "cannot configure the decoder", ret);
   codec->thread_count = settings.threads;
   codec->pkt_timebase = stream->time_base;
+  codec->max_pixels = kMaxPicturePixels;
   if (settings.skipLoopFilter) codec->skip_loop_filter = AVDISCARD_ALL;
   AVDictionary* raw = nullptr;
   if (settings.exportVectors) av_dict_set(&raw, "flags2", "+export_mvs", 0);

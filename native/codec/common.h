@@ -114,6 +114,11 @@ InputKind KindOfInput(const std::string& path);
 
 using InputOptions = std::vector<std::pair<std::string, std::string>>;
 
+// The largest picture a decoder may allocate: H.264's largest level (6.2, 139,264 macroblocks
+// of 256 pixels; 8192x4352). FFmpeg's own limit is far larger, and an 800-byte stream declaring
+// 16016x16016 made it allocate 2 GB while probing (found by the crop fuzz target).
+constexpr int64_t kMaxPicturePixels = 139264LL * 256;
+
 struct OpenedInput {
   FormatPtr format;
   int streamIndex = -1;
