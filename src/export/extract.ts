@@ -6,6 +6,7 @@ import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
+import { isStreamSource } from '../codec/input.js';
 import { decodeVideo, type DecodedBatch, type GridUnits, type VideoStream } from '../codec/decode.js';
 import { writeAtomically } from '../util/atomic.js';
 import { MvclassError } from '../util/errors.js';
@@ -51,7 +52,7 @@ async function writeText(stream: Writable, text: string | Buffer): Promise<void>
 
 export function defaultBundlePath(file: string): string {
   if (file === '-') return 'stdin.mv';
-  const name = /^[a-z][a-z0-9+.-]*:\/\//i.test(file) ? path.posix.basename(new URL(file).pathname) || 'stream' : path.basename(file);
+  const name = isStreamSource(file) ? path.posix.basename(new URL(file).pathname) || 'stream' : path.basename(file);
   return `${path.basename(name, path.extname(name))}.mv`;
 }
 
