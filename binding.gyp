@@ -20,7 +20,8 @@
         "native/codec/transcode.cc",
         "native/codec/h264/syntax.cc",
         "native/codec/h264/pslice.cc",
-        "native/codec/hevc.cc"
+        "native/codec/hevc.cc",
+        "native/codec/text.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

@@ -5,6 +5,10 @@
 #include "common.h"
 #include "bindings.h"
 
+namespace mvclass {
+void InitText(Napi::Env env, Napi::Object exports);  // text.cc: extract's CSV/JSON rows
+}  // namespace mvclass
+
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mvclass::InstallLogCallback();
@@ -13,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mvclass::InitReader(env, exports, *data);
   mvclass::InitEncoder(env, exports, *data);
   mvclass::InitCrop(env, exports);
+  mvclass::InitText(env, exports);
   exports.Set("ffmpegVersion", Napi::String::New(env, av_version_info()));
   return exports;
 }

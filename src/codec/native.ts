@@ -169,6 +169,9 @@ export interface CodecAddon {
   openEncoder(options: NativeEncoderOptions): Promise<NativeEncoder>;
   transcode(options: Omit<NativeEncoderOptions, 'width' | 'height'> & { input: string; width: number; height: number; decoderThreads?: number }): Promise<NativeTranscodeResult>;
   crop(options: { input: string; output: string; annexB: boolean }): Promise<NativeCropResult>;
+  /** extract's text rows on a worker (text.cc): CSV rows after each frame's number, or JSON rows after each frame's text. */
+  formatText(format: 'csv', columns: NativeVectorColumns, vectorStart: Uint32Array, vectorCount: Uint32Array, frameNumbers: Float64Array): Promise<Buffer>;
+  formatText(format: 'json', columns: NativeVectorColumns, vectorStart: Uint32Array, vectorCount: Uint32Array, frameHeads: string[]): Promise<Buffer>;
 }
 
 let addon: CodecAddon | undefined;

@@ -12,8 +12,8 @@ import { writeAtomically } from '../util/atomic.js';
 import { MvclassError } from '../util/errors.js';
 import { NpyStreamWriter } from '../util/npy.js';
 import { oneOf, positiveInteger } from '../util/validate.js';
-import { CSV_HEADER, csvRows } from './csv.js';
-import { JSON_TAIL, jsonFrames, jsonHead } from './json.js';
+import { CSV_HEADER, csvText } from './csv.js';
+import { JSON_TAIL, jsonHead, jsonText } from './json.js';
 import { MotionStats, type MotionSummary } from './stats.js';
 
 export type ExtractFormat = 'csv' | 'json' | 'npy';
@@ -87,7 +87,7 @@ export async function extractMotion(file: string, options: ExtractOptions = {}):
     const decode = decodeVideo(file, { vectors: true, ...warning }, onOpen);
     for await (const batch of decode) {
       if (first) await writeText(sink, format === 'csv' ? CSV_HEADER : jsonHead(file, stream!));
-      await writeText(sink, format === 'csv' ? csvRows(batch) : jsonFrames(batch, first));
+      await writeText(sink, await (format === 'csv' ? csvText(batch) : jsonText(batch, first)));
       first = false;
       observe(batch);
     }

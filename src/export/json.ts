@@ -1,7 +1,9 @@
 // JSON export, streamed: one document with the stream description and every frame's vectors
-// as rows in the CSV's column order.
+// as rows in the CSV's column order. jsonText formats a batch's rows in the codec addon, on a
+// worker (what extract writes); jsonFrames is the same text in TypeScript, held to it by the tests.
 
 import type { DecodedBatch, VideoStream } from '../codec/decode.js';
+import { codecAddon } from '../codec/native.js';
 import { AsciiWriter } from './ascii.js';
 
 const COMMA = 44;
@@ -40,6 +42,12 @@ export function jsonFrames(batch: DecodedBatch, first: boolean): Buffer {
     out.text(']}');
   });
   return out.bytes();
+}
+
+/** jsonFrames's bytes: each frame's metadata here, its rows formatted natively off the main thread. */
+export async function jsonText(batch: DecodedBatch, first: boolean): Promise<Buffer> {
+  const heads = batch.frames.map((frame, f) => `${first && f === 0 ? '' : ',\n'}${JSON.stringify(frame).slice(0, -1)},"vectors":[`);
+  return codecAddon().formatText('json', batch.vectors!, batch.vectorStart, batch.vectorCount, heads);
 }
 
 export const JSON_TAIL = '\n]}\n';

@@ -1,0 +1,336 @@
+// Text rows of motion vectors for `extract --format csv|json`, formatted on a libuv worker and
+// handed back as one Buffer per batch. The CSV is extract_mvs's printf layout byte for byte
+// ("%d,%2d,%2d,%2d,%4d,%4d,%4d,%4d,0x%" PRIx64 ",%4d,%4d,%4d\n"); JSON rows are
+// [source,w,h,srcX,srcY,dstX,dstY,flags,motionX,motionY,motionScale(,refPoc)] with flags in
+// decimal. src/export/csv.ts and json.ts hold the same formats in TypeScript (csvRows,
+// jsonFrames), which the tests compare this against.
+//
+// formatText(format, columns, vectorStart, vectorCount, frames) -> Promise<Buffer>
+//   format "csv":  frames is a Float64Array of frame numbers (printed first on each row).
+//   format "json": frames is an array of strings, frame f's text before its rows; each row is
+//                  bracketed and rows are separated by commas, and "]}" closes every frame.
+// The columns are copied on the main thread (the worker never reads JavaScript memory, which
+// could be detached or collected under it); argument errors and every exception of the worker
+// reject the promise.
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "napi_util.h"
+
+namespace mvclass {
+namespace {
+
+// "00" "01" ... "99": two digits per division by 100.
+struct DigitPairs {
+  char text[200];
+  constexpr DigitPairs() : text() {
+    for (int i = 0; i < 100; i++) {
+      text[2 * i] = static_cast<char>('0' + i / 10);
+      text[2 * i + 1] = static_cast<char>('0' + i % 10);
+    }
+  }
+};
+constexpr DigitPairs kPairs;
+
+inline int DecimalDigits(uint64_t v) {
+  int n = 1;
+  while (v >= 10000) {
+    v /= 10000;
+    n += 4;
+  }
+  return v < 10 ? n : v < 100 ? n + 1 : v < 1000 ? n + 2 : n + 3;
+}
+
+// Writes v's `digits` decimal digits ending just before `end`.
+template <typename U>
+inline void PutDigits(char* end, U v) {
+  while (v >= 100) {
+    const unsigned r = static_cast<unsigned>(v % 100);
+    v /= 100;
+    end -= 2;
+    std::memcpy(end, kPairs.text + 2 * r, 2);
+  }
+  if (v >= 10) {
+    std::memcpy(end - 2, kPairs.text + 2 * v, 2);
+  } else {
+    end[-1] = static_cast<char>('0' + v);
+  }
+}
+
+// printf's %<width>d: right-aligned with spaces, '-' before the digits.
+inline char* PutInt(char* p, int64_t value, int width) {
+  const bool negative = value < 0;
+  const uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
+  const int digits = DecimalDigits(magnitude);
+  for (int pad = width - digits - (negative ? 1 : 0); pad > 0; pad--) *p++ = ' ';
+  if (negative) *p++ = '-';
+  p += digits;
+  if (magnitude <= UINT32_MAX) {
+    PutDigits(p, static_cast<uint32_t>(magnitude));
+  } else {
+    PutDigits(p, magnitude);
+  }
+  return p;
+}
+
+inline char* PutHex(char* p, uint64_t v) {
+  static const char kHex[] = "0123456789abcdef";
+  int digits = 1;
+  while (digits < 16 && (v >> (4 * digits)) != 0) digits++;
+  for (int i = digits - 1; i >= 0; i--) *p++ = kHex[(v >> (4 * i)) & 15];
+  return p;
+}
+
+inline char* PutText(char* p, const std::string& s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+// The columns of one batch, copied out of their typed arrays.
+struct Columns {
+  std::vector<int8_t> source;
+  std::vector<uint8_t> w, h;
+  std::vector<int16_t> srcX, srcY, dstX, dstY;
+  std::vector<uint64_t> flags;
+  std::vector<int32_t> motionX, motionY;
+  std::vector<uint16_t> motionScale;
+  std::vector<int32_t> refPoc;  // empty: no refPoc column
+  bool hasRefPoc = false;
+};
+
+constexpr const char* kUsage =
+    "formatText(format: 'csv' | 'json', columns, vectorStart: Uint32Array, vectorCount: Uint32Array, "
+    "frames: Float64Array (csv) | string[] (json))";
+
+template <typename T>
+std::vector<T> CopyColumn(const Napi::Object& columns, const char* key, napi_typedarray_type type, size_t* length) {
+  Napi::Value v = columns.Get(key);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
+    throw Napi::TypeError::New(columns.Env(), std::string("formatText: column ") + key + " is missing or of the wrong type");
+  }
+  Napi::TypedArrayOf<T> array = v.As<Napi::TypedArrayOf<T>>();
+  const size_t n = array.ElementLength();
+  if (*length == SIZE_MAX) *length = n;
+  if (n != *length) throw Napi::RangeError::New(columns.Env(), std::string("formatText: column ") + key + " differs in length");
+  const T* data = array.Data();
+  return std::vector<T>(data, data + n);
+}
+
+template <typename T>
+Napi::TypedArrayOf<T> TypedOf(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type type) {
+  if (info.Length() <= i || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != type) {
+    throw Napi::TypeError::New(info.Env(), kUsage);
+  }
+  return info[i].As<Napi::TypedArrayOf<T>>();
+}
+
+class FormatWorker : public PromiseWorker {
+ public:
+  explicit FormatWorker(Napi::Env env) : PromiseWorker(env) {}
+
+  // Everything Run needs, read on the main thread.
+  void Parse(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const std::string format = StringArgument(info, 0, kUsage);
+    if (format != "csv" && format != "json") throw Napi::RangeError::New(env, "formatText: format must be csv or json, got " + format);
+    json_ = format == "json";
+    if (info.Length() <= 1 || !info[1].IsObject()) throw Napi::TypeError::New(env, kUsage);
+    const Napi::Object columns = info[1].As<Napi::Object>();
+    size_t n = SIZE_MAX;
+    c_.source = CopyColumn<int8_t>(columns, "source", napi_int8_array, &n);
+    c_.w = CopyColumn<uint8_t>(columns, "w", napi_uint8_array, &n);
+    c_.h = CopyColumn<uint8_t>(columns, "h", napi_uint8_array, &n);
+    c_.srcX = CopyColumn<int16_t>(columns, "srcX", napi_int16_array, &n);
+    c_.srcY = CopyColumn<int16_t>(columns, "srcY", napi_int16_array, &n);
+    c_.dstX = CopyColumn<int16_t>(columns, "dstX", napi_int16_array, &n);
+    c_.dstY = CopyColumn<int16_t>(columns, "dstY", napi_int16_array, &n);
+    c_.flags = CopyColumn<uint64_t>(columns, "flags", napi_biguint64_array, &n);
+    c_.motionX = CopyColumn<int32_t>(columns, "motionX", napi_int32_array, &n);
+    c_.motionY = CopyColumn<int32_t>(columns, "motionY", napi_int32_array, &n);
+    c_.motionScale = CopyColumn<uint16_t>(columns, "motionScale", napi_uint16_array, &n);
+    const Napi::Value refPoc = columns.Get("refPoc");
+    if (json_ && !refPoc.IsUndefined() && !refPoc.IsNull()) {
+      c_.refPoc = CopyColumn<int32_t>(columns, "refPoc", napi_int32_array, &n);
+      c_.hasRefPoc = true;
+    }
+
+    const Napi::Uint32Array start = TypedOf<uint32_t>(info, 2, napi_uint32_array);
+    const Napi::Uint32Array count = TypedOf<uint32_t>(info, 3, napi_uint32_array);
+    const size_t frames = start.ElementLength();
+    if (count.ElementLength() != frames) throw Napi::RangeError::New(env, "formatText: vectorStart and vectorCount differ in length");
+    start_.assign(start.Data(), start.Data() + frames);
+    count_.assign(count.Data(), count.Data() + frames);
+    for (size_t f = 0; f < frames; f++) {
+      if (static_cast<uint64_t>(start_[f]) + count_[f] > n) {
+        throw Napi::RangeError::New(env, "formatText: frame " + std::to_string(f) + "'s vectors lie past the columns' end");
+      }
+    }
+
+    if (json_) {
+      if (info.Length() <= 4 || !info[4].IsArray()) throw Napi::TypeError::New(env, kUsage);
+      const Napi::Array heads = info[4].As<Napi::Array>();
+      if (heads.Length() != frames) throw Napi::RangeError::New(env, "formatText: one text per frame expected");
+      heads_.reserve(frames);
+      for (uint32_t f = 0; f < frames; f++) {
+        const Napi::Value head = heads.Get(f);
+        if (!head.IsString()) throw Napi::TypeError::New(env, kUsage);
+        heads_.push_back(head.As<Napi::String>().Utf8Value());
+      }
+    } else {
+      const Napi::Float64Array numbers = TypedOf<double>(info, 4, napi_float64_array);
+      if (numbers.ElementLength() != frames) throw Napi::RangeError::New(env, "formatText: one frame number per frame expected");
+      heads_.reserve(frames);
+      for (size_t f = 0; f < frames; f++) {
+        const double v = numbers[f];
+        if (!(v >= -9007199254740991.0 && v <= 9007199254740991.0) || static_cast<double>(static_cast<int64_t>(v)) != v) {
+          throw Napi::RangeError::New(env, "formatText: frame numbers must be safe integers");
+        }
+        // "framenum," once per frame, copied in front of each of its rows.
+        char text[24];
+        char* end = PutInt(text, static_cast<int64_t>(v), 0);
+        *end++ = ',';
+        heads_.emplace_back(text, end);
+      }
+    }
+  }
+
+ protected:
+  void Run() override {
+    // The most a row can take, every integer at its widest: CSV 91 bytes, JSON 106 with refPoc
+    // (source 4, w and h 3 each, four int16 6 each, flags 18 as 0x... or 20 in decimal, motion
+    // 11 + 11 + 5, refPoc 11, separators 13), plus CSV's frame number in front of each row.
+    const size_t n = c_.source.size();
+    constexpr size_t kRowBytes = 4 + 3 + 3 + 4 * 6 + 2 + 20 + 3 * 11 + 5 + 11 + 16;
+    size_t bound = 0;
+    for (size_t f = 0; f < heads_.size(); f++) bound += heads_[f].size() * (json_ ? 1 : count_[f]) + 2;
+    bound += n * kRowBytes + 1;
+    out_.reset(new char[bound]);
+    char* p = out_.get();
+    const Columns& c = c_;
+    for (size_t f = 0; f < start_.size(); f++) {
+      const size_t begin = start_[f];
+      const size_t end = begin + count_[f];
+      const std::string& head = heads_[f];
+      if (json_) {
+        p = PutText(p, head);
+        for (size_t i = begin; i < end; i++) {
+          if (i > begin) *p++ = ',';
+          *p++ = '[';
+          p = PutInt(p, c.source[i], 0);
+          *p++ = ',';
+          p = PutInt(p, c.w[i], 0);
+          *p++ = ',';
+          p = PutInt(p, c.h[i], 0);
+          *p++ = ',';
+          p = PutInt(p, c.srcX[i], 0);
+          *p++ = ',';
+          p = PutInt(p, c.srcY[i], 0);
+          *p++ = ',';
+          p = PutInt(p, c.dstX[i], 0);
+          *p++ = ',';
+          p = PutInt(p, c.dstY[i], 0);
+          *p++ = ',';
+          // flags: an unsigned 64-bit value in decimal (JSON numbers of BigInt's text).
+          const uint64_t flags = c.flags[i];
+          const int digits = DecimalDigits(flags);
+          PutDigits(p + digits, flags);
+          p += digits;
+          *p++ = ',';
+          p = PutInt(p, c.motionX[i], 0);
+          *p++ = ',';
+          p = PutInt(p, c.motionY[i], 0);
+          *p++ = ',';
+          p = PutInt(p, c.motionScale[i], 0);
+          if (c.hasRefPoc) {
+            *p++ = ',';
+            p = PutInt(p, c.refPoc[i], 0);
+          }
+          *p++ = ']';
+        }
+        *p++ = ']';
+        *p++ = '}';
+      } else {
+        for (size_t i = begin; i < end; i++) {
+          p = PutText(p, head);
+          p = PutInt(p, c.source[i], 2);
+          *p++ = ',';
+          p = PutInt(p, c.w[i], 2);
+          *p++ = ',';
+          p = PutInt(p, c.h[i], 2);
+          *p++ = ',';
+          p = PutInt(p, c.srcX[i], 4);
+          *p++ = ',';
+          p = PutInt(p, c.srcY[i], 4);
+          *p++ = ',';
+          p = PutInt(p, c.dstX[i], 4);
+          *p++ = ',';
+          p = PutInt(p, c.dstY[i], 4);
+          *p++ = ',';
+          *p++ = '0';
+          *p++ = 'x';
+          p = PutHex(p, c.flags[i]);
+          *p++ = ',';
+          p = PutInt(p, c.motionX[i], 4);
+          *p++ = ',';
+          p = PutInt(p, c.motionY[i], 4);
+          *p++ = ',';
+          p = PutInt(p, c.motionScale[i], 4);
+          *p++ = '\n';
+        }
+      }
+    }
+    length_ = static_cast<size_t>(p - out_.get());
+    // The columns are not needed any more: give their memory back before JavaScript runs.
+    c_ = Columns();
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    if (length_ == 0) return Napi::Buffer<char>::New(env, 0);
+    const int64_t bytes = static_cast<int64_t>(length_);
+    Napi::Buffer<char> buffer = Napi::Buffer<char>::NewOrCopy(env, out_.get(), length_, [bytes](Napi::Env finalizeEnv, char* data) {
+      Napi::MemoryManagement::AdjustExternalMemory(finalizeEnv, -bytes);
+      delete[] data;
+    });
+    out_.release();  // the Buffer's finalizer owns it now (already run if it was copied)
+    Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
+    return buffer;
+  }
+
+ private:
+  bool json_ = false;
+  Columns c_;
+  std::vector<uint32_t> start_, count_;
+  std::vector<std::string> heads_;
+  std::unique_ptr<char[]> out_;
+  size_t length_ = 0;
+};
+
+Napi::Value FormatText(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto* worker = new FormatWorker(env);
+  try {
+    worker->Parse(info);
+  } catch (const Napi::Error& e) {
+    Napi::Promise::Deferred rejected = Napi::Promise::Deferred::New(env);
+    rejected.Reject(e.Value());
+    delete worker;
+    return rejected.Promise();
+  } catch (const std::exception& e) {
+    Napi::Promise::Deferred rejected = Napi::Promise::Deferred::New(env);
+    rejected.Reject(Napi::Error::New(env, e.what()).Value());
+    delete worker;
+    return rejected.Promise();
+  }
+  return Start(worker);
+}
+
+}  // namespace
+
+void InitText(Napi::Env env, Napi::Object exports) {
+  exports.Set("formatText", Napi::Function::New(env, FormatText));
+}
+
+}  // namespace mvclass
