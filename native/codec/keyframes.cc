@@ -3,6 +3,8 @@
 #include <cmath>
 
 extern "C" {
+#include <libavutil/imgutils.h>
+#include <libavutil/macros.h>
 #include <libavutil/pixdesc.h>
 }
 
@@ -52,10 +54,19 @@ RgbImage KeyFrameConverter::Convert(const AVFrame* frame) {
   sws_setColorspaceDetails(sws_, table, srcFull, sws_getCoefficients(SWS_CS_DEFAULT), 1, 0,
                            1 << 16, 1 << 16);
 
-  image.rgb.resize(static_cast<size_t>(image.width) * image.height * 3);
-  uint8_t* dst[4] = {image.rgb.data(), nullptr, nullptr, nullptr};
-  int dstStride[4] = {image.width * 3, 0, 0, 0};
+  // swscale's SIMD converters write past the end of a row: into packed rows of a width that is
+  // 8 more than a multiple of 16 (344, 360, 376; not 352 or 368) the last row overran the
+  // buffer and corrupted the heap (malloc aborted the process). FFmpeg's own frames leave that
+  // room (av_frame_get_buffer pads every row), so convert into rows padded the same way, then
+  // pack them.
+  const int rowBytes = image.width * 3;
+  const int stride = FFALIGN(image.width, 64) * 3;
+  scratch_.resize(static_cast<size_t>(stride) * image.height + 64);
+  uint8_t* dst[4] = {scratch_.data(), nullptr, nullptr, nullptr};
+  int dstStride[4] = {stride, 0, 0, 0};
   sws_scale(sws_, frame->data, frame->linesize, 0, frame->height, dst, dstStride);
+  image.rgb.resize(static_cast<size_t>(rowBytes) * image.height);
+  av_image_copy_plane(image.rgb.data(), rowBytes, scratch_.data(), stride, rowBytes, image.height);
   return image;
 }
 

@@ -25,6 +25,7 @@ class KeyFrameConverter {
   int width_, height_;
   SwsContext* sws_ = nullptr;  // owned; sws_getCachedContext may replace it
   SwsPtr owner_;
+  std::vector<uint8_t> scratch_;  // swscale's output rows, padded (Convert says why)
 };
 
 }  // namespace mvclass

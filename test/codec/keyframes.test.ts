@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readKeyFrames } from '../../src/index.js';
 import { fixtures, runTool } from '../setup/helpers.js';
+import { clip } from './clips.helpers.js';
 
 function psnr(a: Uint8Array, b: Uint8Array): number {
   let se = 0;
@@ -22,6 +23,10 @@ describe('readKeyFrames', () => {
     ['H.264 with B-frames, 320x240', f.clips['h264-b-cabac']!],
     ['real 720p H.264 (cockatoo.mp4)', f.real['cockatoo']!],
     ['real MPEG-4 Part 2 (Principe_inertie.avi)', f.real['inertie']!],
+    // Widths 8 more than a multiple of 16: swscale wrote past the last packed row and the
+    // process aborted (malloc(): corrupted top size).
+    ['MPEG-4 Part 2, 360x202', clip('mpeg4-360x202', { encoder: 'mpeg4', size: '360x202', ext: 'avi', seconds: 1 })],
+    ['H.264 raw Annex-B, 344x200', clip('h264-344x200', { encoder: 'libx264', size: '344x200', ext: '264', seconds: 1, args: ['-g', '10'] })],
   ])('%s: every I frame matches FFmpeg (PSNR > 50 dB)', async (_name, file) => {
     const keys = [];
     for await (const key of readKeyFrames(file)) keys.push(key);
