@@ -90,12 +90,30 @@ void InstallLogCallback() {
 bool ExportsMotionVectors(AVCodecID id) {
   switch (id) {
     case AV_CODEC_ID_H264:
-    case AV_CODEC_ID_MPEG4:
-    case AV_CODEC_ID_H263:
-    case AV_CODEC_ID_H263P:
+    // FFmpeg's mpegvideo family: every decoder that hands its pictures to ff_print_debug_info,
+    // which is where export_mvs attaches the vectors (FFmpeg 5.1's h263dec.c, mpeg12dec.c,
+    // h261dec.c, rv10.c). Each is compared with extract_mvs in test/codec/codecs.test.ts.
     case AV_CODEC_ID_MPEG1VIDEO:
     case AV_CODEC_ID_MPEG2VIDEO:
+    case AV_CODEC_ID_MPEG4:
+    case AV_CODEC_ID_H261:
+    case AV_CODEC_ID_H263:
+    case AV_CODEC_ID_H263P:
+    case AV_CODEC_ID_H263I:  // Intel H.263: ff_h263_decode_frame like H.263 (no encoder to test)
+    case AV_CODEC_ID_FLV1:   // Sorenson H.263 in Flash video
+    case AV_CODEC_ID_MSMPEG4V1:  // ff_h263_decode_frame like v2/v3 (FFmpeg has no v1 encoder to test)
+    case AV_CODEC_ID_MSMPEG4V2:
+    case AV_CODEC_ID_MSMPEG4V3:  // DivX 3
+    case AV_CODEC_ID_WMV1:
+    case AV_CODEC_ID_WMV2:
+    case AV_CODEC_ID_RV10:
+    case AV_CODEC_ID_RV20:
+    // Snow (wavelet, overlapped blocks) exports its block vectors itself (snowdec.c).
+    case AV_CODEC_ID_SNOW:
       return true;
+    // Not VC-1/WMV3: vc1dec.c calls ff_print_debug_info too, but vc1_block.c marks inter
+    // macroblocks MB_TYPE_16x16 without the list-0 flag that the export tests, so no vectors
+    // come out; FFmpeg has no VC-1 encoder to make a clip that would show otherwise.
     case AV_CODEC_ID_HEVC:  // through libde265, when this build has it
       return HevcAvailable();
     default:
@@ -183,7 +201,8 @@ OpenedInput OpenVideoInput(const std::string& path, bool requireVectors, const I
   if (requireVectors && !ExportsMotionVectors(par->codec_id)) {
     throw CodecError(path + ": codec " + avcodec_get_name(par->codec_id) +
                      " has no motion vectors that mvclass can read; it reads H.264, HEVC, "
-                     "MPEG-4 Part 2, H.263 and MPEG-1/2 video");
+                     "MPEG-1/2, MPEG-4 Part 2 (also MS-MPEG-4 v1-3, WMV1/2), H.261, H.263/H.263+, "
+                     "Sorenson H.263 (FLV1), RealVideo 1/2 and Snow");
   }
   if (par->width <= 0 || par->height <= 0) {
     throw CodecError(path + ": video stream has no frame size (damaged header?)");
