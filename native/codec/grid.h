@@ -37,6 +37,13 @@ class GridAccumulator {
  public:
   void Reset(const GridSpec& spec);
   // motion = src - dst in units of 1/scale pixel, as FFmpeg's AVMotionVector carries it.
+  //
+  // Partitions are clipped to the width x height picture. A macroblock of the partly visible
+  // last row or column (1080p H.264: rows 1072-1087, of which 1072-1079 are shown) adds its
+  // vector to the blocks of its visible part, so it lands in the grid's last row or column;
+  // a partition wholly inside the coded padding (an 8x8 at rows 1080-1087) is dropped. That is
+  // what a consumer of extract_mvs expects: dst is the partition's centre (dst_y 1080 for that
+  // macroblock), and dst / 8 would index a 136th row that the picture does not have.
   void Add(int source, int w, int h, int dstX, int dstY, int motionX, int motionY, int scale);
   // Writes dx then dy planes (rows x cols each) and the mask. A block without vectors whose
   // 4-neighbours include two or more coded blocks takes their mean (mask kFilled); other empty

@@ -89,6 +89,11 @@ MotionReader::MotionReader(const ReaderOptions& options) : options_(options) {
   startPts_ = stream->start_time != AV_NOPTS_VALUE ? stream->start_time : 0;
 
   if (options.gridBlock > 0) {
+    // The displayed picture, not the coded size: avformat_find_stream_info copies the probing
+    // decoder's width/height (after the SPS's cropping; MPEG-4's VOL size) into codecpar, so a
+    // 384x296 MPEG-4 clip (coded 304) gets ceil(296 / 8) = 37 rows and 1080p H.264 (coded
+    // 1088) 135, the README's [H/8, W/8] rounded up. Vectors of the partly visible last
+    // macroblock row or column are clipped to the picture by GridAccumulator::Add.
     gridSpec_.width = summary_.width;
     gridSpec_.height = summary_.height;
     gridSpec_.block = options.gridBlock;
