@@ -9,9 +9,9 @@
 //   format "csv":  frames is a Float64Array of frame numbers (printed first on each row).
 //   format "json": frames is an array of strings, frame f's text before its rows; each row is
 //                  bracketed and rows are separated by commas, and "]}" closes every frame.
-// The columns are copied on the main thread (the worker never reads JavaScript memory, which
-// could be detached or collected under it); argument errors and every exception of the worker
-// reject the promise.
+// The columns are read in place by the worker, referenced until it ends (copying them cost as
+// much as formatting); the caller must not transfer their buffers meanwhile. Argument errors and
+// every exception of the worker reject the promise.
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -34,6 +34,33 @@ struct DigitPairs {
   }
 };
 constexpr DigitPairs kPairs;
+
+// printf's "%4d" of every value from -999 to 9999 (the four columns of positions and the three of
+// motion are nearly always in this range), four bytes each, and "%2d" of -9 to 99 (source, block
+// sizes). Values outside take the general path.
+constexpr int kPad4Min = -999, kPad4Max = 9999, kPad2Min = -9, kPad2Max = 99;
+struct PaddedTable {
+  char pad4[4 * (kPad4Max - kPad4Min + 1) + 4];  // + 4: PutShort reads up to 4 bytes from any start
+  char pad2[2 * (kPad2Max - kPad2Min + 1)];
+  constexpr PaddedTable() : pad4(), pad2() {
+    for (int v = kPad4Min; v <= kPad4Max; v++) Fill(pad4 + 4 * (v - kPad4Min), v, 4);
+    for (int v = kPad2Min; v <= kPad2Max; v++) Fill(pad2 + 2 * (v - kPad2Min), v, 2);
+  }
+  static constexpr void Fill(char* out, int v, int width) {
+    char digits[8] = {};
+    int d = 0;
+    int m = v < 0 ? -v : v;
+    do {
+      digits[d++] = static_cast<char>('0' + m % 10);
+      m /= 10;
+    } while (m > 0);
+    int n = 0;
+    for (int pad = width - d - (v < 0 ? 1 : 0); pad > 0; pad--) out[n++] = ' ';
+    if (v < 0) out[n++] = '-';
+    while (d > 0) out[n++] = digits[--d];
+  }
+};
+constexpr PaddedTable kPadded;
 
 inline int DecimalDigits(uint64_t v) {
   int n = 1;
@@ -76,6 +103,33 @@ inline char* PutInt(char* p, int64_t value, int width) {
   return p;
 }
 
+// "%4d" and "%2d": a table entry when the value has one.
+inline char* PutInt4(char* p, int32_t v) {
+  if (v >= kPad4Min && v <= kPad4Max) {
+    std::memcpy(p, kPadded.pad4 + 4 * (v - kPad4Min), 4);
+    return p + 4;
+  }
+  return PutInt(p, v, 4);
+}
+inline char* PutInt2(char* p, int32_t v) {
+  if (v >= kPad2Min && v <= kPad2Max) {
+    std::memcpy(p, kPadded.pad2 + 2 * (v - kPad2Min), 2);
+    return p + 2;
+  }
+  return PutInt(p, v, 2);
+}
+// "%d" (JSON): the "%4d" entry without its leading spaces. Writes 4 bytes whatever the length:
+// the output's bound leaves room for that.
+inline char* PutShort(char* p, int32_t v) {
+  if (v >= kPad4Min && v <= kPad4Max) {
+    const char* entry = kPadded.pad4 + 4 * (v - kPad4Min);
+    const int spaces = (entry[0] == ' ') + (entry[1] == ' ') + (entry[2] == ' ');
+    std::memcpy(p, entry + spaces, 4);
+    return p + 4 - spaces;
+  }
+  return PutInt(p, v, 0);
+}
+
 inline char* PutHex(char* p, uint64_t v) {
   static const char kHex[] = "0123456789abcdef";
   int digits = 1;
@@ -89,24 +143,26 @@ inline char* PutText(char* p, const std::string& s) {
   return p + s.size();
 }
 
-// The columns of one batch, copied out of their typed arrays.
+// The columns of one batch, read in place (see FormatWorker::keep_).
 struct Columns {
-  std::vector<int8_t> source;
-  std::vector<uint8_t> w, h;
-  std::vector<int16_t> srcX, srcY, dstX, dstY;
-  std::vector<uint64_t> flags;
-  std::vector<int32_t> motionX, motionY;
-  std::vector<uint16_t> motionScale;
-  std::vector<int32_t> refPoc;  // empty: no refPoc column
-  bool hasRefPoc = false;
+  const int8_t* source = nullptr;
+  const uint8_t *w = nullptr, *h = nullptr;
+  const int16_t *srcX = nullptr, *srcY = nullptr, *dstX = nullptr, *dstY = nullptr;
+  const uint64_t* flags = nullptr;
+  const int32_t *motionX = nullptr, *motionY = nullptr;
+  const uint16_t* motionScale = nullptr;
+  const int32_t* refPoc = nullptr;  // null: no refPoc column
+  size_t length = 0;
 };
 
 constexpr const char* kUsage =
     "formatText(format: 'csv' | 'json', columns, vectorStart: Uint32Array, vectorCount: Uint32Array, "
     "frames: Float64Array (csv) | string[] (json))";
 
+// A column's elements, checked for type and length; `keep` holds the array until the worker ends.
 template <typename T>
-std::vector<T> CopyColumn(const Napi::Object& columns, const char* key, napi_typedarray_type type, size_t* length) {
+const T* ColumnOf(const Napi::Object& columns, const char* key, napi_typedarray_type type, size_t* length,
+                  std::vector<Napi::ObjectReference>* keep) {
   Napi::Value v = columns.Get(key);
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
     throw Napi::TypeError::New(columns.Env(), std::string("formatText: column ") + key + " is missing or of the wrong type");
@@ -115,8 +171,8 @@ std::vector<T> CopyColumn(const Napi::Object& columns, const char* key, napi_typ
   const size_t n = array.ElementLength();
   if (*length == SIZE_MAX) *length = n;
   if (n != *length) throw Napi::RangeError::New(columns.Env(), std::string("formatText: column ") + key + " differs in length");
-  const T* data = array.Data();
-  return std::vector<T>(data, data + n);
+  keep->push_back(Napi::Persistent(v.As<Napi::Object>()));
+  return array.Data();
 }
 
 template <typename T>
@@ -140,22 +196,22 @@ class FormatWorker : public PromiseWorker {
     if (info.Length() <= 1 || !info[1].IsObject()) throw Napi::TypeError::New(env, kUsage);
     const Napi::Object columns = info[1].As<Napi::Object>();
     size_t n = SIZE_MAX;
-    c_.source = CopyColumn<int8_t>(columns, "source", napi_int8_array, &n);
-    c_.w = CopyColumn<uint8_t>(columns, "w", napi_uint8_array, &n);
-    c_.h = CopyColumn<uint8_t>(columns, "h", napi_uint8_array, &n);
-    c_.srcX = CopyColumn<int16_t>(columns, "srcX", napi_int16_array, &n);
-    c_.srcY = CopyColumn<int16_t>(columns, "srcY", napi_int16_array, &n);
-    c_.dstX = CopyColumn<int16_t>(columns, "dstX", napi_int16_array, &n);
-    c_.dstY = CopyColumn<int16_t>(columns, "dstY", napi_int16_array, &n);
-    c_.flags = CopyColumn<uint64_t>(columns, "flags", napi_biguint64_array, &n);
-    c_.motionX = CopyColumn<int32_t>(columns, "motionX", napi_int32_array, &n);
-    c_.motionY = CopyColumn<int32_t>(columns, "motionY", napi_int32_array, &n);
-    c_.motionScale = CopyColumn<uint16_t>(columns, "motionScale", napi_uint16_array, &n);
+    c_.source = ColumnOf<int8_t>(columns, "source", napi_int8_array, &n, &keep_);
+    c_.w = ColumnOf<uint8_t>(columns, "w", napi_uint8_array, &n, &keep_);
+    c_.h = ColumnOf<uint8_t>(columns, "h", napi_uint8_array, &n, &keep_);
+    c_.srcX = ColumnOf<int16_t>(columns, "srcX", napi_int16_array, &n, &keep_);
+    c_.srcY = ColumnOf<int16_t>(columns, "srcY", napi_int16_array, &n, &keep_);
+    c_.dstX = ColumnOf<int16_t>(columns, "dstX", napi_int16_array, &n, &keep_);
+    c_.dstY = ColumnOf<int16_t>(columns, "dstY", napi_int16_array, &n, &keep_);
+    c_.flags = ColumnOf<uint64_t>(columns, "flags", napi_biguint64_array, &n, &keep_);
+    c_.motionX = ColumnOf<int32_t>(columns, "motionX", napi_int32_array, &n, &keep_);
+    c_.motionY = ColumnOf<int32_t>(columns, "motionY", napi_int32_array, &n, &keep_);
+    c_.motionScale = ColumnOf<uint16_t>(columns, "motionScale", napi_uint16_array, &n, &keep_);
     const Napi::Value refPoc = columns.Get("refPoc");
     if (json_ && !refPoc.IsUndefined() && !refPoc.IsNull()) {
-      c_.refPoc = CopyColumn<int32_t>(columns, "refPoc", napi_int32_array, &n);
-      c_.hasRefPoc = true;
+      c_.refPoc = ColumnOf<int32_t>(columns, "refPoc", napi_int32_array, &n, &keep_);
     }
+    c_.length = n;
 
     const Napi::Uint32Array start = TypedOf<uint32_t>(info, 2, napi_uint32_array);
     const Napi::Uint32Array count = TypedOf<uint32_t>(info, 3, napi_uint32_array);
@@ -202,11 +258,11 @@ class FormatWorker : public PromiseWorker {
     // The most a row can take, every integer at its widest: CSV 91 bytes, JSON 106 with refPoc
     // (source 4, w and h 3 each, four int16 6 each, flags 18 as 0x... or 20 in decimal, motion
     // 11 + 11 + 5, refPoc 11, separators 13), plus CSV's frame number in front of each row.
-    const size_t n = c_.source.size();
+    const size_t n = c_.length;
     constexpr size_t kRowBytes = 4 + 3 + 3 + 4 * 6 + 2 + 20 + 3 * 11 + 5 + 11 + 16;
     size_t bound = 0;
     for (size_t f = 0; f < heads_.size(); f++) bound += heads_[f].size() * (json_ ? 1 : count_[f]) + 2;
-    bound += n * kRowBytes + 1;
+    bound += n * kRowBytes + 8;  // + 8: PutShort's four-byte stores may reach 3 bytes past the text
     out_.reset(new char[bound]);
     char* p = out_.get();
     const Columns& c = c_;
@@ -219,19 +275,19 @@ class FormatWorker : public PromiseWorker {
         for (size_t i = begin; i < end; i++) {
           if (i > begin) *p++ = ',';
           *p++ = '[';
-          p = PutInt(p, c.source[i], 0);
+          p = PutShort(p, c.source[i]);
           *p++ = ',';
-          p = PutInt(p, c.w[i], 0);
+          p = PutShort(p, c.w[i]);
           *p++ = ',';
-          p = PutInt(p, c.h[i], 0);
+          p = PutShort(p, c.h[i]);
           *p++ = ',';
-          p = PutInt(p, c.srcX[i], 0);
+          p = PutShort(p, c.srcX[i]);
           *p++ = ',';
-          p = PutInt(p, c.srcY[i], 0);
+          p = PutShort(p, c.srcY[i]);
           *p++ = ',';
-          p = PutInt(p, c.dstX[i], 0);
+          p = PutShort(p, c.dstX[i]);
           *p++ = ',';
-          p = PutInt(p, c.dstY[i], 0);
+          p = PutShort(p, c.dstY[i]);
           *p++ = ',';
           // flags: an unsigned 64-bit value in decimal (JSON numbers of BigInt's text).
           const uint64_t flags = c.flags[i];
@@ -239,14 +295,14 @@ class FormatWorker : public PromiseWorker {
           PutDigits(p + digits, flags);
           p += digits;
           *p++ = ',';
-          p = PutInt(p, c.motionX[i], 0);
+          p = PutShort(p, c.motionX[i]);
           *p++ = ',';
-          p = PutInt(p, c.motionY[i], 0);
+          p = PutShort(p, c.motionY[i]);
           *p++ = ',';
-          p = PutInt(p, c.motionScale[i], 0);
-          if (c.hasRefPoc) {
+          p = PutShort(p, c.motionScale[i]);
+          if (c.refPoc != nullptr) {
             *p++ = ',';
-            p = PutInt(p, c.refPoc[i], 0);
+            p = PutShort(p, c.refPoc[i]);
           }
           *p++ = ']';
         }
@@ -255,36 +311,34 @@ class FormatWorker : public PromiseWorker {
       } else {
         for (size_t i = begin; i < end; i++) {
           p = PutText(p, head);
-          p = PutInt(p, c.source[i], 2);
+          p = PutInt2(p, c.source[i]);
           *p++ = ',';
-          p = PutInt(p, c.w[i], 2);
+          p = PutInt2(p, c.w[i]);
           *p++ = ',';
-          p = PutInt(p, c.h[i], 2);
+          p = PutInt2(p, c.h[i]);
           *p++ = ',';
-          p = PutInt(p, c.srcX[i], 4);
+          p = PutInt4(p, c.srcX[i]);
           *p++ = ',';
-          p = PutInt(p, c.srcY[i], 4);
+          p = PutInt4(p, c.srcY[i]);
           *p++ = ',';
-          p = PutInt(p, c.dstX[i], 4);
+          p = PutInt4(p, c.dstX[i]);
           *p++ = ',';
-          p = PutInt(p, c.dstY[i], 4);
+          p = PutInt4(p, c.dstY[i]);
           *p++ = ',';
           *p++ = '0';
           *p++ = 'x';
           p = PutHex(p, c.flags[i]);
           *p++ = ',';
-          p = PutInt(p, c.motionX[i], 4);
+          p = PutInt4(p, c.motionX[i]);
           *p++ = ',';
-          p = PutInt(p, c.motionY[i], 4);
+          p = PutInt4(p, c.motionY[i]);
           *p++ = ',';
-          p = PutInt(p, c.motionScale[i], 4);
+          p = PutInt4(p, c.motionScale[i]);
           *p++ = '\n';
         }
       }
     }
     length_ = static_cast<size_t>(p - out_.get());
-    // The columns are not needed any more: give their memory back before JavaScript runs.
-    c_ = Columns();
   }
 
   Napi::Value Result(Napi::Env env) override {
@@ -302,6 +356,9 @@ class FormatWorker : public PromiseWorker {
  private:
   bool json_ = false;
   Columns c_;
+  // The column arrays, held (main thread only) so that their memory outlives Run. Their buffers
+  // must not be detached (transferred) before the promise settles; extract's batches never are.
+  std::vector<Napi::ObjectReference> keep_;
   std::vector<uint32_t> start_, count_;
   std::vector<std::string> heads_;
   std::unique_ptr<char[]> out_;
