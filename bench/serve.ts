@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { crop, encode, synthesizeActionSet } from '../src/index.js';
-import { CPU_SCHEDULE, runSweep } from '../src/pipeline/sweep.js';
+import { CPU_SCHEDULE, runSweep } from '../src/app/sweep.js';
 import { createServer } from '../src/serve/server.js';
 
 async function load(url: string, body: Buffer, requests: number, concurrency: number) {

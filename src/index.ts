@@ -34,16 +34,16 @@ export { renderActionClip, synthesizeActionSet, type SynthOptions, type SynthRes
 export { ACTIONS, type ActionName } from './synth/actions.js';
 export { NpyStreamWriter, readNpy } from './util/npy.js';
 export { MvclassError } from './util/errors.js';
-export { measureRates, listVideos, type MeasureOptions, type MeasureResult, type VideoRatesRow } from './rate/measure.js';
+export { measureRates, listVideos, type MeasureOptions, type MeasureResult, type VideoRatesRow } from './app/rates.js';
 export { meanRates, PAPER_RATES, ratesOfEncoding, ratesOfStream, type Rates } from './rate/rates.js';
 export * from './datasets/index.js';
-export { prepareDataset, type PrepareOptions, type PrepareResult } from './cache/prepare.js';
+export { prepareDataset, type PrepareOptions, type PrepareResult } from './app/prepare.js';
 export { PreparedCache, type CachedClip } from './cache/read.js';
 export type { CacheManifest, CachedVideo, CacheSettings } from './cache/format.js';
 export * from './volumes/index.js';
 export { CnnModel, MODELS, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from './nn/model.js';
-export { trainModel, type TrainOptions, type TrainResult } from './nn/train.js';
-export { evaluateRun, fuseScores, type EvaluateOptions, type EvaluateResult, type VideoScores } from './nn/evaluate.js';
+export { trainModel, type TrainOptions, type TrainResult } from './app/train.js';
+export { evaluateRun, fuseScores, type EvaluateOptions, type EvaluateResult, type VideoScores } from './app/evaluate.js';
 export { classificationReport, meanScores, type ClassificationReport } from './metrics/classification.js';
 export * from './rate/mcnn/index.js';
 export {
@@ -56,17 +56,18 @@ export {
   type ClassifyResult,
   type LoadedClassifier,
   type NetworkInputs,
-} from './nn/classify.js';
+} from './app/classify.js';
 export * from './report/index.js';
-export { fitMcnn, validateMcnn, writeMcnn, temporalBits, type McnnCheck, type McnnFit, type McnnRuns } from './rate/mcnn/fit.js';
-export { CPU_SCHEDULE, PAPER_SCHEDULE, runSweep, type SweepOptions, type SweepResult, type SweepSchedule } from './pipeline/sweep.js';
+export { allTo3dRate, budgetsFor, checkMcnn, chooseNetwork, fitMcnnToVideos, temporalBits, type McnnCheck, type McnnFit, type McnnRuns } from './rate/mcnn/fit.js';
+export { fitMcnn, readMcnnParams, validateMcnn, writeMcnn } from './app/mcnn.js';
+export { CPU_SCHEDULE, PAPER_SCHEDULE, runSweep, type SweepOptions, type SweepResult, type SweepSchedule } from './app/sweep.js';
 export { PRESETS } from './config/presets.js';
 export { checkConfig, loadConfigFile, parseConfig } from './config/file.js';
 export { mergeSection, settingLayers, sweepSchedule, type Settings } from './config/merge.js';
 export { readSavedRun, resumedSettings, type SavedRun } from './config/run.js';
 export { SECTIONS, type ConfigDocument, type PresetName, type SectionName, type SettingValue } from './config/schema.js';
-export { plotRuns, readScores, readTrainingMetrics, scoresReport, type PlotOptions, type PlottedRun, type ScoresFile } from './pipeline/plot.js';
-export { DEMO_SET, runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';
+export { plotRuns, readScores, readTrainingMetrics, scoresReport, type PlotOptions, type PlottedRun, type ScoresFile } from './app/plot.js';
+export { DEMO_SET, runDemo, type DemoOptions, type DemoResult } from './app/demo.js';
 export { sendFromEdge, type EdgeOptions, type EdgeResult } from './serve/edge.js';
 export type { ServeOptions } from './serve/server.js';
 

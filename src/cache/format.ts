@@ -51,7 +51,7 @@ export interface CachedVideo {
   rates: { rOrig: number; rCropped: number | null; rCroppedEncoder: number | null; rMotion: number | null };
   /** The cropped stream, when there is one: bits of each access unit (decoding order, which is
    * display order: crop takes no B-frames) and of its parameter sets. What each classifier is
-   * sent (seed 004's R_3D, R_2D, I_SP) is computed from these. */
+   * sent (the paper's R_3D, R_2D, I_SP) is computed from these. */
   cropped: CroppedBits | null;
 }
 

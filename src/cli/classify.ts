@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { classifyVideo } from '../nn/classify.js';
+import { classifyVideo } from '../app/classify.js';
 import { keyValuePairs, testViewsOption } from '../util/validate.js';
 import { fixed, printJson, warn } from './output.js';
 

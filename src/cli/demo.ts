@@ -5,14 +5,14 @@ import { fixed, printJson, warn } from './output.js';
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('the main job on built-in data: seed 004 end to end (motion vectors, cropped streams, three CNNs, fusion, the Multi-CNN frontier, the report)')
+    .description('the main job on built-in data: the rate-accuracy paper end to end (motion vectors, cropped streams, three CNNs, fusion, the Multi-CNN frontier, the report)')
     .option('-o, --out <dir>', 'where everything goes (a second run reuses finished stages)', 'mvclass-demo')
     .option('--quick', 'a smaller set and shorter schedules (a few minutes)')
     .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { out: string; quick?: boolean; threads: string; json?: boolean }) => {
       const started = performance.now();
-      const { runDemo } = await import('../demo/demo.js'); // the whole pipeline, loaded on use
+      const { runDemo } = await import('../app/demo.js'); // the whole pipeline, loaded on use
       const result = await runDemo({
         out: opts.out,
         quick: opts.quick === true,
@@ -30,7 +30,7 @@ export function demoCommand(): Command {
       const c = result.codecCheck;
       const pan = c.extract.summary.dominant;
       const lines = [
-        `mvclass demo — seed 004 on the built-in action set (${result.set.classes} classes, ${result.set.clips} clips of ${result.set.seconds} s at 320x240)`,
+        `mvclass demo — the rate-accuracy paper on the built-in action set (${result.set.classes} classes, ${result.set.clips} clips of ${result.set.seconds} s at 320x240)`,
         '',
         `codec check    dominant H.264 vector (${pan?.dx}, ${pan?.dy}) px, rendered pan (${c.truePan.dx}, ${c.truePan.dy}) px: ${c.panRecovered ? 'recovered exactly' : 'NOT recovered'}`,
         '',
@@ -51,7 +51,7 @@ export function demoCommand(): Command {
           }),
         '',
         `report         ${path.resolve(s.report)}`,
-        `models         ${path.resolve(s.out, `qp${s.fitQp}`, 'runs')} (mv3d, mv2d, vgg16), ${path.resolve(s.out, 'mcnn.json')}`,
+        `models         ${path.resolve(path.dirname(s.qps.find((q) => q.qp === s.fitQp)!.runs.mv3d))} (mv3d, mv2d, vgg16), ${path.resolve(s.out, 'mcnn.json')}`,
         `time           ${fixed((performance.now() - started) / 1000, 1)} s`,
       ];
       process.stdout.write(lines.join('\n') + '\n');

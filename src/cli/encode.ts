@@ -5,6 +5,7 @@ import { writeFileAtomically } from '../util/atomic.js';
 import { UsageError } from '../util/errors.js';
 import { integerInRange, nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
 import { fixed, printJson, warn } from './output.js';
+import { PAPER_PROFILE } from '../ingest/profile.js';
 
 export function encodeCommand(): Command {
   return new Command('encode')
@@ -14,11 +15,11 @@ export function encodeCommand(): Command {
     .addOption(new Option('--codec <codec>', 'h264 (libx264) or hevc (libx265)').default('h264'))
     .option('--qp <n>', "fixed QP 0..51 on every frame, no I/P offset, no adaptive quantisation (the paper's setting)")
     .option('--crf <n>', 'constant rate factor 0..51 (the default without --qp: 23)')
-    .option('--gop <n>', 'frames between IDR frames; 0: one IDR, then only P/B', '0')
-    .option('--bframes <n>', 'B-frames between references', '0')
-    .option('--merange <n>', 'motion search range in pixels', '16')
-    .option('--fps <n>', 'output frame rate (input frames are repeated or dropped)', '25')
-    .option('--size <WxH>', 'output size', '320x240')
+    .option('--gop <n>', 'frames between IDR frames; 0: one IDR, then only P/B', String(PAPER_PROFILE.gop))
+    .option('--bframes <n>', 'B-frames between references', String(PAPER_PROFILE.bframes))
+    .option('--merange <n>', 'motion search range in pixels', String(PAPER_PROFILE.meRange))
+    .option('--fps <n>', 'output frame rate (input frames are repeated or dropped)', String(PAPER_PROFILE.fps))
+    .option('--size <WxH>', 'output size', PAPER_PROFILE.size)
     .option('--keep-size', 'keep the input size and rate instead of --size and --fps')
     .addOption(new Option('--preset <name>', 'encoder preset').default('medium'))
     .option('--refs <n>', 'reference frames', '1')

@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import type { ClassificationReport } from '../metrics/classification.js';
-import { evaluateRun, fuseScores } from '../nn/evaluate.js';
+import { evaluateRun, fuseScores } from '../app/evaluate.js';
 import { markdownTable } from '../report/table.js';
 import { progressBar } from '../util/progress.js';
-import { oneOf, testViewsOption } from '../util/validate.js';
+import { integerInRange, oneOf, testViewsOption } from '../util/validate.js';
 import { fixed, printJson } from './output.js';
 
 function printReport(title: string, r: ClassificationReport): void {
@@ -40,7 +40,7 @@ export function evalCommand(): Command {
         ...views,
         checkpoint: oneOf(opts.checkpoint, 'checkpoint', ['last', 'best'] as const),
         ...(typeof opts.saveScores === 'string' ? { saveScores: opts.saveScores } : {}),
-        threads: Number(opts.threads) || 0,
+        threads: integerInRange(opts.threads, 'threads', 0, 1024),
         onProgress: (done) => bar.update(done),
       }).finally(() => bar.stop());
       if (opts.json) return printJson(result);

@@ -1,14 +1,14 @@
 // mvclass mcnn solve: the Multi-CNN thresholds for rate budgets (the rate-accuracy paper, eq. 1);
 // mcnn fit: the Multi-CNN fitted to a cache and three trained runs.
 
-import { promises as fs } from 'node:fs';
 import { Command, Option } from 'commander';
-import { frontier, MCNN_PARAM_NAMES, mcnnParams, nonNegativeNumber, positiveNumber, type McnnSolution } from '../rate/mcnn/index.js';
+import { frontier, MCNN_PARAM_NAMES, nonNegativeNumber, positiveNumber, type McnnSolution } from '../rate/mcnn/index.js';
 import { markdownTable, type Cell } from '../report/table.js';
 import { MvclassError, UsageError } from '../util/errors.js';
 import { testViewsOption } from '../util/validate.js';
 import { printJson, warn } from './output.js';
-import { fitMcnn, validateMcnn, writeMcnn } from '../rate/mcnn/fit.js';
+import { fitMcnn, readMcnnParams, validateMcnn, writeMcnn } from '../app/mcnn.js';
+import { budgetsFor } from '../rate/mcnn/fit.js';
 
 const FLAGS: Record<(typeof MCNN_PARAM_NAMES)[number], string> = {
   alpha: 'Gamma shape of R_motion over videos',
@@ -28,31 +28,6 @@ export function parseBudgets(value: unknown): number[] {
   return String(value)
     .split(',')
     .map((b) => nonNegativeNumber(b.trim(), 'budget'));
-}
-
-/** What `mcnn fit` writes beside the parameters (McnnFit): read without a warning. */
-const FIT_FIELDS: readonly string[] = ['kl', 'r2_3d', 'r2_2d', 'frames3d', 'frames2d', 'videos', 'runs', 'data', 'fitVideo'];
-
-async function readModel(file: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    throw new MvclassError(`${file}: cannot read the model (${(error as NodeJS.ErrnoException).code ?? String(error)})`, file);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new MvclassError(`${file}: not valid JSON (${(error as Error).message})`, file);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new MvclassError(`${file}: expected a JSON object with ${MCNN_PARAM_NAMES.join(', ')}`, file);
-  }
-  for (const key of Object.keys(value)) {
-    if (!(MCNN_PARAM_NAMES as readonly string[]).includes(key) && !FIT_FIELDS.includes(key)) warn(`${file}: ignoring unknown field "${key}"`);
-  }
-  return value as Record<string, unknown>;
 }
 
 /** JSON has no Infinity: an unbounded threshold is written "Infinity" (Number() and float() read it). */
@@ -76,14 +51,9 @@ function solveCommand(): Command {
     .exitOverride()
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const budgets = parseBudgets(opts.budget);
-      const fromFile = typeof opts.model === 'string' ? await readModel(opts.model) : {};
-      const merged: Record<string, unknown> = { ...fromFile };
-      for (const name of MCNN_PARAM_NAMES) if (opts[name] !== undefined) merged[name] = opts[name];
-      const missing = MCNN_PARAM_NAMES.filter((k) => merged[k] === undefined);
-      if (missing.length > 0) {
-        throw new MvclassError(`Missing MCNN parameter${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: give --model <mcnn.json> or ${missing.map((k) => `--${k}`).join(', ')}`);
-      }
-      const solutions = frontier(mcnnParams(merged), budgets);
+      const overrides = Object.fromEntries(MCNN_PARAM_NAMES.map((name) => [name, opts[name]]));
+      const params = await readMcnnParams(typeof opts.model === 'string' ? opts.model : undefined, overrides, warn);
+      const solutions = frontier(params, budgets);
       for (const s of solutions) {
         if (!s.feasible) warn(`budget ${s.budget} kbps: no selection fits; the cheapest costs ${s.cheapestRate.toFixed(2)} kbps`);
       }
@@ -127,7 +97,7 @@ function fitCommand(): Command {
       const budgetText = opts.budget ?? opts.budgets;
       const budgets = budgetText
         ? budgetText.split(',').map((b) => positiveNumber(b.trim(), 'budget'))
-        : [0.5, 0.75, 1, 1.5, 2].map((k) => Number((k * (fit.a3d * (fit.alpha / fit.beta) + fit.b3d)).toFixed(2)));
+        : budgetsFor(fit, [0.5, 0.75, 1, 1.5, 2]);
       const checks = await validateMcnn(fit, budgets, views);
       if (opts.json) return printJson({ fit, checks, out: opts.out });
       const f = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? '–' : Number.isFinite(x) ? x.toFixed(d) : '∞');

@@ -18,7 +18,7 @@ export function plotCommand(): Command {
       const { temporal, crops } = testViewsOption(opts.views);
       const threads = integerInRange(opts.threads, 'threads', 0, 1024);
       // Loaded here: the plotting libraries (and libtorch, for --data) only for this command.
-      const { plotRuns } = await import('../pipeline/plot.js');
+      const { plotRuns } = await import('../app/plot.js');
       const result = await plotRuns(runs, {
         ...(typeof opts.out === 'string' ? { out: opts.out } : {}),
         ...(Array.isArray(opts.scores) ? { scores: opts.scores } : {}),

@@ -1,14 +1,15 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { prepareDataset } from '../cache/prepare.js';
+import { prepareDatasetAtQps } from '../app/prepare.js';
 import { VIDEO_CODECS, type VideoCodec } from '../codec/encode.js';
 import { openDataset } from '../datasets/open.js';
 import { MvclassError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
-import { integerInRange, oneOf, positiveInteger } from '../util/validate.js';
+import { fraction, integerInRange, oneOf, positiveInteger } from '../util/validate.js';
 import { printJson, warn, warnSome } from './output.js';
 import { parseQpList } from './rates.js';
 import { addSettingsOptions, printConfig, resolveSettings, sectionSettings } from './settings.js';
+import { PAPER_PROFILE } from '../ingest/profile.js';
 
 export function prepareCommand(): Command {
   const command = new Command('prepare')
@@ -19,8 +20,8 @@ export function prepareCommand(): Command {
     .option('--qp <list>', 'fixed QP, or several comma-separated (default 30)')
     .option('--crf <n>', 'constant rate factor instead of --qp')
     .option('--as-is', 'keep each input bitstream as it is (no re-encoding)')
-    .option('--size <WxH>', 'encoding size', '320x240')
-    .option('--fps <n>', 'encoding frame rate', '25')
+    .option('--size <WxH>', 'encoding size', PAPER_PROFILE.size)
+    .option('--fps <n>', 'encoding frame rate', String(PAPER_PROFILE.fps))
     .option('--key-size <WxH>', 'size of the stored key frame (the spatial network input)', '112x112')
     .option('--split <n>', 'official split to use (UCF-101, HMDB-51)', '1')
     .option('--seed <n>', 'seed of the stratified split for datasets without one', '1')
@@ -32,11 +33,11 @@ export function prepareCommand(): Command {
     if (raw.printConfig) return printConfig({ prepare: sectionSettings('prepare', opts) });
     if (opts.asIs && (opts.qp !== undefined || opts.crf !== undefined)) throw new MvclassError('--as-is keeps the input as it is: drop --qp and --crf');
     const codec = oneOf(opts.codec, 'codec', VIDEO_CODECS) as VideoCodec;
-    const qps = opts.qp === undefined ? [undefined] : parseQpList(opts.qp);
+    const qps = opts.qp === undefined ? undefined : parseQpList(opts.qp);
     const dataset = await openDataset(spec, {
       split: integerInRange(opts.split, 'split', 1, 3) as 1 | 2 | 3,
       seed: positiveInteger(opts.seed, 'seed'),
-      ...(opts.valFraction !== undefined ? { valFraction: Number(opts.valFraction) } : {}),
+      ...(opts.valFraction !== undefined ? { valFraction: fraction(opts.valFraction, 'val-fraction') } : {}),
     });
     warnSome(
       dataset.missing.map((m) => `${m.path}: ${m.reason}`),
@@ -44,33 +45,33 @@ export function prepareCommand(): Command {
     );
     // prepareDataset reports the missing videos again among its failures: they were warned about.
     const missing = new Set(dataset.missing.map((m) => m.path));
-    const summaries = [];
-    for (const qp of qps) {
-      const out = qps.length > 1 ? path.join(String(opts.out), `qp${qp}`) : String(opts.out);
-      const bar = progressBar(`prepare${qp !== undefined ? ` QP ${qp}` : ''}`, dataset.items.length, 'videos');
-      const result = await prepareDataset(dataset, out, {
+    let bar: ReturnType<typeof progressBar> | undefined;
+    const summaries = await prepareDatasetAtQps(dataset, String(opts.out), qps, (qp) => {
+      bar?.stop();
+      const thisBar = progressBar(`prepare${qp !== undefined ? ` QP ${qp}` : ''}`, dataset.items.length, 'videos');
+      bar = thisBar;
+      return {
         codec,
-        ...(qp !== undefined ? { qp } : {}),
         ...(opts.crf !== undefined ? { crf: integerInRange(opts.crf, 'crf', 0, 51) } : {}),
         asIs: opts.asIs === true,
         size: String(opts.size),
         fps: positiveInteger(opts.fps, 'fps'),
         keySize: String(opts.keySize),
         ...(opts.jobs !== undefined ? { jobs: positiveInteger(opts.jobs, 'jobs') } : {}),
-        onProgress: (done) => bar.update(done),
+        onProgress: (done) => thisBar.update(done),
         onWarning: warn,
-      }).finally(() => bar.stop());
-      warnSome(
-        result.failed.filter((f) => !missing.has(f.path)).map((f) => `${f.path}: ${f.reason}`),
-        (n) => `${n} more videos that failed (listed under "failed" in ${path.join(result.out, 'manifest.json')})`,
-      );
-      summaries.push(result);
-      if (!opts.json) {
-        process.stdout.write(
-          `${result.out}: ${result.videos} videos prepared${result.skipped ? ` (${result.skipped} from an earlier run)` : ''}, ${result.failed.length} failed\n`,
-        );
-      }
-    }
+        onDone: (result) => {
+          thisBar.stop();
+          warnSome(
+            result.failed.filter((f) => !missing.has(f.path)).map((f) => `${f.path}: ${f.reason}`),
+            (n) => `${n} more videos that failed (listed under "failed" in ${path.join(result.out, 'manifest.json')})`,
+          );
+          if (!opts.json) {
+            process.stdout.write(`${result.out}: ${result.videos} videos prepared${result.skipped ? ` (${result.skipped} from an earlier run)` : ''}, ${result.failed.length} failed\n`);
+          }
+        },
+      };
+    }).finally(() => bar?.stop());
     if (opts.json) {
       const failed = summaries.flatMap((s) => s.failed);
       printJson(summaries.length === 1 ? summaries[0] : { videos: summaries.reduce((n, s) => n + s.videos, 0), failed, out: String(opts.out), caches: summaries });

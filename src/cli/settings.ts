@@ -13,7 +13,7 @@ import { oneOf } from '../util/validate.js';
 
 export function addSettingsOptions(command: Command): Command {
   return command
-    .addOption(new Option('--preset <name>', "start from a preset: paper (seed 004's settings) or cpu (small networks and a short schedule for a 2-core CPU)"))
+    .addOption(new Option('--preset <name>', "start from a preset: paper (the paper's settings) or cpu (small networks and a short schedule for a 2-core CPU)"))
     .addOption(new Option('--config <file>', 'settings from a JSON or YAML file (README: Presets and config files); flags given here win over it, and it over the preset'))
     .addOption(new Option('--print-config', 'print the effective settings as a config file and stop'));
 }

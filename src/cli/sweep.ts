@@ -5,7 +5,7 @@ import { VIDEO_CODECS, type VideoCodec } from '../codec/encode.js';
 import { MODELS } from '../nn/model.js';
 import type { SweepSchedule } from '../config/schema.js';
 import { UsageError } from '../util/errors.js';
-import { integerInRange, oneOf, positiveInteger } from '../util/validate.js';
+import { fraction, integerInRange, oneOf, positiveInteger } from '../util/validate.js';
 import { fixed, printJson, warn } from './output.js';
 import { parseQpList } from './rates.js';
 import { addSettingsOptions, givenOnCommandLine, printConfig, resolveSettings, sectionSettings } from './settings.js';
@@ -33,7 +33,7 @@ export function scheduleDocument(schedule: SweepSchedule): ConfigDocument {
 
 export function sweepCommand(): Command {
   const command = new Command('sweep')
-    .description('seed 004 on a dataset: per QP prepare, train the 3D/2D/spatial CNNs, evaluate and fuse; fit the Multi-CNN; write the report')
+    .description('the rate-accuracy paper on a dataset: per QP prepare, train the 3D/2D/spatial CNNs, evaluate and fuse; fit the Multi-CNN; write the report')
     .argument('<dataset>', 'a dataset folder, Kinetics CSV or manifest')
     .requiredOption('-o, --out <dir>', 'where caches, runs, mcnn.json and report.html go (a rerun reuses finished stages)')
     .option('--qp <list>', 'QPs to sweep', '0,30,40,51')
@@ -61,14 +61,14 @@ export function sweepCommand(): Command {
     const schedule = sweepSchedule([...settings.layers, flags]);
     if (raw.printConfig) return printConfig({ ...scheduleDocument(schedule), sweep: sectionSettings('sweep', { ...opts, views: `${schedule.temporal}x${schedule.crops}` }) });
     // Loaded here: the pipeline brings the plotting libraries, which other commands never need.
-    const { runSweep } = await import('../pipeline/sweep.js');
+    const { runSweep } = await import('../app/sweep.js');
     const result = await runSweep({
       dataset,
       out: String(opts.out),
       qps: parseQpList(opts.qp),
       codec: oneOf(opts.codec, 'codec', VIDEO_CODECS) as VideoCodec,
       ...(opts.fitQp !== undefined ? { fitQp: integerInRange(opts.fitQp, 'fit-qp', 0, 51) } : {}),
-      valFraction: Number(opts.valFraction),
+      valFraction: fraction(opts.valFraction, 'val-fraction'),
       seed: positiveInteger(opts.seed, 'seed'),
       threads: integerInRange(opts.threads, 'threads', 0, 1024),
       schedule,

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { MODELS, type ModelName } from '../nn/model.js';
 import { attributeName, TRAIN_FIELDS } from '../config/schema.js';
 import { readSavedRun, resumedSettings } from '../config/run.js';
-import { DEFAULT_CLIP_NORM, refuseExistingRun, trainModel } from '../nn/train.js';
+import { DEFAULT_CLIP_NORM, refuseExistingRun, trainModel } from '../app/train.js';
 import { UsageError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
 import { integerInRange, nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber } from '../util/validate.js';
@@ -12,7 +12,7 @@ import { addSettingsOptions, printConfig, resolveSettings, sectionSettings } fro
 
 export function trainCommand(): Command {
   const command = new Command('train')
-    .description("train mv3d, mv2d or vgg16 on a prepared cache (seed 004's SGD schedule by default)")
+    .description("train mv3d, mv2d or vgg16 on a prepared cache (the paper's SGD schedule by default)")
     .addOption(new Option('--model <name>', 'mv3d | mv2d | vgg16 (required), or train.model in --config; --resume takes the run\'s'))
     .addOption(new Option('--data <cache>', 'a cache from mvclass prepare (required), or train.data in --config; --resume takes the run\'s'))
     .requiredOption('-o, --out <run>', 'run folder: model.pt, run.json, metrics.jsonl')

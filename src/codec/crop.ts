@@ -1,4 +1,4 @@
-// crop: the texture-stripped H.264 stream an edge device sends (seed 004, section III): IDR
+// crop: the texture-stripped H.264 stream an edge device sends (the paper, section III): IDR
 // access units copied bit for bit, every P frame rewritten with the same partitions and motion
 // vectors and no residual. Output .264/.h264 (Annex-B) or .mp4.
 

@@ -198,7 +198,7 @@ async function assertNotInput(input: string, output: string): Promise<void> {
   if (a === b) throw new MvclassError(`${output}: writing here would overwrite the input; choose another output path`, output);
 }
 
-/** Re-encodes `input` into `output` (seed 004's settings: size 320x240, fps 25, qp, gop 0). */
+/** Re-encodes `input` into `output` (the paper's settings: size 320x240, fps 25, qp, gop 0). */
 export async function encode(input: string, output: string, options: EncodeOptions = {}): Promise<EncodeResult> {
   await checkInputFile(input);
   const settings = nativeSettings(options);

@@ -1,4 +1,4 @@
-// MotionGrid: vectors on a grid of non-overlapping blocks (8x8 by default), seed 004's input.
+// MotionGrid: vectors on a grid of non-overlapping blocks (8x8 by default), the paper's input.
 // Each partition's vector fills the blocks it covers (area-weighted when a block holds several
 // partitions); a block with no vector whose 4-neighbours include two or more coded blocks takes
 // their mean; other empty blocks are zero. The native reader builds grids in the decoding pass.

@@ -5,7 +5,7 @@
 import type { ConfigDocument, PresetName } from './schema.js';
 
 export const PRESETS: Record<PresetName, ConfigDocument> = {
-  /** Seed 004's settings: 90k SGD iterations of batch 64, the full networks, 10x10 test views. Days on a CPU; for a GPU. */
+  /** The paper's settings: 90k SGD iterations of batch 64, the full networks, 10x10 test views. Days on a CPU; for a GPU. */
   paper: {
     prepare: { size: '320x240', fps: 25, 'key-size': '256x256' },
     train: {

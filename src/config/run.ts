@@ -3,9 +3,8 @@
 // a config file, a preset) must agree with the run's, except those that do not change what is
 // learnt: iterations (to train further), threads, device, val-every.
 
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { readRun } from '../nn/model.js';
+import { hasRun, readRun, runPaths } from '../run/format.js';
 import { MvclassError, UsageError } from '../util/errors.js';
 import type { Settings } from './merge.js';
 import { checkSetting, TRAIN_FIELDS } from './schema.js';
@@ -39,13 +38,11 @@ export const RESUME_MAY_CHANGE = ['iterations', 'threads', 'device', 'val-every'
 
 /** The settings of the run in `runDir`, checked; a folder without a checkpoint has nothing to resume. */
 export async function readSavedRun(runDir: string): Promise<SavedRun> {
-  const file = path.join(runDir, 'run.json');
-  if (!(await fs.access(file).then(() => true, () => false))) throw new MvclassError(`${runDir}: nothing to resume (no run.json)`, runDir);
+  const file = runPaths(runDir).run;
+  if (!(await hasRun(runDir))) throw new MvclassError(`${runDir}: nothing to resume (no run.json)`, runDir);
   const run = await readRun(runDir);
   if (run.iteration === null) throw new MvclassError(`${runDir}: nothing to resume (run.json holds no iteration)`, runDir);
-  const json = JSON.parse(await fs.readFile(file, 'utf8')) as { training?: unknown };
-  const training = json.training !== null && typeof json.training === 'object' && !Array.isArray(json.training) ? (json.training as Record<string, unknown>) : {};
-  const { config } = run;
+  const { config, training } = run;
   const settings: Settings = { model: config.model, size: config.size, width: config.width, fc: config.fc, ...(config.model === 'vgg16' ? {} : { frames: config.frames }) };
   for (const [name, key] of Object.entries(SAVED)) {
     if (!Object.hasOwn(training, name)) continue;
@@ -76,7 +73,7 @@ function same(key: string, a: unknown, b: unknown): boolean {
  */
 export function resumedSettings(runDir: string, saved: SavedRun, given: ReadonlyMap<string, GivenSetting>): Settings {
   const settings: Settings = { ...saved.settings };
-  const file = path.join(runDir, 'run.json');
+  const file = runPaths(runDir).run;
   for (const [key, { value, from }] of given) {
     if (key === 'weights') throw new UsageError(`${from}: --weights starts a run from torchvision weights; a resumed run continues from its checkpoint (drop it)`);
     if (key === 'frames' && saved.settings.model === 'vgg16') continue; // vgg16 takes one key frame whatever frames says

@@ -1,4 +1,5 @@
-// File helpers shared by the readers: annotation text with its line numbers, and video lookup.
+// File helpers shared by the readers: annotation text with its line numbers, and video lookup
+// (which files are videos is decided here only).
 
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -111,4 +112,34 @@ export class VideoFinder {
 /** Deterministic class order for layouts that do not define one (code-unit order, not locale). */
 export function sortedNames(names: Iterable<string>): string[] {
   return [...new Set(names)].sort();
+}
+
+/** The file extensions that count as videos wherever mvclass walks a folder (datasets, rates). */
+export const VIDEO_EXTENSIONS: readonly string[] = [
+  '.mp4', '.m4v', '.mov', '.mkv', '.avi', '.wmv', '.asf', '.flv', '.mpg', '.mpeg', '.ts', '.264', '.h264', '.hevc', '.265', '.webm', '.3gp',
+];
+
+/** Every video under `dir`, recursively, sorted so the order does not depend on the filesystem. */
+export async function videosUnder(dir: string, extensions: ReadonlySet<string> = new Set(VIDEO_EXTENSIONS)): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue; // .DS_Store, ._ resource forks, .git
+    const full = path.join(dir, entry.name);
+    // Follow symbolic links: datasets are often assembled from links into a shared store.
+    const directory = entry.isDirectory() || (entry.isSymbolicLink() && (await isDirectory(full)));
+    if (directory) found.push(...(await videosUnder(full, extensions)));
+    else if (extensions.has(path.extname(entry.name).toLowerCase())) found.push(full);
+  }
+  return found.sort();
+}
+
+/** Files as given, folders walked (sorted) for video files. */
+export async function listVideos(inputs: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const input of inputs) {
+    const info = await stat(input).catch(() => null);
+    if (!info) throw new MvclassError(`${input}: no such file or folder`, input);
+    out.push(...(info.isDirectory() ? await videosUnder(input) : [input]));
+  }
+  return out;
 }

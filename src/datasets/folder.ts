@@ -4,12 +4,10 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { MvclassError } from '../util/errors.js';
 import { invalid } from '../util/validate.js';
-import { isDirectory, sortedNames } from './files.js';
+import { isDirectory, sortedNames, VIDEO_EXTENSIONS, videosUnder } from './files.js';
 import type { DatasetItem, VideoDataset } from './types.js';
 
-export const VIDEO_EXTENSIONS: readonly string[] = [
-  '.mp4', '.avi', '.mkv', '.mov', '.mpg', '.mpeg', '.m4v', '.264', '.h264', '.webm', '.3gp',
-];
+export { VIDEO_EXTENSIONS };
 
 export interface FolderOptions {
   /** File extensions that count as videos, with or without the dot (default VIDEO_EXTENSIONS). */
@@ -21,20 +19,6 @@ function extensionSet(extensions: unknown): Set<string> {
     throw invalid('a list of file extensions such as [".mp4"]', 'extensions', extensions);
   }
   return new Set(extensions.map((e: string) => (e.startsWith('.') ? e : `.${e}`).toLowerCase()));
-}
-
-/** Every video under `dir`, recursively, sorted so the order does not depend on the filesystem. */
-async function videosUnder(dir: string, extensions: Set<string>): Promise<string[]> {
-  const found: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.name.startsWith('.')) continue; // .DS_Store, ._ resource forks, .git
-    const full = path.join(dir, entry.name);
-    // Follow symbolic links: datasets are often assembled from links into a shared store.
-    const directory = entry.isDirectory() || (entry.isSymbolicLink() && (await isDirectory(full)));
-    if (directory) found.push(...(await videosUnder(full, extensions)));
-    else if (extensions.has(path.extname(entry.name).toLowerCase())) found.push(full);
-  }
-  return found.sort();
 }
 
 export async function readFolderDataset(root: string, options: FolderOptions = {}): Promise<VideoDataset> {

@@ -1,33 +1,15 @@
-// CnnModel: one of seed 004's networks (mv3d, mv2d, vgg16) in the nn addon, with the settings
+// CnnModel: one of the paper's networks (mv3d, mv2d, vgg16) in the nn addon, with the settings
 // that a checkpoint needs to rebuild it.
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeAtomically, writeFileAtomically } from '../util/atomic.js';
-import type { CacheSettings } from '../cache/format.js';
-import { cacheSettingsOf } from '../cache/validate.js';
+import { MODELS, readRun, writeRun, type ModelConfig, type ModelName } from '../run/format.js';
 import { MvclassError, withCallerStack } from '../util/errors.js';
-import { Fields } from '../util/fields.js';
 import { integerInRange, oneOf, positiveInteger } from '../util/validate.js';
 import { nnAddon, type NativeSession } from './native.js';
 
-export type ModelName = 'mv3d' | 'mv2d' | 'vgg16';
-export const MODELS = ['mv3d', 'mv2d', 'vgg16'] as const;
-
-export interface ModelConfig {
-  model: ModelName;
-  classes: string[];
-  /** T: frames per volume (mv3d 160, mv2d 60 in the paper). */
-  frames: number;
-  /** N: input side (mv3d 24, mv2d 48; vgg16 its image side). */
-  size: number;
-  /** Channel multiplier (1 = the paper's networks). */
-  width: number;
-  /** Hidden units of the first two fully connected layers. */
-  fc: number;
-  /** mv3d/mv2d: motion volumes are divided by this, the training set's RMS (absent in runs made before it: 1). */
-  motionStd?: number;
-}
+export { MODELS, readRun, type ModelConfig, type ModelName, type TrainingRun } from '../run/format.js';
 
 export interface SessionSettings {
   device?: 'cpu' | 'cuda';
@@ -45,49 +27,6 @@ export const PAPER_INPUT: Record<ModelName, { frames: number; size: number; fc: 
   mv2d: { frames: 60, size: 48, fc: 4096 },
   vgg16: { frames: 1, size: 224, fc: 4096 },
 };
-
-/** What a run folder's run.json holds: the network, and how far and on what it was trained. */
-export interface TrainingRun {
-  config: ModelConfig;
-  /** The last checkpoint's iteration; null before the first. */
-  iteration: number | null;
-  /** How the training cache was prepared (classify prepares a new video the same way); null in runs of older versions. */
-  input: CacheSettings | null;
-}
-
-/**
- * The one reader of run.json: every field the readers use checked, with messages that name the
- * file. Run folders are trusted to hold what they say (a checkpoint is code-like), but a
- * hand-edited or mismatched run.json must fail here, not deep inside libtorch.
- */
-export async function readRun(runDir: string): Promise<TrainingRun> {
-  const file = path.join(runDir, 'run.json');
-  const text = await fs.readFile(file, 'utf8').catch(() => {
-    throw new MvclassError(`${runDir}: not a training run (no run.json)`, runDir);
-  });
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new MvclassError(`${file}: damaged: ${(error as Error).message}`, file);
-  }
-  const run = Fields.of(file, file, json, 'run.json');
-  const c = run.object('config');
-  const config: ModelConfig = {
-    model: c.oneOf('model', MODELS),
-    classes: c.names('classes', 2),
-    frames: c.integer('frames', 1, 100_000),
-    size: c.integer('size', 1, 4096),
-    width: c.positive('width', 16),
-    fc: c.integer('fc', 1, 65_536),
-    ...(c.raw('motionStd') === undefined ? {} : { motionStd: c.positive('motionStd', 1e6) }),
-  };
-  return {
-    config,
-    iteration: run.raw('iteration') === undefined ? null : run.integer('iteration', 0),
-    input: run.raw('input') === undefined ? null : cacheSettingsOf(run.object('input')),
-  };
-}
 
 export class CnnModel {
   // The native session runs one job at a time; callers (a service's concurrent requests) queue here.
@@ -192,7 +131,7 @@ export class CnnModel {
     return withCallerStack(undefined, () => this.exclusive(() => this.session.inputGradient(data, labels)));
   }
 
-  async writeRun(runDir: string, extra: Record<string, unknown>): Promise<void> {
-    await writeFileAtomically(path.join(runDir, 'run.json'), JSON.stringify({ config: this.config, ...extra }, null, 1) + '\n');
+  async writeRun(runDir: string, extra: { iteration?: number; input?: unknown; training?: unknown; best?: unknown }): Promise<void> {
+    await writeRun(runDir, this.config, extra);
   }
 }

@@ -1,4 +1,4 @@
-// Rates of seed 004's Tables I and II, in kbps over a video's duration. What each one counts
+// Rates of the paper's Tables I and II, in kbps over a video's duration. What each one counts
 // is documented in docs/rates.md; this is the one place they are computed.
 
 import type { CroppedBits, CropResult } from '../codec/crop.js';
@@ -102,7 +102,7 @@ export function meanRates(rows: Rates[]): Record<Numeric, number | null> {
   return out;
 }
 
-/** Seed 004's Tables I (AVC/H.264) and II (HEVC), UCF-101 averages in kbps. */
+/** The paper's Tables I (AVC/H.264) and II (HEVC), UCF-101 averages in kbps. */
 export const PAPER_RATES: Record<VideoCodec, Record<number, { rOrig: number; rCropped: number; rMotion: number }>> = {
   h264: {
     0: { rOrig: 4273.0, rCropped: 321.3, rMotion: 155.4 },

@@ -1,4 +1,4 @@
-// Motion-vector activity maps (seed 004, Fig. 2): one colour block per grid cell, the vector's
+// Motion-vector activity maps (the paper, Fig. 2): one colour block per grid cell, the vector's
 // direction as hue and its magnitude as brightness, written as a PNG.
 //
 // Hue: 0° (red) for +dx, 90° (yellow-green) for -dy, 180° (cyan) for -dx, 270° (violet) for +dy,

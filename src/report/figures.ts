@@ -1,4 +1,4 @@
-// The paper's figures (seed 004) drawn from numbers computed elsewhere: a Vega-Lite spec per
+// The paper's figures (the rate-accuracy paper) drawn from numbers computed elsewhere: a Vega-Lite spec per
 // figure, rendered to SVG by Vega in Node (no browser, no canvas) and to PNG at 2x by resvg.
 // Nothing here computes rates, fits or accuracies; only the presentation (histogram bins, the
 // fitted curves' points) is worked out here.

@@ -3,7 +3,7 @@
 // iteration; drawn from numbers, never computed here. A diverged step (a loss of NaN or Infinity)
 // is not drawn on the line but marked where it happened.
 //
-// parseTrainingMetrics reads what src/nn/train.ts writes to metrics.jsonl: one JSON object a
+// parseTrainingMetrics reads what src/app/train.ts writes to metrics.jsonl: one JSON object a
 // line, `{ iteration, lr, loss, accuracy, … }` per logged window of training steps,
 // `{ iteration, split: "val", top1, … }` per validation, and `{ iteration, loss: "NaN",
 // diverged: true }` where a step diverged. Fields it does not know are ignored.

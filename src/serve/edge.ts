@@ -1,12 +1,12 @@
-// The edge side: encode at the paper's settings if the video is not already an IDR-then-P H.264
+// The edge side: encode with the paper's profile if the video is not already an IDR-then-P H.264
 // stream, crop it (texture only in the IDR frame), send the few-kbps stream to the service.
 
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { crop } from '../codec/crop.js';
-import { encode } from '../codec/encode.js';
 import { probe } from '../codec/probe.js';
+import { ingestVideo } from '../ingest/ingest.js';
+import { PAPER_PROFILE, withRate } from '../ingest/profile.js';
 import { MvclassError } from '../util/errors.js';
 
 export interface EdgeOptions {
@@ -51,12 +51,17 @@ export async function sendFromEdge(video: string, options: EdgeOptions): Promise
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'mvclass-edge-'));
   try {
     const info = await probe(video);
-    let stream = video;
-    if (!(options.asIs && info.codec === 'h264' && !info.hasBFrames)) {
-      stream = (await encode(video, path.join(work, 'stream.mp4'), { qp: options.qp ?? 40, gop: 0, bframes: 0, meRange: 16, size: '320x240', fps: 25, threads: 1 })).output;
-    }
-    const cropped = await crop(stream, path.join(work, 'cropped.264'), { onWarning: () => {} });
-    const body = await fs.readFile(path.join(work, 'cropped.264'));
+    // Encoded with the paper's profile (at the edge's QP) unless asked to send an H.264 stream without B-frames as it is.
+    const keep = options.asIs && info.codec === 'h264' && !info.hasBFrames;
+    const ingested = await ingestVideo(video, {
+      ...(keep ? {} : { profile: withRate(PAPER_PROFILE, { qp: options.qp ?? 40 }) }),
+      crop: true,
+      onCropWarning: () => {},
+      decode: false,
+      workDir: work,
+    });
+    const body = await fs.readFile(ingested.croppedFile!);
+    const duration = ingested.croppedDuration!;
     const url = new URL('/v1/classify', options.server);
     if (options.budget !== undefined) url.searchParams.set('budget', String(options.budget));
     let response: Response;
@@ -67,7 +72,7 @@ export async function sendFromEdge(video: string, options: EdgeOptions): Promise
     }
     const answer = (await response.json()) as Record<string, unknown>;
     if (!response.ok) throw new MvclassError(`${url.origin} answered ${response.status}: ${String(answer.error ?? '')}`);
-    return { video, originalKbps: info.bitrate / 1000, sentKbps: (body.length * 8) / cropped.duration / 1000, sentBytes: body.length, answer };
+    return { video, originalKbps: info.bitrate / 1000, sentKbps: (body.length * 8) / duration / 1000, sentBytes: body.length, answer };
   } finally {
     await fs.rm(work, { recursive: true, force: true });
   }

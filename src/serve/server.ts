@@ -1,4 +1,4 @@
-// The cloud side of seed 004: classify the few-kbps cropped streams edge devices send. A stream
+// The cloud side of the rate-accuracy paper: classify the few-kbps cropped streams edge devices send. A stream
 // comes in; its motion rate R_motion is measured from its P frames; the Multi-CNN thresholds for
 // the requested budget pick the network to trust, and only that network scores it (the spatial
 // one too when the client asks for fusion); the answer says which and why. The API is described
@@ -15,8 +15,8 @@ import Fastify, { LogController, type FastifyInstance, type FastifyRequest } fro
 import { Counter, Histogram, Registry } from 'prom-client';
 import { PreparedCache } from '../cache/read.js';
 import { packageRoot } from '../codec/native.js';
-import { loadClassifier, scoreNetworkInputs, type LoadedClassifier } from '../nn/classify.js';
-import { fitVideosOf, meanFitVideo, streamMotionRate, type McnnFit } from '../rate/mcnn/fit.js';
+import { loadClassifier, scoreNetworkInputs, type LoadedClassifier } from '../app/classify.js';
+import { chooseNetwork, fitVideosOf, meanFitVideo, streamMotionRate, type McnnFit } from '../rate/mcnn/fit.js';
 import { solve } from '../rate/mcnn/optimise.js';
 import { MvclassError } from '../util/errors.js';
 import { ConcurrencyLimit, QueueFullError } from './limit.js';
@@ -89,7 +89,7 @@ function workerModule(): string {
   const compiled = path.join(root, 'dist', 'src', 'serve', 'worker.js');
   if (!existsSync(compiled)) throw new MvclassError(`${compiled}: the service's decoding worker is not built: run npm run build:ts`, compiled);
   const built = statSync(compiled).mtimeMs;
-  for (const source of ['src/serve/worker.ts', 'src/serve/upload.ts', 'src/nn/classify.ts', 'src/codec/crop.ts', 'src/codec/probe.ts', 'src/codec/decode.ts']) {
+  for (const source of ['src/serve/worker.ts', 'src/serve/upload.ts', 'src/app/classify.ts', 'src/ingest/ingest.ts', 'src/ingest/profile.ts', 'src/codec/crop.ts', 'src/codec/probe.ts', 'src/codec/decode.ts']) {
     const file = path.join(root, source);
     if (existsSync(file) && statSync(file).mtimeMs > built) {
       throw new MvclassError(`${compiled} is older than ${source}: the service's decoding worker runs from dist/; run npm run build:ts`, compiled);
@@ -353,9 +353,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     // (streamMotionRate: not over this stream's own length, which read long streams as 0).
     const rMotion = streamMotionRate(mcnn, cropped, fitVideo ?? { frames: cropped.frameBits.length, seconds: duration });
     const selection = solve(mcnn, budget ?? 1e9);
-    const rL = selection.rL ?? 0;
-    const rH = selection.rH ?? 0;
-    const chosen: Network = rMotion < rL ? 'mv3d' : rMotion < rH ? 'mv2d' : 'spatial';
+    const chosen: Network = chooseNetwork(rMotion, { rL: selection.rL ?? 0, rH: selection.rH ?? 0 });
     // Only the chosen network scores the stream, and the spatial one too when the client asks
     // for the two streams' fusion (their mean scores, as classify's "-F").
     const networks: Network[] = fuse && chosen !== 'spatial' ? [chosen, 'spatial'] : [chosen];

@@ -3,11 +3,11 @@
 // server runs it in a worker process (worker.ts), so a stream that crashes the native code
 // costs one request, not the service.
 
-import path from 'node:path';
-import { crop, croppedBits, type CroppedBits } from '../codec/crop.js';
-import { probe, type VideoInfo } from '../codec/probe.js';
+import type { CroppedBits } from '../codec/crop.js';
+import type { VideoInfo } from '../codec/probe.js';
 import type { CacheSettings } from '../cache/format.js';
-import { readNetworkInputs, type NetworkInputs } from '../nn/classify.js';
+import { networkInputsOf, type NetworkInputs } from '../app/classify.js';
+import { ingestVideo } from '../ingest/ingest.js';
 import { frameSize } from '../util/validate.js';
 
 /** A refusal the client caused: an HTTP status and a reason it can read. */
@@ -47,20 +47,27 @@ export interface UploadRead {
 
 export async function readUpload(job: UploadJob): Promise<UploadRead> {
   const { input } = job;
-  const t0 = performance.now();
-  const info = await probe(input);
-  if (info.codec !== 'h264') throw new ClientError(415, `codec ${info.codec}: the service classifies H.264 streams`);
-  if (info.width > job.maxWidth || info.height > job.maxHeight) {
-    throw new ClientError(422, `picture ${info.width}x${info.height} is larger than the service accepts (${job.maxWidth}x${job.maxHeight}): send the small streams an edge device crops`);
-  }
-  // R_motion of the stream: its P frames as crop writes them (modes and vectors only).
-  const damage: string[] = [];
-  const result = await crop(input, path.join(job.folder, 'cropped.264'), { onWarning: (w) => damage.push(w) });
-  if (damage.length > 0) throw new ClientError(422, `damaged or truncated stream: ${damage[0]!}`);
-  const measureSeconds = (performance.now() - t0) / 1000;
   const warnings: string[] = [];
-  const inputs = await readNetworkInputs(input, job.settings, { onWarning: (w) => warnings.push(w) });
-  return { info, cropped: croppedBits(result), croppedDuration: result.duration, inputs, measureSeconds, warnings };
+  const ingested = await ingestVideo(input, {
+    onProbe: (info) => {
+      if (info.codec !== 'h264') throw new ClientError(415, `codec ${info.codec}: the service classifies H.264 streams`);
+      if (info.width > job.maxWidth || info.height > job.maxHeight) {
+        throw new ClientError(422, `picture ${info.width}x${info.height} is larger than the service accepts (${job.maxWidth}x${job.maxHeight}): send the small streams an edge device crops`);
+      }
+    },
+    // R_motion of the stream: its P frames as crop writes them (modes and vectors only); a
+    // damaged stream is refused before it is decoded.
+    crop: true,
+    onCropWarning: (w) => {
+      throw new ClientError(422, `damaged or truncated stream: ${w}`);
+    },
+    grid: job.settings.grid,
+    keyFrame: frameSize(job.settings.keySize, 'key-size'),
+    workDir: job.folder,
+    onWarning: (w) => warnings.push(w),
+  });
+  const measureSeconds = (ingested.seconds.probe ?? 0) + (ingested.seconds.crop ?? 0);
+  return { info: ingested.info!, cropped: ingested.cropped!, croppedDuration: ingested.croppedDuration!, inputs: networkInputsOf(input, ingested), measureSeconds, warnings };
 }
 
 /**

@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { checkConfig, loadConfigFile, parseConfig } from '../../src/config/file.js';
 import { mergeSection, settingLayers, sweepSchedule } from '../../src/config/merge.js';
 import { PRESETS } from '../../src/config/presets.js';
-import { CPU_SCHEDULE, PAPER_SCHEDULE } from '../../src/pipeline/sweep.js';
+import { CPU_SCHEDULE, PAPER_SCHEDULE } from '../../src/app/sweep.js';
 import { MvclassError, UsageError } from '../../src/util/errors.js';
 import { cli, ROOT, tempDir } from '../setup/helpers.js';
 

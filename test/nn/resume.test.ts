@@ -7,7 +7,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDataset, prepareDataset, synthesizeActionSet } from '../../src/index.js';
 import { CnnModel } from '../../src/nn/model.js';
-import { trainModel } from '../../src/nn/train.js';
+import { trainModel } from '../../src/app/train.js';
 import { cli, tempDir } from '../setup/helpers.js';
 
 const dir = tempDir('mvclass-resume-');

@@ -5,7 +5,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CnnModel, readRun, type ModelConfig } from '../../src/nn/model.js';
-import { loadClassifier } from '../../src/nn/classify.js';
+import { loadClassifier } from '../../src/app/classify.js';
 import { MvclassError } from '../../src/util/errors.js';
 import { tempDir } from '../setup/helpers.js';
 
@@ -46,7 +46,7 @@ async function rejection(work: Promise<unknown>): Promise<string> {
 
 describe('run.json', () => {
   it('reads back what writeRun wrote, and the run predicts as the model did', async () => {
-    expect(await readRun(run)).toEqual({ config, iteration: 3, input });
+    expect(await readRun(run)).toEqual({ config, iteration: 3, input, training: {}, best: null });
     const model = await CnnModel.open(run, { threads: 1 });
     expect(Array.from(await model.predict(x))).toEqual(expected);
   });

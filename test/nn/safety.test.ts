@@ -7,10 +7,10 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDataset, prepareDataset, synthesizeActionSet } from '../../src/index.js';
 import { PreparedCache } from '../../src/cache/read.js';
-import { evaluateRun } from '../../src/nn/evaluate.js';
+import { evaluateRun } from '../../src/app/evaluate.js';
 import { trainingBatches } from '../../src/nn/inputs.js';
 import { CnnModel, type ModelConfig } from '../../src/nn/model.js';
-import { trainModel } from '../../src/nn/train.js';
+import { trainModel } from '../../src/app/train.js';
 import { cli, tempDir } from '../setup/helpers.js';
 
 const dir = tempDir('mvclass-safety-');

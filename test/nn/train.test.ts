@@ -5,9 +5,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classifyVideo, CnnModel, prepareDataset, openDataset, synthesizeActionSet } from '../../src/index.js';
-import { evaluateRun, fuseScores } from '../../src/nn/evaluate.js';
-import { trainModel } from '../../src/nn/train.js';
-import { fitMcnn, validateMcnn } from '../../src/rate/mcnn/fit.js';
+import { evaluateRun, fuseScores } from '../../src/app/evaluate.js';
+import { trainModel } from '../../src/app/train.js';
+import { fitMcnn, validateMcnn } from '../../src/app/mcnn.js';
 import { cli, tempDir } from '../setup/helpers.js';
 
 const dir = tempDir();

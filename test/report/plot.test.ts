@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { plotRuns, runStems } from '../../src/pipeline/plot.js';
+import { plotRuns, runStems } from '../../src/app/plot.js';
 import { cli } from '../setup/helpers.js';
 import { decodePng, svgSize, svgTexts, tempDir } from './helpers.js';
 

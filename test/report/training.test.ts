@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseTrainingMetrics, trainingCurvesFigure, type TrainingHistory } from '../../src/report/index.js';
 import { decodePng, svgSize, svgTexts as texts } from './helpers.js';
 
-/** metrics.jsonl as src/nn/train.ts writes it: training windows, validation lines, a divergence. */
+/** metrics.jsonl as src/app/train.ts writes it: training windows, validation lines, a divergence. */
 function metricsText(options: { iterations?: number; val?: boolean; diverge?: boolean } = {}): string {
   const lines: string[] = [];
   const n = options.iterations ?? 200;

@@ -1,25 +1,31 @@
-// fitMcnn: the Multi-CNN model of seed 004 fitted to a prepared cache and three trained runs.
+// The Multi-CNN model fitted to measured videos (maths only: the workflow that reads the cache,
+// the runs and their scores is src/app/mcnn.ts).
 //   - f_s(R_motion): Gamma fit (and its KL divergence) over the training and validation videos;
 //   - R_3D, R_2D: what each temporal classifier is sent per video — the parameter sets and the
 //     cropped P frames of the first T frames it reads — over the video's duration, fitted as lines
 //     of R_motion (the paper's a2D/a3D of about T2D/T3D follows from this);
 //   - I_SP: the IDR frame's bits over the duration (what the spatial classifier is sent);
 //   - A_3D, A_2D, A_SP: accuracies on the validation split, never the test split.
-// validateMcnn then applies the selection per test video and measures what the model predicts.
+// checkMcnn then applies the selection per test video and measures what the model predicts.
 
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import type { CachedVideo } from '../../cache/format.js';
 import type { CroppedBits } from '../../codec/crop.js';
-import { PreparedCache } from '../../cache/read.js';
-import { evaluateRun, type VideoScores } from '../../nn/evaluate.js';
-import { readRun } from '../../nn/model.js';
-import { writeFileAtomically } from '../../util/atomic.js';
 import { MvclassError } from '../../util/errors.js';
 import { fitGamma, klDivergence } from './gamma.js';
 import { fitLine } from './linear.js';
 import type { McnnParams } from './model.js';
-import { solve } from './optimise.js';
+import { solve, type Selection } from './optimise.js';
+
+/** What the fit needs of a measured video (a prepared cache's CachedVideo has it). */
+export interface FitVideo {
+  path: string;
+  split: string;
+  label: number;
+  id: string;
+  frames: number;
+  duration: number;
+  rates: { rMotion: number | null };
+  cropped: CroppedBits | null;
+}
 
 export interface McnnRuns {
   mv3d: string;
@@ -50,12 +56,12 @@ export function temporalBits(cropped: CroppedBits, frames: number): number {
 }
 
 /** The cached videos the Multi-CNN is fitted to: training and validation videos with R_motion and a cropped stream. */
-export function fitVideosOf(videos: CachedVideo[]): CachedVideo[] {
+export function fitVideosOf<V extends FitVideo>(videos: V[]): V[] {
   return videos.filter((v) => (v.split === 'train' || v.split === 'val') && v.rates.rMotion !== null && v.cropped);
 }
 
 /** Mean frame count and duration of the fit videos (McnnFit.fitVideo). */
-export function meanFitVideo(fitVideos: CachedVideo[]): { frames: number; seconds: number } {
+export function meanFitVideo(fitVideos: FitVideo[]): { frames: number; seconds: number } {
   const n = Math.max(1, fitVideos.length);
   return { frames: fitVideos.reduce((s, v) => s + v.frames, 0) / n, seconds: fitVideos.reduce((s, v) => s + v.duration, 0) / n };
 }
@@ -87,42 +93,52 @@ export function streamMotionRate(fit: Pick<McnnFit, 'a3d' | 'b3d' | 'frames3d'>,
 }
 
 /** kbps sent to a temporal classifier reading the first `frames` frames of a cached video. */
-export function temporalRate(video: CachedVideo, frames: number): number {
+export function temporalRate(video: FitVideo, frames: number): number {
   const c = video.cropped;
   if (!c) throw new MvclassError(`${video.path}: the cache holds no cropped stream for it (H.264 without B-frames is needed)`, video.path);
   return temporalBits(c, frames) / video.duration / 1000;
 }
 
 /** kbps sent to the spatial classifier: the first intra frame. */
-export function spatialRate(video: CachedVideo): number {
+export function spatialRate(video: FitVideo): number {
   const c = video.cropped;
   if (!c) throw new MvclassError(`${video.path}: the cache holds no cropped stream for it`, video.path);
   const first = c.kinds.indexOf('C');
   return (c.parameterSetBits + (first >= 0 ? c.frameBits[first]! : 0)) / video.duration / 1000;
 }
 
-async function framesOf(run: string): Promise<number> {
-  return (await readRun(run)).config.frames;
+/** The network the Multi-CNN sends a video of this R_motion to: 3D below R_L, 2D below R_H, else spatial only. */
+export function chooseNetwork(rMotion: number, selection: Pick<Selection, 'rL' | 'rH'>): keyof McnnRuns {
+  return rMotion < selection.rL ? 'mv3d' : rMotion < selection.rH ? 'mv2d' : 'spatial';
 }
 
-export async function fitMcnn(runs: McnnRuns, data: string, options: { temporal?: number; crops?: 1 | 10; threads?: number } = {}): Promise<McnnFit> {
-  const cache = await PreparedCache.open(data);
-  const fitVideos = fitVideosOf(cache.videos);
-  const validation = cache.videos.filter((v) => v.split === 'val');
-  await cache.close();
-  if (validation.length === 0) {
-    throw new MvclassError(`${data}: no validation videos; prepare the dataset with --val-fraction (the MCNN's accuracies must not come from the test split)`, data);
-  }
-  if (fitVideos.length < 2) throw new MvclassError(`${data}: too few encoded videos with R_motion to fit (prepare without --as-is)`, data);
+/** R_3D if every video went to the 3D network: the scale the default check budgets are fractions of. */
+export function allTo3dRate(fit: Pick<McnnFit, 'a3d' | 'b3d' | 'alpha' | 'beta'>): number {
+  return fit.a3d * (fit.alpha / fit.beta) + fit.b3d;
+}
+
+/** Budgets at these fractions of allTo3dRate, rounded to `digits` decimals. */
+export function budgetsFor(fit: Pick<McnnFit, 'a3d' | 'b3d' | 'alpha' | 'beta'>, fractions: readonly number[], digits = 2): number[] {
+  const all3d = allTo3dRate(fit);
+  return fractions.map((k) => Number((k * all3d).toFixed(digits)));
+}
+
+/**
+ * Fits the model's rate terms to measured videos: the Gamma of R_motion, the lines of R_3D and
+ * R_2D (networks reading the first frames3d and frames2d frames), I_SP; the accuracies come from
+ * the caller (measured on the validation split).
+ */
+export function fitMcnnToVideos(
+  fitVideos: FitVideo[],
+  frames: { frames3d: number; frames2d: number },
+  accuracies: { acc3d: number; acc2d: number; accsp: number },
+): Omit<McnnFit, 'runs' | 'data' | 'videos'> {
+  if (fitVideos.length < 2) throw new MvclassError('too few encoded videos with R_motion to fit (prepare without --as-is)');
   const rMotion = fitVideos.map((v) => v.rates.rMotion!);
   const gamma = fitGamma(rMotion);
-  const frames3d = await framesOf(runs.mv3d);
-  const frames2d = await framesOf(runs.mv2d);
-  const line3d = fitLine(rMotion, fitVideos.map((v) => temporalRate(v, frames3d)));
-  const line2d = fitLine(rMotion, fitVideos.map((v) => temporalRate(v, frames2d)));
+  const line3d = fitLine(rMotion, fitVideos.map((v) => temporalRate(v, frames.frames3d)));
+  const line2d = fitLine(rMotion, fitVideos.map((v) => temporalRate(v, frames.frames2d)));
   const isp = fitVideos.reduce((s, v) => s + spatialRate(v), 0) / fitVideos.length;
-  const accuracy = async (run: string) =>
-    (await evaluateRun({ run, data, split: 'val', temporal: options.temporal ?? 10, crops: options.crops ?? 10, ...(options.threads ? { threads: options.threads } : {}) })).top1;
   return {
     alpha: gamma.alpha,
     beta: gamma.beta,
@@ -134,20 +150,11 @@ export async function fitMcnn(runs: McnnRuns, data: string, options: { temporal?
     b2d: line2d.b,
     r2_2d: line2d.r2,
     isp,
-    acc3d: await accuracy(runs.mv3d),
-    acc2d: await accuracy(runs.mv2d),
-    accsp: await accuracy(runs.spatial),
-    frames3d,
-    frames2d,
-    videos: { fit: fitVideos.length, validation: validation.length },
-    runs,
-    data: path.resolve(data),
+    ...accuracies,
+    frames3d: frames.frames3d,
+    frames2d: frames.frames2d,
     fitVideo: meanFitVideo(fitVideos),
   };
-}
-
-export async function writeMcnn(file: string, fit: McnnFit): Promise<void> {
-  await writeFileAtomically(file, JSON.stringify(fit, null, 1) + '\n');
 }
 
 export interface McnnCheck {
@@ -159,22 +166,21 @@ export interface McnnCheck {
   measured: { accuracy: number; rateSent: number; chosen: { mv3d: number; mv2d: number; spatial: number } } | null;
 }
 
+/** Each network's scores of the test videos, by video id. */
+export type TestScores = Record<keyof McnnRuns, ReadonlyMap<string, { scores: readonly number[] }>>;
+
 /**
  * The model against reality: for each budget, the thresholds the optimiser picks are applied per
- * test video (3D if R_motion < R_L, 2D if below R_H, else spatial only), and the accuracy and mean
- * rate actually obtained are set beside the prediction.
+ * test video (chooseNetwork), and the accuracy and mean rate actually obtained are set beside the
+ * prediction. `test`: the test videos with R_motion and a cropped stream; `scores`: each
+ * network's saved scores of them.
  */
-export async function validateMcnn(fit: McnnFit, budgets: number[], options: { temporal?: number; crops?: 1 | 10; threads?: number } = {}): Promise<McnnCheck[]> {
-  const scores: Record<keyof McnnRuns, Map<string, VideoScores['videos'][number]>> = { mv3d: new Map(), mv2d: new Map(), spatial: new Map() };
-  for (const stream of ['mv3d', 'mv2d', 'spatial'] as const) {
-    const file = path.join(fit.runs[stream], `test-scores.json`);
-    await evaluateRun({ run: fit.runs[stream], data: fit.data, split: 'test', temporal: options.temporal ?? 10, crops: options.crops ?? 10, saveScores: file, ...(options.threads ? { threads: options.threads } : {}) });
-    const saved = JSON.parse(await fs.readFile(file, 'utf8')) as VideoScores;
-    for (const v of saved.videos) scores[stream].set(v.id, v);
+export function checkMcnn(fit: McnnFit, budgets: number[], test: FitVideo[], scores: TestScores): McnnCheck[] {
+  for (const v of test) {
+    for (const stream of ['mv3d', 'mv2d', 'spatial'] as const) {
+      if (!scores[stream].has(v.id)) throw new MvclassError(`${v.path}: no ${stream} score for this test video (scores of another cache?)`, v.path);
+    }
   }
-  const cache = await PreparedCache.open(fit.data);
-  const test = cache.videos.filter((v) => v.split === 'test' && v.rates.rMotion !== null && v.cropped);
-  await cache.close();
   return budgets.map((budget) => {
     const s = solve(fit, budget);
     if (!s.feasible || s.rL === null || s.rH === null) {
@@ -184,8 +190,7 @@ export async function validateMcnn(fit: McnnFit, budgets: number[], options: { t
     let rate = 0;
     const chosen = { mv3d: 0, mv2d: 0, spatial: 0 };
     for (const v of test) {
-      const r = v.rates.rMotion!;
-      const stream = r < s.rL ? 'mv3d' : r < s.rH ? 'mv2d' : 'spatial';
+      const stream = chooseNetwork(v.rates.rMotion!, { rL: s.rL, rH: s.rH });
       chosen[stream]++;
       rate += stream === 'mv3d' ? temporalRate(v, fit.frames3d) : stream === 'mv2d' ? temporalRate(v, fit.frames2d) : spatialRate(v);
       const sc = scores[stream].get(v.id)!.scores;
@@ -197,7 +202,7 @@ export async function validateMcnn(fit: McnnFit, budgets: number[], options: { t
       rL: s.rL,
       rH: s.rH,
       predicted: { accuracy: s.accuracy, rateSent: s.rateSent },
-      measured: { accuracy: correct / test.length, rateSent: rate / test.length, chosen },
+      measured: { accuracy: correct / Math.max(test.length, 1), rateSent: rate / Math.max(test.length, 1), chosen },
     };
   });
 }

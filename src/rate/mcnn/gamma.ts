@@ -1,4 +1,4 @@
-// The Gamma distribution of R_motion over videos (seed 004, Appendix A): shape alpha, RATE beta,
+// The Gamma distribution of R_motion over videos (the paper, Appendix A): shape alpha, RATE beta,
 //   f(x; a, b) = b^a x^(a-1) e^(-bx) / Gamma(a),   mean a/b.
 // The paper's beta is a rate although its Fig. 7 caption says "scale": with alpha = 2.43 and
 // beta = 0.13 the mean is 18.7 kbps, Table I's QP 40 R_motion (18.5).

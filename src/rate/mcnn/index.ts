@@ -1,4 +1,4 @@
-// The Multi-CNN (MCNN) rate-accuracy model of seed 004 (Section IV-C/D, Appendix).
+// The Multi-CNN (MCNN) rate-accuracy model of the rate-accuracy paper (Section IV-C/D, Appendix).
 
 export { digamma, fitGamma, gammaCdf, gammaPdf, gammaQuantile, KL_EPSILON, klDivergence, logGamma, MAX_SHAPE, regularizedGammaP, trigamma, type GammaFit } from './gamma.js';
 export { fitLine, type LineFit } from './linear.js';

@@ -1,4 +1,4 @@
-// Least squares for the rate of what a classifier needs, R = a * R_motion + b (seed 004, eq. 3 and
+// Least squares for the rate of what a classifier needs, R = a * R_motion + b (the paper, eq. 3 and
 // Appendix B: a3D = 2.21, b3D = 9.04 with R^2 93%; a2D = 0.83, b2D = 4.27 with R^2 88%).
 
 import { MvclassError } from '../../util/errors.js';

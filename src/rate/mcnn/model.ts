@@ -1,4 +1,4 @@
-// The Multi-CNN selection of seed 004 (Section IV-C/D): a video goes to the 3D CNN when its
+// The Multi-CNN selection of the rate-accuracy paper (Section IV-C/D): a video goes to the 3D CNN when its
 // R_motion < R_L, to the 2D CNN when R_L <= R_motion < R_H, and to the spatial CNN alone when
 // R_motion >= R_H. With R_motion ~ Gamma(alpha, beta) over videos this gives the accuracy (eq. 6)
 // and the mean rate sent (eq. 7) as functions of the two thresholds. Rates in kbps.

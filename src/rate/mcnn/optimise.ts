@@ -1,4 +1,4 @@
-// Eq. (1) of seed 004: the thresholds {R_L <= R_H} that maximise the MCNN accuracy (eq. 6) subject
+// Eq. (1) of the rate-accuracy paper: the thresholds {R_L <= R_H} that maximise the MCNN accuracy (eq. 6) subject
 // to R_sent (eq. 7) <= budget. The paper ran a trust-region search; this solver is global.
 //
 // Why it is global. Write u = F(R_L), v = F(R_H), 0 <= u <= v <= 1, and m(w) = int_0^Q(w) x f(x) dx

@@ -2,17 +2,16 @@
 // one decoding pass; each run's network scores its test views; the streams' softmax scores are
 // averaged ("-F"). Every stage is timed.
 
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { decodeVideo, type VideoStream } from '../codec/decode.js';
-import { encode } from '../codec/encode.js';
+import type { VideoStream } from '../codec/decode.js';
+import { ingestVideo, type IngestResult } from '../ingest/ingest.js';
+import { PAPER_PROFILE, profileOfCache } from '../ingest/profile.js';
 import type { CacheSettings } from '../cache/format.js';
 import { meanScores } from '../metrics/classification.js';
 import { MvclassError } from '../util/errors.js';
 import { frameSize } from '../util/validate.js';
-import { imageViews, volumeViews } from './inputs.js';
-import { CnnModel, readRun, type SessionSettings } from './model.js';
+import { imageViews, volumeViews } from '../nn/inputs.js';
+import { CnnModel, type SessionSettings } from '../nn/model.js';
+import { readRun } from '../run/format.js';
 
 export interface ClassifyOptions extends SessionSettings {
   /** Re-encode the video as the training cache was made (size, fps, QP) before reading it. */
@@ -95,14 +94,60 @@ export interface ReadInputsOptions extends Pick<ClassifyOptions, 'encode' | 'onW
 function mismatches(stream: VideoStream, types: { I: number; B: number }, settings: CacheSettings): string[] {
   if (settings.asIs) return []; // trained on videos as they were: nothing to compare with
   const out: string[] = [];
-  const size = settings.size ?? '320x240';
+  const size = settings.size ?? PAPER_PROFILE.size;
   if (`${stream.width}x${stream.height}` !== size) out.push(`its size is ${stream.width}x${stream.height}, not ${size}`);
-  const fps = settings.fps ?? 25;
+  const fps = settings.fps ?? PAPER_PROFILE.fps;
   if (stream.fps > 0 && Math.abs(stream.fps - fps) > 0.01 * fps) out.push(`it runs at ${stream.fps.toFixed(2)} fps, not ${fps}`);
   if (stream.codec !== settings.codec) out.push(`it is ${stream.codec}, not ${settings.codec}`);
   if (types.B > 0) out.push(`it has ${types.B} B-frames`);
   if (types.I > 1) out.push(`it has ${types.I} I frames, not one IDR then P frames`);
   return out;
+}
+
+/**
+ * Reads a video into the networks' inputs, as the training cache `settings` describe them (grid
+ * size, key-frame size, and with `encode` the cache's encoding profile). Every native step on the
+ * video's bytes is here and none in scoreNetworkInputs, so the service can run this part in a
+ * worker process and score in its own.
+ */
+export async function readNetworkInputs(video: string, settings: CacheSettings, options: ReadInputsOptions = {}): Promise<NetworkInputs> {
+  const profile = options.encode ? profileOfCache(settings) : null;
+  const motion = options.motion ?? true;
+  const ingested = await ingestVideo(video, {
+    ...(profile ? { profile } : {}),
+    ...(motion ? { grid: settings.grid } : {}),
+    keyFrame: frameSize(settings.keySize, 'key-size'),
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    ...(options.inputOptions ? { inputOptions: options.inputOptions } : {}),
+  });
+  const decoded = ingested.decoded!;
+  if (!profile && decoded.stream && options.onMismatch) {
+    const types = { I: 0, B: 0 };
+    for (const t of decoded.frameTypes) {
+      if (t === 'I') types.I++;
+      else if (t === 'B') types.B++;
+    }
+    const differences = mismatches(decoded.stream, types, settings);
+    if (differences.length > 0) {
+      options.onMismatch(`${video}: ${differences.join(', ')}: the networks were trained on videos encoded otherwise, so its motion vectors differ from theirs; --encode re-encodes it as the training cache was made`);
+    }
+  }
+  return networkInputsOf(video, ingested, motion);
+}
+
+/** The networks' inputs from an ingested video (its grids as one clip, its first key frame). */
+export function networkInputsOf(video: string, ingested: IngestResult, motion = true): NetworkInputs {
+  const decoded = ingested.decoded;
+  if (!decoded) throw new MvclassError(`${video}: not decoded`, video);
+  const seconds = { ...(ingested.seconds.encode !== undefined ? { encode: ingested.seconds.encode } : {}), decode: ingested.seconds.decode ?? 0 };
+  const keyFrame = decoded.keyFrame ? { width: decoded.keyFrame.width, height: decoded.keyFrame.height, data: decoded.keyFrame.data } : undefined;
+  if (!motion) {
+    if (!keyFrame) throw new MvclassError(`${video}: no I frame for the spatial network`, video);
+    return { clip: { frames: 0, rows: 0, cols: 0, data: new Int16Array(0) }, keyFrame, seconds };
+  }
+  const clip = decoded.grids;
+  if (!clip || !(clip.frames > 0)) throw new MvclassError(`${video}: no frames decoded`, video);
+  return { clip, ...(keyFrame ? { keyFrame } : {}), seconds };
 }
 
 async function timed<T>(seconds: Record<string, number>, stage: string, work: () => Promise<T>): Promise<T> {
@@ -111,95 +156,6 @@ async function timed<T>(seconds: Record<string, number>, stage: string, work: ()
     return await work();
   } finally {
     seconds[stage] = (seconds[stage] ?? 0) + (performance.now() - t0) / 1000;
-  }
-}
-
-/**
- * Reads a video into the networks' inputs, as the training cache `settings` describe them (grid
- * size, key-frame size, and the re-encoding with `encode`). Every native step on the video's
- * bytes is here and none in scoreNetworkInputs, so the service can run this part in a worker
- * process and score in its own.
- */
-export async function readNetworkInputs(video: string, settings: CacheSettings, options: ReadInputsOptions = {}): Promise<NetworkInputs> {
-  const seconds: Record<string, number> = {};
-  let source = video;
-  let temp: string | undefined;
-  try {
-    if (options.encode && !settings.asIs) {
-      temp = await fs.mkdtemp(path.join(os.tmpdir(), 'mvclass-classify-'));
-      const encoded = await timed(seconds, 'encode', () =>
-        encode(video, path.join(temp!, 'stream.mp4'), {
-          ...(settings.qp !== null ? { qp: settings.qp } : { crf: settings.crf ?? 23 }),
-          gop: 0,
-          bframes: 0,
-          size: settings.size ?? '320x240',
-          fps: settings.fps ?? 25,
-          threads: 1, // as prepare encodes: the same vectors on every machine
-          ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-        }),
-      );
-      source = encoded.output;
-    }
-    const key = frameSize(settings.keySize, 'key-size');
-    const motion = options.motion ?? true;
-    const chunks: Int16Array[] = [];
-    let rows = 0;
-    let cols = 0;
-    let keyFrame: NetworkInputs['keyFrame'];
-    let stream: VideoStream | undefined;
-    const types = { I: 0, B: 0 };
-    await timed(seconds, 'decode', async () => {
-      const decode = decodeVideo(
-        source,
-        {
-          vectors: false,
-          ...(motion ? { grid: settings.grid, units: 'quarter-pel' as const } : {}),
-          keyFrames: true,
-          firstKeyFrameOnly: true,
-          keyFrameWidth: key.width,
-          keyFrameHeight: key.height,
-          ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-          ...(options.inputOptions ? { inputOptions: options.inputOptions } : {}),
-        },
-        (s) => {
-          stream = s;
-        },
-      );
-      for await (const batch of decode) {
-        for (const f of batch.frames) {
-          if (f.type === 'I') types.I++;
-          else if (f.type === 'B') types.B++;
-        }
-        if (batch.grid) {
-          rows = batch.grid.rows;
-          cols = batch.grid.cols;
-          chunks.push(batch.grid.data as Int16Array);
-        }
-        const k = batch.keyFrames[0];
-        if (k && !keyFrame) keyFrame = { width: k.width, height: k.height, data: k.data };
-      }
-    });
-    if (!temp && stream && options.onMismatch) {
-      const differences = mismatches(stream, types, settings);
-      if (differences.length > 0) {
-        options.onMismatch(`${video}: ${differences.join(', ')}: the networks were trained on videos encoded otherwise, so its motion vectors differ from theirs; --encode re-encodes it as the training cache was made`);
-      }
-    }
-    if (!motion) {
-      if (!keyFrame) throw new MvclassError(`${video}: no I frame for the spatial network`, video);
-      return { clip: { frames: 0, rows: 0, cols: 0, data: new Int16Array(0) }, keyFrame, seconds };
-    }
-    const frames = chunks.reduce((n, c) => n + c.length, 0) / (2 * rows * cols);
-    if (!(frames > 0)) throw new MvclassError(`${video}: no frames decoded`, video);
-    const data = new Int16Array(frames * 2 * rows * cols);
-    let offset = 0;
-    for (const c of chunks) {
-      data.set(c, offset);
-      offset += c.length;
-    }
-    return { clip: { frames, rows, cols, data }, ...(keyFrame ? { keyFrame } : {}), seconds };
-  } finally {
-    if (temp) await fs.rm(temp, { recursive: true, force: true });
   }
 }
 

@@ -7,17 +7,16 @@ import { createHash } from 'node:crypto';
 import { readFileSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { crop, croppedBits, type CropResult } from '../codec/crop.js';
-import { decodeVideo } from '../codec/decode.js';
-import { encode, type VideoCodec } from '../codec/encode.js';
+import type { VideoCodec } from '../codec/encode.js';
 import { codecAddon, packageRoot } from '../codec/native.js';
-import { probe } from '../codec/probe.js';
+import { ingestVideo, type IngestResult } from '../ingest/ingest.js';
+import { profileOfCache } from '../ingest/profile.js';
 import type { DatasetItem, VideoDataset } from '../datasets/types.js';
-import { estimatedCroppedBits, ratesOfEncoding, ratesOfStream } from '../rate/rates.js';
 import { writeAtomically, writeFileAtomically } from '../util/atomic.js';
 import { MvclassError } from '../util/errors.js';
 import { frameSize, integerInRange, positiveInteger } from '../util/validate.js';
-import { CACHE_FORMAT, CACHE_VERSION, SHARD_BYTES, type CacheManifest, type CacheSettings, type CachedVideo } from './format.js';
+import { CACHE_FORMAT, CACHE_VERSION, SHARD_BYTES, type CacheManifest, type CacheSettings, type CachedVideo } from '../cache/format.js';
+import { PAPER_PROFILE, PAPER_QP } from '../ingest/profile.js';
 
 export interface PrepareOptions {
   codec?: VideoCodec;
@@ -33,6 +32,8 @@ export interface PrepareOptions {
   jobs?: number;
   onProgress?: (done: number, total: number) => void;
   onWarning?: (message: string) => void;
+  /** Told the result when this preparation is complete (with several QPs: each one's). */
+  onDone?: (result: PrepareResult) => void;
 }
 
 export interface PrepareResult {
@@ -47,16 +48,16 @@ type Part = Omit<CachedVideo, 'motion' | 'keyFrame'> & { keyFrame: { width: numb
 function settingsOf(options: PrepareOptions): CacheSettings {
   const asIs = options.asIs ?? false;
   if (options.qp !== undefined && options.crf !== undefined) throw new MvclassError('Give either qp or crf, not both');
-  const codec = options.codec ?? 'h264';
+  const codec = options.codec ?? PAPER_PROFILE.codec;
   const keySize = options.keySize ?? '112x112';
   frameSize(keySize, 'key-size');
   return {
     codec,
-    qp: asIs ? null : options.crf !== undefined ? null : integerInRange(options.qp ?? 30, 'qp', 0, 51),
+    qp: asIs ? null : options.crf !== undefined ? null : integerInRange(options.qp ?? PAPER_QP, 'qp', 0, 51),
     crf: asIs || options.crf === undefined ? null : integerInRange(options.crf, 'crf', 0, 51),
     asIs,
-    size: asIs ? null : (frameSize(options.size ?? '320x240', 'size'), options.size ?? '320x240'),
-    fps: asIs ? null : positiveInteger(options.fps ?? 25, 'fps'),
+    size: asIs ? null : (frameSize(options.size ?? PAPER_PROFILE.size, 'size'), options.size ?? PAPER_PROFILE.size),
+    fps: asIs ? null : positiveInteger(options.fps ?? PAPER_PROFILE.fps, 'fps'),
     grid: 8,
     keySize,
   };
@@ -72,71 +73,32 @@ async function prepareVideo(item: DatasetItem, settings: CacheSettings, partsDir
   await fs.rm(work, { recursive: true, force: true });
   await fs.mkdir(work);
   try {
-    let stream = item.path;
-    let rates: Part['rates'];
-    let cropped: Part['cropped'] = null;
-    const keepCropped = (c: CropResult | undefined): CropResult | undefined => {
-      if (c) cropped = croppedBits(c);
-      return c;
-    };
-    if (settings.asIs) {
-      const info = await probe(item.path);
-      const c = keepCropped(info.codec === 'h264' && !info.hasBFrames ? await crop(item.path, path.join(work, 'cropped.264'), { onWarning: warn }) : undefined);
-      const r = ratesOfStream(info.codec === 'hevc' ? 'hevc' : 'h264', info.frameCount, info.duration, info.videoBytes, c);
-      rates = { rOrig: r.rOrig, rCropped: r.rCropped, rCroppedEncoder: null, rMotion: null };
-    } else {
-      const encoded = await encode(item.path, path.join(work, 'stream.mp4'), {
-        codec: settings.codec,
-        ...(settings.qp !== null ? { qp: settings.qp } : { crf: settings.crf! }),
-        gop: 0,
-        bframes: 0,
-        meRange: 16,
-        size: settings.size!,
-        fps: settings.fps!,
-        threads: 1, // the vectors must not depend on the machine's core count
+    const motion = await fs.open(path.join(partsDir, `${id}.motion`), 'w');
+    let ingested: IngestResult;
+    try {
+      const profile = profileOfCache(settings);
+      ingested = await ingestVideo(item.path, {
+        ...(profile ? { profile } : {}),
+        // The Multi-CNN needs the cropped stream's sizes: written for H.264 without B-frames (an
+        // HEVC encoding's are the encoder's estimate); an as-is stream that cannot be cropped has none.
+        crop: 'auto',
+        grid: settings.grid,
+        onGrids: async (g) => {
+          await motion.write(new Uint8Array(g.data.buffer, g.data.byteOffset, g.data.byteLength));
+        },
+        keyFrame: frameSize(settings.keySize, 'key-size'),
+        workDir: work,
         onWarning: warn,
       });
-      stream = encoded.output;
-      // The cropped-stream writer is H.264's; an HEVC stream's cropped rate is the encoder's count.
-      const c = settings.codec === 'h264' ? await crop(stream, path.join(work, 'cropped.264'), { onWarning: warn }) : undefined;
-      const r = ratesOfEncoding(encoded, keepCropped(c));
-      // No HEVC cropped stream: the Multi-CNN counts what one would carry from the encoder's split.
-      if (!c) cropped = estimatedCroppedBits(encoded);
-      rates = { rOrig: r.rOrig, rCropped: r.rCropped, rCroppedEncoder: r.rCroppedEncoder, rMotion: r.rMotion };
-    }
-    const key = frameSize(settings.keySize, 'key-size');
-    const motion = await fs.open(path.join(partsDir, `${id}.motion`), 'w');
-    let keyFrame: Part['keyFrame'] = null;
-    let frames = 0;
-    let rows = 0;
-    let cols = 0;
-    let fps = 0;
-    let frameTypes = '';
-    const frameBits: number[] = [];
-    try {
-      const decode = decodeVideo(stream, { vectors: false, grid: settings.grid, units: 'quarter-pel', keyFrames: true, firstKeyFrameOnly: true, keyFrameWidth: key.width, keyFrameHeight: key.height, onWarning: warn }, (s) => {
-        fps = s.fps;
-      });
-      for await (const batch of decode) {
-        const g = batch.grid!;
-        rows = g.rows;
-        cols = g.cols;
-        await motion.write(new Uint8Array(g.data.buffer, g.data.byteOffset, g.data.byteLength));
-        for (const f of batch.frames) {
-          frameTypes += f.type;
-          frameBits.push(f.bits);
-        }
-        frames += batch.frames.length;
-        const first = batch.keyFrames[0];
-        if (!keyFrame && first) {
-          await fs.writeFile(path.join(partsDir, `${id}.key`), first.data);
-          keyFrame = { width: first.width, height: first.height, index: first.index };
-        }
-      }
     } finally {
       await motion.close();
     }
+    const decoded = ingested.decoded!;
+    const frames = decoded.frameTypes.length;
     if (frames === 0) throw new MvclassError(`${item.path}: no frames decoded`, item.path);
+    if (decoded.keyFrame) await fs.writeFile(path.join(partsDir, `${id}.key`), decoded.keyFrame.data);
+    const r = ingested.rates;
+    const fps = decoded.stream?.fps ?? 0;
     const part: Part = {
       id,
       path: item.path,
@@ -144,15 +106,15 @@ async function prepareVideo(item: DatasetItem, settings: CacheSettings, partsDir
       className: item.className,
       split: item.split,
       frames,
-      rows,
-      cols,
+      rows: decoded.rows,
+      cols: decoded.cols,
       fps,
       duration: fps > 0 ? frames / fps : 0,
-      frameTypes,
-      frameBits,
-      keyFrame,
-      rates,
-      cropped,
+      frameTypes: decoded.frameTypes,
+      frameBits: decoded.frameBits,
+      keyFrame: decoded.keyFrame ? { width: decoded.keyFrame.width, height: decoded.keyFrame.height, index: decoded.keyFrame.index } : null,
+      rates: { rOrig: r.rOrig, rCropped: r.rCropped, rCroppedEncoder: settings.asIs ? null : r.rCroppedEncoder, rMotion: settings.asIs ? null : r.rMotion },
+      cropped: ingested.cropped,
     };
     // The JSON goes last: its presence marks the part as complete.
     await writeFileAtomically(path.join(partsDir, `${id}.json`), JSON.stringify(part));
@@ -256,5 +218,27 @@ export async function prepareDataset(dataset: VideoDataset, out: string, options
     return assemble(dir, partsDir, dataset, settings, failed);
   });
   await fs.rm(partsDir, { recursive: true, force: true });
-  return { out, videos, failed, skipped };
+  const result = { out, videos, failed, skipped };
+  options.onDone?.(result);
+  return result;
+}
+
+/** The folder of one QP's output among several: <out>/qpNN (prepare with several QPs, the sweep). */
+export function qpFolder(out: string, qp: number): string {
+  return path.join(out, `qp${qp}`);
+}
+
+/**
+ * Prepares the dataset once per QP: into `out` itself for a single QP (or none: the default or
+ * `crf`), else into qpFolder(out, qp) each. `optionsFor` gives each QP's options (progress
+ * reporting); the QP is set here.
+ */
+export async function prepareDatasetAtQps(dataset: VideoDataset, out: string, qps: number[] | undefined, optionsFor: (qp: number | undefined) => PrepareOptions): Promise<PrepareResult[]> {
+  const list: Array<number | undefined> = qps && qps.length > 0 ? qps : [undefined];
+  const results: PrepareResult[] = [];
+  for (const qp of list) {
+    const target = list.length > 1 ? qpFolder(out, qp!) : out;
+    results.push(await prepareDataset(dataset, target, { ...optionsFor(qp), ...(qp !== undefined ? { qp } : {}) }));
+  }
+  return results;
 }

@@ -1,4 +1,4 @@
-// buildSweepReport: the sweep's numbers as seed 004's tables and figures (report.html beside
+// buildSweepReport: the sweep's numbers as the paper's tables and figures (report.html beside
 // every figure as SVG and PNG and every table as CSV, JSON and Markdown).
 
 import type { VideoCodec } from '../codec/encode.js';
@@ -16,7 +16,7 @@ import { readTrainingMetrics } from './plot.js';
 import type { SweepSchedule } from '../config/schema.js';
 import type { QpResult } from './results.js';
 
-/** Seed 004's 3D-CNN-F accuracy on UCF-101 (Table III), where it reports one. */
+/** The paper's 3D-CNN-F accuracy on UCF-101 (Table III), where it reports one. */
 const PAPER_3DF: Record<VideoCodec, Record<number, number>> = { h264: { 30: 0.881, 40: 0.881, 51: 0.84 }, hevc: { 30: 0.867 } };
 
 export interface SweepReportData {
@@ -217,5 +217,5 @@ export async function buildSweepReport(dir: string, d: SweepReportData): Promise
       tables: [{ name: 'stages', caption: 'seconds per stage (0: reused from an earlier run)', header: ['stage', 'seconds', 'reused'], rows: d.stages.map((s) => [s.stage, s.seconds, s.skipped ? 'yes' : 'no']), digits: 1 }],
     },
   ];
-  await writeReport(dir, { title: d.title, subtitle: `seed 004 reproduced with mvclass: ${d.codec.toUpperCase()}, QP ${d.qps.map((q) => q.qp).join(', ')}`, sections });
+  await writeReport(dir, { title: d.title, subtitle: `the rate-accuracy paper reproduced with mvclass: ${d.codec.toUpperCase()}, QP ${d.qps.map((q) => q.qp).join(', ')}`, sections });
 }

@@ -1,22 +1,26 @@
-// runSweep: seed 004's experiment on a dataset, stage by stage and resumable: for each QP,
+// runSweep: the paper's experiment on a dataset, stage by stage and resumable: for each QP,
 // prepare the cache, train the 3D, 2D and spatial networks, evaluate them on the test split and
 // fuse them ("-F"); at one QP, fit the Multi-CNN (accuracies on the validation split) and check it
 // on the test split; then the report with the paper's tables and figures. A stage whose output
 // exists is not run again.
 
+import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PreparedCache } from '../cache/read.js';
-import { prepareDataset } from '../cache/prepare.js';
+import { prepareDataset, qpFolder } from './prepare.js';
 import type { VideoCodec } from '../codec/encode.js';
 import { openDataset } from '../datasets/open.js';
 import type { ClassificationReport } from '../metrics/classification.js';
-import { evaluateRun, fuseScores } from '../nn/evaluate.js';
-import { readRun, type ModelName } from '../nn/model.js';
-import { trainModel } from '../nn/train.js';
-import { fitMcnn, spatialRate, temporalRate, validateMcnn, writeMcnn, type McnnCheck, type McnnFit } from '../rate/mcnn/fit.js';
+import { evaluateRun, fuseScores } from './evaluate.js';
+import type { ModelName } from '../nn/model.js';
+import { hasRun, readRun } from '../run/format.js';
+import { trainModel } from './train.js';
+import { allTo3dRate, budgetsFor, spatialRate, temporalRate } from '../rate/mcnn/fit.js';
+import { fitMcnn, validateMcnn, writeMcnn, type McnnCheck, type McnnFit } from './mcnn.js';
 import { frontier } from '../rate/mcnn/optimise.js';
 import { meanRates } from '../rate/rates.js';
+import { writeFileAtomically } from '../util/atomic.js';
 import { MvclassError } from '../util/errors.js';
 import { buildSweepReport } from './report.js';
 import { sweepSchedule } from '../config/merge.js';
@@ -29,7 +33,7 @@ import type { QpResult } from './results.js';
 export type { NetworkShape, QpResult, SweepSchedule };
 
 
-/** Seed 004's schedule: days on a CPU; for a GPU (the `paper` preset, src/config/presets.ts). */
+/** The paper's schedule: days on a CPU; for a GPU (the `paper` preset, src/config/presets.ts). */
 export const PAPER_SCHEDULE: SweepSchedule = sweepSchedule([PRESETS.paper]);
 
 /** Small networks and a short schedule that run on a 2-core CPU in minutes (the `cpu` preset). */
@@ -92,7 +96,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const qps: QpResult[] = [];
 
   for (const qp of options.qps) {
-    const dir = path.join(options.out, `qp${qp}`);
+    const dir = qpFolder(options.out, qp);
     const cache = path.join(dir, 'cache');
     await stage(`prepare QP ${qp}`, existsSync(path.join(cache, 'manifest.json')), () =>
       prepareDataset(dataset, cache, { codec, qp, keySize: schedule.keySize, ...warn }),
@@ -102,7 +106,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
     for (const model of NETWORKS) {
       const run = path.join(dir, 'runs', model);
       const shape = schedule[model];
-      const progress = existsSync(path.join(run, 'run.json')) ? ((await readRun(run)).iteration ?? 0) : 0;
+      const progress = (await hasRun(run)) ? ((await readRun(run)).iteration ?? 0) : 0;
       await stage(`train ${model} QP ${qp}`, progress >= schedule.iterations, () =>
         trainModel({
           model,
@@ -150,7 +154,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
     });
   }
 
-  const fitDir = path.join(options.out, `qp${fitQp}`);
+  const fitDir = qpFolder(options.out, fitQp);
   const runs = { mv3d: path.join(fitDir, 'runs', 'mv3d'), mv2d: path.join(fitDir, 'runs', 'mv2d'), spatial: path.join(fitDir, 'runs', 'vgg16') };
   const mcnnFile = path.join(options.out, 'mcnn.json');
   await stage(`mcnn fit QP ${fitQp}`, existsSync(mcnnFile), async () =>
@@ -158,9 +162,22 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   );
   const mcnn = JSON.parse(await fs.readFile(mcnnFile, 'utf8')) as McnnFit;
   // Budgets from the cheapest selection to beyond sending every video to the 3D network.
-  const all3d = mcnn.a3d * (mcnn.alpha / mcnn.beta) + mcnn.b3d;
-  const budgets = Array.from({ length: 12 }, (_, i) => Number((all3d * (0.15 + (1.25 * i) / 11)).toFixed(3)));
-  const checks = (await stage(`mcnn check QP ${fitQp}`, false, () => validateMcnn(mcnn, budgets, { temporal: schedule.temporal, crops: schedule.crops, threads })))!;
+  const budgets = budgetsFor(mcnn, Array.from({ length: 12 }, (_, i) => 0.15 + (1.25 * i) / 11), 3);
+  // The check reuses the eval stage's test scores (the same views), and its result is kept:
+  // a rerun with the same fit and budgets does not check again.
+  const checkFile = path.join(options.out, 'mcnn-check.json');
+  const fitKey = createHash('sha1').update(JSON.stringify({ mcnn, budgets })).digest('hex');
+  const kept = await fs.readFile(checkFile, 'utf8').then((t) => JSON.parse(t) as { fit?: string; checks?: McnnCheck[] }, () => null);
+  const reuse = kept?.fit === fitKey && Array.isArray(kept.checks);
+  const scoreFiles = { mv3d: path.join(fitDir, 'scores', 'mv3d.json'), mv2d: path.join(fitDir, 'scores', 'mv2d.json'), spatial: path.join(fitDir, 'scores', 'vgg16.json') };
+  const checks = reuse
+    ? (await stage(`mcnn check QP ${fitQp}`, true, async () => []), kept.checks!)
+    : (await stage(`mcnn check QP ${fitQp}`, false, async () => {
+        const c = await validateMcnn(mcnn, budgets, { temporal: schedule.temporal, crops: schedule.crops, threads, scoreFiles });
+        await writeFileAtomically(checkFile, JSON.stringify({ fit: fitKey, checks: c }, null, 1) + '\n');
+        return c;
+      }))!;
+  const all3d = allTo3dRate(mcnn);
   const predicted = frontier(mcnn, Array.from({ length: 60 }, (_, i) => all3d * (0.05 + (1.4 * i) / 59)));
   const report = path.join(options.out, 'report.html');
   await stage('report', false, () =>

@@ -1,4 +1,4 @@
-// trainModel: SGD on a prepared cache, as seed 004 trains (momentum 0.9, weight decay, LR x0.1
+// trainModel: SGD on a prepared cache, as the paper trains (momentum 0.9, weight decay, LR x0.1
 // every lrStep iterations, the volume augmentation of src/volumes), made safe on real footage:
 // motion inputs divided by the training set's RMS (inputs.ts), a linear learning-rate warm-up,
 // gradients clipped to a global norm, and a stop with an error (the last finite checkpoint kept)
@@ -12,9 +12,12 @@ import { PreparedCache } from '../cache/read.js';
 import { MvclassError, UsageError } from '../util/errors.js';
 import { nonNegativeInteger, positiveInteger } from '../util/validate.js';
 import { classificationReport } from '../metrics/classification.js';
-import { scoreVideos } from './evaluate.js';
-import { motionStd, trainingBatches } from './inputs.js';
-import { CnnModel, PAPER_INPUT, readRun, type ModelConfig, type ModelName, type SessionSettings } from './model.js';
+import { scoreVideos } from '../nn/score.js';
+import { motionStd, trainingBatches } from '../nn/inputs.js';
+import { CnnModel, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from '../nn/model.js';
+import { hasRun, readRun, refuseExistingRun, removeRun, runPaths } from '../run/format.js';
+
+export { refuseExistingRun };
 
 export interface TrainOptions extends SessionSettings {
   model: ModelName;
@@ -109,21 +112,21 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     });
   }
   await fs.mkdir(options.out, { recursive: true });
-  const runFile = path.join(options.out, 'run.json');
-  const checkpoint = path.join(options.out, 'model.pt');
+  const files = runPaths(options.out);
+  const runFile = files.run;
+  const checkpoint = files.last;
   let start = 0;
   let best: TrainResult['best'] = null;
   if (options.resume) {
-    const run = (await fs.access(runFile).then(() => true, () => false)) ? await readRun(options.out) : null;
+    const run = (await hasRun(options.out)) ? await readRun(options.out) : null;
     if (run === null || run.iteration === null) throw new MvclassError(`${options.out}: nothing to resume (no run.json with an iteration)`, options.out);
     if (JSON.stringify(run.config) !== JSON.stringify(config)) throw new MvclassError(`${runFile}: the run was made with other model settings`, runFile);
     await model.load(checkpoint);
     start = run.iteration;
-    // The best validation so far (run.json's best, next to best.pt), so that a resumed run keeps the better one.
-    const previous = JSON.parse(await fs.readFile(runFile, 'utf8')) as { best?: { iteration?: unknown; top1?: unknown }; training?: { warmup?: unknown } };
-    if (typeof previous.best?.iteration === 'number' && typeof previous.best.top1 === 'number') best = { iteration: previous.best.iteration, top1: previous.best.top1 };
+    // The best validation so far (beside best.pt), so that a resumed run keeps the better one.
+    best = run.best;
     // A resumed run keeps the warm-up it started with.
-    const w = previous.training?.warmup;
+    const w = run.training.warmup;
     if (options.warmup === undefined && typeof w === 'number' && Number.isSafeInteger(w) && w >= 0) warmup = w;
   } else if (options.weights) {
     await model.importWeights(options.weights);
@@ -131,7 +134,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const val = cache.subset('val');
   // How the inputs were made, so that classify prepares a new video the same way (motion: divided by config.motionStd).
   const input = { ...cache.manifest.settings, normalisation: options.model === 'vgg16' ? { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } : config.motionStd === undefined ? null : { std: config.motionStd } };
-  const metricsFile = path.join(options.out, 'metrics.jsonl');
+  const metricsFile = files.metrics;
   if (!options.resume) await fs.writeFile(metricsFile, '');
   const every = options.metricsEvery ?? Math.max(1, Math.min(100, Math.floor(iterations / 20)));
   const saveEvery = options.checkpointEvery ?? Math.max(every, Math.floor(iterations / 10));
@@ -179,7 +182,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         await fs.appendFile(metricsFile, JSON.stringify({ iteration, split: 'val', videos: report.videos, top1: report.top1, meanClassAccuracy: report.meanClassAccuracy }) + '\n');
         if (improved) {
           best = { iteration, top1: report.top1 };
-          await model.save(path.join(options.out, 'best.pt'));
+          await model.save(files.best);
         }
         options.onValidation?.({ iteration, top1: report.top1, best: improved });
       }
@@ -198,19 +201,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   return { run: options.out, iterations: iteration, resumedFrom: start, finalLoss: last.loss, finalAccuracy: last.accuracy, best, seconds: (performance.now() - started) / 1000 };
 }
 
-/** What train, eval and plot write into a run folder: removed when a run is replaced. */
-const RUN_FILES = ['run.json', 'model.pt', 'best.pt', 'metrics.jsonl', 'scores.json', 'training.svg', 'training.png', 'confusion.svg', 'confusion.png'];
-
-/** Refuses a new run into a folder that holds one (its run.json), naming it and how far it got. */
-export async function refuseExistingRun(out: string): Promise<void> {
-  if (!(await fs.access(path.join(out, 'run.json')).then(() => true, () => false))) return;
-  const run = await readRun(out).catch(() => null);
-  const at = run?.iteration != null ? ` (at iteration ${run.iteration})` : '';
-  throw new UsageError(`${out}: already holds a training run${at}; continue it with --resume, or replace it with --force`);
-}
-
 /** A new run into `out`: refused when a run is there, unless `force`, which removes that run's files. */
 async function replaceRun(out: string, force: boolean): Promise<void> {
   if (!force) return refuseExistingRun(out);
-  for (const name of RUN_FILES) await fs.rm(path.join(out, name), { force: true });
+  await removeRun(out);
 }

@@ -11,58 +11,12 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { classificationReport, meanScores, type ClassificationReport } from '../metrics/classification.js';
 import { confusionFigure } from '../report/confusion.js';
-import { parseTrainingMetrics, trainingCurvesFigure, type ParsedTrainingMetrics } from '../report/training.js';
+import { trainingCurvesFigure } from '../report/training.js';
+import { readRun, readScores, readTrainingMetrics, RUN_FILES, type ScoresFile } from '../run/format.js';
+
+export { readScores, readTrainingMetrics, type ScoresFile };
 import { assertParentExists, writeFileAtomically } from '../util/atomic.js';
 import { MvclassError } from '../util/errors.js';
-
-/** The training history of a run folder's metrics.jsonl; errors name the run folder (and the line). */
-export async function readTrainingMetrics(run: string): Promise<ParsedTrainingMetrics> {
-  const stat = await fs.stat(run).catch(() => null);
-  if (!stat) throw new MvclassError(`${run}: no such run folder`, run);
-  if (!stat.isDirectory()) throw new MvclassError(`${run}: not a run folder (a file, not a folder)`, run);
-  const file = path.join(run, 'metrics.jsonl');
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    throw new MvclassError(
-      code === 'ENOENT' ? `${run}: no metrics.jsonl in the run folder (not a run from mvclass train, or it has not logged yet)` : `${file}: cannot read: ${(error as Error).message}`,
-      run,
-    );
-  }
-  const history = parseTrainingMetrics(text, file);
-  if (history.train.length === 0 && history.val.length === 0) throw new MvclassError(`${file}: damaged or empty: no iteration logged`, file);
-  return history;
-}
-
-/** What `mvclass eval --save-scores` writes (VideoScores in src/nn/evaluate.ts), checked. */
-export interface ScoresFile {
-  model: string;
-  classes: string[];
-  videos: Array<{ id: string; label: number; scores: number[] }>;
-}
-
-export async function readScores(file: string): Promise<ScoresFile> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await fs.readFile(file, 'utf8'));
-  } catch (error) {
-    throw new MvclassError(`${file}: not a score file from mvclass eval --save-scores (${(error as Error).message})`, file);
-  }
-  const bad = (what: string) => new MvclassError(`${file}: not a score file from mvclass eval --save-scores: ${what}`, file);
-  const o = json as Partial<ScoresFile> | null;
-  if (typeof o !== 'object' || o === null) throw bad('not a JSON object');
-  if (!Array.isArray(o.classes) || o.classes.length < 1 || !o.classes.every((c) => typeof c === 'string')) throw bad('"classes" is not a list of names');
-  if (!Array.isArray(o.videos)) throw bad('"videos" is not a list');
-  const k = o.classes.length;
-  o.videos.forEach((v, i) => {
-    if (typeof v !== 'object' || v === null) throw bad(`video ${i} is not an object`);
-    if (!Number.isInteger(v.label) || v.label < 0 || v.label >= k) throw bad(`video ${i} has label ${JSON.stringify(v.label)} outside the ${k} classes`);
-    if (!Array.isArray(v.scores) || v.scores.length !== k || !v.scores.every((s) => typeof s === 'number' && Number.isFinite(s))) throw bad(`video ${i} does not have ${k} finite scores`);
-  });
-  return { model: typeof o.model === 'string' ? o.model : path.basename(file, '.json'), classes: o.classes, videos: o.videos.map((v, i) => ({ id: typeof v.id === 'string' ? v.id : String(i), label: v.label, scores: v.scores })) };
-}
 
 /** The confusion of one score file, or of several fused (the mean of their scores over the videos they share, as `mvclass fuse`). */
 export function scoresReport(files: ScoresFile[], names: string[] = files.map((f) => f.model)): ClassificationReport {
@@ -102,14 +56,8 @@ export interface PlottedRun {
 
 /** Model name and classes from run.json, if it is there and readable (only for titles and checks). */
 async function runInfo(run: string): Promise<{ model: string | null; classes: string[] | null }> {
-  try {
-    const json = JSON.parse(await fs.readFile(path.join(run, 'run.json'), 'utf8')) as { config?: { model?: unknown; classes?: unknown } };
-    const model = typeof json.config?.model === 'string' ? json.config.model : null;
-    const classes = Array.isArray(json.config?.classes) && json.config.classes.every((c) => typeof c === 'string') ? (json.config.classes as string[]) : null;
-    return { model, classes };
-  } catch {
-    return { model: null, classes: null };
-  }
+  const r = await readRun(run).catch(() => null);
+  return { model: r?.config.model ?? null, classes: r?.config.classes ?? null };
 }
 
 /** File stems that tell the runs apart: the folder names, with parent folders added while two agree. */
@@ -122,7 +70,7 @@ export function runStems(runs: string[]): string[] {
   }
 }
 
-const SCORE_NAMES = ['scores.json'];
+const SCORE_NAMES = [RUN_FILES.scores];
 
 function foundScores(run: string, model: string | null): string[] {
   for (const name of SCORE_NAMES) {
@@ -169,7 +117,7 @@ export async function plotRuns(runs: string[], options: PlotOptions = {}): Promi
     let { scoreFiles, scores } = p;
     if (scores.length === 0 && options.data !== undefined) {
       // Before any figure: a run that cannot be evaluated leaves nothing behind. libtorch is loaded only here.
-      const { evaluateRun } = await import('../nn/evaluate.js');
+      const { evaluateRun } = await import('./evaluate.js');
       const saved = path.join(dir, `${prefix}scores.json`);
       await evaluateRun({ run: p.run, data: options.data, split: options.split ?? 'test', temporal: options.temporal ?? 10, crops: options.crops ?? 10, saveScores: saved, threads: options.threads ?? 0 });
       files.push(saved);

@@ -8,6 +8,7 @@ import { encodeFrames, type EncodeResult } from '../codec/encode.js';
 import { probe, type VideoInfo } from '../codec/probe.js';
 import { extractMotion, type ExtractResult } from '../export/extract.js';
 import { renderMovingPattern } from '../synth/pattern.js';
+import { encoderSettings, PAPER_PROFILE, withRate } from '../ingest/profile.js';
 
 export interface MotionDemoOptions {
   out: string;
@@ -32,18 +33,18 @@ export interface MotionDemoResult {
 export async function runMotionDemo(options: MotionDemoOptions): Promise<MotionDemoResult> {
   const width = options.width ?? 320;
   const height = options.height ?? 240;
-  const fps = 25;
+  const fps = PAPER_PROFILE.fps;
   const frames = Math.round((options.seconds ?? 4) * fps);
   const pan = { x: 2, y: 1 };
   await fs.mkdir(options.out, { recursive: true });
   const clip = path.join(options.out, 'pattern.mp4');
 
   let t0 = performance.now();
-  // Seed 004's encoding: one IDR then P frames, 25 fps, search range 16, a fixed QP.
+  // The paper's encoding profile (one IDR then P frames, search range 16, a fixed QP) at the clip's size.
   const encoded = await encodeFrames(
     clip,
     renderMovingPattern({ width, height, frames, panX: pan.x, panY: pan.y, seed: options.seed ?? 1 }),
-    { width, height, fps, qp: options.qp ?? 30, gop: 0, bframes: 0, meRange: 16, threads: 1 },
+    { ...encoderSettings(withRate(PAPER_PROFILE, { qp: options.qp ?? 30 })), width, height, fps },
   );
   const encodeSeconds = (performance.now() - t0) / 1000;
 

@@ -1,11 +1,11 @@
-// The main job on built-in data: seed 004 end to end. A codec check with known motion, the
+// The main job on built-in data: the rate-accuracy paper end to end. A codec check with known motion, the
 // synthetic action set, then the sweep at QP 30 and 40 (prepare, the three CNNs, multi-view
 // evaluation and fusion, the Multi-CNN fit and frontier, the report). Every stage is reused by a
 // second run.
 
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { CPU_SCHEDULE, runSweep, type SweepResult } from '../pipeline/sweep.js';
+import { CPU_SCHEDULE, runSweep, type SweepResult } from './sweep.js';
 import { synthesizeActionSet } from '../synth/actionset.js';
 import { runMotionDemo, type MotionDemoResult } from './motion-demo.js';
 
@@ -54,7 +54,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     fitQp: 30,
     schedule,
     valFraction: 0.15,
-    title: 'mvclass demo: seed 004 on the built-in action set',
+    title: 'mvclass demo: the rate-accuracy paper on the built-in action set',
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     onStage: stage,
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),

@@ -1,0 +1,196 @@
+// ingestVideo: the one front of the data path. A video goes in; out comes what every consumer
+// needs of it: the stream (re-encoded with an encoding profile, or as it was), its rates, the
+// cropped stream's bits (what an edge device sends), and, read in one decoding pass, its motion
+// grids, first key frame and frame records. prepare, classify, rates, the edge client and the
+// service all call it, so the same video gives the same vectors and bits whichever asks.
+
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { crop, croppedBits, type CroppedBits, type CropResult } from '../codec/crop.js';
+import { decodeVideo, type VideoStream } from '../codec/decode.js';
+import { encode, type EncodeResult } from '../codec/encode.js';
+import { probe, type VideoInfo } from '../codec/probe.js';
+import { estimatedCroppedBits, ratesOfEncoding, ratesOfStream, type Rates } from '../rate/rates.js';
+import { MvclassError } from '../util/errors.js';
+import { encodeOptions, type EncodingProfile } from './profile.js';
+
+export interface MotionGrids {
+  frames: number;
+  rows: number;
+  cols: number;
+  /** [frames, 2, rows, cols], dx then dy, quarter-pel. */
+  data: Int16Array;
+}
+
+export interface IngestOptions {
+  /** Re-encode with this profile first; absent: the video as it is. */
+  profile?: EncodingProfile;
+  /**
+   * Write the H.264 cropped stream and count its bits: true (required: an error when the stream
+   * cannot be cropped), 'auto' (when it is H.264 without B-frames), false (default).
+   */
+  crop?: boolean | 'auto';
+  /** Called with what crop reports about a damaged stream (default: onWarning). */
+  onCropWarning?: (message: string) => void;
+  /** Motion grids of this block size (pixels); absent: none. */
+  grid?: number;
+  /** Grids are handed here batch by batch (prepare writes them to disk) instead of collected. */
+  onGrids?: (grids: { rows: number; cols: number; data: Int16Array }) => Promise<void> | void;
+  /** The first key frame as RGB at this size; absent: none. */
+  keyFrame?: { width: number; height: number };
+  /** false: no decoding pass (rates and the cropped stream only). Default true. */
+  decode?: boolean;
+  /** Where the encoded and cropped streams go, kept; absent: a temporary folder, removed. */
+  workDir?: string;
+  /** File names in workDir (default stream.mp4 and cropped.264). */
+  names?: { stream?: string; cropped?: string };
+  /** Told the input's probe when the input is taken as it is, before anything else is done with it (a size check may throw here). */
+  onProbe?: (info: VideoInfo) => void;
+  inputOptions?: Record<string, string>;
+  onWarning?: (message: string) => void;
+}
+
+export interface IngestResult {
+  video: string;
+  /** The stream that was read: the encoded one, or the input. */
+  stream: string;
+  /** The input's probe when it was taken as it is. */
+  info: VideoInfo | null;
+  /** The encoder's result when it was re-encoded. */
+  encoded: Omit<EncodeResult, 'frameStats'> | null;
+  rates: Rates;
+  /** The cropped stream's sizes (written by crop; an HEVC encoding's are the encoder's estimate), null when not asked or not possible. */
+  cropped: CroppedBits | null;
+  croppedFile: string | null;
+  croppedDuration: number | null;
+  /** What the decoding pass read (absent with decode: false). */
+  decoded: {
+    stream: VideoStream | null;
+    /** Collected grids (absent when onGrids took them, or none were asked for). */
+    grids: MotionGrids | null;
+    rows: number;
+    cols: number;
+    keyFrame: { width: number; height: number; index: number; data: Uint8Array } | null;
+    /** Per frame, decoding order: picture type (I/P/B/?) and packet bits. */
+    frameTypes: string;
+    frameBits: number[];
+  } | null;
+  /** Seconds per stage: probe (a video taken as it is), encode, crop, decode. */
+  seconds: Record<string, number>;
+}
+
+async function timed<T>(seconds: Record<string, number>, stage: string, work: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await work();
+  } finally {
+    seconds[stage] = (seconds[stage] ?? 0) + (performance.now() - t0) / 1000;
+  }
+}
+
+export async function ingestVideo(video: string, options: IngestOptions = {}): Promise<IngestResult> {
+  const seconds: Record<string, number> = {};
+  const warn = options.onWarning;
+  const warning = warn ? { onWarning: warn } : {};
+  const cropWarning = options.onCropWarning ?? warn;
+  const temporary = options.workDir === undefined && (options.profile !== undefined || (options.crop ?? false) !== false);
+  const work = options.workDir ?? (temporary ? await fs.mkdtemp(path.join(os.tmpdir(), 'mvclass-ingest-')) : '');
+  try {
+    let stream = video;
+    let info: VideoInfo | null = null;
+    let encoded: IngestResult['encoded'] = null;
+    let cropResult: CropResult | undefined;
+    let cropped: CroppedBits | null = null;
+    let rates: Rates;
+    const croppedFile = path.join(work, options.names?.cropped ?? 'cropped.264');
+    const wantCrop = options.crop ?? false;
+    const doCrop = async (input: string) => {
+      cropResult = await timed(seconds, 'crop', () => crop(input, croppedFile, cropWarning ? { onWarning: cropWarning } : {}));
+      cropped = croppedBits(cropResult);
+    };
+    if (options.profile) {
+      const result = await timed(seconds, 'encode', () => encode(video, path.join(work, options.names?.stream ?? 'stream.mp4'), { ...encodeOptions(options.profile!), ...warning }));
+      const { frameStats: _stats, ...rest } = result;
+      encoded = rest;
+      stream = result.output;
+      // The cropped-stream writer is H.264's; an HEVC encoding's cropped size is the encoder's count.
+      if (wantCrop !== false && options.profile.codec === 'h264') await doCrop(stream);
+      else if (wantCrop === true) throw new MvclassError(`${video}: a cropped stream is written for H.264 only, not ${options.profile.codec}`, video);
+      rates = ratesOfEncoding(result, cropResult);
+      if (wantCrop !== false && !cropResult) cropped = estimatedCroppedBits(result);
+    } else {
+      info = await timed(seconds, 'probe', () => probe(video, options.inputOptions ? { inputOptions: options.inputOptions } : {}));
+      options.onProbe?.(info);
+      const croppable = info.codec === 'h264' && !info.hasBFrames;
+      if (wantCrop === true || (wantCrop === 'auto' && croppable)) await doCrop(video);
+      rates = ratesOfStream(info.codec === 'hevc' ? 'hevc' : 'h264', info.frameCount, info.duration, info.videoBytes, cropResult);
+    }
+    const decoded = options.decode === false ? null : await timed(seconds, 'decode', () => readStream(stream, options));
+    return {
+      video,
+      stream,
+      info,
+      encoded,
+      rates,
+      cropped,
+      croppedFile: cropResult ? croppedFile : null,
+      croppedDuration: cropResult ? (cropResult as CropResult).duration : null,
+      decoded,
+      seconds,
+    };
+  } finally {
+    if (temporary) await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+/** One decoding pass: grids (collected or handed on), the first key frame, frame types and bits. */
+async function readStream(stream: string, options: IngestOptions): Promise<NonNullable<IngestResult['decoded']>> {
+  const chunks: Int16Array[] = [];
+  let rows = 0;
+  let cols = 0;
+  let keyFrame: NonNullable<IngestResult['decoded']>['keyFrame'] = null;
+  let videoStream: VideoStream | null = null;
+  let frameTypes = '';
+  const frameBits: number[] = [];
+  const decode = decodeVideo(
+    stream,
+    {
+      vectors: false,
+      ...(options.grid !== undefined ? { grid: options.grid, units: 'quarter-pel' as const } : {}),
+      ...(options.keyFrame ? { keyFrames: true, firstKeyFrameOnly: true, keyFrameWidth: options.keyFrame.width, keyFrameHeight: options.keyFrame.height } : {}),
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+      ...(options.inputOptions && !options.profile ? { inputOptions: options.inputOptions } : {}),
+    },
+    (s) => {
+      videoStream = s;
+    },
+  );
+  for await (const batch of decode) {
+    for (const f of batch.frames) {
+      frameTypes += f.type;
+      frameBits.push(f.bits);
+    }
+    if (batch.grid) {
+      rows = batch.grid.rows;
+      cols = batch.grid.cols;
+      const data = batch.grid.data as Int16Array;
+      if (options.onGrids) await options.onGrids({ rows, cols, data });
+      else chunks.push(data);
+    }
+    const k = batch.keyFrames[0];
+    if (k && !keyFrame) keyFrame = { width: k.width, height: k.height, index: k.index, data: k.data };
+  }
+  let grids: MotionGrids | null = null;
+  if (options.grid !== undefined && !options.onGrids && rows > 0 && cols > 0) {
+    const length = chunks.reduce((n, c) => n + c.length, 0);
+    const data = new Int16Array(length);
+    let offset = 0;
+    for (const c of chunks) {
+      data.set(c, offset);
+      offset += c.length;
+    }
+    grids = { frames: length / (2 * rows * cols), rows, cols, data };
+  }
+  return { stream: videoStream, grids, rows, cols, keyFrame, frameTypes, frameBits };
+}
