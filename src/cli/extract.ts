@@ -10,7 +10,7 @@ import { fixed, printJson, warn } from './output.js';
 export function extractCommand(): Command {
   return new Command('extract')
     .description('motion vectors of a video as extract_mvs-style CSV, JSON, or an .npy bundle')
-    .argument('<video>', 'H.264, HEVC, MPEG-4 Part 2, H.263 or MPEG-1/2 video: a file, - for standard input, or an http(s):// or rtsp(s):// URL')
+    .argument('<video>', 'a video with motion vectors (H.264, HEVC, MPEG-4 Part 2, H.263, MPEG-1/2, MS-MPEG-4, WMV1/2, FLV1…): a file, - for standard input, or an http(s):// or rtsp(s):// URL')
     .option('--input-option <key=value...>', 'demuxer/protocol option, as ffmpeg -i takes it (e.g. rtsp_transport=tcp)')
     .addOption(new Option('-f, --format <format>', 'csv (default, to stdout without --out), json, or npy (a folder)').default('csv'))
     .option('-g, --grid <pixels>', 'block size of the motion grid (npy)', '8')

@@ -124,7 +124,7 @@ export async function ingestVideo(video: string, options: IngestOptions = {}): P
       options.onProbe?.(info);
       const croppable = info.codec === 'h264' && !info.hasBFrames;
       if (wantCrop === true || (wantCrop === 'auto' && croppable)) await doCrop(video);
-      rates = ratesOfStream(info.codec === 'hevc' ? 'hevc' : 'h264', info.frameCount, info.duration, info.videoBytes, cropResult);
+      rates = ratesOfStream(info.codec, info.frameCount, info.duration, info.videoBytes, cropResult);
     }
     const decoded = options.decode === false ? null : await timed(seconds, 'decode', () => readStream(stream, options));
     return {

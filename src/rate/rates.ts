@@ -5,7 +5,8 @@ import type { CroppedBits, CropResult } from '../codec/crop.js';
 import type { EncodeResult, VideoCodec } from '../codec/encode.js';
 
 export interface Rates {
-  codec: VideoCodec;
+  /** The stream's codec as FFmpeg names it (h264, hevc for an encoding; mpeg4, msmpeg4v3 … for a stream taken as it is). */
+  codec: string;
   frames: number;
   /** Seconds. */
   duration: number;
@@ -70,7 +71,7 @@ export function estimatedCroppedBits(encoded: EncodeResult): CroppedBits {
 }
 
 /** A stream taken as it is: no encoder statistics, so no R_motion. */
-export function ratesOfStream(codec: VideoCodec, frames: number, duration: number, videoBytes: number, cropped?: CropResult): Rates {
+export function ratesOfStream(codec: string, frames: number, duration: number, videoBytes: number, cropped?: CropResult): Rates {
   const rCropped = cropped ? kbps(cropped.outputVideoBytes * 8, duration) : null;
   return {
     codec,

@@ -104,6 +104,19 @@ describe('mvclass encode, crop and rates', () => {
     expect(byQp(40).rMotion).toBeLessThan(byQp(30).rMotion);
   });
 
+  it('rates without --qp: each stream as it is, named by its own codec; only H.264 without B-frames is cropped', { timeout: 120_000 }, async () => {
+    const out = path.join(dir, 'rates-as-is');
+    const r = await cli(['rates', f.clips['mpeg4-b']!, f.real['realshort']!, '-o', out, '--json']);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    const [mpeg4, real] = json.videos;
+    // MPEG-4 Part 2 is no longer reported as "h264" (issue 13): its R_orig is its own, nothing is cropped.
+    expect(mpeg4).toMatchObject({ codec: 'mpeg4', qp: null, rCropped: null, rMotion: null });
+    expect(mpeg4.rOrig).toBeGreaterThan(0);
+    expect(real.codec).toBe('h264');
+    expect(real.rOrig).toBeGreaterThan(0);
+  });
+
   it('argument errors name the argument', async () => {
     const bad = await cli(['rates', f.clips['mpeg1']!, '--qp', '30,x']);
     expect(bad.stderr.trim()).toBe('mvclass: Expected a comma-separated list of QPs for qp but received "30,x"');
