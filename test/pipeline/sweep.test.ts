@@ -1,21 +1,17 @@
 // sweep on the built-in action set: every promised table and figure, and a rerun that reuses
-// every finished stage.
+// every finished stage. The sweep is the suite's trained fixture (test/support/trained.ts: made
+// once per code version by runSweep, whose result it keeps); the rerun runs on a copy of it.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { synthesizeActionSet } from '../../src/index.js';
-import { CPU_SCHEDULE, runSweep } from '../../src/app/sweep.js';
+import { runSweep } from '../../src/app/sweep.js';
 import { tempDir } from '../setup/helpers.js';
+import { trained, TRAINED_SWEEP } from '../support/trained.js';
 
 describe('sweep', () => {
   it('writes the report with every table and figure, and a rerun reuses every stage', { timeout: 600_000 }, async () => {
-    const dir = tempDir();
-    const set = path.join(dir, 'set');
-    await synthesizeActionSet(set, { classes: 3, perClass: 12, seconds: 2, seed: 6 });
-    const schedule = { ...CPU_SCHEDULE, iterations: 40, mv3d: { ...CPU_SCHEDULE.mv3d, frames: 32 }, temporal: 2 };
-    const out = path.join(dir, 'sweep');
-    const first = await runSweep({ dataset: set, out, qps: [30, 40], schedule, threads: 2, valFraction: 0.2 });
+    const { set, sweep: out, first } = await trained();
     expect(first.qps.map((q) => q.qp)).toEqual([30, 40]);
     for (const name of ['table1-rates', 'table3-accuracy', 'mcnn-check', 'stages']) {
       for (const ext of ['csv', 'json', 'md']) expect(existsSync(path.join(out, `${name}.${ext}`)), `${name}.${ext}`).toBe(true);
@@ -42,7 +38,10 @@ describe('sweep', () => {
     expect(html).not.toContain('Not drawn:');
     expect(first.mcnn.videos.validation).toBeGreaterThan(0);
 
-    const second = await runSweep({ dataset: set, out, qps: [30, 40], schedule, threads: 2, valFraction: 0.2 });
+    // The rerun, on a copy (the fixture is shared): everything but the report is reused.
+    const copy = path.join(tempDir(), 'sweep');
+    cpSync(out, copy, { recursive: true });
+    const second = await runSweep({ dataset: set, out: copy, ...TRAINED_SWEEP });
     const reused = second.stages.filter((s) => s.skipped).map((s) => s.stage);
     expect(reused).toEqual(expect.arrayContaining(['prepare QP 30', 'train mv3d QP 30', 'eval vgg16 QP 40', 'mcnn fit QP 30']));
     expect(second.stages.filter((s) => !s.skipped).map((s) => s.stage)).toEqual(['report']);
