@@ -1,7 +1,28 @@
 // prepare: a dataset turned into a cache of motion grids, key frames, frame bits and rates.
-// Each video is processed on its own (in parallel, `jobs` at a time) into a part file written
-// atomically, so a killed run resumes where it stopped; the parts are then assembled in dataset
-// order into shards, so the result is the same bytes however the work was scheduled.
+//
+// Incremental. Preparing into a folder that already holds a cache reuses it. When that cache opens
+// (PreparedCache.open checks its manifest: untrusted input, like any cache's) and was made with the
+// same settings (every CacheSettings field equal) by the same mvclass and FFmpeg versions, each
+// dataset item whose path, size and modification time equal a cached video's (its `source`, see
+// cache/format.ts) is copied from the old shards instead of being ingested again; only new or
+// changed items go through ingestVideo, and so do those that failed before (a rerun retries them).
+// Videos no longer in the dataset are left out. Label, class and split always come from the
+// dataset as it is now (adding videos may move the seeded split). Other settings, another version,
+// an older cache without `source` or a damaged one (a warning says why) prepare every video.
+//
+// Resumable. Each video to ingest is processed on its own (in parallel, `jobs` at a time) into a
+// part file under .<out>.parts-<settings hash>/ beside the output, written atomically, its JSON
+// last and stamped with the input's size and mtime, so a killed run resumes where it stopped (a
+// part whose input has changed since is made again).
+//
+// Same bytes. The videos are then laid out in dataset order, each from the old cache or from its
+// part, in shards rolled at SHARD_BYTES (or `shardBytes`), and written with the manifest last into a temporary
+// folder that replaces `out` only when complete (the old cache is read until then); the parts are
+// removed after. A video's bytes and manifest entry do not depend on where they came from or on
+// how the work was scheduled, so an incremental run writes the same bytes, manifest included, as
+// a fresh run on the same dataset. When `out` already holds exactly those bytes (an unchanged
+// dataset: the same manifest text, every video at its place, the same shards at their sizes and
+// nothing else in the folder) nothing is written at all.
 
 import { createHash } from 'node:crypto';
 import { readFileSync, promises as fs } from 'node:fs';
@@ -12,10 +33,11 @@ import { codecAddon, packageRoot } from '../codec/native.js';
 import { ingestVideo, type IngestResult } from '../ingest/ingest.js';
 import { profileOfCache } from '../ingest/profile.js';
 import type { DatasetItem, VideoDataset } from '../datasets/types.js';
+import { PreparedCache } from '../cache/read.js';
 import { writeAtomically, writeFileAtomically } from '../util/atomic.js';
 import { MvclassError } from '../util/errors.js';
 import { frameSize, integerInRange, positiveInteger } from '../util/validate.js';
-import { CACHE_FORMAT, CACHE_VERSION, SHARD_BYTES, type CacheManifest, type CacheSettings, type CachedVideo } from '../cache/format.js';
+import { CACHE_FORMAT, CACHE_VERSION, SHARD_BYTES, type ByteRange, type CacheManifest, type CacheSettings, type CachedVideo, type SourceStamp } from '../cache/format.js';
 import { PAPER_PROFILE, PAPER_QP } from '../ingest/profile.js';
 
 export interface PrepareOptions {
@@ -30,6 +52,8 @@ export interface PrepareOptions {
   /** Key frame size "WxH" (the spatial network's input; default 112x112). */
   keySize?: string;
   jobs?: number;
+  /** Largest shard in bytes (default SHARD_BYTES, 512 MiB); a video larger than this has a shard of its own. */
+  shardBytes?: number;
   onProgress?: (done: number, total: number) => void;
   onWarning?: (message: string) => void;
   /** Told the result when this preparation is complete (with several QPs: each one's). */
@@ -38,12 +62,92 @@ export interface PrepareOptions {
 
 export interface PrepareResult {
   out: string;
+  /** Videos in the cache: prepared + skipped. */
   videos: number;
   failed: Array<{ path: string; reason: string }>;
+  /** Videos this run ingested. */
+  prepared: number;
+  /** Videos taken from earlier runs instead of being ingested: `reused` from the cache that was in
+   * `out`, the others from the parts a killed run left. */
   skipped: number;
+  reused: number;
 }
 
-type Part = Omit<CachedVideo, 'motion' | 'keyFrame'> & { keyFrame: { width: number; height: number; index: number } | null };
+/** What ingesting a video measured: the fields of its cache entry that come from the video itself. */
+type Measured = Pick<CachedVideo, 'frames' | 'rows' | 'cols' | 'fps' | 'duration' | 'frameTypes' | 'frameBits' | 'rates' | 'cropped'> & {
+  keyFrame: { width: number; height: number; index: number } | null;
+};
+
+/** A part's JSON: the input as it was when read, and what was measured. */
+type Part = Measured & { path: string; source: SourceStamp | null };
+
+/** The input's size and modification time now; null when it is not a file that can be stat'ed. */
+async function stampOf(file: string): Promise<SourceStamp | null> {
+  const stat = await fs.stat(file).catch(() => null);
+  return stat?.isFile() ? { size: stat.size, mtimeMs: stat.mtimeMs } : null;
+}
+
+function sameStamp(a: SourceStamp | null | undefined, b: SourceStamp | null): boolean {
+  return !!a && !!b && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
+
+function sameSettings(a: CacheSettings, b: CacheSettings): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof CacheSettings>;
+  return [...keys].every((k) => a[k] === b[k]);
+}
+
+function softwareVersions(): CacheManifest['software'] {
+  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+  return { mvclass: pkg.version, ffmpeg: codecAddon().ffmpegVersion };
+}
+
+/**
+ * The cache in `out` when its videos may be reused: it opens (every manifest field checked) and
+ * was made with `settings` by `software`. Otherwise null; a cache that is there but does not open
+ * is named in a warning.
+ */
+async function reusableCache(out: string, settings: CacheSettings, software: CacheManifest['software'], warn: (m: string) => void): Promise<PreparedCache | null> {
+  if (!(await fs.lstat(path.join(out, 'manifest.json')).catch(() => null))) return null; // nothing there: a first run
+  let cache: PreparedCache;
+  try {
+    cache = await PreparedCache.open(out);
+  } catch (error) {
+    warn(`${out}: the cache there is not reused, every video is prepared again: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  }
+  const m = cache.manifest;
+  if (sameSettings(m.settings, settings) && m.software.mvclass === software.mvclass && m.software.ffmpeg === software.ffmpeg) return cache;
+  await cache.close();
+  return null;
+}
+
+/**
+ * A video's manifest entry, the same however it was obtained: the dataset item (as it is now),
+ * the input's stamp, what was measured and where its bytes went. Every object is built here, key
+ * by key, so that an entry copied from an old cache serialises exactly as a freshly made one.
+ */
+function entryOf(item: DatasetItem, source: SourceStamp | null, m: Measured, motion: ByteRange, key: ByteRange | null): CachedVideo {
+  const c = m.cropped;
+  return {
+    id: videoId(item),
+    path: item.path,
+    label: item.label,
+    className: item.className,
+    split: item.split,
+    frames: m.frames,
+    rows: m.rows,
+    cols: m.cols,
+    fps: m.fps,
+    duration: m.duration,
+    frameTypes: m.frameTypes,
+    frameBits: m.frameBits,
+    keyFrame: m.keyFrame && key ? { width: m.keyFrame.width, height: m.keyFrame.height, index: m.keyFrame.index, shard: key.shard, offset: key.offset, bytes: key.bytes } : null,
+    rates: { rOrig: m.rates.rOrig, rCropped: m.rates.rCropped, rCroppedEncoder: m.rates.rCroppedEncoder, rMotion: m.rates.rMotion },
+    cropped: c ? { frameBits: c.frameBits, kinds: c.kinds, parameterSetBits: c.parameterSetBits, ...(c.estimated !== undefined ? { estimated: c.estimated } : {}) } : null,
+    motion: { shard: motion.shard, offset: motion.offset, bytes: motion.bytes },
+    ...(source ? { source: { size: source.size, mtimeMs: source.mtimeMs } } : {}),
+  };
+}
 
 function settingsOf(options: PrepareOptions): CacheSettings {
   const asIs = options.asIs ?? false;
@@ -67,8 +171,21 @@ function videoId(item: DatasetItem): string {
   return createHash('sha1').update(item.path).digest('hex').slice(0, 16);
 }
 
-async function prepareVideo(item: DatasetItem, settings: CacheSettings, partsDir: string, warn: (m: string) => void): Promise<void> {
+/** The part a run left for `item`, or null. */
+async function readPart(partsDir: string, item: DatasetItem): Promise<Part | null> {
+  const json = await fs.readFile(path.join(partsDir, `${videoId(item)}.json`), 'utf8').catch(() => null);
+  if (json === null) return null;
+  try {
+    return JSON.parse(json) as Part;
+  } catch {
+    return null; // written atomically, so never half there; anything else is made again
+  }
+}
+
+async function prepareVideo(item: DatasetItem, source: SourceStamp | null, settings: CacheSettings, partsDir: string, warn: (m: string) => void): Promise<void> {
   const id = videoId(item);
+  // A part made from an earlier version of the file goes first: its JSON marks a part complete.
+  await fs.rm(path.join(partsDir, `${id}.json`), { force: true });
   const work = path.join(partsDir, `${id}.work`);
   await fs.rm(work, { recursive: true, force: true });
   await fs.mkdir(work);
@@ -100,11 +217,8 @@ async function prepareVideo(item: DatasetItem, settings: CacheSettings, partsDir
     const r = ingested.rates;
     const fps = decoded.stream?.fps ?? 0;
     const part: Part = {
-      id,
       path: item.path,
-      label: item.label,
-      className: item.className,
-      split: item.split,
+      source,
       frames,
       rows: decoded.rows,
       cols: decoded.cols,
@@ -123,61 +237,131 @@ async function prepareVideo(item: DatasetItem, settings: CacheSettings, partsDir
   }
 }
 
-async function assemble(out: string, partsDir: string, dataset: VideoDataset, settings: CacheSettings, failed: PrepareResult['failed']): Promise<number> {
-  const videos: CachedVideo[] = [];
-  const shards: string[] = [];
-  // One rolling writer per kind of data: motion-NNN.bin and keys-NNN.bin.
-  const writer = (prefix: string) => {
+/** Where each dataset item's video comes from when it is not made afresh: a video of the old cache. */
+type Reuse = Map<DatasetItem, { cache: PreparedCache; index: number; video: CachedVideo }>;
+
+/** One video of the cache to be written: its entry (byte ranges included) and where its bytes are now. */
+interface Placed {
+  entry: CachedVideo;
+  from: { cache: PreparedCache; index: number } | { motion: string; key: string | null };
+}
+
+/** The cache as it is to be: each video placed in its shards, the manifest's text and each shard's size. */
+interface Layout {
+  placed: Placed[];
+  text: string;
+  sizes: Map<string, number>;
+}
+
+/**
+ * Lays the videos out in dataset order, each from the old cache or from its part (a video with
+ * neither failed), in shards of at most `shardBytes` (one video per shard when it is larger), one
+ * series for motion (motion-NNN.bin) and one for key frames (keys-NNN.bin). Nothing is written.
+ */
+async function layOut(
+  partsDir: string,
+  dataset: VideoDataset,
+  settings: CacheSettings,
+  software: CacheManifest['software'],
+  failed: PrepareResult['failed'],
+  reuse: Reuse,
+  shardBytes: number,
+): Promise<Layout> {
+  const sizes = new Map<string, number>();
+  const series = (prefix: string) => {
     let index = -1;
-    let offset = SHARD_BYTES;
-    let handle: fs.FileHandle | undefined;
+    let offset = 0;
     let name = '';
-    return {
-      async append(bytes: Uint8Array): Promise<{ shard: string; offset: number; bytes: number }> {
-        if (offset + bytes.length > SHARD_BYTES && offset > 0) {
-          await handle?.close();
-          name = `${prefix}-${String(++index).padStart(3, '0')}.bin`;
-          shards.push(name);
-          handle = await fs.open(path.join(out, name), 'w');
-          offset = 0;
-        }
-        await handle!.write(bytes);
-        const range = { shard: name, offset, bytes: bytes.length };
-        offset += bytes.length;
-        return range;
-      },
-      close: async () => handle?.close(),
+    return (bytes: number): ByteRange => {
+      if (index < 0 || (offset + bytes > shardBytes && offset > 0)) {
+        name = `${prefix}-${String(++index).padStart(3, '0')}.bin`;
+        offset = 0;
+      }
+      const range = { shard: name, offset, bytes };
+      offset += bytes;
+      sizes.set(name, offset);
+      return range;
     };
   };
-  const motionShards = writer('motion');
-  const keyShards = writer('keys');
-  try {
-    for (const item of dataset.items) {
-      const id = videoId(item);
-      const json = await fs.readFile(path.join(partsDir, `${id}.json`), 'utf8').catch(() => null);
-      if (json === null) continue;
-      const part = JSON.parse(json) as Part;
-      const motion = await motionShards.append(await fs.readFile(path.join(partsDir, `${id}.motion`)));
-      const keyFrame = part.keyFrame ? { ...part.keyFrame, ...(await keyShards.append(await fs.readFile(path.join(partsDir, `${id}.key`)))) } : null;
-      videos.push({ ...part, motion, keyFrame });
+  const motionShards = series('motion');
+  const keyShards = series('keys');
+  const placed: Placed[] = [];
+  for (const item of dataset.items) {
+    const old = reuse.get(item);
+    if (old) {
+      const v = old.video;
+      const motion = motionShards(v.motion.bytes);
+      const key = v.keyFrame ? keyShards(v.keyFrame.bytes) : null;
+      placed.push({ entry: entryOf(item, v.source ?? null, v, motion, key), from: { cache: old.cache, index: old.index } });
+      continue;
     }
-  } finally {
-    await motionShards.close();
-    await keyShards.close();
+    const part = await readPart(partsDir, item);
+    if (part === null) continue; // failed
+    const id = videoId(item);
+    const files = { motion: path.join(partsDir, `${id}.motion`), key: part.keyFrame ? path.join(partsDir, `${id}.key`) : null };
+    const motion = motionShards((await fs.stat(files.motion)).size);
+    const key = files.key ? keyShards((await fs.stat(files.key)).size) : null;
+    placed.push({ entry: entryOf(item, part.source, part, motion, key), from: files });
   }
-  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
   const manifest: CacheManifest = {
     format: CACHE_FORMAT,
     version: CACHE_VERSION,
-    software: { mvclass: pkg.version, ffmpeg: codecAddon().ffmpegVersion },
+    software,
     settings,
     dataset: { kind: dataset.kind, root: dataset.root, classes: dataset.classes },
-    shards: [...shards].sort(),
-    videos,
+    shards: [...sizes.keys()].sort(),
+    videos: placed.map((p) => p.entry),
     failed: [...failed].sort((a, b) => a.path.localeCompare(b.path)),
   };
-  await fs.writeFile(path.join(out, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
-  return videos.length;
+  return { placed, text: JSON.stringify(manifest, null, 1) + '\n', sizes };
+}
+
+/** Writes the laid-out cache into the new folder `out`: the shards, then the manifest. */
+async function writeLayout(out: string, layout: Layout): Promise<void> {
+  const handles = new Map<string, fs.FileHandle>();
+  const append = async (range: ByteRange, bytes: Uint8Array, what: string) => {
+    if (bytes.length !== range.bytes) throw new MvclassError(`${what}: ${bytes.length} bytes where ${range.bytes} were counted (changed while the cache was written?)`, what);
+    let handle = handles.get(range.shard);
+    if (!handle) {
+      handle = await fs.open(path.join(out, range.shard), 'wx');
+      handles.set(range.shard, handle);
+    }
+    await handle.write(bytes, 0, bytes.length, range.offset);
+  };
+  try {
+    for (const { entry, from } of layout.placed) {
+      if ('cache' in from) {
+        const clip = await from.cache.clip(from.index);
+        await append(entry.motion, new Uint8Array(clip.data.buffer, clip.data.byteOffset, clip.data.byteLength), from.cache.dir);
+        if (entry.keyFrame) await append(entry.keyFrame, (await from.cache.keyFrame(from.index))!.data, from.cache.dir);
+      } else {
+        await append(entry.motion, await fs.readFile(from.motion), from.motion);
+        if (entry.keyFrame && from.key) await append(entry.keyFrame, await fs.readFile(from.key), from.key);
+      }
+    }
+  } finally {
+    for (const handle of handles.values()) await handle.close();
+  }
+  await fs.writeFile(path.join(out, 'manifest.json'), layout.text);
+}
+
+/**
+ * Whether the cache in `out` already holds exactly the bytes `layout` would write: every video
+ * in place in the old cache, the same manifest text, the same shards of the same sizes and no
+ * other file. Then a rerun on an unchanged dataset writes nothing.
+ */
+async function alreadyWritten(out: string, layout: Layout): Promise<boolean> {
+  if (!layout.placed.every((p, k) => 'cache' in p.from && p.from.index === k)) return false;
+  const text = await fs.readFile(path.join(out, 'manifest.json'), 'utf8').catch(() => null);
+  if (text !== layout.text) return false;
+  const names = (await fs.readdir(out)).sort();
+  const expected = ['manifest.json', ...layout.sizes.keys()].sort();
+  if (names.length !== expected.length || names.some((n, i) => n !== expected[i])) return false;
+  for (const [shard, size] of layout.sizes) {
+    const stat = await fs.lstat(path.join(out, shard)).catch(() => null);
+    if (!stat?.isFile() || stat.size !== size) return false;
+  }
+  return true;
 }
 
 /** Prepares `dataset` into the cache folder `out` (replaced only when complete). */
@@ -185,42 +369,72 @@ export async function prepareDataset(dataset: VideoDataset, out: string, options
   const settings = settingsOf(options);
   // One more than the cores: a job waiting on its file or on JavaScript leaves no core idle.
   const jobs = positiveInteger(options.jobs ?? os.cpus().length + 1, 'jobs');
+  const shardBytes = positiveInteger(options.shardBytes ?? SHARD_BYTES, 'shardBytes');
   const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, 'MvclassWarning'));
   // Parts live beside the output, keyed by the settings, so a rerun with other settings starts afresh.
   const settingsKey = createHash('sha1').update(JSON.stringify(settings)).digest('hex').slice(0, 10);
   const partsDir = path.join(path.dirname(path.resolve(out)), `.${path.basename(out)}.parts-${settingsKey}`);
   await fs.mkdir(partsDir, { recursive: true });
   const failed: PrepareResult['failed'] = dataset.missing.map((m) => ({ path: m.path, reason: m.reason }));
+  const software = softwareVersions();
   const items = dataset.items;
-  let skipped = 0;
-  const todo: DatasetItem[] = [];
-  for (const item of items) {
-    if (await fs.stat(path.join(partsDir, `${videoId(item)}.json`)).catch(() => null)) skipped++;
-    else todo.push(item);
-  }
-  let done = skipped;
-  options.onProgress?.(done, items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < todo.length) {
-      const item = todo[next++]!;
-      try {
-        await prepareVideo(item, settings, partsDir, warn);
-      } catch (error) {
-        failed.push({ path: item.path, reason: error instanceof Error ? error.message : String(error) });
+  const old = await reusableCache(out, settings, software, warn);
+  try {
+    // The old cache's videos that carry a stamp, by path (the first, should a manifest list one twice).
+    const cached = new Map<string, number>();
+    for (const [i, v] of (old?.videos ?? []).entries()) if (v.source && !cached.has(v.path)) cached.set(v.path, i);
+    const reuse: Reuse = new Map();
+    let resumed = 0;
+    const todo: Array<{ item: DatasetItem; source: SourceStamp | null }> = [];
+    for (const item of items) {
+      // Stamped before anything is read: a file that changes while it is being read is made again next time.
+      const source = await stampOf(item.path);
+      const index = cached.get(item.path);
+      if (old && index !== undefined && sameStamp(old.videos[index]!.source, source)) {
+        reuse.set(item, { cache: old, index, video: old.videos[index]! });
+      } else if (sameStamp((await readPart(partsDir, item))?.source, source)) {
+        resumed++;
+      } else {
+        todo.push({ item, source });
       }
-      options.onProgress?.(++done, items.length);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(jobs, Math.max(todo.length, 1)) }, worker));
-  const videos = await writeAtomically(out, async (dir) => {
-    await fs.mkdir(dir);
-    return assemble(dir, partsDir, dataset, settings, failed);
-  });
-  await fs.rm(partsDir, { recursive: true, force: true });
-  const result = { out, videos, failed, skipped };
-  options.onDone?.(result);
-  return result;
+    const skipped = reuse.size + resumed;
+    let done = skipped;
+    let prepared = 0;
+    options.onProgress?.(done, items.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < todo.length) {
+        const { item, source } = todo[next++]!;
+        try {
+          await prepareVideo(item, source, settings, partsDir, warn);
+          prepared++;
+        } catch (error) {
+          failed.push({ path: item.path, reason: error instanceof Error ? error.message : String(error) });
+        }
+        options.onProgress?.(++done, items.length);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(jobs, Math.max(todo.length, 1)) }, worker));
+    const layout = await layOut(partsDir, dataset, settings, software, failed, reuse, shardBytes);
+    if (!(old && (await alreadyWritten(out, layout)))) {
+      await writeAtomically(out, async (dir) => {
+        await fs.mkdir(dir);
+        try {
+          await writeLayout(dir, layout);
+        } finally {
+          // Before the old folder is replaced.
+          await old?.close();
+        }
+      });
+    }
+    await fs.rm(partsDir, { recursive: true, force: true });
+    const result: PrepareResult = { out, videos: layout.placed.length, failed, prepared, skipped, reused: reuse.size };
+    options.onDone?.(result);
+    return result;
+  } finally {
+    await old?.close();
+  }
 }
 
 /** The folder of one QP's output among several: <out>/qpNN (prepare with several QPs, the sweep). */

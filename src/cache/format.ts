@@ -8,6 +8,12 @@ import type { CroppedBits } from '../codec/crop.js';
 //   <cache>/keys-000.bin    one RGB24 key frame (the IDR) per video, [height, width, 3]
 //
 // Shards roll over at SHARD_BYTES, so a UCF-101-sized set is a few large files, not 13k small ones.
+//
+// Each video records its input file as prepare found it before reading it (`source`: size and
+// modification time), so that a later prepare into the same folder, with the same settings and
+// software, reuses the video while its file still agrees (app/prepare.ts). The field is optional:
+// caches written before it (still version 1) read as before, and their videos are simply prepared
+// again by the next run; readers that do not know it ignore it.
 
 export const CACHE_FORMAT = 'mvclass-cache';
 export const CACHE_VERSION = 1;
@@ -53,6 +59,14 @@ export interface CachedVideo {
    * display order: crop takes no B-frames) and of its parameter sets. What each classifier is
    * sent (the paper's R_3D, R_2D, I_SP) is computed from these. */
   cropped: CroppedBits | null;
+  /** The input file when prepare read it; absent in older caches. */
+  source?: SourceStamp;
+}
+
+/** What says a file is unchanged: its size in bytes and its modification time (fs.Stats.mtimeMs). */
+export interface SourceStamp {
+  size: number;
+  mtimeMs: number;
 }
 
 export interface CacheManifest {

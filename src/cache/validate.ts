@@ -6,7 +6,7 @@
 
 import { MvclassError } from '../util/errors.js';
 import { Fields, show } from '../util/fields.js';
-import { CACHE_FORMAT, CACHE_VERSION, type ByteRange, type CacheManifest, type CacheSettings, type CachedVideo } from './format.js';
+import { CACHE_FORMAT, CACHE_VERSION, type ByteRange, type CacheManifest, type CacheSettings, type CachedVideo, type SourceStamp } from './format.js';
 
 // Bounds that keep frames*2*rows*cols*2 and width*height*3 far inside safe integers
 // (2^24 frames is a week of video at 25 fps; 4096 grid blocks are 32768 pixels at 8x8).
@@ -89,6 +89,10 @@ function videoOf(file: string, value: unknown, index: number, classes: readonly 
     return { frameBits: bits, kinds, parameterSetBits: c.integer('parameterSetBits', 0), ...estimated };
   });
 
+  // Optional (caches before it lack it): the input's size and modification time, which decide
+  // whether a later prepare may reuse this video.
+  const source = f.raw('source') === undefined ? undefined : sourceOf(f.object('source'));
+
   return {
     id,
     path: f.string('path'),
@@ -106,7 +110,16 @@ function videoOf(file: string, value: unknown, index: number, classes: readonly 
     keyFrame,
     rates,
     cropped,
+    ...(source ? { source } : {}),
   };
+}
+
+function sourceOf(s: Fields): SourceStamp {
+  const size = s.integer('size', 0);
+  const mtimeMs = s.raw('mtimeMs');
+  // Any finite time: a file may be dated before 1970.
+  if (typeof mtimeMs !== 'number' || !Number.isFinite(mtimeMs)) s.expected('a finite number', 'mtimeMs');
+  return { size, mtimeMs };
 }
 
 /**

@@ -111,6 +111,24 @@ describe('PreparedCache.open checks the manifest', () => {
     expect((await rejection(bits.dir)).message).toBe(`${bits.file}: video "v_Walk_g01" (index 0): frameBits has 3 entries but frames is 4`);
   });
 
+  it("source, the input's size and mtime that decide reuse: optional, and checked when there", async () => {
+    // A cache from before the field: opens, with no stamp.
+    const older = writeCache();
+    const opened = await PreparedCache.open(older.dir);
+    expect(opened.video(0).source).toBeUndefined();
+    await opened.close();
+    const stamped = writeCache((_, v) => (v.source = { size: 123456, mtimeMs: 1700000000123.25 }));
+    const cache = await PreparedCache.open(stamped.dir);
+    expect(cache.video(0).source).toEqual({ size: 123456, mtimeMs: 1700000000123.25 });
+    await cache.close();
+    const size = writeCache((_, v) => ((v as { source: unknown }).source = { size: -1, mtimeMs: 0 }));
+    expect((await rejection(size.dir)).message).toBe(`${size.file}: video "v_Walk_g01" (index 0): Expected a non-negative integer for source.size but received -1`);
+    const mtime = writeCache((_, v) => ((v as { source: unknown }).source = { size: 10, mtimeMs: '2024-01-01' }));
+    expect((await rejection(mtime.dir)).message).toBe(`${mtime.file}: video "v_Walk_g01" (index 0): Expected a finite number for source.mtimeMs but received "2024-01-01"`);
+    const shape = writeCache((_, v) => ((v as { source: unknown }).source = [10, 0]));
+    expect((await rejection(shape.dir)).message).toBe(`${shape.file}: video "v_Walk_g01" (index 0): Expected an object for source but received an array of 2`);
+  });
+
   it('the CLI prints the message and exits 1, not a stack trace with exit 2', { timeout: 30_000 }, async () => {
     const { dir, file } = writeCache((_, v) => (v.label = 999));
     const r = await cli(['train', '--model', 'mv3d', '--data', dir, '-o', path.join(root, 'run')]);

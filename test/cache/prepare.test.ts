@@ -1,5 +1,6 @@
-// prepare: a dataset into a cache that resumes after a kill with the same bytes, lists what
-// failed without stopping, and holds exactly the grids a direct extraction gives.
+// prepare: a dataset into a cache that resumes after a kill with the same bytes, reuses what an
+// earlier run prepared (test/cache/incremental.test.ts has the cases), lists what failed without
+// stopping, and holds exactly the grids a direct extraction gives.
 
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -117,6 +118,17 @@ describe('mvclass prepare', () => {
     const resumed = await cli(['prepare', set, '-o', b, '--jobs', '2', '--json']);
     expect(JSON.parse(resumed.stdout).skipped).toBeGreaterThanOrEqual(2);
     expect(bytesOf(b)).toEqual(bytesOf(a));
+  });
+
+  it('a rerun into the prepared folder reuses every video (the broken one is tried again) and writes the same bytes', { timeout: 120_000 }, async () => {
+    const a = path.join(dir, 'a'); // prepared by the test above
+    const before = bytesOf(a);
+    const rerun = await cli(['prepare', set, '-o', a, '--jobs', '2', '--json']);
+    expect(rerun.code).toBe(0);
+    const summary = JSON.parse(rerun.stdout);
+    expect(summary).toMatchObject({ videos: 12, prepared: 0, skipped: 12, reused: 12 });
+    expect(summary.failed.map((f: { path: string }) => path.basename(f.path))).toEqual(['walk_broken.mp4']);
+    expect(bytesOf(a)).toEqual(before);
   });
 
   it('names bad arguments and missing inputs', async () => {
