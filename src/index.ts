@@ -60,6 +60,10 @@ export {
 export * from './report/index.js';
 export { allTo3dRate, budgetsFor, checkMcnn, chooseNetwork, fitMcnnToVideos, temporalBits, type McnnCheck, type McnnFit, type McnnRuns } from './rate/mcnn/fit.js';
 export { fitMcnn, readMcnnParams, validateMcnn, writeMcnn } from './app/mcnn.js';
+export { chooseForStream, loadStreamModel, scoreStream, scoringNetworks, type Network, type StreamChoice, type StreamModel } from './app/stream.js';
+export { ingestVideo, type IngestOptions, type IngestResult, type MotionGrids } from './ingest/ingest.js';
+export { encodeOptions, encoderSettings, PAPER_PROFILE, PAPER_QP, profileOfCache, withRate, type EncodingProfile } from './ingest/profile.js';
+export { readRun, RUN_FILES, runPaths, type TrainingRun } from './run/format.js';
 export { CPU_SCHEDULE, PAPER_SCHEDULE, runSweep, type SweepOptions, type SweepResult, type SweepSchedule } from './app/sweep.js';
 export { PRESETS } from './config/presets.js';
 export { checkConfig, loadConfigFile, parseConfig } from './config/file.js';

@@ -3,11 +3,14 @@
 // averaged ("-F"). Every stage is timed.
 
 import type { VideoStream } from '../codec/decode.js';
-import { ingestVideo, type IngestResult } from '../ingest/ingest.js';
+import { ingestVideo, networkInputsOf, type NetworkInputs } from '../ingest/ingest.js';
+
+export { networkInputsOf, type NetworkInputs };
 import { PAPER_PROFILE, profileOfCache } from '../ingest/profile.js';
 import type { CacheSettings } from '../cache/format.js';
 import { meanScores } from '../metrics/classification.js';
 import { MvclassError } from '../util/errors.js';
+import { timed } from '../util/timing.js';
 import { frameSize } from '../util/validate.js';
 import { imageViews, volumeViews } from '../nn/inputs.js';
 import { CnnModel, type SessionSettings } from '../nn/model.js';
@@ -75,15 +78,6 @@ export async function classifyLoaded(video: string, classifier: LoadedClassifier
   return { ...result, seconds: { ...inputs.seconds, ...result.seconds } };
 }
 
-/** What the networks take from one video: its motion grids as one clip, and its first key frame. */
-export interface NetworkInputs {
-  clip: { frames: number; rows: number; cols: number; data: Int16Array };
-  /** Packed RGB24 at the cache's key-frame size; absent when the video has no I frame. */
-  keyFrame?: { width: number; height: number; data: Uint8Array };
-  /** Time per stage: encode (when asked), decode. */
-  seconds: Record<string, number>;
-}
-
 export interface ReadInputsOptions extends Pick<ClassifyOptions, 'encode' | 'onWarning' | 'inputOptions' | 'onMismatch'> {
   /** Read the motion grids (default true); false when only the spatial network runs, so that a
    * codec without vectors (VP9, AV1, Motion JPEG) can still be classified from its key frame. */
@@ -135,29 +129,6 @@ export async function readNetworkInputs(video: string, settings: CacheSettings, 
   return networkInputsOf(video, ingested, motion);
 }
 
-/** The networks' inputs from an ingested video (its grids as one clip, its first key frame). */
-export function networkInputsOf(video: string, ingested: IngestResult, motion = true): NetworkInputs {
-  const decoded = ingested.decoded;
-  if (!decoded) throw new MvclassError(`${video}: not decoded`, video);
-  const seconds = { ...(ingested.seconds.encode !== undefined ? { encode: ingested.seconds.encode } : {}), decode: ingested.seconds.decode ?? 0 };
-  const keyFrame = decoded.keyFrame ? { width: decoded.keyFrame.width, height: decoded.keyFrame.height, data: decoded.keyFrame.data } : undefined;
-  if (!motion) {
-    if (!keyFrame) throw new MvclassError(`${video}: no I frame for the spatial network`, video);
-    return { clip: { frames: 0, rows: 0, cols: 0, data: new Int16Array(0) }, keyFrame, seconds };
-  }
-  const clip = decoded.grids;
-  if (!clip || !(clip.frames > 0)) throw new MvclassError(`${video}: no frames decoded`, video);
-  return { clip, ...(keyFrame ? { keyFrame } : {}), seconds };
-}
-
-async function timed<T>(seconds: Record<string, number>, stage: string, work: () => Promise<T>): Promise<T> {
-  const t0 = performance.now();
-  try {
-    return await work();
-  } finally {
-    seconds[stage] = (seconds[stage] ?? 0) + (performance.now() - t0) / 1000;
-  }
-}
 
 export type ScoreOptions = Pick<ClassifyOptions, 'temporal' | 'crops'>;
 

@@ -13,6 +13,7 @@ import { encode, type EncodeResult } from '../codec/encode.js';
 import { probe, type VideoInfo } from '../codec/probe.js';
 import { estimatedCroppedBits, ratesOfEncoding, ratesOfStream, type Rates } from '../rate/rates.js';
 import { MvclassError } from '../util/errors.js';
+import { timed } from '../util/timing.js';
 import { encodeOptions, type EncodingProfile } from './profile.js';
 
 export interface MotionGrids {
@@ -78,15 +79,6 @@ export interface IngestResult {
   } | null;
   /** Seconds per stage: probe (a video taken as it is), encode, crop, decode. */
   seconds: Record<string, number>;
-}
-
-async function timed<T>(seconds: Record<string, number>, stage: string, work: () => Promise<T>): Promise<T> {
-  const t0 = performance.now();
-  try {
-    return await work();
-  } finally {
-    seconds[stage] = (seconds[stage] ?? 0) + (performance.now() - t0) / 1000;
-  }
 }
 
 export async function ingestVideo(video: string, options: IngestOptions = {}): Promise<IngestResult> {
@@ -193,4 +185,28 @@ async function readStream(stream: string, options: IngestOptions): Promise<NonNu
     grids = { frames: length / (2 * rows * cols), rows, cols, data };
   }
   return { stream: videoStream, grids, rows, cols, keyFrame, frameTypes, frameBits };
+}
+
+/** What the networks take from one video: its motion grids as one clip, and its first key frame. */
+export interface NetworkInputs {
+  clip: { frames: number; rows: number; cols: number; data: Int16Array };
+  /** Packed RGB24 at the cache's key-frame size; absent when the video has no I frame. */
+  keyFrame?: { width: number; height: number; data: Uint8Array };
+  /** Time per stage: encode (when asked), decode. */
+  seconds: Record<string, number>;
+}
+
+/** The networks' inputs from an ingested video (its grids as one clip, its first key frame). */
+export function networkInputsOf(video: string, ingested: IngestResult, motion = true): NetworkInputs {
+  const decoded = ingested.decoded;
+  if (!decoded) throw new MvclassError(`${video}: not decoded`, video);
+  const seconds = { ...(ingested.seconds.encode !== undefined ? { encode: ingested.seconds.encode } : {}), decode: ingested.seconds.decode ?? 0 };
+  const keyFrame = decoded.keyFrame ? { width: decoded.keyFrame.width, height: decoded.keyFrame.height, data: decoded.keyFrame.data } : undefined;
+  if (!motion) {
+    if (!keyFrame) throw new MvclassError(`${video}: no I frame for the spatial network`, video);
+    return { clip: { frames: 0, rows: 0, cols: 0, data: new Int16Array(0) }, keyFrame, seconds };
+  }
+  const clip = decoded.grids;
+  if (!clip || !(clip.frames > 0)) throw new MvclassError(`${video}: no frames decoded`, video);
+  return { clip, ...(keyFrame ? { keyFrame } : {}), seconds };
 }

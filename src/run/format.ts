@@ -14,7 +14,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { CacheSettings } from '../cache/format.js';
 import { cacheSettingsOf } from '../cache/validate.js';
-import { parseTrainingMetrics, type ParsedTrainingMetrics } from '../report/training.js';
+import { parseTrainingMetrics, type ParsedTrainingMetrics } from './metrics.js';
 import { writeFileAtomically } from '../util/atomic.js';
 import { MvclassError, UsageError } from '../util/errors.js';
 import { Fields } from '../util/fields.js';

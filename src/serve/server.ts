@@ -1,8 +1,8 @@
-// The cloud side of the rate-accuracy paper: classify the few-kbps cropped streams edge devices send. A stream
-// comes in; its motion rate R_motion is measured from its P frames; the Multi-CNN thresholds for
-// the requested budget pick the network to trust, and only that network scores it (the spatial
-// one too when the client asks for fusion); the answer says which and why. The API is described
-// (OpenAPI) at /docs; each request is one access-log line.
+// The cloud side of the rate-accuracy paper, over HTTP: classify the few-kbps cropped streams
+// edge devices send. The workflow is src/app/stream.ts (R_motion, the Multi-CNN's choice, only
+// the chosen network scoring); this file adds what a service needs around it: the native work on
+// each upload in a worker process, limits, timeouts, metrics, the access log (one line per
+// request) and the OpenAPI description at /docs.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
@@ -13,11 +13,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { PreparedCache } from '../cache/read.js';
 import { packageRoot } from '../codec/native.js';
-import { loadClassifier, scoreNetworkInputs, type LoadedClassifier } from '../app/classify.js';
-import { chooseNetwork, fitVideosOf, meanFitVideo, streamMotionRate, type McnnFit } from '../rate/mcnn/fit.js';
-import { solve } from '../rate/mcnn/optimise.js';
+import { chooseForStream, loadStreamModel, scoreStream, scoringNetworks, type Network } from '../app/stream.js';
 import { MvclassError } from '../util/errors.js';
 import { ConcurrencyLimit, QueueFullError } from './limit.js';
 import { API_DESCRIPTION, classifySchema, healthSchema, metricsSchema } from './openapi.js';
@@ -33,9 +30,7 @@ export interface ServeLogger {
   stream?: { write(line: string): void };
 }
 
-export type Network = 'mv3d' | 'mv2d' | 'spatial';
-/** Where each network is in the loaded classifier (loaded in this order). */
-const NETWORK_INDEX: Record<Network, number> = { mv3d: 0, mv2d: 1, spatial: 2 };
+export type { Network };
 
 export interface ServeOptions {
   /** What `demo` or `sweep` writes: mcnn.json, with the runs it names. */
@@ -98,22 +93,6 @@ function workerModule(): string {
   return compiled;
 }
 
-/** The fit videos' mean length, from the cache an older mcnn.json names; null when it is gone. */
-async function fitVideoFromCache(data: string | undefined): Promise<McnnFit['fitVideo'] | null> {
-  if (!data) return null;
-  try {
-    const cache = await PreparedCache.open(data);
-    try {
-      const videos = fitVideosOf(cache.videos);
-      return videos.length > 0 ? meanFitVideo(videos) : null;
-    } finally {
-      await cache.close();
-    }
-  } catch {
-    return null;
-  }
-}
-
 /** A boolean query parameter: absent, 1/true or 0/false. */
 function flag(text: string | undefined, name: string): boolean {
   if (text === undefined || text === '0' || text === 'false') return false;
@@ -136,17 +115,9 @@ async function removeStaleFolders(tempDir: string): Promise<void> {
 
 export async function createServer(options: ServeOptions): Promise<FastifyInstance> {
   const mcnnFile = path.join(options.modelDir, 'mcnn.json');
-  const mcnn = JSON.parse(
-    await fs.readFile(mcnnFile, 'utf8').catch(() => {
-      throw new MvclassError(`${options.modelDir}: no mcnn.json (serve takes the folder mvclass demo or sweep writes)`, options.modelDir);
-    }),
-  ) as McnnFit;
   const device = options.device ?? 'cpu';
-  // All three are loaded: each request may choose any of them.
-  const classifier: LoadedClassifier = await loadClassifier([mcnn.runs.mv3d, mcnn.runs.mv2d, mcnn.runs.spatial], { threads: options.threads ?? 0, device });
-  // How long the videos the MCNN was fitted on were: a stream's R_motion is measured as if it
-  // were one of them (streamMotionRate). Fits of older versions do not say: their cache does.
-  const fitVideo = mcnn.fitVideo ?? (await fitVideoFromCache(mcnn.data));
+  const model = await loadStreamModel(options.modelDir, { threads: options.threads ?? 0, device });
+  const { classifier, mcnn, fitVideo } = model;
   const concurrency = options.concurrency ?? os.cpus().length;
   const limit = new ConcurrencyLimit(concurrency, options.queue ?? 16);
   const timeoutMs = options.timeoutMs ?? 60_000;
@@ -351,18 +322,15 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     const duration = info.duration > 0 ? info.duration : read.croppedDuration;
     // R_motion from the stream's rewritten P frames, counted as a fit video would carry them
     // (streamMotionRate: not over this stream's own length, which read long streams as 0).
-    const rMotion = streamMotionRate(mcnn, cropped, fitVideo ?? { frames: cropped.frameBits.length, seconds: duration });
-    const selection = solve(mcnn, budget ?? 1e9);
-    const chosen: Network = chooseNetwork(rMotion, { rL: selection.rL ?? 0, rH: selection.rH ?? 0 });
+    const choice = chooseForStream(model, cropped, duration, budget);
+    const { chosen } = choice;
     // Only the chosen network scores the stream, and the spatial one too when the client asks
     // for the two streams' fusion (their mean scores, as classify's "-F").
-    const networks: Network[] = fuse && chosen !== 'spatial' ? [chosen, 'spatial'] : [chosen];
-    const scoring: LoadedClassifier = { ...classifier, runs: networks.map((n) => classifier.runs[NETWORK_INDEX[n]]!), models: networks.map((n) => classifier.models[NETWORK_INDEX[n]]!) };
-    const result = await gate.shared(() => scoreNetworkInputs('the stream', read.inputs, scoring, { temporal: 3, crops: 10 }));
+    const result = await gate.shared(() => scoreStream('the stream', model, read.inputs, scoringNetworks(chosen, fuse), { temporal: 3, crops: 10 }));
     return {
       top5: result.top5,
       chosen,
-      mcnn: { budget: budget ?? null, feasible: selection.feasible, rL: finite(selection.rL), rH: finite(selection.rH), rMotion },
+      mcnn: { budget: choice.budget, feasible: choice.feasible, rL: finite(choice.rL), rH: finite(choice.rH), rMotion: choice.rMotion },
       streams: Object.fromEntries(result.streams.map((s) => [s.model === 'vgg16' ? 'spatial' : s.model, { top1: s.top1, probability: s.probability, scores: s.scores }])),
       stream: { bits: body.length * 8, duration, kbps: (body.length * 8) / duration / 1000, frames: info.frameCount },
       seconds: { measure: read.measureSeconds, ...read.inputs.seconds, ...result.seconds },

@@ -6,8 +6,7 @@
 import type { CroppedBits } from '../codec/crop.js';
 import type { VideoInfo } from '../codec/probe.js';
 import type { CacheSettings } from '../cache/format.js';
-import { networkInputsOf, type NetworkInputs } from '../app/classify.js';
-import { ingestVideo } from '../ingest/ingest.js';
+import { ingestVideo, networkInputsOf, type NetworkInputs } from '../ingest/ingest.js';
 import { frameSize } from '../util/validate.js';
 
 /** A refusal the client caused: an HTTP status and a reason it can read. */

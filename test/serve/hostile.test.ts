@@ -10,7 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadClassifier } from '../../src/nn/classify.js';
+import { loadClassifier } from '../../src/app/classify.js';
 import { createServer } from '../../src/serve/server.js';
 import { checkUploadRead, readUpload } from '../../src/serve/upload.js';
 import { TEST_HOOKS_ENV, TEST_MARKERS } from '../../src/serve/worker.js';
