@@ -5,10 +5,13 @@
 // decimal. src/export/csv.ts and json.ts hold the same formats in TypeScript (csvRows,
 // jsonFrames), which the tests compare this against.
 //
-// formatText(format, columns, vectorStart, vectorCount, frames) -> Promise<Buffer>
+// formatText(format, columns, vectorStart, vectorCount, frames[, into]) -> Promise<Buffer | number>
 //   format "csv":  frames is a Float64Array of frame numbers (printed first on each row).
 //   format "json": frames is an array of strings, frame f's text before its rows; each row is
 //                  bracketed and rows are separated by commas, and "]}" closes every frame.
+//   into: a Uint8Array to write the text into, reused by the caller from batch to batch (fresh
+//         memory for every batch cost twice the formatting in page faults). The promise gives
+//         the number of bytes written there, or, when the text did not fit, a Buffer holding it.
 // The columns are read in place by the worker, referenced until it ends (copying them cost as
 // much as formatting); the caller must not transfer their buffers meanwhile. Argument errors and
 // every exception of the worker reject the promise.
@@ -157,7 +160,7 @@ struct Columns {
 
 constexpr const char* kUsage =
     "formatText(format: 'csv' | 'json', columns, vectorStart: Uint32Array, vectorCount: Uint32Array, "
-    "frames: Float64Array (csv) | string[] (json))";
+    "frames: Float64Array (csv) | string[] (json), into?: Uint8Array)";
 
 // A column's elements, checked for type and length; `keep` holds the array until the worker ends.
 template <typename T>
@@ -251,28 +254,60 @@ class FormatWorker : public PromiseWorker {
         heads_.emplace_back(text, end);
       }
     }
+
+    // Optional: the caller's buffer to write into (its memory reused from batch to batch).
+    if (info.Length() > 5 && !info[5].IsUndefined()) {
+      if (!info[5].IsTypedArray() || info[5].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+        throw Napi::TypeError::New(env, kUsage);
+      }
+      Napi::Uint8Array into = info[5].As<Napi::Uint8Array>();
+      keep_.push_back(Napi::Persistent(info[5].As<Napi::Object>()));
+      into_ = reinterpret_cast<char*>(into.Data());
+      intoBytes_ = into.ElementLength();
+    }
   }
 
  protected:
-  void Run() override {
-    // The most a row can take, every integer at its widest: CSV 91 bytes, JSON 106 with refPoc
-    // (source 4, w and h 3 each, four int16 6 each, flags 18 as 0x... or 20 in decimal, motion
-    // 11 + 11 + 5, refPoc 11, separators 13), plus CSV's frame number in front of each row.
-    const size_t n = c_.length;
-    constexpr size_t kRowBytes = 4 + 3 + 3 + 4 * 6 + 2 + 20 + 3 * 11 + 5 + 11 + 16;
+  // The most a row can take, every integer at its widest: CSV 91 bytes, JSON 106 with refPoc
+  // (source 4, w and h 3 each, four int16 6 each, flags 18 as 0x... or 20 in decimal, motion
+  // 11 + 11 + 5, refPoc 11, separators 13), plus CSV's frame number in front of each row; and
+  // PutShort's four-byte stores reach up to 3 bytes past the text.
+  static constexpr size_t kRowBytes = 4 + 3 + 3 + 4 * 6 + 2 + 20 + 3 * 11 + 5 + 11 + 16;
+  static constexpr size_t kFrameBytes = 2 + 8;
+
+  // Room for `bytes` more at p, or the text so far moved to memory of our own that holds the
+  // whole batch (at most once: Bound() is enough for everything).
+  char* Reserve(char* p, size_t bytes) {
+    if (static_cast<size_t>(end_ - p) >= bytes) return p;
+    const size_t written = static_cast<size_t>(p - out_);
+    const size_t size = written + Bound();
+    own_.reset(new char[size]);
+    if (written > 0) std::memcpy(own_.get(), out_, written);
+    out_ = own_.get();
+    end_ = out_ + size;
+    return out_ + written;
+  }
+
+  size_t Bound() const {
     size_t bound = 0;
-    for (size_t f = 0; f < heads_.size(); f++) bound += heads_[f].size() * (json_ ? 1 : count_[f]) + 2;
-    bound += n * kRowBytes + 8;  // + 8: PutShort's four-byte stores may reach 3 bytes past the text
-    out_.reset(new char[bound]);
-    char* p = out_.get();
+    for (size_t f = 0; f < heads_.size(); f++) bound += heads_[f].size() * (json_ ? 1 : count_[f]) + kFrameBytes;
+    return bound + c_.length * kRowBytes;
+  }
+
+  void Run() override {
+    out_ = into_;
+    end_ = into_ + intoBytes_;
+    char* p = out_;
     const Columns& c = c_;
     for (size_t f = 0; f < start_.size(); f++) {
       const size_t begin = start_[f];
       const size_t end = begin + count_[f];
       const std::string& head = heads_[f];
       if (json_) {
+        p = Reserve(p, head.size() + kFrameBytes);
         p = PutText(p, head);
         for (size_t i = begin; i < end; i++) {
+          p = Reserve(p, kRowBytes);
           if (i > begin) *p++ = ',';
           *p++ = '[';
           p = PutShort(p, c.source[i]);
@@ -306,10 +341,12 @@ class FormatWorker : public PromiseWorker {
           }
           *p++ = ']';
         }
+        p = Reserve(p, kFrameBytes);
         *p++ = ']';
         *p++ = '}';
       } else {
         for (size_t i = begin; i < end; i++) {
+          p = Reserve(p, head.size() + kRowBytes);
           p = PutText(p, head);
           p = PutInt2(p, c.source[i]);
           *p++ = ',';
@@ -338,17 +375,21 @@ class FormatWorker : public PromiseWorker {
         }
       }
     }
-    length_ = static_cast<size_t>(p - out_.get());
+    length_ = static_cast<size_t>(p - out_);
   }
 
+  // The number of bytes when they are in the caller's buffer, else a Buffer of its own.
   Napi::Value Result(Napi::Env env) override {
-    if (length_ == 0) return Napi::Buffer<char>::New(env, 0);
+    if (!own_) {
+      if (into_ == nullptr) return Napi::Buffer<char>::New(env, 0);  // no text, nowhere given
+      return Napi::Number::New(env, static_cast<double>(length_));
+    }
     const int64_t bytes = static_cast<int64_t>(length_);
-    Napi::Buffer<char> buffer = Napi::Buffer<char>::NewOrCopy(env, out_.get(), length_, [bytes](Napi::Env finalizeEnv, char* data) {
+    Napi::Buffer<char> buffer = Napi::Buffer<char>::NewOrCopy(env, own_.get(), length_, [bytes](Napi::Env finalizeEnv, char* data) {
       Napi::MemoryManagement::AdjustExternalMemory(finalizeEnv, -bytes);
       delete[] data;
     });
-    out_.release();  // the Buffer's finalizer owns it now (already run if it was copied)
+    own_.release();  // the Buffer's finalizer owns it now (already run if it was copied)
     Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
     return buffer;
   }
@@ -361,7 +402,11 @@ class FormatWorker : public PromiseWorker {
   std::vector<Napi::ObjectReference> keep_;
   std::vector<uint32_t> start_, count_;
   std::vector<std::string> heads_;
-  std::unique_ptr<char[]> out_;
+  char* into_ = nullptr;  // the caller's buffer (held in keep_), or none
+  size_t intoBytes_ = 0;
+  std::unique_ptr<char[]> own_;  // the text when it did not fit into_
+  char* out_ = nullptr;
+  char* end_ = nullptr;
   size_t length_ = 0;
 };
 

@@ -169,9 +169,10 @@ export interface CodecAddon {
   openEncoder(options: NativeEncoderOptions): Promise<NativeEncoder>;
   transcode(options: Omit<NativeEncoderOptions, 'width' | 'height'> & { input: string; width: number; height: number; decoderThreads?: number }): Promise<NativeTranscodeResult>;
   crop(options: { input: string; output: string; annexB: boolean }): Promise<NativeCropResult>;
-  /** extract's text rows on a worker (text.cc): CSV rows after each frame's number, or JSON rows after each frame's text. */
-  formatText(format: 'csv', columns: NativeVectorColumns, vectorStart: Uint32Array, vectorCount: Uint32Array, frameNumbers: Float64Array): Promise<Buffer>;
-  formatText(format: 'json', columns: NativeVectorColumns, vectorStart: Uint32Array, vectorCount: Uint32Array, frameHeads: string[]): Promise<Buffer>;
+  /** extract's text rows on a worker (text.cc): CSV rows after each frame's number, or JSON rows after each frame's text;
+   * with `into`, the number of bytes written there, or a Buffer of their own when they did not fit. */
+  formatText(format: 'csv', columns: NativeVectorColumns, vectorStart: Uint32Array, vectorCount: Uint32Array, frameNumbers: Float64Array, into?: Uint8Array): Promise<Buffer | number>;
+  formatText(format: 'json', columns: NativeVectorColumns, vectorStart: Uint32Array, vectorCount: Uint32Array, frameHeads: string[], into?: Uint8Array): Promise<Buffer | number>;
 }
 
 let addon: CodecAddon | undefined;

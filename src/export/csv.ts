@@ -1,11 +1,11 @@
 // The CSV of FFmpeg's doc/examples/extract_mvs.c (FFmpeg 6 layout, with the motion columns):
 // same header, same columns, same printf widths, one row per vector, frames numbered from 1.
-// csvText formats a batch in the codec addon, on a worker (what extract writes); csvRows is the
-// same text in TypeScript, on the calling thread, and the tests hold the two to each other.
+// csvText formats a batch in the codec addon, on a worker (what extract writes; text.ts); csvRows
+// is the same text in TypeScript, on the calling thread, and the tests hold the two to each other.
 
 import type { DecodedBatch } from '../codec/decode.js';
-import { codecAddon } from '../codec/native.js';
 import { AsciiWriter } from './ascii.js';
+import { nativeText, type TextBuffers } from './text.js';
 
 export const CSV_HEADER = 'framenum,source,blockw,blockh,srcx,srcy,dstx,dsty,flags,motion_x,motion_y,motion_scale\n';
 
@@ -35,11 +35,11 @@ export function csvRows(batch: DecodedBatch): Buffer {
   return out.bytes();
 }
 
-/** csvRows's bytes, formatted natively off the main thread. */
-export async function csvText(batch: DecodedBatch): Promise<Buffer> {
+/** csvRows's bytes, formatted natively off the main thread (into one of `buffers` when given). */
+export async function csvText(batch: DecodedBatch, buffers?: TextBuffers): Promise<Buffer> {
   const v = batch.vectors;
   if (!v || v.length === 0) return Buffer.alloc(0);
   const numbers = new Float64Array(batch.frames.length);
   for (let f = 0; f < numbers.length; f++) numbers[f] = batch.frames[f]!.index + 1;
-  return codecAddon().formatText('csv', v, batch.vectorStart, batch.vectorCount, numbers);
+  return nativeText('csv', batch, numbers, buffers);
 }

@@ -2,7 +2,7 @@
 // or an .npy bundle (motion grids, mask, key frames, per-frame metadata). The CLI's extract
 // command is a thin shell over this.
 
-import { createWriteStream, promises as fs } from 'node:fs';
+import { createWriteStream, promises as fs, WriteStream } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
@@ -15,6 +15,7 @@ import { oneOf, positiveInteger } from '../util/validate.js';
 import { CSV_HEADER, csvText } from './csv.js';
 import { JSON_TAIL, jsonHead, jsonText } from './json.js';
 import { MotionStats, type MotionSummary } from './stats.js';
+import { TextBuffers } from './text.js';
 
 export type ExtractFormat = 'csv' | 'json' | 'npy';
 export const EXTRACT_FORMATS = ['csv', 'json', 'npy'] as const;
@@ -46,8 +47,15 @@ export interface ExtractResult {
   summary: MotionSummary;
 }
 
-async function writeText(stream: Writable, text: string | Buffer): Promise<void> {
-  if (text.length > 0 && !stream.write(text)) await once(stream, 'drain');
+async function writeText(stream: Writable, text: string | Buffer, written?: () => void): Promise<void> {
+  if (text.length > 0 && !stream.write(text, written)) await once(stream, 'drain');
+  else if (text.length === 0) written?.();
+}
+
+/** Streams known to be done with a chunk once its write calls back, so its memory can be reused:
+ * files we opened and the process's standard output (a file, pipe or terminal). */
+function releasesChunks(stream: Writable): boolean {
+  return stream instanceof WriteStream || stream === process.stdout;
 }
 
 export function defaultBundlePath(file: string): string {
@@ -84,10 +92,12 @@ export async function extractMotion(file: string, options: ExtractOptions = {}):
 
   const emit = async (sink: Writable) => {
     let first = true;
+    const buffers = releasesChunks(sink) ? new TextBuffers() : undefined;
     const decode = decodeVideo(file, { vectors: true, ...warning }, onOpen);
     for await (const batch of decode) {
       if (first) await writeText(sink, format === 'csv' ? CSV_HEADER : jsonHead(file, stream!));
-      await writeText(sink, await (format === 'csv' ? csvText(batch) : jsonText(batch, first)));
+      const text = await (format === 'csv' ? csvText(batch, buffers) : jsonText(batch, first, buffers));
+      await writeText(sink, text, buffers && (() => buffers.give(text)));
       first = false;
       observe(batch);
     }

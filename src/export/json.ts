@@ -3,8 +3,8 @@
 // worker (what extract writes); jsonFrames is the same text in TypeScript, held to it by the tests.
 
 import type { DecodedBatch, VideoStream } from '../codec/decode.js';
-import { codecAddon } from '../codec/native.js';
 import { AsciiWriter } from './ascii.js';
+import { nativeText, type TextBuffers } from './text.js';
 
 const COMMA = 44;
 const OPEN = 91;
@@ -44,10 +44,11 @@ export function jsonFrames(batch: DecodedBatch, first: boolean): Buffer {
   return out.bytes();
 }
 
-/** jsonFrames's bytes: each frame's metadata here, its rows formatted natively off the main thread. */
-export async function jsonText(batch: DecodedBatch, first: boolean): Promise<Buffer> {
+/** jsonFrames's bytes: each frame's metadata here, its rows formatted natively off the main thread
+ * (into one of `buffers` when given). */
+export async function jsonText(batch: DecodedBatch, first: boolean, buffers?: TextBuffers): Promise<Buffer> {
   const heads = batch.frames.map((frame, f) => `${first && f === 0 ? '' : ',\n'}${JSON.stringify(frame).slice(0, -1)},"vectors":[`);
-  return codecAddon().formatText('json', batch.vectors!, batch.vectorStart, batch.vectorCount, heads);
+  return nativeText('json', batch, heads, buffers);
 }
 
 export const JSON_TAIL = '\n]}\n';

@@ -7,6 +7,7 @@ import type { DecodedBatch, FrameMeta, MotionVectors } from '../../src/codec/dec
 import { codecAddon } from '../../src/codec/native.js';
 import { csvRows, csvText } from '../../src/export/csv.js';
 import { jsonFrames, jsonText } from '../../src/export/json.js';
+import { TextBuffers } from '../../src/export/text.js';
 import { mulberry32 } from '../../src/util/random.js';
 
 const random = mulberry32(11);
@@ -76,6 +77,39 @@ describe('CSV and JSON rows from the addon equal the TypeScript formatting', () 
   });
 });
 
+describe('text formatted into reused buffers (TextBuffers)', () => {
+  it('a buffer too small: the text moves to memory of its own mid-batch, and later buffers fit', async () => {
+    const batch = batchOf([0, 3000, 1, 0, 2500], true);
+    const buffers = new TextBuffers(100); // a few rows fit; the rest spill over
+    for (const format of ['csv', 'json'] as const) {
+      const expected = format === 'csv' ? csvRows(batch) : jsonFrames(batch, false);
+      const spilled = format === 'csv' ? await csvText(batch, buffers) : await jsonText(batch, false, buffers);
+      expect(spilled.equals(expected)).toBe(true);
+      const fitted = format === 'csv' ? await csvText(batch, buffers) : await jsonText(batch, false, buffers);
+      expect(fitted.equals(expected)).toBe(true);
+      expect(fitted.buffer.byteLength).toBeGreaterThan(expected.length); // one of the pool's, not a fresh Buffer
+      buffers.give(fitted);
+    }
+  });
+
+  it('a buffer given back is written again, and the new text is whole', async () => {
+    const buffers = new TextBuffers(1 << 20);
+    const a = batchOf([2000, 2000], false);
+    const b = batchOf([500], false, 7);
+    const textA = await csvText(a, buffers);
+    expect(textA.equals(csvRows(a))).toBe(true);
+    const memory = textA.buffer;
+    buffers.give(textA);
+    const textB = await csvText(b, buffers);
+    expect(textB.buffer).toBe(memory);
+    expect(textB.equals(csvRows(b))).toBe(true);
+    // A buffer that is not the pool's is never taken in.
+    buffers.give(textB);
+    buffers.give(Buffer.alloc(4 << 20));
+    expect((await jsonText(a, true, buffers)).buffer).toBe(memory);
+  });
+});
+
 describe('formatText rejects bad arguments', () => {
   const batch = batchOf([5, 5], false);
   const v = batch.vectors!;
@@ -98,6 +132,7 @@ describe('formatText rejects bad arguments', () => {
       [['json', v, batch.vectorStart, batch.vectorCount, ['a']], /one text per frame/],
       [['json', v, batch.vectorStart, batch.vectorCount, ['a', 2]], /formatText\(/],
       [['csv'], /formatText\(/],
+      [['csv', v, batch.vectorStart, batch.vectorCount, numbers, new Uint16Array(64)], /into\?: Uint8Array/],
     ];
     for (const [args, message] of cases) {
       let promise: Promise<Buffer> | undefined;
