@@ -1,48 +1,58 @@
 // The CNNs on the built-in action set: they learn (held-out accuracy far above chance), fusion
 // keeps the better stream, a resumed run continues exactly, and failures are plain messages.
+// The three networks are the suite's trained fixture at QP 30 (test/support/trained.ts: trained
+// and evaluated by the sweep as trainModel and evaluateRun with the settings below, once per code
+// version); the resumed and broken runs are trained here on its QP 30 cache.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { classifyVideo, CnnModel, prepareDataset, openDataset, synthesizeActionSet } from '../../src/index.js';
-import { evaluateRun, fuseScores } from '../../src/app/evaluate.js';
+import { classifyVideo, CnnModel } from '../../src/index.js';
+import { fuseScores } from '../../src/app/evaluate.js';
 import { trainModel } from '../../src/app/train.js';
 import { fitMcnn, validateMcnn } from '../../src/app/mcnn.js';
+import type { ClassificationReport } from '../../src/metrics/classification.js';
 import { cli, tempDir } from '../setup/helpers.js';
+import { trained, TRAINED_SET, TRAINED_SWEEP } from '../support/trained.js';
 
 const dir = tempDir();
-const cache = path.join(dir, 'cache');
-const small = { iterations: 150, batch: 16, lrStep: 120, threads: 2, seed: 1 } as const;
+let cache = '';
+/** The fixture's QP 30 runs and their test scores (evaluateRun with 3 x 10 views, saveScores). */
+let qp30 = '';
+const run = (model: string) => path.join(qp30, 'runs', model);
+const scoreFile = (model: string) => path.join(qp30, 'scores', `${model}.json`);
 
 beforeAll(async () => {
-  const set = path.join(dir, 'set');
-  await synthesizeActionSet(set, { classes: 4, perClass: 16, seconds: 2, seed: 4 });
-  await prepareDataset(await openDataset(set, { valFraction: 0.2 }), cache, { qp: 30 });
-}, 180_000);
+  qp30 = path.join((await trained()).sweep, 'qp30');
+  cache = path.join(qp30, 'cache');
+}, 900_000);
 
 describe('CNN training and evaluation', () => {
   it('mv3d and mv2d beat chance by a wide margin; fusing with the spatial stream is not worse', { timeout: 300_000 }, async () => {
-    const runs = {
-      mv3d: { frames: 32, width: 0.25, fc: 128 },
+    // What the fixture trained: 150 iterations, lr-step 120, batch 16, seed 1, 2 threads, and these shapes.
+    expect(TRAINED_SWEEP.schedule).toMatchObject({ iterations: 150, batch: 16, lr: 0.01, lrStep: 120, temporal: 3, crops: 10 });
+    expect(TRAINED_SWEEP.schedule).toMatchObject({
+      mv3d: { frames: 32, size: 24, width: 0.25, fc: 128 },
       mv2d: { frames: 16, size: 32, width: 0.25, fc: 128 },
       vgg16: { size: 96, width: 0.125, fc: 128 },
-    } as const;
+    });
     const top1: Record<string, number> = {};
-    for (const [model, shape] of Object.entries(runs)) {
-      const out = path.join(dir, `run-${model}`);
-      const r = await trainModel({ model: model as 'mv3d', data: cache, out, ...small, ...shape });
-      expect(r.iterations).toBe(150);
-      const report = await evaluateRun({ run: out, data: cache, temporal: 3, crops: 10, saveScores: path.join(dir, `${model}.json`), threads: 2 });
+    for (const model of ['mv3d', 'mv2d', 'vgg16']) {
+      const out = run(model);
+      const r = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as { iteration: number };
+      expect(r.iteration).toBe(150);
+      const report = JSON.parse(readFileSync(path.join(qp30, 'scores', `${model}.report.json`), 'utf8')) as ClassificationReport;
       expect(report.videos).toBeGreaterThanOrEqual(12);
       expect(report.confusion.flat().reduce((a, b) => a + b, 0)).toBe(report.videos);
       top1[model] = report.top1;
     }
     // Four classes: chance is 25%.
+    expect(TRAINED_SET.classes).toBe(4);
     expect(top1.mv3d).toBeGreaterThanOrEqual(0.5);
     expect(top1.mv2d).toBeGreaterThanOrEqual(0.5);
-    const fused = await fuseScores([path.join(dir, 'mv3d.json'), path.join(dir, 'vgg16.json')]);
+    const fused = await fuseScores([scoreFile('mv3d'), scoreFile('vgg16')]);
     expect(fused.top1).toBeGreaterThanOrEqual(Math.max(top1.mv3d!, top1.vgg16!));
-    const metrics = readFileSync(path.join(dir, 'run-mv3d', 'metrics.jsonl'), 'utf8')
+    const metrics = readFileSync(path.join(run('mv3d'), 'metrics.jsonl'), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l))
@@ -53,7 +63,7 @@ describe('CNN training and evaluation', () => {
   });
 
   it('mcnn fit: Gamma, the two rate lines and validation accuracies; the check on the test split', { timeout: 120_000 }, async () => {
-    const runs = { mv3d: path.join(dir, 'run-mv3d'), mv2d: path.join(dir, 'run-mv2d'), spatial: path.join(dir, 'run-vgg16') };
+    const runs = { mv3d: run('mv3d'), mv2d: run('mv2d'), spatial: run('vgg16') };
     const fit = await fitMcnn(runs, cache, { temporal: 3, threads: 2 });
     expect(fit.videos.validation).toBeGreaterThanOrEqual(8);
     expect(fit.alpha).toBeGreaterThan(0);
@@ -74,12 +84,11 @@ describe('CNN training and evaluation', () => {
   });
 
   it('classify: a video in, the fused top-5 out, as eval scores the same clips', { timeout: 120_000 }, async () => {
-    const run = path.join(dir, 'run-mv3d');
-    const scores = JSON.parse(readFileSync(path.join(dir, 'mv3d.json'), 'utf8')) as { classes: string[]; videos: Array<{ path: string; scores: number[] }> };
+    const scores = JSON.parse(readFileSync(scoreFile('mv3d'), 'utf8')) as { classes: string[]; videos: Array<{ path: string; scores: number[] }> };
     let agree = 0;
     for (const v of scores.videos) {
       // --encode re-encodes as prepare did (one encoder thread, QP 30, 320x240, 25 fps).
-      const r = await classifyVideo(v.path, [run], { encode: true, temporal: 3, threads: 2 });
+      const r = await classifyVideo(v.path, [run('mv3d')], { encode: true, temporal: 3, threads: 2 });
       expect(r.top5).toHaveLength(4);
       expect(r.top5.reduce((s, t) => s + t.probability, 0)).toBeCloseTo(1, 5);
       expect(Object.keys(r.seconds)).toEqual(expect.arrayContaining(['load models', 'encode', 'decode', 'infer mv3d']));

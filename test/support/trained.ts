@@ -1,17 +1,21 @@
-// The suite's one trained fixture: a small synthetic action set, the paper's sweep on it at QP 30
-// and 40 on a CPU schedule (prepared caches with a val split, mv3d, mv2d and vgg16 runs per QP,
-// test scores, mcnn.json, the report) and one clip of the set with its cropped stream. Used by
-// test/pipeline/sweep.test.ts (the sweep's tables, figures and report, and a rerun on a copy) and
-// by the service tests of test/serve (the sweep's folder is what `mvclass serve` takes).
+// The suite's one trained fixture: a small synthetic action set (4 classes of 16 clips), the
+// paper's sweep on it at QP 30 and 40 on a short CPU schedule (prepared caches with a val split,
+// mv3d, mv2d and vgg16 runs of 150 iterations per QP, multi-view test scores, mcnn.json fitted at
+// QP 30, the report) and one clip of the set with its cropped stream. Used by
+// test/pipeline/sweep.test.ts (the sweep's tables, figures and report, and a rerun on a copy), by
+// test/nn/train.test.ts (the QP 30 networks: learning, evaluation, fusion, the Multi-CNN fit,
+// classify; its QP 30 cache for its own small runs) and by the service tests of test/serve (the
+// sweep's folder is what `mvclass serve` takes).
 //
 // Trained once per code version: the folder under .cache/test is named by a hash of what the
 // training depends on (every src/**/*.ts, the native addons, and this file). vitest runs test
 // files in separate processes, so the first to take the lock (a folder holding its pid) trains
 // and the others wait for it; a later run with the same code reuses the folder. Folders of other
-// code versions are removed once they are an hour old.
+// code versions are removed an hour after their last use.
 //
 // The demo (test/demo/demo.test.ts) stays the one test that runs everything end to end from
-// nothing on every run; tests of training itself (test/nn) train their own small runs.
+// nothing on every run; the tests of training itself (resume, safety, real footage) train their
+// own small runs.
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -23,13 +27,27 @@ import { CPU_SCHEDULE, runSweep, type SweepOptions, type SweepResult } from '../
 import { processAlive } from '../../src/util/process.js';
 import { CACHE, ROOT } from '../setup/fixtures.js';
 
-/** The set: 3 classes of 12 clips of 2 s (seed 6). */
-export const TRAINED_SET = { classes: 3, perClass: 12, seconds: 2, seed: 6 } as const;
+/** The set: 4 classes of 16 clips of 2 s (seed 4). */
+export const TRAINED_SET = { classes: 4, perClass: 16, seconds: 2, seed: 4 } as const;
 
-/** The sweep's settings (dataset and out are the fixture's folders). */
+/**
+ * The sweep's settings (dataset and out are the fixture's folders). Each network trains as
+ * trainModel({ model, data, out, iterations: 150, batch: 16, lrStep: 120, threads: 2, seed: 1,
+ * ...shape }) with the shapes mv3d { frames: 32, width: 0.25, fc: 128 }, mv2d { frames: 16,
+ * size: 32, width: 0.25, fc: 128 }, vgg16 { size: 96, width: 0.125, fc: 128 } (lr 0.01, mv3d's
+ * size 24), and is evaluated on the test split with 3 x 10 views.
+ */
 export const TRAINED_SWEEP = {
   qps: [30, 40],
-  schedule: { ...CPU_SCHEDULE, iterations: 40, mv3d: { ...CPU_SCHEDULE.mv3d, frames: 32 }, temporal: 2 },
+  schedule: {
+    ...CPU_SCHEDULE,
+    iterations: 150,
+    lrStep: 120,
+    mv3d: { ...CPU_SCHEDULE.mv3d, frames: 32 },
+    mv2d: { ...CPU_SCHEDULE.mv2d, frames: 16 },
+    temporal: 3,
+    crops: 10,
+  },
   threads: 2,
   valFraction: 0.2,
 } satisfies Omit<SweepOptions, 'dataset' | 'out'>;
