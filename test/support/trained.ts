@@ -11,7 +11,7 @@
 // training depends on (every src/**/*.ts, the native addons, and this file). vitest runs test
 // files in separate processes, so the first to take the lock (a folder holding its pid) trains
 // and the others wait for it; a later run with the same code reuses the folder. Folders of other
-// code versions are removed an hour after their last use.
+// code versions are removed 15 minutes after their last use (a test file holds it for less).
 //
 // The demo (test/demo/demo.test.ts) stays the one test that runs everything end to end from
 // nothing on every run; the tests of training itself (resume, safety, real footage) train their
@@ -100,7 +100,7 @@ function firstClip(set: string): string {
 function loaded(dir: string): Trained {
   const set = path.join(dir, 'set');
   const now = new Date();
-  utimesSync(path.join(dir, 'ready'), now, now); // in use: pruned an hour after its last use
+  utimesSync(path.join(dir, 'ready'), now, now); // in use: not pruned for 15 minutes
   return {
     dir,
     set,
@@ -124,8 +124,9 @@ async function train(dir: string): Promise<void> {
 }
 
 /**
- * Fixtures of other code versions go an hour after their last use (and not while being made);
- * so do the service models the suite used to train into the temp folder (mvclass-test-serve-model-*).
+ * Fixtures of other code versions (about 80 MB each) go 15 minutes after their last use (and not
+ * while being made); so do the service models the suite used to train into the temp folder
+ * (mvclass-test-serve-model-*).
  */
 function prune(keep: string): void {
   for (const [root, prefix] of [
@@ -136,7 +137,7 @@ function prune(keep: string): void {
       if (!name.startsWith(prefix) || name.endsWith('.lock') || name === keep || existsSync(path.join(root, `${name}.lock`))) continue;
       const ready = path.join(root, name, 'ready');
       const used = statSync(existsSync(ready) ? ready : path.join(root, name), { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
-      if (Date.now() - used > 3600_000) rmSync(path.join(root, name), { recursive: true, force: true });
+      if (Date.now() - used > 15 * 60_000) rmSync(path.join(root, name), { recursive: true, force: true });
     }
   }
 }
