@@ -165,16 +165,18 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const budgets = budgetsFor(mcnn, Array.from({ length: 12 }, (_, i) => 0.15 + (1.25 * i) / 11), 3);
   // The check reuses the eval stage's test scores (the same views), and its result is kept:
   // a rerun with the same fit and budgets does not check again.
-  const checkFile = path.join(options.out, 'mcnn-check.json');
+  // Not mcnn-check.json: the report writes its table under that name.
+  const checkFile = path.join(options.out, 'mcnn-check-stage.json');
   const fitKey = createHash('sha1').update(JSON.stringify({ mcnn, budgets })).digest('hex');
-  const kept = await fs.readFile(checkFile, 'utf8').then((t) => JSON.parse(t) as { fit?: string; checks?: McnnCheck[] }, () => null);
+  // JSON has no Infinity (an unbounded threshold): written as the string, read back as the number.
+  const kept = await fs.readFile(checkFile, 'utf8').then((t) => JSON.parse(t, (_k, v: unknown) => (v === 'Infinity' ? Infinity : v)) as { fit?: string; checks?: McnnCheck[] }, () => null);
   const reuse = kept?.fit === fitKey && Array.isArray(kept.checks);
   const scoreFiles = { mv3d: path.join(fitDir, 'scores', 'mv3d.json'), mv2d: path.join(fitDir, 'scores', 'mv2d.json'), spatial: path.join(fitDir, 'scores', 'vgg16.json') };
   const checks = reuse
     ? (await stage(`mcnn check QP ${fitQp}`, true, async () => []), kept.checks!)
     : (await stage(`mcnn check QP ${fitQp}`, false, async () => {
         const c = await validateMcnn(mcnn, budgets, { temporal: schedule.temporal, crops: schedule.crops, threads, scoreFiles });
-        await writeFileAtomically(checkFile, JSON.stringify({ fit: fitKey, checks: c }, null, 1) + '\n');
+        await writeFileAtomically(checkFile, JSON.stringify({ fit: fitKey, checks: c }, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v), 1) + '\n');
         return c;
       }))!;
   const all3d = allTo3dRate(mcnn);

@@ -45,5 +45,7 @@ describe('sweep', () => {
     const reused = second.stages.filter((s) => s.skipped).map((s) => s.stage);
     expect(reused).toEqual(expect.arrayContaining(['prepare QP 30', 'train mv3d QP 30', 'eval vgg16 QP 40', 'mcnn fit QP 30']));
     expect(second.stages.filter((s) => !s.skipped).map((s) => s.stage)).toEqual(['report']);
+    // The kept check is the one the first run made, unbounded thresholds included.
+    expect(second.checks).toEqual(first.checks);
   });
 });

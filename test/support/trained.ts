@@ -105,7 +105,7 @@ function loaded(dir: string): Trained {
     dir,
     set,
     sweep: path.join(dir, 'sweep'),
-    first: JSON.parse(readFileSync(path.join(dir, 'first.json'), 'utf8')) as SweepResult,
+    first: JSON.parse(readFileSync(path.join(dir, 'first.json'), 'utf8'), (_k, v: unknown) => (v === 'Infinity' ? Infinity : v)) as SweepResult,
     clip: firstClip(set),
     cropped: readFileSync(path.join(dir, 'one.264')),
   };
@@ -117,7 +117,8 @@ async function train(dir: string): Promise<void> {
   const set = path.join(dir, 'set');
   await synthesizeActionSet(set, TRAINED_SET);
   const first = await runSweep({ dataset: set, out: path.join(dir, 'sweep'), ...TRAINED_SWEEP });
-  writeFileSync(path.join(dir, 'first.json'), JSON.stringify(first, null, 1));
+  // JSON has no Infinity (an unbounded MCNN threshold): kept as the string, read back as the number.
+  writeFileSync(path.join(dir, 'first.json'), JSON.stringify(first, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v), 1));
   // The synthetic source is H.264 without B-frames: it crops as it is.
   await crop(firstClip(set), path.join(dir, 'one.264'));
   writeFileSync(path.join(dir, 'ready'), '');
