@@ -14,10 +14,10 @@ import { nonNegativeInteger, positiveInteger } from '../util/validate.js';
 import { classificationReport } from '../metrics/classification.js';
 import { scoreVideos } from '../nn/score.js';
 import { motionStd, trainingBatches } from '../nn/inputs.js';
-import { CnnModel, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from '../nn/model.js';
+import { CnnModel, DEFAULT_CLIP_NORM, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from '../nn/model.js';
 import { hasRun, readRun, refuseExistingRun, removeRun, runPaths } from '../run/format.js';
 
-export { refuseExistingRun };
+export { DEFAULT_CLIP_NORM, refuseExistingRun };
 
 export interface TrainOptions extends SessionSettings {
   model: ModelName;
@@ -50,8 +50,6 @@ export interface TrainOptions extends SessionSettings {
   onValidation?: (result: { iteration: number; top1: number; best: boolean }) => void;
 }
 
-/** The gradient-norm clip when none is given: measured on real footage (docs/training.md). */
-export const DEFAULT_CLIP_NORM = 10;
 
 export interface TrainResult {
   run: string;

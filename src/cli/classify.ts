@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { classifyVideo } from '../app/classify.js';
 import { keyValuePairs, testViewsOption } from '../util/validate.js';
 import { fixed, printJson, warn } from './output.js';
 
@@ -13,6 +12,7 @@ export function classifyCommand(): Command {
     .option('--views <TxC>', 'temporal views x crops per view (crops 1 or 10)', '10x10')
     .option('--json', 'print the result as JSON')
     .action(async (video: string, opts: { run: string[]; encode?: boolean; views: string; json?: boolean; inputOption?: string[] }) => {
+      const { classifyVideo } = await import('../app/classify.js'); // libtorch and the workflows, loaded on use
       const inputOptions = keyValuePairs(opts.inputOption, 'input-option');
       const r = await classifyVideo(video, opts.run, {
         encode: opts.encode === true,

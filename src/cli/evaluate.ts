@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
 import type { ClassificationReport } from '../metrics/classification.js';
-import { evaluateRun, fuseScores } from '../app/evaluate.js';
 import { markdownTable } from '../report/table.js';
 import { progressBar } from '../util/progress.js';
 import { integerInRange, oneOf, testViewsOption } from '../util/validate.js';
@@ -31,6 +30,7 @@ export function evalCommand(): Command {
     .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
     .option('--json', 'print the result as JSON')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const { evaluateRun } = await import('../app/evaluate.js'); // libtorch and the workflows, loaded on use
       const views = testViewsOption(opts.views);
       const bar = progressBar('eval', 1, 'videos');
       const result = await evaluateRun({
@@ -54,6 +54,7 @@ export function fuseCommand(): Command {
     .argument('<scores...>', 'score files from mvclass eval --save-scores')
     .option('--json', 'print the result as JSON')
     .action(async (files: string[], opts: { json?: boolean }) => {
+      const { fuseScores } = await import('../app/evaluate.js');
       const result = await fuseScores(files);
       if (opts.json) return printJson(result);
       printReport(`fused ${result.streams.join(' + ')}`, result);

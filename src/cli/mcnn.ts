@@ -7,7 +7,6 @@ import { markdownTable, type Cell } from '../report/table.js';
 import { MvclassError, UsageError } from '../util/errors.js';
 import { testViewsOption } from '../util/validate.js';
 import { printJson, warn } from './output.js';
-import { fitMcnn, readMcnnParams, validateMcnn, writeMcnn } from '../app/mcnn.js';
 import { budgetsFor } from '../rate/mcnn/fit.js';
 
 const FLAGS: Record<(typeof MCNN_PARAM_NAMES)[number], string> = {
@@ -50,6 +49,7 @@ function solveCommand(): Command {
     .option('--json', 'print [{budget, rL, rH, accuracy, rateSent, feasible}] (rL/rH in kbps, "Infinity" when unbounded, null when infeasible)')
     .exitOverride()
     .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const { readMcnnParams } = await import('../app/mcnn.js');
       const budgets = parseBudgets(opts.budget);
       const overrides = Object.fromEntries(MCNN_PARAM_NAMES.map((name) => [name, opts[name]]));
       const params = await readMcnnParams(typeof opts.model === 'string' ? opts.model : undefined, overrides, warn);
@@ -87,6 +87,7 @@ function fitCommand(): Command {
     .option('--json', 'print the result as JSON')
     .exitOverride()
     .action(async (opts: { run?: string[]; runs?: string[]; data: string; out: string; budget?: string; budgets?: string; views: string; json?: boolean }) => {
+      const { fitMcnn, validateMcnn, writeMcnn } = await import('../app/mcnn.js'); // libtorch and the workflows, loaded on use
       const runs = opts.run ?? opts.runs;
       if (!runs) throw new UsageError("required option '--run <runs...>' not specified");
       if (runs.length !== 3) throw new UsageError(`Expected three runs (mv3d, mv2d, spatial) for run but received ${runs.length}`);

@@ -1,8 +1,6 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { prepareDatasetAtQps } from '../app/prepare.js';
 import { VIDEO_CODECS, type VideoCodec } from '../codec/encode.js';
-import { openDataset } from '../datasets/open.js';
 import { MvclassError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
 import { fraction, integerInRange, oneOf, positiveInteger } from '../util/validate.js';
@@ -29,6 +27,7 @@ export function prepareCommand(): Command {
     .option('--jobs <n>', 'videos prepared at once (default: cores + 1)')
     .option('--json', 'print a JSON summary');
   return addSettingsOptions(command).action(async (spec: string, raw: Record<string, unknown>) => {
+    const [{ prepareDatasetAtQps }, { openDataset }] = await Promise.all([import('../app/prepare.js'), import('../datasets/open.js')]); // loaded on use
     const opts = (await resolveSettings(command, raw, 'prepare')).opts;
     if (raw.printConfig) return printConfig({ prepare: sectionSettings('prepare', opts) });
     if (opts.asIs && (opts.qp !== undefined || opts.crf !== undefined)) throw new MvclassError('--as-is keeps the input as it is: drop --qp and --crf');

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { VIDEO_CODECS, type VideoCodec } from '../codec/encode.js';
-import { listVideos, measureRates, ratesReport, writeRatesReport } from '../app/rates.js';
 import { MvclassError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
 import { integerInRange, nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
@@ -29,6 +28,7 @@ export function ratesCommand(): Command {
     .option('--threads <n>', 'encoder threads (1: the same bits on every machine, as prepare encodes; 0: automatic, faster)', '1')
     .option('--json', 'print the JSON result on stdout instead of the table')
     .action(async (inputs: string[], opts: Record<string, string | boolean | undefined>) => {
+      const { listVideos, measureRates, ratesReport, writeRatesReport } = await import('../app/rates.js'); // loaded on use
       const codec = oneOf(opts.codec, 'codec', VIDEO_CODECS) as VideoCodec;
       const qps = opts.qp === undefined ? undefined : parseQpList(opts.qp);
       const fps = positiveInteger(opts.fps, 'fps');

@@ -3,7 +3,8 @@ import { Command, Option } from 'commander';
 import { MODELS, type ModelName } from '../nn/model.js';
 import { attributeName, TRAIN_FIELDS } from '../config/schema.js';
 import { readSavedRun, resumedSettings } from '../config/run.js';
-import { DEFAULT_CLIP_NORM, refuseExistingRun, trainModel } from '../app/train.js';
+import { DEFAULT_CLIP_NORM } from '../nn/model.js';
+import { refuseExistingRun } from '../run/format.js';
 import { UsageError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
 import { integerInRange, nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber } from '../util/validate.js';
@@ -58,6 +59,7 @@ export function trainCommand(): Command {
     }
     const iterations = positiveInteger(opts.iterations, 'iterations');
     const bar = progressBar('train', iterations, 'it');
+    const { trainModel } = await import('../app/train.js'); // libtorch and the workflows, loaded on use
     const result = await trainModel({
       model: oneOf(opts.model, 'model', MODELS) as ModelName,
       data: String(opts.data),

@@ -7,7 +7,7 @@
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
 import { MODELS } from '../nn/model.js';
 import { MvclassError, UsageError } from '../util/errors.js';
 import { show } from '../util/fields.js';
@@ -33,6 +33,8 @@ export function parseConfig(text: string, file: string): ConfigDocument {
       throw new UsageError(`${file}: not valid JSON: ${(error as Error).message}`);
     }
   } else if (ext === '.yaml' || ext === '.yml') {
+    // Loaded when a YAML file is read: the parser costs every command a third of its start-up otherwise.
+    const { parseDocument } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
     const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
     const error = doc.errors[0];
     if (error) {

@@ -11,6 +11,9 @@ import { nnAddon, type NativeSession } from './native.js';
 
 export { MODELS, readRun, type ModelConfig, type ModelName, type TrainingRun } from '../run/format.js';
 
+/** The gradient-norm clip when none is given: measured on real footage (docs/training.md). */
+export const DEFAULT_CLIP_NORM = 10;
+
 export interface SessionSettings {
   device?: 'cpu' | 'cuda';
   threads?: number;
