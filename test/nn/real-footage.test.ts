@@ -1,8 +1,8 @@
 // The motion networks learn on real footage with their default settings (only iterations, batch
 // and frames cut down for a CPU): a labelled set cut from the clips Debian ships, classes that
 // differ by camera motion (test/support/motionset.ts), held-out clips scored with the best
-// checkpoint that training's own validation kept. Before the fixes here, mv3d sat at ln 7 and
-// mv2d went to NaN on such a set (docs/training.md has the curves).
+// checkpoint that training's own validation kept (mv3d) or the last one (mv2d, see below). Before
+// the fixes here, mv3d sat at ln 7 and mv2d went to NaN on such a set (docs/training.md has the curves).
 
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -30,13 +30,15 @@ beforeAll(async () => {
 const chance = 1 / MOTION_CLASSES.length;
 
 describe('real footage, default training settings', () => {
-  // mv3d (time-shift invariant 3D filters) reaches 58% here in 150 iterations; mv2d, whose first
-  // layer sees each frame of the stack as its own channel, learns far more slowly: 23-32% in
-  // 60-120 iterations, depending on the run (docs/training.md). Its bar only says it beats chance
-  // (12 of 60 clips); it is not yet well above it on a CPU budget.
-  for (const [model, cut, views, bar] of [
-    ['mv3d', { iterations: 150, batch: 16, frames: 16 }, { temporal: 2, crops: 10 }, 2.5],
-    ['mv2d', { iterations: 80, batch: 16, frames: 16 }, { temporal: 2, crops: 1 }, 1.2],
+  // mv3d reaches 58% here in 150 iterations. mv2d (2.5-5 times mv3d's cost per step) learns it in
+  // 80 iterations now that its head has no dropout: over six seeds 33-43% with the last checkpoint,
+  // 30-57% with the best.pt that 36 val clips pick (a noisier choice, hence the last one here);
+  // with the paper's dropout 0.5 it stayed at 22-30% over three seeds (docs/training.md, "Why mv2d
+  // learnt slowly"). Its bar, 1.75x chance (18 of 60 clips), is 2 clips below the worst seed (20)
+  // and above every run with the old dropout (13-17 clips, last checkpoint).
+  for (const [model, cut, views, checkpoint, bar] of [
+    ['mv3d', { iterations: 150, batch: 16, frames: 16 }, { temporal: 2, crops: 10 }, 'best', 2.5],
+    ['mv2d', { iterations: 80, batch: 16, frames: 16 }, { temporal: 2, crops: 1 }, 'last', 1.75],
   ] as const) {
     it(`${model} learns camera motion above chance on held-out clips (at least ${bar}x)`, { timeout: 900_000 }, async () => {
       const out = path.join(dir, model);
@@ -51,10 +53,10 @@ describe('real footage, default training settings', () => {
       expect(losses.every(Number.isFinite)).toBe(true);
       expect(losses[0]!).toBeLessThan(Math.log(MOTION_CLASSES.length) + 0.7);
       expect(r.best).not.toBeNull();
-      const report = await evaluateRun({ run: out, data: cache, checkpoint: 'best', ...views, threads: 2 });
+      const report = await evaluateRun({ run: out, data: cache, checkpoint, ...views, threads: 2 });
       console.log(
         `${model}: ${r.iterations} iterations in ${r.seconds.toFixed(0)} s, losses ${losses.map((l) => l.toFixed(2)).join(' ')}; ` +
-          `val best ${(100 * r.best!.top1).toFixed(1)}% at ${r.best!.iteration}; held-out top-1 ${(100 * report.top1).toFixed(1)}% ` +
+          `val best ${(100 * r.best!.top1).toFixed(1)}% at ${r.best!.iteration}; held-out top-1 (${checkpoint} checkpoint) ${(100 * report.top1).toFixed(1)}% ` +
           `(${report.videos} clips, chance ${(100 * chance).toFixed(1)}%), ${((performance.now() - t0) / 1000).toFixed(0)} s in all`,
       );
       expect(report.videos).toBeGreaterThanOrEqual(50);
