@@ -10,7 +10,8 @@
 #   h264-syntax  crop's own H.264 code: SPS/PPS/slice-header parsing, P-slice and PPS writing,
 #                each written element read back and compared
 #   crop         the whole crop path, FFmpeg demux + decode included, Annex-B and MP4 output
-#   reader       MotionReader: vectors, grids, key frames on H.264/MPEG-4/MPEG-1/2/H.263 and HEVC
+#   reader       MotionReader: vectors, grids, key frames on H.264, MPEG-4, MPEG-1/2, H.263/H.263+,
+#                H.261, MS-MPEG-4, WMV1/2, FLV1, RealVideo, Snow and HEVC
 #   manifest     the prepared cache's manifest reader (TypeScript; see bench/fuzz-manifest.ts)
 #
 # Work lives in build-fuzz/ (ignored by git): binaries, seeds/<target>, corpus/<target> (grown by
@@ -97,6 +98,17 @@ seeds() {
     mk "${big[@]}" -c:v h263 -q:v 5 -f h263 "$dir.tmp/h263.h263"
     mk "${src[@]}" -c:v libx265 -x265-params log-level=none:bframes=1 -f hevc "$dir.tmp/hevc.hevc"
     mk "${src[@]}" -c:v libx265 -x265-params log-level=none:bframes=0 "$dir.tmp/hevc.mp4"
+    # The other codecs whose FFmpeg decoders export vectors (accepted since issue 13), in their usual containers.
+    local qcif=(-f lavfi -i 'testsrc2=size=176x144:rate=25,format=yuv420p' -frames:v 3)
+    mk "${src[@]}" -c:v msmpeg4 -q:v 5 "$dir.tmp/msmpeg4v3.avi"
+    mk "${src[@]}" -c:v msmpeg4v2 -q:v 5 "$dir.tmp/msmpeg4v2.avi"
+    mk "${src[@]}" -c:v wmv1 -q:v 5 "$dir.tmp/wmv1.asf"
+    mk "${src[@]}" -c:v wmv2 -q:v 5 "$dir.tmp/wmv2.wmv"
+    mk "${src[@]}" -c:v flv -q:v 5 "$dir.tmp/flv1.flv"
+    mk "${src[@]}" -c:v h263p -q:v 5 "$dir.tmp/h263p.avi"
+    mk "${qcif[@]}" -c:v h261 -q:v 5 -f h261 "$dir.tmp/h261.h261"
+    mk "${src[@]}" -c:v rv20 -q:v 5 "$dir.tmp/rv20.rm"
+    mk "${src[@]}" -c:v snow -q:v 5 "$dir.tmp/snow.nut"
   fi
   mv "$dir.tmp" "$dir"
 }
