@@ -64,6 +64,13 @@ export class ForkGate {
   }
 }
 
+/**
+ * The process's one gate: OpenBLAS's fork handler is process-wide, so every server in a process
+ * (several in the tests, or in a program that serves more than one model) must hold the same
+ * gate; with one each, a server could fork while another scored.
+ */
+export const PROCESS_FORK_GATE = new ForkGate();
+
 /** Why a job's worker died under it: the stream crashed the native code. */
 export class WorkerCrash extends ClientError {
   constructor(message: string) {
