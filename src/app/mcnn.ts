@@ -48,29 +48,9 @@ export async function fitMcnn(runs: McnnRuns, data: string, options: McnnViews =
   const accuracy = async (run: string) =>
     (await evaluateRun({ run, data, split: 'val', temporal: options.temporal ?? 10, crops: options.crops ?? 10, ...(options.threads ? { threads: options.threads } : {}) })).top1;
   const accuracies = { acc3d: await accuracy(runs.mv3d), acc2d: await accuracy(runs.mv2d), accsp: await accuracy(runs.spatial) };
-  const fitted = fitMcnnToVideos(fitVideos, { frames3d, frames2d }, accuracies);
-  // The parameters first, in the order mcnn.json has always had them.
-  return {
-    alpha: fitted.alpha,
-    beta: fitted.beta,
-    kl: fitted.kl,
-    a3d: fitted.a3d,
-    b3d: fitted.b3d,
-    r2_3d: fitted.r2_3d,
-    a2d: fitted.a2d,
-    b2d: fitted.b2d,
-    r2_2d: fitted.r2_2d,
-    isp: fitted.isp,
-    acc3d: fitted.acc3d,
-    acc2d: fitted.acc2d,
-    accsp: fitted.accsp,
-    frames3d,
-    frames2d,
-    videos: { fit: fitVideos.length, validation: validation.length },
-    runs,
-    data: path.resolve(data),
-    ...(fitted.fitVideo ? { fitVideo: fitted.fitVideo } : {}),
-  };
+  const { fitVideo, ...params } = fitMcnnToVideos(fitVideos, { frames3d, frames2d }, accuracies);
+  // The keys in the order mcnn.json has always had them.
+  return { ...params, videos: { fit: fitVideos.length, validation: validation.length }, runs, data: path.resolve(data), ...(fitVideo ? { fitVideo } : {}) };
 }
 
 export async function writeMcnn(file: string, fit: McnnFit): Promise<void> {

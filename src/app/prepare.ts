@@ -31,14 +31,13 @@ import path from 'node:path';
 import type { VideoCodec } from '../codec/encode.js';
 import { codecAddon, packageRoot } from '../codec/native.js';
 import { ingestVideo, type IngestResult } from '../ingest/ingest.js';
-import { profileOfCache } from '../ingest/profile.js';
+import { PAPER_PROFILE, PAPER_QP, profileOfCache } from '../ingest/profile.js';
 import type { DatasetItem, VideoDataset } from '../datasets/types.js';
 import { PreparedCache } from '../cache/read.js';
 import { writeAtomically, writeFileAtomically } from '../util/atomic.js';
 import { MvclassError } from '../util/errors.js';
 import { frameSize, integerInRange, positiveInteger } from '../util/validate.js';
 import { CACHE_FORMAT, CACHE_VERSION, SHARD_BYTES, type ByteRange, type CacheManifest, type CacheSettings, type CachedVideo, type SourceStamp } from '../cache/format.js';
-import { PAPER_PROFILE, PAPER_QP } from '../ingest/profile.js';
 
 export interface PrepareOptions {
   codec?: VideoCodec;

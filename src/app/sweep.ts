@@ -21,6 +21,7 @@ import { fitMcnn, validateMcnn, writeMcnn, type McnnCheck, type McnnFit } from '
 import { frontier } from '../rate/mcnn/optimise.js';
 import { meanRates } from '../rate/rates.js';
 import { writeFileAtomically } from '../util/atomic.js';
+import { infinityAsText, infinityFromText } from '../util/json.js';
 import { MvclassError } from '../util/errors.js';
 import { buildSweepReport } from './report.js';
 import { sweepSchedule } from '../config/merge.js';
@@ -168,17 +169,15 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   // Not mcnn-check.json: the report writes its table under that name.
   const checkFile = path.join(options.out, 'mcnn-check-stage.json');
   const fitKey = createHash('sha1').update(JSON.stringify({ mcnn, budgets })).digest('hex');
-  // JSON has no Infinity (an unbounded threshold): written as the string, read back as the number.
-  const kept = await fs.readFile(checkFile, 'utf8').then((t) => JSON.parse(t, (_k, v: unknown) => (v === 'Infinity' ? Infinity : v)) as { fit?: string; checks?: McnnCheck[] }, () => null);
-  const reuse = kept?.fit === fitKey && Array.isArray(kept.checks);
+  const kept = await fs.readFile(checkFile, 'utf8').then((t) => JSON.parse(t, infinityFromText) as { fit?: string; checks?: McnnCheck[] }, () => null);
+  const keptChecks = kept?.fit === fitKey && Array.isArray(kept.checks) ? kept.checks : null;
   const scoreFiles = { mv3d: path.join(fitDir, 'scores', 'mv3d.json'), mv2d: path.join(fitDir, 'scores', 'mv2d.json'), spatial: path.join(fitDir, 'scores', 'vgg16.json') };
-  const checks = reuse
-    ? (await stage(`mcnn check QP ${fitQp}`, true, async () => []), kept.checks!)
-    : (await stage(`mcnn check QP ${fitQp}`, false, async () => {
-        const c = await validateMcnn(mcnn, budgets, { temporal: schedule.temporal, crops: schedule.crops, threads, scoreFiles });
-        await writeFileAtomically(checkFile, JSON.stringify({ fit: fitKey, checks: c }, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v), 1) + '\n');
-        return c;
-      }))!;
+  const checks =
+    (await stage(`mcnn check QP ${fitQp}`, keptChecks !== null, async () => {
+      const c = await validateMcnn(mcnn, budgets, { temporal: schedule.temporal, crops: schedule.crops, threads, scoreFiles });
+      await writeFileAtomically(checkFile, JSON.stringify({ fit: fitKey, checks: c }, infinityAsText, 1) + '\n');
+      return c;
+    })) ?? keptChecks!;
   const all3d = allTo3dRate(mcnn);
   const predicted = frontier(mcnn, Array.from({ length: 60 }, (_, i) => all3d * (0.05 + (1.4 * i) / 59)));
   const report = path.join(options.out, 'report.html');

@@ -35,17 +35,15 @@ export class TextBuffers {
 /** A batch's rows as text, formatted off the main thread; into one of `buffers` when given. */
 export async function nativeText(format: 'csv' | 'json', batch: DecodedBatch, frames: Float64Array | string[], buffers?: TextBuffers): Promise<Buffer> {
   const v = batch.vectors!;
-  const format_ = codecAddon().formatText as (
-    format: string,
-    columns: typeof v,
-    vectorStart: Uint32Array,
-    vectorCount: Uint32Array,
-    frames: Float64Array | string[],
-    into?: Uint8Array,
-  ) => Promise<Buffer | number>;
-  if (!buffers) return (await format_(format, v, batch.vectorStart, batch.vectorCount, frames)) as Buffer;
+  const addon = codecAddon();
+  // CSV rows follow each frame's number, JSON rows each frame's text (native.ts types the pairs).
+  const formatText = (into?: Uint8Array): Promise<Buffer | number> =>
+    format === 'csv'
+      ? addon.formatText('csv', v, batch.vectorStart, batch.vectorCount, frames as Float64Array, into)
+      : addon.formatText('json', v, batch.vectorStart, batch.vectorCount, frames as string[], into);
+  if (!buffers) return (await formatText()) as Buffer;
   const into = buffers.take();
-  const result = await format_(format, v, batch.vectorStart, batch.vectorCount, frames, into);
+  const result = await formatText(into);
   if (typeof result === 'number') return into.subarray(0, result);
   buffers.fit(result.length);
   buffers.give(into);

@@ -46,6 +46,8 @@ export interface IngestOptions {
   workDir?: string;
   /** File names in workDir (default stream.mp4 and cropped.264). */
   names?: { stream?: string; cropped?: string };
+  /** The input's probe, when the caller already made it (probing a local file reads all its packets). */
+  probed?: VideoInfo;
   /** Told the input's probe when the input is taken as it is, before anything else is done with it (a size check may throw here). */
   onProbe?: (info: VideoInfo) => void;
   inputOptions?: Record<string, string>;
@@ -112,7 +114,7 @@ export async function ingestVideo(video: string, options: IngestOptions = {}): P
       rates = ratesOfEncoding(result, cropResult);
       if (wantCrop !== false && !cropResult) cropped = estimatedCroppedBits(result);
     } else {
-      info = await timed(seconds, 'probe', () => probe(video, options.inputOptions ? { inputOptions: options.inputOptions } : {}));
+      info = options.probed ?? (await timed(seconds, 'probe', () => probe(video, options.inputOptions ? { inputOptions: options.inputOptions } : {})));
       options.onProbe?.(info);
       const croppable = info.codec === 'h264' && !info.hasBFrames;
       if (wantCrop === true || (wantCrop === 'auto' && croppable)) await doCrop(video);

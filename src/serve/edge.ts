@@ -54,7 +54,7 @@ export async function sendFromEdge(video: string, options: EdgeOptions): Promise
     // Encoded with the paper's profile (at the edge's QP) unless asked to send an H.264 stream without B-frames as it is.
     const keep = options.asIs && info.codec === 'h264' && !info.hasBFrames;
     const ingested = await ingestVideo(video, {
-      ...(keep ? {} : { profile: withRate(PAPER_PROFILE, { qp: options.qp ?? 40 }) }),
+      ...(keep ? { probed: info } : { profile: withRate(PAPER_PROFILE, { qp: options.qp ?? 40 }) }),
       crop: true,
       onCropWarning: () => {},
       decode: false,

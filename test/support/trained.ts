@@ -26,6 +26,7 @@ import { crop, synthesizeActionSet } from '../../src/index.js';
 import { CPU_SCHEDULE, runSweep, type SweepOptions, type SweepResult } from '../../src/app/sweep.js';
 import { processAlive } from '../../src/util/process.js';
 import { CACHE, ROOT } from '../setup/fixtures.js';
+import { infinityAsText, infinityFromText } from '../../src/util/json.js';
 
 /** The set: 4 classes of 16 clips of 2 s (seed 4). */
 export const TRAINED_SET = { classes: 4, perClass: 16, seconds: 2, seed: 4 } as const;
@@ -105,7 +106,7 @@ function loaded(dir: string): Trained {
     dir,
     set,
     sweep: path.join(dir, 'sweep'),
-    first: JSON.parse(readFileSync(path.join(dir, 'first.json'), 'utf8'), (_k, v: unknown) => (v === 'Infinity' ? Infinity : v)) as SweepResult,
+    first: JSON.parse(readFileSync(path.join(dir, 'first.json'), 'utf8'), infinityFromText) as SweepResult,
     clip: firstClip(set),
     cropped: readFileSync(path.join(dir, 'one.264')),
   };
@@ -117,8 +118,8 @@ async function train(dir: string): Promise<void> {
   const set = path.join(dir, 'set');
   await synthesizeActionSet(set, TRAINED_SET);
   const first = await runSweep({ dataset: set, out: path.join(dir, 'sweep'), ...TRAINED_SWEEP });
-  // JSON has no Infinity (an unbounded MCNN threshold): kept as the string, read back as the number.
-  writeFileSync(path.join(dir, 'first.json'), JSON.stringify(first, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v), 1));
+  // JSON has no Infinity (an unbounded MCNN threshold): util/json.ts keeps it as text.
+  writeFileSync(path.join(dir, 'first.json'), JSON.stringify(first, infinityAsText, 1));
   // The synthetic source is H.264 without B-frames: it crops as it is.
   await crop(firstClip(set), path.join(dir, 'one.264'));
   writeFileSync(path.join(dir, 'ready'), '');
