@@ -3,10 +3,13 @@
 // failure (c10::Error included) becomes a rejection with its one-line message. The worker base
 // and the argument readers are the codec addon's (native/codec/napi_util.h): an argument or
 // option of the wrong type is a TypeError, one out of range a RangeError, never a default.
+#include <dlfcn.h>
+#include <link.h>
 #include <napi.h>
 
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <memory>
 
 #include "../codec/napi_util.h"
@@ -365,12 +368,43 @@ Napi::Value CreateSession(const Napi::CallbackInfo& info) {
   return (new CreateJob(env, options))->Start();
 }
 
+// Makes OpenBLAS run every call on its caller's thread; returns the thread count it reports
+// after, or null when libtorch's BLAS is not OpenBLAS. A process that forks needs this: OpenBLAS's
+// pthread_atfork handler joins its worker threads, and one that is running a job when the fork
+// starts clears the shutdown request as it finishes and goes to sleep for good, so fork() never
+// returns (OpenBLAS 0.3.21: the main thread in blas_thread_shutdown_ joining a thread asleep in
+// its condition wait). With one thread no call hands its workers a job, so the handler joins
+// idle threads. libtorch's own threads (OpenMP, oneDNN) still use the cores.
+Napi::Value SingleThreadBlas(const Napi::CallbackInfo& info) {
+  // Found among the loaded objects by name: Debian's is libopenblas.so.0, wheels bundle it renamed.
+  std::string file;
+  dl_iterate_phdr(
+      [](dl_phdr_info* object, size_t, void* found) {
+        if (object->dlpi_name == nullptr || std::strstr(object->dlpi_name, "openblas") == nullptr) return 0;
+        *static_cast<std::string*>(found) = object->dlpi_name;
+        return 1;
+      },
+      &file);
+  Napi::Value result = info.Env().Null();
+  void* blas = file.empty() ? nullptr : dlopen(file.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+  if (blas == nullptr) return result;
+  auto set = reinterpret_cast<void (*)(int)>(dlsym(blas, "openblas_set_num_threads"));
+  auto get = reinterpret_cast<int (*)()>(dlsym(blas, "openblas_get_num_threads"));
+  if (set != nullptr && get != nullptr) {
+    set(1);
+    result = Napi::Number::New(info.Env(), get());
+  }
+  dlclose(blas);  // drops the reference NOLOAD took; libtorch keeps the library loaded
+  return result;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* ctors = new Constructors();
   ctors->session = Napi::Persistent(SessionWrap::Define(env));
   env.SetInstanceData<Constructors>(ctors);
   exports.Set("createSession", Napi::Function::New(env, CreateSession));
   exports.Set("applyLayer", Napi::Function::New(env, ApplyLayerJs));
+  exports.Set("singleThreadBlas", Napi::Function::New(env, SingleThreadBlas));
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
   return exports;
 }

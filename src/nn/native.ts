@@ -34,6 +34,9 @@ export interface LayerCall {
 export interface NnAddon {
   torchVersion: string;
   createSession(options: Record<string, unknown>): Promise<NativeSession>;
+  /** Makes OpenBLAS run each call on its caller's thread, for a process that forks (see addon.cc);
+   * returns the thread count OpenBLAS then reports (1), or null when libtorch's BLAS is not OpenBLAS. */
+  singleThreadBlas(): number | null;
   /** One layer on small tensors (synchronous), to check the layers against a reference. */
   applyLayer(call: LayerCall): { data: Float32Array; shape: number[] };
 }

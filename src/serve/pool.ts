@@ -30,12 +30,16 @@ export interface PoolOptions {
 }
 
 /**
- * Forking while libtorch runs BLAS on another thread can hang the server for good: OpenBLAS's
+ * Forking while libtorch runs BLAS on another thread can hang the process for good: OpenBLAS's
  * pthread_atfork handler shuts its threads down and joins them, and a thread in the middle of a
- * job clears the shutdown request when it finishes, so the join never returns (seen with
- * OpenBLAS 0.3.21: the main thread stuck in blas_thread_shutdown_ under fork()). Work that may
- * run BLAS holds this gate shared; a fork waits until none does and holds new such work back
- * until it is done (a fork takes milliseconds; the worker's start after it runs freely).
+ * job clears the shutdown request when it finishes, so the join never returns (OpenBLAS 0.3.21:
+ * the main thread stuck in blas_thread_shutdown_ under fork(), joining a thread asleep for good).
+ * Work that may run BLAS holds this gate shared; a fork waits until none does and holds new such
+ * work back until it is done (a fork takes milliseconds; the worker's start after it runs freely).
+ * The gate only sees the work it wraps, scoring: a model loading in another server of the process
+ * (its size-finding forward pass) or a library user's own calls run outside it, which is how the
+ * tests still hung. So the server also makes OpenBLAS single-threaded (singleThreadBlas), which
+ * closes the race whatever runs; the gate remains for BLAS libraries that cannot be told so.
  */
 export class ForkGate {
   private active = 0;

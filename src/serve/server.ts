@@ -18,6 +18,7 @@ import { chooseForStream, loadStreamModel, scoreStream, scoringNetworks, type Ne
 import { MvclassError } from '../util/errors.js';
 import { ConcurrencyLimit, QueueFullError } from './limit.js';
 import { API_DESCRIPTION, classifySchema, healthSchema, metricsSchema } from './openapi.js';
+import { nnAddon } from '../nn/native.js';
 import { PROCESS_FORK_GATE, WorkerPool } from './pool.js';
 import { checkUploadRead, ClientError } from './upload.js';
 import { processAlive } from '../util/process.js';
@@ -163,7 +164,11 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     requestTimeout: bodyTimeoutMs,
     http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeoutMs / 4))) },
   });
-  // Scoring (libtorch, BLAS) and forking a worker never overlap, in any server of this process: see ForkGate.
+  // This process forks decoding workers, and OpenBLAS's threads do not survive a fork made while
+  // any thread runs BLAS (see ForkGate): BLAS runs on its caller's thread here; concurrent
+  // requests and libtorch's own threads use the cores.
+  nnAddon().singleThreadBlas();
+  // Scoring and forking a worker never overlap, in any server of this process: see ForkGate.
   const gate = PROCESS_FORK_GATE;
   const pool = new WorkerPool({
     gate,
