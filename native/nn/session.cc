@@ -172,6 +172,12 @@ void Session::Save(const std::string& path) {
     std::lock_guard<std::mutex> lock(generator_.mutex());
     archive.write("rng", generator_.get_state());
   }
+  // On a GPU, dropout draws from the device's own generator: kept too, so a resumed run continues
+  // exactly there as well. (Its state, like the CPU one's, is a CPU byte tensor.)
+  if (!device_.is_cpu()) {
+    std::lock_guard<std::mutex> lock(deviceGenerator_.mutex());
+    archive.write("rng_device", deviceGenerator_.get_state());
+  }
   archive.save_to(path);
 }
 
@@ -184,10 +190,18 @@ void Session::Load(const std::string& path) {
   if (!bad.empty()) throw std::runtime_error("its weights are not finite (NaN or infinite values in " + bad + "): the training diverged");
   torch::serialize::InputArchive optimiser;
   if (archive.try_read("optimiser", optimiser)) optimiser_->load(optimiser);
+  // The archive was read onto the session's device; generator states must be CPU byte tensors.
   torch::Tensor rng;
   if (archive.try_read("rng", rng)) {
     std::lock_guard<std::mutex> lock(generator_.mutex());
     generator_.set_state(rng.to(torch::kCPU));
+  }
+  // A checkpoint saved on the CPU has no device generator: a GPU session keeps its seeded one.
+  // One saved on a GPU loads on the CPU without it (the CPU draws dropout from generator_).
+  torch::Tensor rngDevice;
+  if (!device_.is_cpu() && archive.try_read("rng_device", rngDevice)) {
+    std::lock_guard<std::mutex> lock(deviceGenerator_.mutex());
+    deviceGenerator_.set_state(rngDevice.to(torch::kCPU));
   }
 }
 
