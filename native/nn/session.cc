@@ -11,17 +11,32 @@
 namespace mvclass::nn {
 
 namespace {
+// "cpu", "cuda" (the current CUDA device) or "cuda:N"; the name is the user's, for the messages.
 torch::Device DeviceOf(const std::string& name) {
   if (name == "cpu") return torch::kCPU;
-  if (name == "cuda") {
-    if (!torch::cuda::is_available()) {
-      throw std::runtime_error(
-          "--device cuda: this libtorch has no usable CUDA device (Debian's libtorch-dev is CPU-only; "
-          "build native/nn against a CUDA libtorch with MVCLASS_TORCH_DIR)");
+  const std::string prefix = "cuda:";
+  const bool indexed = name.compare(0, prefix.size(), prefix) == 0;
+  if (name != "cuda" && !indexed) throw std::invalid_argument("unknown device \"" + name + "\" (expected cpu, cuda or cuda:N)");
+  int64_t index = -1;
+  if (indexed) {
+    const std::string digits = name.substr(prefix.size());
+    if (digits.empty() || digits.size() > 4 || digits.find_first_not_of("0123456789") != std::string::npos) {
+      throw std::invalid_argument("unknown device \"" + name + "\" (expected cpu, cuda or cuda:N)");
     }
-    return torch::kCUDA;
+    index = std::stoll(digits);
   }
-  throw std::invalid_argument("unknown device \"" + name + "\" (expected cpu or cuda)");
+  if (!torch::cuda::is_available()) {
+    throw std::runtime_error(
+        "--device " + name + ": this libtorch has no usable CUDA device (Debian's libtorch-dev is CPU-only; "
+        "build native/nn against a CUDA libtorch with MVCLASS_TORCH_DIR)");
+  }
+  if (!indexed) return torch::kCUDA;
+  const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+  if (index >= count) {
+    throw std::runtime_error("--device " + name + ": there is no CUDA device " + std::to_string(index) + "; this machine has " +
+                             std::to_string(count) + " (cuda:0" + (count > 1 ? " to cuda:" + std::to_string(count - 1) : std::string()) + ")");
+  }
+  return torch::Device(torch::kCUDA, static_cast<torch::DeviceIndex>(index));
 }
 std::string ShapeText(torch::IntArrayRef sizes) {
   std::string text = "[";

@@ -5,6 +5,7 @@
 
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { checkDevice, type Device } from '../nn/model.js';
 import { CPU_SCHEDULE, runSweep, type SweepResult } from './sweep.js';
 import { synthesizeActionSet } from '../synth/actionset.js';
 import { runMotionDemo, type MotionDemoResult } from './motion-demo.js';
@@ -14,6 +15,8 @@ export interface DemoOptions {
   /** A smaller set and shorter schedules (a smoke test of a few minutes). */
   quick?: boolean;
   threads?: number;
+  /** Where the networks run (default cpu); a device libtorch cannot use is refused before anything is written. */
+  device?: Device;
   onStage?: (stage: string, state: 'start' | 'done' | 'skipped', seconds: number) => void;
   onWarning?: (message: string) => void;
 }
@@ -30,6 +33,7 @@ export const DEMO_SET = { full: { classes: 8, perClass: 40, seconds: 4 }, quick:
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const stage = options.onStage ?? (() => {});
+  const device = await checkDevice(options.device);
   await fs.mkdir(options.out, { recursive: true });
   let t0 = performance.now();
   const codecCheck = await runMotionDemo({ out: path.join(options.out, 'codec-check'), seconds: 2, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
@@ -56,6 +60,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     valFraction: 0.15,
     title: 'mvclass demo: the rate-accuracy paper on the built-in action set',
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    device,
     onStage: stage,
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });

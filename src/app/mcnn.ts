@@ -13,6 +13,7 @@ import { checkMcnn, fitMcnnToVideos, fitVideosOf, type McnnCheck, type McnnFit, 
 import { MCNN_PARAM_NAMES, mcnnParams, type McnnParams } from '../rate/mcnn/model.js';
 import { writeFileAtomically } from '../util/atomic.js';
 import { MvclassError } from '../util/errors.js';
+import { checkDevice, type Device } from '../nn/model.js';
 import { evaluateRun } from './evaluate.js';
 
 export type { McnnCheck, McnnFit, McnnRuns };
@@ -21,9 +22,14 @@ export interface McnnViews {
   temporal?: number;
   crops?: 1 | 10;
   threads?: number;
+  /** Where the networks run (default cpu). */
+  device?: Device;
 }
 
 const STREAMS = ['mv3d', 'mv2d', 'spatial'] as const;
+
+/** The libtorch settings of the evaluations: threads and device when given. */
+const sessionOf = (options: McnnViews) => ({ ...(options.threads ? { threads: options.threads } : {}), ...(options.device ? { device: options.device } : {}) });
 
 async function videosOf(data: string): Promise<CachedVideo[]> {
   const cache = await PreparedCache.open(data);
@@ -36,6 +42,7 @@ async function videosOf(data: string): Promise<CachedVideo[]> {
 
 /** Fits the MCNN to a cache prepared with a validation split and the three runs trained on it. */
 export async function fitMcnn(runs: McnnRuns, data: string, options: McnnViews = {}): Promise<McnnFit> {
+  await checkDevice(options.device); // refused before the cache is read
   const videos = await videosOf(data);
   const fitVideos = fitVideosOf(videos);
   const validation = videos.filter((v) => v.split === 'val');
@@ -46,7 +53,7 @@ export async function fitMcnn(runs: McnnRuns, data: string, options: McnnViews =
   const frames3d = (await readRun(runs.mv3d)).config.frames;
   const frames2d = (await readRun(runs.mv2d)).config.frames;
   const accuracy = async (run: string) =>
-    (await evaluateRun({ run, data, split: 'val', temporal: options.temporal ?? 10, crops: options.crops ?? 10, ...(options.threads ? { threads: options.threads } : {}) })).top1;
+    (await evaluateRun({ run, data, split: 'val', temporal: options.temporal ?? 10, crops: options.crops ?? 10, ...sessionOf(options) })).top1;
   const accuracies = { acc3d: await accuracy(runs.mv3d), acc2d: await accuracy(runs.mv2d), accsp: await accuracy(runs.spatial) };
   const { fitVideo, ...params } = fitMcnnToVideos(fitVideos, { frames3d, frames2d }, accuracies);
   // The keys in the order mcnn.json has always had them.
@@ -72,7 +79,7 @@ export async function validateMcnn(fit: McnnFit, budgets: number[], options: Mcn
       scores[stream] = new Map((await readScores(saved)).videos.map((v) => [v.id, v]));
       continue;
     }
-    const evaluated = await evaluateRun({ run: fit.runs[stream], data: fit.data, split: 'test', temporal: options.temporal ?? 10, crops: options.crops ?? 10, ...(options.threads ? { threads: options.threads } : {}), keepScores: true });
+    const evaluated = await evaluateRun({ run: fit.runs[stream], data: fit.data, split: 'test', temporal: options.temporal ?? 10, crops: options.crops ?? 10, ...sessionOf(options), keepScores: true });
     scores[stream] = new Map(evaluated.scores!.videos.map((v) => [v.id, v]));
   }
   return checkMcnn(fit, budgets, test, scores satisfies TestScores);

@@ -17,6 +17,7 @@ import { readRun, readScores, readTrainingMetrics, RUN_FILES, type ScoresFile } 
 export { readScores, readTrainingMetrics, type ScoresFile };
 import { assertParentExists, writeFileAtomically } from '../util/atomic.js';
 import { MvclassError } from '../util/errors.js';
+import type { Device } from '../nn/device.js';
 
 /** The confusion of one score file, or of several fused (the mean of their scores over the videos they share, as `mvclass fuse`). */
 export function scoresReport(files: ScoresFile[], names: string[] = files.map((f) => f.model)): ClassificationReport {
@@ -43,6 +44,8 @@ export interface PlotOptions {
   temporal?: number;
   crops?: 1 | 10;
   threads?: number;
+  /** Where the network runs with `data` (default cpu). */
+  device?: Device;
   onWarning?: (message: string) => void;
 }
 
@@ -100,6 +103,8 @@ export async function plotRuns(runs: string[], options: PlotOptions = {}): Promi
     }
     prepared.push({ run, stem: stems[i]!, history, info, scoreFiles, scores });
   }
+  // With a cache to evaluate on: a device libtorch cannot use is refused before anything is written.
+  if (options.data !== undefined && prepared.some((p) => p.scores.length === 0)) await (await import('../nn/model.js')).checkDevice(options.device);
   if (options.out !== undefined) {
     await assertParentExists(options.out);
     await fs.mkdir(options.out, { recursive: true });
@@ -119,7 +124,7 @@ export async function plotRuns(runs: string[], options: PlotOptions = {}): Promi
       // Before any figure: a run that cannot be evaluated leaves nothing behind. libtorch is loaded only here.
       const { evaluateRun } = await import('./evaluate.js');
       const saved = path.join(dir, `${prefix}scores.json`);
-      await evaluateRun({ run: p.run, data: options.data, split: options.split ?? 'test', temporal: options.temporal ?? 10, crops: options.crops ?? 10, saveScores: saved, threads: options.threads ?? 0 });
+      await evaluateRun({ run: p.run, data: options.data, split: options.split ?? 'test', temporal: options.temporal ?? 10, crops: options.crops ?? 10, saveScores: saved, threads: options.threads ?? 0, ...(options.device ? { device: options.device } : {}) });
       files.push(saved);
       scoreFiles = [saved];
       scores = [await readScores(saved)];

@@ -13,7 +13,7 @@ import type { VideoCodec } from '../codec/encode.js';
 import { openDataset } from '../datasets/open.js';
 import type { ClassificationReport } from '../metrics/classification.js';
 import { evaluateRun, fuseScores } from './evaluate.js';
-import type { ModelName } from '../nn/model.js';
+import { checkDevice, type Device, type ModelName } from '../nn/model.js';
 import { hasRun, readRun } from '../run/format.js';
 import { trainModel } from './train.js';
 import { allTo3dRate, budgetsFor, spatialRate, temporalRate } from '../rate/mcnn/fit.js';
@@ -50,6 +50,8 @@ export interface SweepOptions {
   valFraction?: number;
   seed?: number;
   threads?: number;
+  /** Where the networks run (default cpu); a device libtorch cannot use is refused before anything is written. */
+  device?: Device;
   schedule?: SweepSchedule;
   title?: string;
   onStage?: (stage: string, state: 'start' | 'done' | 'skipped', seconds: number) => void;
@@ -75,6 +77,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   if (options.qps.length === 0) throw new MvclassError('sweep needs at least one QP');
   const fitQp = options.fitQp ?? (options.qps.includes(30) ? 30 : options.qps[0]!);
   if (!options.qps.includes(fitQp)) throw new MvclassError(`the MCNN QP ${fitQp} is not among the swept QPs ${options.qps.join(', ')}`);
+  const device = await checkDevice(options.device);
   await fs.mkdir(options.out, { recursive: true });
   const stages: SweepResult['stages'] = [];
   const stage = async <T>(name: string, done: boolean, work: () => Promise<T>): Promise<T | undefined> => {
@@ -123,6 +126,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
           fc: shape.fc,
           seed: options.seed ?? 1,
           threads,
+          device,
           ...(schedule.warmup !== undefined ? { warmup: schedule.warmup } : {}),
           ...(schedule.clipNorm !== undefined ? { clipNorm: schedule.clipNorm } : {}),
           ...(schedule.valEvery !== undefined ? { valEvery: schedule.valEvery } : {}),
@@ -133,7 +137,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
       const reportFile = path.join(dir, 'scores', `${model}.report.json`);
       await fs.mkdir(path.dirname(file), { recursive: true });
       await stage(`eval ${model} QP ${qp}`, existsSync(reportFile), async () => {
-        const r = await evaluateRun({ run, data: cache, split: 'test', temporal: schedule.temporal, crops: schedule.crops, saveScores: file, threads });
+        const r = await evaluateRun({ run, data: cache, split: 'test', temporal: schedule.temporal, crops: schedule.crops, saveScores: file, threads, device });
         await fs.writeFile(reportFile, JSON.stringify(r));
       });
       scores[model] = file;
@@ -159,7 +163,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const runs = { mv3d: path.join(fitDir, 'runs', 'mv3d'), mv2d: path.join(fitDir, 'runs', 'mv2d'), spatial: path.join(fitDir, 'runs', 'vgg16') };
   const mcnnFile = path.join(options.out, 'mcnn.json');
   await stage(`mcnn fit QP ${fitQp}`, existsSync(mcnnFile), async () =>
-    writeMcnn(mcnnFile, await fitMcnn(runs, path.join(fitDir, 'cache'), { temporal: schedule.temporal, crops: schedule.crops, threads })),
+    writeMcnn(mcnnFile, await fitMcnn(runs, path.join(fitDir, 'cache'), { temporal: schedule.temporal, crops: schedule.crops, threads, device })),
   );
   const mcnn = JSON.parse(await fs.readFile(mcnnFile, 'utf8')) as McnnFit;
   // Budgets from the cheapest selection to beyond sending every video to the 3D network.
@@ -174,7 +178,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const scoreFiles = { mv3d: path.join(fitDir, 'scores', 'mv3d.json'), mv2d: path.join(fitDir, 'scores', 'mv2d.json'), spatial: path.join(fitDir, 'scores', 'vgg16.json') };
   const checks =
     (await stage(`mcnn check QP ${fitQp}`, keptChecks !== null, async () => {
-      const c = await validateMcnn(mcnn, budgets, { temporal: schedule.temporal, crops: schedule.crops, threads, scoreFiles });
+      const c = await validateMcnn(mcnn, budgets, { temporal: schedule.temporal, crops: schedule.crops, threads, device, scoreFiles });
       await writeFileAtomically(checkFile, JSON.stringify({ fit: fitKey, checks: c }, infinityAsText, 1) + '\n');
       return c;
     })) ?? keptChecks!;

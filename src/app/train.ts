@@ -14,7 +14,7 @@ import { nonNegativeInteger, positiveInteger } from '../util/validate.js';
 import { classificationReport } from '../metrics/classification.js';
 import { scoreVideos } from '../nn/score.js';
 import { motionStd, trainingBatches } from '../nn/inputs.js';
-import { CnnModel, DEFAULT_CLIP_NORM, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from '../nn/model.js';
+import { checkDevice, CnnModel, DEFAULT_CLIP_NORM, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from '../nn/model.js';
 import { hasRun, readRun, refuseExistingRun, removeRun, runPaths } from '../run/format.js';
 
 export { DEFAULT_CLIP_NORM, refuseExistingRun };
@@ -74,6 +74,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   let warmup = options.warmup === undefined ? undefined : nonNegativeInteger(options.warmup, 'warmup');
   const clipNorm = options.clipNorm ?? DEFAULT_CLIP_NORM;
   if (!(clipNorm >= 0)) throw new MvclassError(`Expected a non-negative number for clip-norm but received ${JSON.stringify(options.clipNorm)}`);
+  // A device libtorch cannot use is refused before the cache is read (the motion scale is measured on it).
+  await checkDevice(options.device);
   const cache = await PreparedCache.open(options.data);
   const train = cache.subset('train');
   if (train.length === 0) throw new MvclassError(`${options.data}: no training videos in the cache`, options.data);

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { integerInRange } from '../util/validate.js';
+import { parseDevice } from '../nn/device.js';
+import { deviceOption } from './device.js';
 import { fixed, printJson, warn } from './output.js';
 
 export function demoCommand(): Command {
@@ -9,14 +11,18 @@ export function demoCommand(): Command {
     .option('-o, --out <dir>', 'where everything goes (a second run reuses finished stages)', 'mvclass-demo')
     .option('--quick', 'a smaller set and shorter schedules (a few minutes)')
     .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
+    .addOption(deviceOption())
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { out: string; quick?: boolean; threads: string; json?: boolean }) => {
+    .action(async (opts: { out: string; quick?: boolean; threads: string; device: string; json?: boolean }) => {
       const started = performance.now();
+      const threads = integerInRange(opts.threads, 'threads', 0, 1024);
+      const device = parseDevice(opts.device, 'device');
       const { runDemo } = await import('../app/demo.js'); // the whole pipeline, loaded on use
       const result = await runDemo({
         out: opts.out,
         quick: opts.quick === true,
-        threads: integerInRange(opts.threads, 'threads', 0, 1024),
+        threads,
+        device,
         onStage: (stage, state, seconds) => {
           if (state === 'start') process.stderr.write(`mvclass demo: ${stage} ...\n`);
           else process.stderr.write(`mvclass demo: ${stage}: ${state === 'skipped' ? 'reused' : `${fixed(seconds, 1)} s`}\n`);

@@ -3,6 +3,8 @@ import type { ClassificationReport } from '../metrics/classification.js';
 import { markdownTable } from '../report/table.js';
 import { progressBar } from '../util/progress.js';
 import { integerInRange, oneOf, testViewsOption } from '../util/validate.js';
+import { parseDevice } from '../nn/device.js';
+import { deviceOption } from './device.js';
 import { fixed, printJson } from './output.js';
 
 function printReport(title: string, r: ClassificationReport): void {
@@ -28,8 +30,10 @@ export function evalCommand(): Command {
     .option('--checkpoint <which>', 'last (model.pt) or best (best.pt: the best validation accuracy while training)', 'last')
     .option('--save-scores <file>', 'per-video scores, for mvclass fuse')
     .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
+    .addOption(deviceOption())
     .option('--json', 'print the result as JSON')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const device = parseDevice(opts.device, 'device');
       const { evaluateRun } = await import('../app/evaluate.js'); // libtorch and the workflows, loaded on use
       const views = testViewsOption(opts.views);
       const bar = progressBar('eval', 1, 'videos');
@@ -41,6 +45,7 @@ export function evalCommand(): Command {
         checkpoint: oneOf(opts.checkpoint, 'checkpoint', ['last', 'best'] as const),
         ...(typeof opts.saveScores === 'string' ? { saveScores: opts.saveScores } : {}),
         threads: integerInRange(opts.threads, 'threads', 0, 1024),
+        device,
         onProgress: (done) => bar.update(done),
       }).finally(() => bar.stop());
       if (opts.json) return printJson(result);

@@ -6,6 +6,8 @@ import { frontier, MCNN_PARAM_NAMES, nonNegativeNumber, positiveNumber, type Mcn
 import { markdownTable, type Cell } from '../report/table.js';
 import { MvclassError, UsageError } from '../util/errors.js';
 import { testViewsOption } from '../util/validate.js';
+import { parseDevice } from '../nn/device.js';
+import { deviceOption } from './device.js';
 import { printJson, warn } from './output.js';
 import { budgetsFor } from '../rate/mcnn/fit.js';
 
@@ -84,15 +86,17 @@ function fitCommand(): Command {
     .option('--budget <kbps>', 'budgets in kbps, comma-separated, at which to compare the prediction with the test split')
     .addOption(new Option('--budgets <kbps>').hideHelp()) // the old name
     .option('--views <TxC>', 'temporal views x crops in the evaluations', '10x10')
+    .addOption(deviceOption())
     .option('--json', 'print the result as JSON')
     .exitOverride()
-    .action(async (opts: { run?: string[]; runs?: string[]; data: string; out: string; budget?: string; budgets?: string; views: string; json?: boolean }) => {
+    .action(async (opts: { run?: string[]; runs?: string[]; data: string; out: string; budget?: string; budgets?: string; views: string; device: string; json?: boolean }) => {
+      const device = parseDevice(opts.device, 'device');
       const { fitMcnn, validateMcnn, writeMcnn } = await import('../app/mcnn.js'); // libtorch and the workflows, loaded on use
       const runs = opts.run ?? opts.runs;
       if (!runs) throw new UsageError("required option '--run <runs...>' not specified");
       if (runs.length !== 3) throw new UsageError(`Expected three runs (mv3d, mv2d, spatial) for run but received ${runs.length}`);
       const [mv3d, mv2d, spatial] = runs as [string, string, string];
-      const views = testViewsOption(opts.views);
+      const views = { ...testViewsOption(opts.views), device };
       const fit = await fitMcnn({ mv3d, mv2d, spatial }, opts.data, views);
       await writeMcnn(opts.out, fit);
       const budgetText = opts.budget ?? opts.budgets;

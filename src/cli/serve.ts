@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { frameSize, integerInRange, oneOf, positiveInteger } from '../util/validate.js';
 import { invalid } from '../util/validate.js';
+import { parseDevice } from '../nn/device.js';
+import { deviceOption } from './device.js';
 import { fixed, printJson } from './output.js';
 
 export function serveCommand(): Command {
@@ -20,11 +22,11 @@ export function serveCommand(): Command {
     .option('--headers-timeout <s>', "a client's request headers must arrive within this; beyond: 408, connection closed", '10')
     .option('--body-timeout <s>', "a client's whole request (headers and body) must arrive within this; beyond: 408, connection closed", '30')
     .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
-    .addOption(new Option('--device <device>', 'where the networks run: cpu or cuda (refused before listening when libtorch has no CUDA device)').default('cpu'))
+    .addOption(deviceOption('refused before listening when libtorch has no such CUDA device'))
     .addOption(new Option('--log-level <level>', 'fatal, error, warn, info (an access-log line per request), debug, trace or silent').default('info'))
     .option('--quiet', 'no access log: warnings and errors only (--log-level warn)')
     .action(async (modelDir: string, opts: Record<string, string | boolean | undefined>) => {
-      const device = oneOf(opts.device, 'device', ['cpu', 'cuda'] as const);
+      const device = parseDevice(opts.device, 'device');
       const level = opts.quiet === true ? 'warn' : oneOf(opts.logLevel, 'log-level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const);
       const { createServer } = await import('../serve/server.js'); // Fastify, loaded on use
       const app = await createServer({

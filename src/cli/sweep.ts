@@ -1,11 +1,13 @@
 import { Command, Option } from 'commander';
-import { sweepSchedule } from '../config/merge.js';
+import { mergeSection, sweepSchedule } from '../config/merge.js';
 import type { ConfigDocument } from '../config/schema.js';
 import { VIDEO_CODECS, type VideoCodec } from '../codec/encode.js';
+import { parseDevice } from '../nn/device.js';
 import { MODELS } from '../nn/model.js';
 import type { SweepSchedule } from '../config/schema.js';
 import { UsageError } from '../util/errors.js';
 import { fraction, integerInRange, oneOf, positiveInteger } from '../util/validate.js';
+import { deviceOption } from './device.js';
 import { fixed, printJson, warn } from './output.js';
 import { parseQpList } from './rates.js';
 import { addSettingsOptions, givenOnCommandLine, printConfig, resolveSettings, sectionSettings } from './settings.js';
@@ -45,6 +47,7 @@ export function sweepCommand(): Command {
     .option('--val-fraction <x>', 'validation share of each class\'s training videos', '0.15')
     .option('--seed <n>', 'seed', '1')
     .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
+    .addOption(deviceOption("when not given: --config's sweep.device, else its train.device"))
     .option('--json', 'print the result as JSON');
   return addSettingsOptions(command).action(async (dataset: string, raw: Record<string, unknown>) => {
     if (raw.cpu) {
@@ -59,7 +62,10 @@ export function sweepCommand(): Command {
       sweep: opts.views !== undefined ? { views: String(opts.views) } : {},
     };
     const schedule = sweepSchedule([...settings.layers, flags]);
-    if (raw.printConfig) return printConfig({ ...scheduleDocument(schedule), sweep: sectionSettings('sweep', { ...opts, views: `${schedule.temporal}x${schedule.crops}` }) });
+    // The device: --device, else the file's (or preset's) sweep.device, else its train.device (the
+    // networks the sweep trains), else cpu.
+    const device = parseDevice(settings.given.has('device') ? opts.device : (mergeSection(settings.layers, 'train').device ?? opts.device), 'device');
+    if (raw.printConfig) return printConfig({ ...scheduleDocument(schedule), sweep: sectionSettings('sweep', { ...opts, device, views: `${schedule.temporal}x${schedule.crops}` }) });
     // Loaded here: the pipeline brings the plotting libraries, which other commands never need.
     const { runSweep } = await import('../app/sweep.js');
     const result = await runSweep({
@@ -71,6 +77,7 @@ export function sweepCommand(): Command {
       valFraction: fraction(opts.valFraction, 'val-fraction'),
       seed: positiveInteger(opts.seed, 'seed'),
       threads: integerInRange(opts.threads, 'threads', 0, 1024),
+      device,
       schedule,
       onStage: (stage, state, seconds) => {
         if (state === 'done') process.stderr.write(`mvclass: ${stage}: ${fixed(seconds, 1)} s\n`);

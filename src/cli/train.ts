@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { parseDevice } from '../nn/device.js';
 import { MODELS, type ModelName } from '../nn/model.js';
 import { attributeName, TRAIN_FIELDS } from '../config/schema.js';
 import { readSavedRun, resumedSettings } from '../config/run.js';
@@ -8,6 +9,7 @@ import { refuseExistingRun } from '../run/format.js';
 import { UsageError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
 import { integerInRange, nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber } from '../util/validate.js';
+import { deviceOption } from './device.js';
 import { fixed, printJson } from './output.js';
 import { addSettingsOptions, printConfig, resolveSettings, sectionSettings } from './settings.js';
 
@@ -31,7 +33,7 @@ export function trainCommand(): Command {
     .option('--weights <file>', 'vgg16: torchvision weights, saved as torch.save(dict(model.state_dict()))')
     .option('--seed <n>', 'seed (data order, augmentation, initialisation)', '1')
     .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
-    .addOption(new Option('--device <device>', 'cpu or cuda').default('cpu'))
+    .addOption(deviceOption())
     .option('--resume', "continue the run in --out from its last checkpoint, with the settings in its run.json (flags may raise --iterations, change --threads, --device, --val-every; others must agree)")
     .option('--force', 'replace a run already in --out (without it, training into an existing run refuses)')
     .option('--json', 'print the result as JSON');
@@ -78,7 +80,7 @@ export function trainCommand(): Command {
       ...(typeof opts.weights === 'string' ? { weights: opts.weights } : {}),
       seed: positiveInteger(opts.seed, 'seed'),
       threads: integerInRange(opts.threads, 'threads', 0, 1024),
-      device: oneOf(opts.device, 'device', ['cpu', 'cuda'] as const),
+      device: parseDevice(opts.device, 'device'),
       resume: raw.resume === true,
       force: raw.force === true,
       ...(motionStd !== undefined ? { motionStd } : {}),

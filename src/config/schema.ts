@@ -11,6 +11,7 @@
 //   sweep: { qp: [30, 40], views: 3x10 }
 
 import { VIDEO_CODECS } from '../codec/encode.js';
+import { parseDevice } from '../nn/device.js';
 import { MODELS, type ModelName } from '../nn/model.js';
 import { UsageError } from '../util/errors.js';
 import {
@@ -85,7 +86,7 @@ export const TRAIN_FIELDS: Record<string, FieldSpec> = {
   weights: { check: nonEmptyString, path: true },
   seed: { check: positiveInteger },
   threads: { check: threads },
-  device: { check: (v, n) => oneOf(v, n, ['cpu', 'cuda'] as const) },
+  device: { check: parseDevice },
 };
 
 export const PREPARE_FIELDS: Record<string, FieldSpec> = {
@@ -110,6 +111,7 @@ export const SWEEP_FIELDS: Record<string, FieldSpec> = {
   'val-fraction': { check: openFraction },
   seed: { check: positiveInteger },
   threads: { check: threads },
+  device: { check: parseDevice },
 };
 
 export interface SectionSpec {

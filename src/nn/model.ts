@@ -7,7 +7,10 @@ import { writeAtomically, writeFileAtomically } from '../util/atomic.js';
 import { MODELS, readRun, writeRun, type ModelConfig, type ModelName } from '../run/format.js';
 import { MvclassError, withCallerStack } from '../util/errors.js';
 import { integerInRange, oneOf, positiveInteger } from '../util/validate.js';
+import { parseDevice, type Device } from './device.js';
 import { nnAddon, type NativeSession } from './native.js';
+
+export { parseDevice, type Device } from './device.js';
 
 export { MODELS, readRun, type ModelConfig, type ModelName, type TrainingRun } from '../run/format.js';
 
@@ -15,7 +18,8 @@ export { MODELS, readRun, type ModelConfig, type ModelName, type TrainingRun } f
 export const DEFAULT_CLIP_NORM = 10;
 
 export interface SessionSettings {
-  device?: 'cpu' | 'cuda';
+  /** cpu (the default), cuda or cuda:N (src/nn/device.ts). */
+  device?: Device;
   threads?: number;
   seed?: number;
   momentum?: number;
@@ -30,6 +34,18 @@ export const PAPER_INPUT: Record<ModelName, { frames: number; size: number; fc: 
   mv2d: { frames: 60, size: 48, fc: 4096 },
   vgg16: { frames: 1, size: 224, fc: 4096 },
 };
+
+/**
+ * Refuses a device the networks cannot run on (cuda on a libtorch without CUDA, cuda:N beyond the
+ * devices), with the addon's message, before a command writes anything: a workflow that reaches
+ * its first network only after long work (the sweep prepares its caches first) calls this at the
+ * start. The cpu is always there; on another device a tiny network is built there and dropped.
+ */
+export async function checkDevice(device: unknown = 'cpu'): Promise<Device> {
+  const checked = parseDevice(device, 'device');
+  if (checked !== 'cpu') await CnnModel.create({ model: 'mv2d', classes: ['a', 'b'], frames: 1, size: 16, width: 0.125, fc: 8 }, { device: checked, threads: 1 });
+  return checked;
+}
 
 export class CnnModel {
   // The native session runs one job at a time; callers (a service's concurrent requests) queue here.
@@ -57,7 +73,7 @@ export class CnnModel {
         size: positiveInteger(config.size, 'size'),
         width: config.width,
         fc: positiveInteger(config.fc, 'fc'),
-        device: oneOf(settings.device ?? 'cpu', 'device', ['cpu', 'cuda'] as const),
+        device: parseDevice(settings.device ?? 'cpu', 'device'),
         threads: integerInRange(settings.threads ?? 0, 'threads', 0, 1024),
         seed: settings.seed ?? 1,
         momentum: settings.momentum ?? 0.9,

@@ -3,6 +3,7 @@
 // answers (every body is raw bytes, judged by the handler; answers are JSON.stringify'd).
 
 import type { FastifySchema } from 'fastify';
+import { DEVICE_PATTERN } from '../nn/device.js';
 
 export const API_DESCRIPTION = [
   'Classifies the few-kbps cropped H.264 streams an edge device sends (mvclass edge): the stream\'s motion rate R_motion is measured from its P frames,',
@@ -125,7 +126,7 @@ export const healthSchema: FastifySchema = {
             properties: {
               status: { type: 'string', enum: ['ok'] },
               classes: { type: 'array', items: { type: 'string' } },
-              device: { type: 'string', enum: ['cpu', 'cuda'], description: 'where the networks run' },
+              device: { type: 'string', pattern: DEVICE_PATTERN, description: 'where the networks run: cpu, cuda or cuda:N' },
               inFlight: { type: 'integer', description: 'requests being classified' },
               queued: { type: 'integer', description: 'requests waiting for a slot' },
               workers: { type: 'integer', description: 'decoding worker processes' },

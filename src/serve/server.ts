@@ -15,6 +15,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyRequest } fro
 import { Counter, Histogram, Registry } from 'prom-client';
 import { packageRoot } from '../codec/native.js';
 import { chooseForStream, loadStreamModel, scoreStream, scoringNetworks, type Network } from '../app/stream.js';
+import { parseDevice, type Device } from '../nn/device.js';
 import { MvclassError } from '../util/errors.js';
 import { ConcurrencyLimit, QueueFullError } from './limit.js';
 import { API_DESCRIPTION, classifySchema, healthSchema, metricsSchema } from './openapi.js';
@@ -48,7 +49,7 @@ export interface ServeOptions {
    * level info on standard output; off (false) unless asked. */
   logger?: boolean | ServeLogger;
   /** Where the networks run (default cpu); cuda on a CPU-only libtorch is refused before anything listens. */
-  device?: 'cpu' | 'cuda';
+  device?: Device;
   /** A decoding worker whose resident memory passes this is killed; the request answers 422 (default 1 GiB). */
   maxJobMemoryBytes?: number;
   /** The largest picture accepted (default 1920x1088); larger streams answer 422. */
@@ -116,7 +117,7 @@ async function removeStaleFolders(tempDir: string): Promise<void> {
 
 export async function createServer(options: ServeOptions): Promise<FastifyInstance> {
   const mcnnFile = path.join(options.modelDir, 'mcnn.json');
-  const device = options.device ?? 'cpu';
+  const device = parseDevice(options.device ?? 'cpu', 'device');
   const model = await loadStreamModel(options.modelDir, { threads: options.threads ?? 0, device });
   const { classifier, mcnn, fitVideo } = model;
   const concurrency = options.concurrency ?? os.cpus().length;

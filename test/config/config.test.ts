@@ -44,7 +44,9 @@ describe('config files', () => {
   it('a wrong value, an unknown key or bad syntax is a usage error naming the file and the key path', () => {
     expect(failure('train:\n  batch: x\n')).toBe('config.yaml: Expected a positive integer for train.batch but received "x"');
     expect(failure('train:\n  mv2d:\n    width: -1\n')).toBe('config.yaml: Expected a positive number for train.mv2d.width but received -1');
-    expect(failure('train:\n  device: gpu\n')).toBe('config.yaml: Expected one of "cpu", "cuda" for train.device but received "gpu"');
+    expect(failure('train:\n  device: gpu\n')).toBe('config.yaml: Expected cpu, cuda or cuda:N for train.device but received "gpu"');
+    expect(failure('sweep:\n  device: cuda:1x\n')).toBe('config.yaml: Expected cpu, cuda or cuda:N for sweep.device but received "cuda:1x"');
+    expect(parseConfig('train:\n  device: cuda:1\nsweep:\n  device: cuda\n', 'c.yaml')).toEqual({ train: { device: 'cuda:1' }, sweep: { device: 'cuda' } });
     expect(failure('prepare:\n  qp: [30, 99]\n')).toBe('config.yaml: Expected an integer from 0 to 51 for prepare.qp[1] but received 99');
     expect(failure('prepare:\n  as-is: yes please\n')).toBe('config.yaml: Expected true or false for prepare.as-is but received "yes please"');
     expect(failure('sweep:\n  views: 10\n')).toMatch(/^config\.yaml: Expected <temporal>x<crops> .* for sweep\.views but received 10$/);

@@ -1,0 +1,173 @@
+// --device on every command that runs a network (train, eval, classify, mcnn fit, sweep, demo,
+// plot --data, serve): one rule for the value (cpu, cuda, cuda:N; src/nn/device.ts), the same
+// usage error on each command, and where libtorch has no CUDA device (Debian's CPU-only
+// libtorch-dev) the addon's refusal, on each command before it writes anything. The trained
+// fixture (test/support/trained.ts) gives the real runs, caches and clip the commands take.
+
+import { cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { checkDevice, DEVICE_PATTERN, parseDevice } from '../../src/index.js';
+import { cli, tempDir } from '../setup/helpers.js';
+import { trained, type Trained } from '../support/trained.js';
+
+const dir = tempDir();
+
+/** Why CUDA cannot be used here, or null when it can. */
+const noCuda: string | null = await checkDevice('cuda').then(
+  () => null,
+  (error: Error) => error.message,
+);
+
+describe('parseDevice', () => {
+  it('takes cpu, cuda and cuda:N, and refuses anything else with the validators\' message', () => {
+    for (const ok of ['cpu', 'cuda', 'cuda:0', 'cuda:1', 'cuda:15']) {
+      expect(parseDevice(ok, 'device')).toBe(ok);
+      expect(ok).toMatch(new RegExp(DEVICE_PATTERN));
+    }
+    for (const [bad, shown] of [
+      ['gpu', '"gpu"'],
+      ['cuda:1x', '"cuda:1x"'],
+      ['cuda:', '"cuda:"'],
+      ['cuda:-1', '"cuda:-1"'],
+      ['cuda:01', '"cuda:01"'],
+      ['CUDA', '"CUDA"'],
+      [' cpu', '" cpu"'],
+      ['cuda 1', '"cuda 1"'],
+      ['cpu:0', '"cpu:0"'],
+      ['', '""'],
+      [1, '1'],
+      [undefined, 'undefined'],
+    ] as const) {
+      expect(() => parseDevice(bad, 'train.device')).toThrow(`Expected cpu, cuda or cuda:N for train.device but received ${shown}`);
+      if (typeof bad === 'string') expect(bad).not.toMatch(new RegExp(DEVICE_PATTERN));
+    }
+  });
+
+  it('checkDevice: the cpu is always there; a device that is not is the addon\'s refusal, naming the device given', async () => {
+    expect(await checkDevice()).toBe('cpu');
+    expect(await checkDevice('cpu')).toBe('cpu');
+    await expect(checkDevice('gpu')).rejects.toThrow('Expected cpu, cuda or cuda:N for device but received "gpu"');
+    if (noCuda !== null) {
+      expect(noCuda).toMatch(/^--device cuda: this libtorch has no usable CUDA device/);
+      await expect(checkDevice('cuda:3')).rejects.toThrow(/^--device cuda:3: this libtorch has no usable CUDA device/);
+    } else {
+      // With CUDA: an index beyond the devices is refused, saying how many there are.
+      await expect(checkDevice('cuda:4096')).rejects.toThrow(/^--device cuda:4096: there is no CUDA device 4096; this machine has \d+ \(cuda:0/);
+    }
+  });
+});
+
+let t: Trained;
+let qp30 = '';
+let cache = '';
+const run = (model: string) => path.join(qp30, 'runs', model);
+
+beforeAll(async () => {
+  t = await trained();
+  qp30 = path.join(t.sweep, 'qp30');
+  cache = path.join(qp30, 'cache');
+}, 900_000);
+
+/**
+ * Each command that runs a network, with real inputs, `--device <device>` appended, and the
+ * folder it would write (which must not exist after a refusal).
+ */
+function commands(device: string, tag: string): Array<{ name: string; args: string[]; out: string }> {
+  const base = path.join(dir, tag);
+  // A copy of a run without scores beside it: plot --data evaluates it.
+  const plotRun = path.join(base, 'plot-run');
+  if (!existsSync(plotRun)) cpSync(run('mv2d'), plotRun, { recursive: true });
+  return [
+    { name: 'train', args: ['train', '--model', 'mv2d', '--data', cache, '-o', path.join(base, 'train', 'run'), '--iterations', '2', '--size', '32', '--frames', '16', '--width', '0.25', '--fc', '128'], out: path.join(base, 'train') },
+    { name: 'eval', args: ['eval', '--run', run('mv2d'), '--data', cache, '--views', '1x1', '--save-scores', path.join(base, 'eval', 'scores.json')], out: path.join(base, 'eval') },
+    { name: 'classify', args: ['classify', t.clip, '--run', run('mv2d'), run('vgg16'), '--views', '1x1'], out: path.join(base, 'classify') },
+    { name: 'mcnn fit', args: ['mcnn', 'fit', '--run', run('mv3d'), run('mv2d'), run('vgg16'), '--data', cache, '-o', path.join(base, 'mcnn', 'mcnn.json'), '--views', '1x1'], out: path.join(base, 'mcnn') },
+    { name: 'sweep', args: ['sweep', t.set, '-o', path.join(base, 'sweep'), '--cpu', '--qp', '30', '--iterations', '2'], out: path.join(base, 'sweep') },
+    { name: 'demo', args: ['demo', '--quick', '-o', path.join(base, 'demo')], out: path.join(base, 'demo') },
+    { name: 'plot', args: ['plot', plotRun, '--data', cache, '--views', '1x1', '-o', path.join(base, 'plot')], out: path.join(base, 'plot') },
+    { name: 'serve', args: ['serve', t.sweep, '--port', '0'], out: path.join(base, 'serve') },
+  ].map((c) => ({ ...c, args: [...c.args, '--device', device] }));
+}
+
+describe('--device on every command that runs a network', () => {
+  it('a device that is not cpu, cuda or cuda:N is a usage error, the same on every command', { timeout: 120_000 }, async () => {
+    for (const device of ['gpu', 'cuda:1x']) {
+      const list = commands(device, `usage-${device.replace(':', '-')}`);
+      const results = await Promise.all(list.map((c) => cli(c.args)));
+      for (const [i, r] of results.entries()) {
+        const { name, out } = list[i]!;
+        expect(r.stderr.trim(), name).toBe(`mvclass: Expected cpu, cuda or cuda:N for device but received ${JSON.stringify(device)}`);
+        expect(r.code, name).toBe(2);
+        expect(existsSync(out), name).toBe(false);
+      }
+    }
+    expect(readdirSync(path.join(dir, 'usage-gpu'))).toEqual(['plot-run']);
+  });
+
+  it('help shows --device on each of them', { timeout: 60_000 }, async () => {
+    const helps = await Promise.all(['train', 'eval', 'classify', 'mcnn fit', 'sweep', 'demo', 'plot', 'serve'].map((c) => cli([...c.split(' '), '--help'])));
+    for (const h of helps) {
+      expect(h.code).toBe(0);
+      expect(h.stdout.replace(/\s+/g, ' ')).toMatch(/--device <device> where the networks run: cpu, cuda or cuda:N/);
+    }
+  });
+
+  describe.skipIf(noCuda === null)('where libtorch has no CUDA device', () => {
+    it('--device cuda: each command exits 1 with the addon\'s refusal and writes nothing', { timeout: 180_000 }, async () => {
+      const list = commands('cuda', 'cuda');
+      const results = await Promise.all(list.map((c) => cli(c.args)));
+      for (const [i, r] of results.entries()) {
+        const { name, out } = list[i]!;
+        expect(r.stderr, name).toMatch(/^mvclass: (.*: )?--device cuda: this libtorch has no usable CUDA device \(Debian's libtorch-dev is CPU-only/);
+        expect(r.stderr, name).not.toMatch(/internal error|listening/);
+        expect(r.code, name).toBe(1);
+        expect(existsSync(out), name).toBe(false);
+      }
+      // plot did not evaluate its run either.
+      expect(readdirSync(path.join(dir, 'cuda', 'plot-run')).sort()).toEqual(readdirSync(run('mv2d')).sort());
+    });
+
+    it('--device cuda:N: the refusal names the device as given', { timeout: 60_000 }, async () => {
+      const list = commands('cuda:1', 'cuda1').filter((c) => ['eval', 'sweep'].includes(c.name));
+      for (const c of list) {
+        const r = await cli(c.args);
+        expect(r.stderr, c.name).toMatch(/^mvclass: (.*: )?--device cuda:1: this libtorch has no usable CUDA device/);
+        expect(r.code, c.name).toBe(1);
+        expect(existsSync(c.out), c.name).toBe(false);
+      }
+    });
+
+    it("sweep takes train.device (or sweep.device) from --config when no --device is given", { timeout: 60_000 }, async () => {
+      const file = path.join(dir, 'cuda.yaml');
+      writeFileSync(file, 'train:\n  device: cuda\n');
+      const out = path.join(dir, 'config-sweep');
+      const r = await cli(['sweep', t.set, '-o', out, '--cpu', '--qp', '30', '--config', file]);
+      expect(r.stderr).toMatch(/^mvclass: --device cuda: this libtorch has no usable CUDA device/);
+      expect(r.code).toBe(1);
+      expect(existsSync(out)).toBe(false);
+    });
+  });
+
+  it('sweep: --device, else the file\'s sweep.device, else its train.device, else cpu (as --print-config shows)', { timeout: 60_000 }, async () => {
+    const printed = async (lines: string | null, ...flags: string[]) => {
+      const args = ['sweep', 'set', '-o', path.join(dir, 'printed'), '--print-config', ...flags];
+      if (lines !== null) {
+        const file = path.join(dir, `printed-${Math.random().toString(36).slice(2)}.yaml`);
+        writeFileSync(file, lines);
+        args.push('--config', file);
+      }
+      const r = await cli(args);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return (parse(r.stdout) as { sweep: { device?: string } }).sweep.device;
+    };
+    expect(await printed(null)).toBe('cpu');
+    expect(await printed(null, '--device', 'cuda:2')).toBe('cuda:2');
+    expect(await printed('train:\n  device: cuda:1\n')).toBe('cuda:1');
+    expect(await printed('train:\n  device: cuda:1\nsweep:\n  device: cuda\n')).toBe('cuda');
+    expect(await printed('train:\n  device: cuda:1\nsweep:\n  device: cuda\n', '--device', 'cpu')).toBe('cpu');
+    expect(existsSync(path.join(dir, 'printed'))).toBe(false);
+  });
+});
