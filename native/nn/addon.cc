@@ -361,6 +361,10 @@ Napi::Value CreateSession(const Napi::CallbackInfo& info) {
   options.spec.fc = static_cast<int>(IntegerOption(o, "fc", 2048, 1, 1 << 20));
   options.device = StringOption(o, "device", "cpu");
   options.threads = static_cast<int>(IntegerOption(o, "threads", 0, 0, 1024));
+  options.optimizer = StringOption(o, "optimizer", "sgd");
+  if (options.optimizer != "sgd" && options.optimizer != "adam" && options.optimizer != "adamw") {
+    throw Napi::RangeError::New(env, "option optimizer must be sgd, adam or adamw");
+  }
   options.momentum = FiniteOption(o, "momentum", 0.9, 0);
   options.weightDecay = FiniteOption(o, "weightDecay", 0.005, 0);
   options.clipNorm = FiniteOption(o, "clipNorm", 0, 0);

@@ -104,6 +104,18 @@ auto WithGlobalGenerator(at::Generator& mine, Build build) {
 }
 }  // namespace
 
+namespace {
+// The learning rate is set before every step (TrainStep); 0.01 is only a placeholder.
+std::unique_ptr<torch::optim::Optimizer> MakeOptimiser(const SessionOptions& options, const std::vector<torch::Tensor>& parameters) {
+  if (options.optimizer == "sgd") {
+    return std::make_unique<torch::optim::SGD>(parameters, torch::optim::SGDOptions(0.01).momentum(options.momentum).weight_decay(options.weightDecay));
+  }
+  if (options.optimizer == "adam") return std::make_unique<torch::optim::Adam>(parameters, torch::optim::AdamOptions(0.01).weight_decay(options.weightDecay));
+  if (options.optimizer == "adamw") return std::make_unique<torch::optim::AdamW>(parameters, torch::optim::AdamWOptions(0.01).weight_decay(options.weightDecay));
+  throw std::invalid_argument("unknown optimizer \"" + options.optimizer + "\" (expected sgd, adam or adamw)");
+}
+}  // namespace
+
 Session::Session(const SessionOptions& options)
     : options_(options),
       device_(DeviceOf(options.device)),
@@ -112,8 +124,7 @@ Session::Session(const SessionOptions& options)
   UseThreads();
   net_ = WithGlobalGenerator(generator_, [&] { return MakeNetwork(options.spec, deviceGenerator_); });
   net_->to(device_);
-  optimiser_ = std::make_unique<torch::optim::SGD>(
-      net_->parameters(), torch::optim::SGDOptions(0.01).momentum(options.momentum).weight_decay(options.weightDecay));
+  optimiser_ = MakeOptimiser(options, net_->parameters());
 }
 
 // OpenMP's thread count belongs to the calling thread, and each step runs on whichever libuv
@@ -134,9 +145,7 @@ torch::Tensor Session::Input(const float* data, int64_t batch) const {
 StepResult Session::TrainStep(const float* data, int64_t batch, const int32_t* labels, double learningRate) {
   UseThreads();
   net_->train();
-  for (auto& group : optimiser_->param_groups()) {
-    static_cast<torch::optim::SGDOptions&>(group.options()).lr(learningRate);
-  }
+  for (auto& group : optimiser_->param_groups()) group.options().set_lr(learningRate);
   torch::Tensor x = Input(data, batch);
   torch::Tensor y = torch::from_blob(const_cast<int32_t*>(labels), {batch}, torch::kInt32).to(torch::kLong).to(device_);
   optimiser_->zero_grad();
@@ -183,6 +192,7 @@ void Session::Save(const std::string& path) {
   torch::serialize::OutputArchive optimiser;
   optimiser_->save(optimiser);
   archive.write("optimiser", optimiser);
+  archive.write("optimiser_kind", c10::IValue(options_.optimizer));
   {
     std::lock_guard<std::mutex> lock(generator_.mutex());
     archive.write("rng", generator_.get_state());
@@ -200,6 +210,13 @@ void Session::Load(const std::string& path) {
   torch::serialize::InputArchive archive;
   archive.load_from(path, device_);
   CheckShapes(*net_, archive, "");
+  // Each optimiser keeps its own state (momentum; Adam's moments and step count): a checkpoint
+  // resumes only with the optimiser that wrote it. Checkpoints from before this key are SGD's.
+  c10::IValue kind;
+  const std::string saved = archive.try_read("optimiser_kind", kind) && kind.isString() ? kind.toStringRef() : "sgd";
+  if (saved != options_.optimizer) {
+    throw std::runtime_error("it was trained with the " + saved + " optimizer, and this network is set up for " + options_.optimizer);
+  }
   net_->load(archive);
   const std::string bad = NonFinite();
   if (!bad.empty()) throw std::runtime_error("its weights are not finite (NaN or infinite values in " + bad + "): the training diverged");

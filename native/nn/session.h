@@ -1,4 +1,4 @@
-// A Session owns one network, its SGD optimiser, its device and its random generator: training
+// A Session owns one network, its optimiser (SGD, Adam or AdamW), its device and its random generator: training
 // steps, prediction, checkpoints (weights, optimiser momentum and the generator, so that a resumed
 // run continues exactly), and import of torchvision-layout weights. Plain C++: no N-API here.
 //
@@ -19,7 +19,10 @@ struct SessionOptions {
   ModelSpec spec;
   std::string device = "cpu";
   int threads = 0;  // 0: leave libtorch's setting
-  double momentum = 0.9;
+  // sgd (the paper's: momentum, L2 weight decay), adam (L2 weight decay added to the gradient,
+  // as torch.optim.Adam) or adamw (decoupled weight decay, as torch.optim.AdamW).
+  std::string optimizer = "sgd";
+  double momentum = 0.9;  // sgd only
   double weightDecay = 0.005;
   // Rescale the gradients so that their global L2 norm is at most this (0: no clipping).
   double clipNorm = 0;
@@ -66,7 +69,7 @@ class Session {
   at::Generator generator_;        // CPU: the initial weights, and dropout on the CPU
   at::Generator deviceGenerator_;  // dropout on the session's device (generator_ on the CPU)
   std::shared_ptr<Network> net_;
-  std::unique_ptr<torch::optim::SGD> optimiser_;
+  std::unique_ptr<torch::optim::Optimizer> optimiser_;
 };
 
 // One layer applied to small tensors, to check the layers against a reference implementation.

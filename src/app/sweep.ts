@@ -118,6 +118,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
           out: run,
           iterations: schedule.iterations,
           batch: schedule.batch,
+          optimizer: schedule.optimizer,
           lr: schedule.lr,
           lrStep: schedule.lrStep,
           ...(model === 'vgg16' ? {} : { frames: shape.frames }),
@@ -130,6 +131,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
           ...(schedule.warmup !== undefined ? { warmup: schedule.warmup } : {}),
           ...(schedule.clipNorm !== undefined ? { clipNorm: schedule.clipNorm } : {}),
           ...(schedule.valEvery !== undefined ? { valEvery: schedule.valEvery } : {}),
+          ...(schedule.weightDecay !== undefined ? { weightDecay: schedule.weightDecay } : {}),
           resume: progress > 0,
         }),
       );

@@ -1,5 +1,6 @@
 // trainModel: SGD on a prepared cache, as the paper trains (momentum 0.9, weight decay, LR x0.1
-// every lrStep iterations, the volume augmentation of src/volumes), made safe on real footage:
+// every lrStep iterations, the volume augmentation of src/volumes), or Adam/AdamW with the same
+// schedule and their own default rates (OPTIMIZER_DEFAULTS), made safe on real footage:
 // motion inputs divided by the training set's RMS (inputs.ts), a linear learning-rate warm-up,
 // gradients clipped to a global norm, and a stop with an error (the last finite checkpoint kept)
 // when a loss is not finite. Metrics go to metrics.jsonl, checkpoints (weights, optimiser, random
@@ -10,11 +11,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PreparedCache } from '../cache/read.js';
 import { MvclassError, UsageError } from '../util/errors.js';
-import { nonNegativeInteger, positiveInteger } from '../util/validate.js';
+import { nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
 import { classificationReport } from '../metrics/classification.js';
 import { scoreVideos } from '../nn/score.js';
 import { motionStd, trainingBatches } from '../nn/inputs.js';
-import { checkDevice, CnnModel, DEFAULT_CLIP_NORM, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from '../nn/model.js';
+import { checkDevice, CnnModel, DEFAULT_CLIP_NORM, OPTIMIZER_DEFAULTS, OPTIMIZERS, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from '../nn/model.js';
 import { hasRun, readRun, refuseExistingRun, removeRun, runPaths } from '../run/format.js';
 
 export { DEFAULT_CLIP_NORM, refuseExistingRun };
@@ -68,8 +69,11 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const iterations = positiveInteger(options.iterations ?? 90_000, 'iterations');
   const batch = positiveInteger(options.batch ?? 64, 'batch');
   const lrStep = positiveInteger(options.lrStep ?? 30_000, 'lr-step');
-  const baseLr = options.lr ?? 0.01;
+  const optimizer = oneOf(options.optimizer ?? 'sgd', 'optimizer', OPTIMIZERS);
+  const baseLr = options.lr ?? OPTIMIZER_DEFAULTS[optimizer].lr;
   if (!(baseLr > 0)) throw new MvclassError(`Expected a positive number for lr but received ${JSON.stringify(options.lr)}`);
+  const weightDecay = options.weightDecay ?? OPTIMIZER_DEFAULTS[optimizer].weightDecay;
+  if (!(weightDecay >= 0)) throw new MvclassError(`Expected a non-negative number for weight-decay but received ${JSON.stringify(options.weightDecay)}`);
   const seed = options.seed ?? 1;
   let warmup = options.warmup === undefined ? undefined : nonNegativeInteger(options.warmup, 'warmup');
   const clipNorm = options.clipNorm ?? DEFAULT_CLIP_NORM;
@@ -104,7 +108,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     }
   }
   // The network first: a refused device (--device cuda on a CPU build) leaves no run folder behind.
-  const model = await CnnModel.create(config, { ...options, clipNorm });
+  const model = await CnnModel.create(config, { ...options, optimizer, weightDecay, clipNorm });
   if (!options.resume) {
     await replaceRun(options.out, options.force === true).catch(async (error: unknown) => {
       await cache.close();
@@ -141,7 +145,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const valEvery = val.length === 0 ? 0 : options.valEvery === undefined ? saveEvery : nonNegativeInteger(options.valEvery, 'val-every');
   // Every setting the run was trained with, so that `train --resume -o <run>` needs nothing else (src/config/run.ts).
   const training = {
-    iterations, batch, lr: baseLr, lrStep, warmup, clipNorm, valEvery, seed, momentum: options.momentum ?? 0.9, weightDecay: options.weightDecay ?? 0.005,
+    iterations, batch, optimizer, lr: baseLr, lrStep, warmup, clipNorm, valEvery, seed, ...(optimizer === 'sgd' ? { momentum: options.momentum ?? 0.9 } : {}), weightDecay,
     data: path.resolve(options.data), threads: options.threads ?? 0, device: options.device ?? 'cpu',
   };
   const started = performance.now();

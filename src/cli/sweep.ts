@@ -23,11 +23,13 @@ export function scheduleDocument(schedule: SweepSchedule): ConfigDocument {
     train: {
       iterations: schedule.iterations,
       batch: schedule.batch,
+      ...(schedule.optimizer !== 'sgd' ? { optimizer: schedule.optimizer } : {}),
       lr: schedule.lr,
       'lr-step': schedule.lrStep,
       ...(schedule.warmup !== undefined ? { warmup: schedule.warmup } : {}),
       ...(schedule.clipNorm !== undefined ? { 'clip-norm': schedule.clipNorm } : {}),
       ...(schedule.valEvery !== undefined ? { 'val-every': schedule.valEvery } : {}),
+      ...(schedule.weightDecay !== undefined ? { 'weight-decay': schedule.weightDecay } : {}),
       ...shapes,
     },
   };

@@ -1,10 +1,9 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { parseDevice } from '../nn/device.js';
-import { MODELS, type ModelName } from '../nn/model.js';
+import { DEFAULT_CLIP_NORM, MODELS, OPTIMIZER_DEFAULTS, OPTIMIZERS, type ModelName } from '../nn/model.js';
 import { attributeName, TRAIN_FIELDS } from '../config/schema.js';
 import { readSavedRun, resumedSettings } from '../config/run.js';
-import { DEFAULT_CLIP_NORM } from '../nn/model.js';
 import { refuseExistingRun } from '../run/format.js';
 import { UsageError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
@@ -19,10 +18,12 @@ export function trainCommand(): Command {
     .addOption(new Option('--model <name>', 'mv3d | mv2d | vgg16 (required), or train.model in --config; --resume takes the run\'s'))
     .addOption(new Option('--data <cache>', 'a cache from mvclass prepare (required), or train.data in --config; --resume takes the run\'s'))
     .requiredOption('-o, --out <run>', 'run folder: model.pt, run.json, metrics.jsonl')
-    .option('--iterations <n>', 'SGD iterations (paper: 90000)', '90000')
+    .option('--iterations <n>', 'training iterations (paper: 90000)', '90000')
     .option('--batch <n>', 'batch size (paper: 64); an epoch is every training video once, its last batch smaller when n does not divide them (one batch of all when n exceeds them)', '64')
-    .option('--lr <x>', 'learning rate (paper: 0.01)', '0.01')
+    .option('--optimizer <name>', "sgd (the paper's, momentum 0.9), adam or adamw", 'sgd')
+    .option('--lr <x>', `learning rate (default: the optimizer's: sgd ${OPTIMIZER_DEFAULTS.sgd.lr}, the paper's; adam and adamw ${OPTIMIZER_DEFAULTS.adam.lr})`)
     .option('--lr-step <n>', 'multiply the learning rate by 0.1 every n iterations (paper: 30000)', '30000')
+    .option('--weight-decay <x>', `weight decay (default: the optimizer's: sgd ${OPTIMIZER_DEFAULTS.sgd.weightDecay}, the paper's; adam ${OPTIMIZER_DEFAULTS.adam.weightDecay}; adamw ${OPTIMIZER_DEFAULTS.adamw.weightDecay}, decoupled)`)
     .option('--warmup <n>', 'raise the learning rate linearly over the first n iterations (default: one epoch, ceil(training videos / batch), at most 500; 0: none)')
     .option('--clip-norm <x>', `clip the gradients to this global L2 norm (0: no clipping)`, String(DEFAULT_CLIP_NORM))
     .option('--val-every <n>', "score the cache's val split every n iterations and keep the best weights as best.pt (default: at each checkpoint, when the cache has a val split; 0: never)")
@@ -68,7 +69,9 @@ export function trainCommand(): Command {
       out,
       iterations,
       batch: positiveInteger(opts.batch, 'batch'),
-      lr: positiveNumber(opts.lr, 'lr'),
+      optimizer: oneOf(opts.optimizer, 'optimizer', OPTIMIZERS),
+      ...(opts.lr !== undefined ? { lr: positiveNumber(opts.lr, 'lr') } : {}),
+      ...(opts.weightDecay !== undefined ? { weightDecay: nonNegativeNumber(opts.weightDecay, 'weight-decay') } : {}),
       lrStep: positiveInteger(opts.lrStep, 'lr-step'),
       ...(opts.warmup !== undefined ? { warmup: nonNegativeInteger(opts.warmup, 'warmup') } : {}),
       clipNorm: nonNegativeNumber(opts.clipNorm, 'clip-norm'),

@@ -1,11 +1,10 @@
 // The one merge rule: a preset < a config file < the command line. Within one document a
 // network's own sub-section (train.mv3d) wins over the section's flat keys (train.frames).
 
-import type { ModelName } from '../nn/model.js';
 import { testViewsOption } from '../util/validate.js';
 import { PRESETS } from './presets.js';
 import type { ConfigDocument, NetworkShape, PresetName, SectionName, SettingValue, SweepSchedule } from './schema.js';
-import { MODELS } from '../nn/model.js';
+import { MODELS, OPTIMIZER_DEFAULTS, OPTIMIZERS, type ModelName, type OptimizerName } from '../nn/model.js';
 
 export type Settings = Record<string, SettingValue>;
 
@@ -47,13 +46,20 @@ export function sweepSchedule(docs: ReadonlyArray<ConfigDocument | undefined>): 
   };
   const { temporal, crops } = testViewsOption(mergeSection(all, 'sweep').views);
   const optional = (key: string) => (train[key] === undefined ? undefined : Number(train[key]));
+  // The presets' learning rates are SGD's: with Adam or AdamW a rate only counts when the user's
+  // file gives it, else the optimiser's own default applies (as train's --lr does).
+  const optimizer: OptimizerName = (OPTIMIZERS as readonly unknown[]).includes(train.optimizer) ? (train.optimizer as OptimizerName) : 'sgd';
+  const ownLr = mergeSection(docs.filter((d) => !Object.values(PRESETS).includes(d as ConfigDocument)), 'train').lr;
+  const lr = optimizer === 'sgd' ? Number(train.lr) : ownLr !== undefined ? Number(ownLr) : OPTIMIZER_DEFAULTS[optimizer].lr;
+  const weightDecay = optional('weight-decay');
   const warmup = optional('warmup');
   const clipNorm = optional('clip-norm');
   const valEvery = optional('val-every');
   return {
     iterations: Number(train.iterations),
     batch: Number(train.batch),
-    lr: Number(train.lr),
+    optimizer,
+    lr,
     lrStep: Number(train['lr-step']),
     mv3d: shape('mv3d'),
     mv2d: shape('mv2d'),
@@ -64,5 +70,6 @@ export function sweepSchedule(docs: ReadonlyArray<ConfigDocument | undefined>): 
     ...(warmup !== undefined ? { warmup } : {}),
     ...(clipNorm !== undefined ? { clipNorm } : {}),
     ...(valEvery !== undefined ? { valEvery } : {}),
+    ...(weightDecay !== undefined ? { weightDecay } : {}),
   };
 }

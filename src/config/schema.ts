@@ -12,7 +12,7 @@
 
 import { VIDEO_CODECS } from '../codec/encode.js';
 import { parseDevice } from '../nn/device.js';
-import { MODELS, type ModelName } from '../nn/model.js';
+import { MODELS, OPTIMIZERS, type ModelName, type OptimizerName } from '../nn/model.js';
 import { UsageError } from '../util/errors.js';
 import {
   fraction,
@@ -77,8 +77,10 @@ export const TRAIN_FIELDS: Record<string, FieldSpec> = {
   data: { check: nonEmptyString, path: true },
   iterations: { check: positiveInteger },
   batch: { check: positiveInteger },
+  optimizer: { check: (v, n) => oneOf(v, n, OPTIMIZERS) },
   lr: { check: positiveNumber },
   'lr-step': { check: positiveInteger },
+  'weight-decay': { check: nonNegativeNumber },
   warmup: { check: nonNegativeInteger },
   'clip-norm': { check: nonNegativeNumber },
   'val-every': { check: nonNegativeInteger },
@@ -171,6 +173,8 @@ export interface NetworkShape {
 export interface SweepSchedule {
   iterations: number;
   batch: number;
+  /** sgd (the presets'), adam or adamw: the config file's train.optimizer. */
+  optimizer: OptimizerName;
   lr: number;
   lrStep: number;
   mv3d: NetworkShape;
@@ -184,4 +188,5 @@ export interface SweepSchedule {
   warmup?: number;
   clipNorm?: number;
   valEvery?: number;
+  weightDecay?: number;
 }

@@ -17,12 +17,32 @@ export { MODELS, readRun, type ModelConfig, type ModelName, type TrainingRun } f
 /** The gradient-norm clip when none is given: measured on real footage (docs/training.md). */
 export const DEFAULT_CLIP_NORM = 10;
 
+export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+/**
+ * Each optimiser's learning rate and weight decay when none is given. SGD's are the paper's
+ * (momentum 0.9 too). Adam's rate is seed 003's, 1e-4: on the real-footage set (docs/training.md)
+ * it gave mv3d 75% and mv2d 52% held out, where seed 000's 1e-3 left mv2d at chance-level 25%
+ * (mv3d 77%). Adam's decay is none (L2, added to the gradient as torch.optim.Adam does); AdamW's
+ * is torch.optim.AdamW's default, 0.01, decoupled.
+ */
+export const OPTIMIZER_DEFAULTS: Record<OptimizerName, { lr: number; weightDecay: number }> = {
+  sgd: { lr: 0.01, weightDecay: 0.005 },
+  adam: { lr: 0.0001, weightDecay: 0 },
+  adamw: { lr: 0.0001, weightDecay: 0.01 },
+};
+
 export interface SessionSettings {
   /** cpu (the default), cuda or cuda:N (src/nn/device.ts). */
   device?: Device;
   threads?: number;
   seed?: number;
+  /** sgd (default), adam or adamw; a checkpoint loads only into a model with the optimiser that wrote it. */
+  optimizer?: OptimizerName;
+  /** SGD's momentum (default 0.9). */
   momentum?: number;
+  /** Default: the optimiser's (OPTIMIZER_DEFAULTS). */
   weightDecay?: number;
   /** Clip the gradients to this global L2 norm (0 or absent: no clipping). */
   clipNorm?: number;
@@ -64,6 +84,7 @@ export class CnnModel {
 
   static async create(config: ModelConfig, settings: SessionSettings = {}): Promise<CnnModel> {
     const model = oneOf(config.model, 'model', MODELS);
+    const optimizer = oneOf(settings.optimizer ?? 'sgd', 'optimizer', OPTIMIZERS);
     if (config.classes.length < 2) throw new MvclassError(`a classifier needs at least 2 classes, got ${config.classes.length}`);
     const session = await withCallerStack(undefined, () =>
       nnAddon().createSession({
@@ -76,8 +97,9 @@ export class CnnModel {
         device: parseDevice(settings.device ?? 'cpu', 'device'),
         threads: integerInRange(settings.threads ?? 0, 'threads', 0, 1024),
         seed: settings.seed ?? 1,
+        optimizer,
         momentum: settings.momentum ?? 0.9,
-        weightDecay: settings.weightDecay ?? 0.005,
+        weightDecay: settings.weightDecay ?? OPTIMIZER_DEFAULTS[optimizer].weightDecay,
         clipNorm: settings.clipNorm ?? 0,
       }),
     );
@@ -86,9 +108,11 @@ export class CnnModel {
 
   /** Rebuilds the model a run folder holds (run.json + model.pt); fails if they disagree. */
   static async open(runDir: string, settings: SessionSettings = {}, checkpoint = 'model.pt'): Promise<CnnModel> {
-    const { config } = await readRun(runDir);
+    const { config, training } = await readRun(runDir);
+    // Its checkpoints hold the state of the optimiser it was trained with (runs before Adam: SGD).
+    const optimizer = (OPTIMIZERS as readonly unknown[]).includes(training.optimizer) ? (training.optimizer as OptimizerName) : 'sgd';
     const described = `the network run.json describes (${config.model}, ${config.classes.length} classes, frames ${config.frames}, size ${config.size}, width ${config.width}, fc ${config.fc})`;
-    const model = await CnnModel.create(config, settings).catch((error: Error) => {
+    const model = await CnnModel.create(config, { optimizer, ...settings }).catch((error: Error) => {
       throw new MvclassError(`${runDir}: cannot build ${described}: ${error.message}`, runDir);
     });
     const file = path.join(runDir, checkpoint);
@@ -104,7 +128,7 @@ export class CnnModel {
     return this.session.parameters;
   }
 
-  /** One SGD step; `stepped` is false (and the weights unchanged) when the loss or the gradients were not finite. */
+  /** One optimiser step; `stepped` is false (and the weights unchanged) when the loss or the gradients were not finite. */
   trainStep(data: Float32Array, labels: Int32Array, learningRate: number): Promise<{ loss: number; correct: number; count: number; gradNorm: number; stepped: boolean }> {
     return withCallerStack(undefined, () => this.exclusive(() => this.session.trainStep(data, labels, learningRate)));
   }

@@ -91,6 +91,7 @@ describe('presets', () => {
     expect(CPU_SCHEDULE).toEqual({
       iterations: 300,
       batch: 16,
+      optimizer: 'sgd',
       lr: 0.01,
       lrStep: 250,
       mv3d: { frames: 64, size: 24, width: 0.25, fc: 128 },

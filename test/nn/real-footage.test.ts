@@ -36,12 +36,16 @@ describe('real footage, default training settings', () => {
   // with the paper's dropout 0.5 it stayed at 22-30% over three seeds (docs/training.md, "Why mv2d
   // learnt slowly"). Its bar, 1.75x chance (18 of 60 clips), is 2 clips below the worst seed (20)
   // and above every run with the old dropout (13-17 clips, last checkpoint).
+  // Adam at its defaults (OPTIMIZER_DEFAULTS: 1e-4, no decay) on mv3d: 75.0% held out in 150
+  // iterations (SGD: 58.3%); mv2d reached 51.7% with it in 80 (measured with the CLI, docs/training.md).
   for (const [model, cut, views, checkpoint, bar] of [
     ['mv3d', { iterations: 150, batch: 16, frames: 16 }, { temporal: 2, crops: 10 }, 'best', 2.5],
     ['mv2d', { iterations: 80, batch: 16, frames: 16 }, { temporal: 2, crops: 1 }, 'last', 1.75],
+    ['mv3d', { iterations: 150, batch: 16, frames: 16, optimizer: 'adam' }, { temporal: 2, crops: 10 }, 'best', 2.5],
   ] as const) {
-    it(`${model} learns camera motion above chance on held-out clips (at least ${bar}x)`, { timeout: 900_000 }, async () => {
-      const out = path.join(dir, model);
+    const optimizer = 'optimizer' in cut ? cut.optimizer : 'sgd';
+    it(`${model} (${optimizer}) learns camera motion above chance on held-out clips (at least ${bar}x)`, { timeout: 900_000 }, async () => {
+      const out = path.join(dir, `${model}-${optimizer}`);
       const t0 = performance.now();
       const r = await trainModel({ model, data: cache, out, ...cut, threads: 2 });
       const metrics = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
@@ -55,7 +59,7 @@ describe('real footage, default training settings', () => {
       expect(r.best).not.toBeNull();
       const report = await evaluateRun({ run: out, data: cache, checkpoint, ...views, threads: 2 });
       console.log(
-        `${model}: ${r.iterations} iterations in ${r.seconds.toFixed(0)} s, losses ${losses.map((l) => l.toFixed(2)).join(' ')}; ` +
+        `${model} (${optimizer}): ${r.iterations} iterations in ${r.seconds.toFixed(0)} s, losses ${losses.map((l) => l.toFixed(2)).join(' ')}; ` +
           `val best ${(100 * r.best!.top1).toFixed(1)}% at ${r.best!.iteration}; held-out top-1 (${checkpoint} checkpoint) ${(100 * report.top1).toFixed(1)}% ` +
           `(${report.videos} clips, chance ${(100 * chance).toFixed(1)}%), ${((performance.now() - t0) / 1000).toFixed(0)} s in all`,
       );
