@@ -47,6 +47,13 @@ export interface TrainOptions extends SessionSettings {
   motionStd?: number;
   /** vgg16: torchvision-layout weights to start from. */
   weights?: string;
+  /**
+   * A trained run to start from (fine-tuning, as seed 000 pre-trains on UCF-101 and then trains on
+   * its 4 classes): the same network, its shape and motion scale by default; its last checkpoint's
+   * weights wherever this network has a tensor of the same name and shape, so a new head when the
+   * classes differ. The optimiser starts afresh.
+   */
+  init?: string;
   onProgress?: (step: { iteration: number; iterations: number; loss: number; accuracy: number; perSecond: number }) => void;
   onValidation?: (result: { iteration: number; top1: number; best: boolean }) => void;
 }
@@ -60,6 +67,8 @@ export interface TrainResult {
   finalAccuracy: number;
   /** The best validation top-1 and its iteration (best.pt), when the val split was scored. */
   best: { iteration: number; top1: number } | null;
+  /** With `init`: the tensors taken from that run and those left as initialised (the new head). */
+  init?: { run: string; loaded: number; skipped: number };
   seconds: number;
 }
 
@@ -78,6 +87,14 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   let warmup = options.warmup === undefined ? undefined : nonNegativeInteger(options.warmup, 'warmup');
   const clipNorm = options.clipNorm ?? DEFAULT_CLIP_NORM;
   if (!(clipNorm >= 0)) throw new MvclassError(`Expected a non-negative number for clip-norm but received ${JSON.stringify(options.clipNorm)}`);
+  if (options.init !== undefined && (options.resume || options.weights)) {
+    throw new UsageError(`--init starts a new run from ${options.init}'s weights: it cannot go with ${options.resume ? '--resume' : '--weights'}`);
+  }
+  const init = options.init === undefined ? null : await readRun(options.init);
+  if (init && init.config.model !== options.model) {
+    throw new UsageError(`${options.init}: a ${init.config.model} run cannot start a ${options.model} network (give --model ${init.config.model})`);
+  }
+  const shape = init?.config ?? { frames: paper.frames, size: undefined, width: 1, fc: paper.fc };
   // A device libtorch cannot use is refused before the cache is read (the motion scale is measured on it).
   await checkDevice(options.device);
   const cache = await PreparedCache.open(options.data);
@@ -88,10 +105,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const config: ModelConfig = {
     model: options.model,
     classes: cache.classes,
-    frames: options.model === 'vgg16' ? 1 : positiveInteger(options.frames ?? paper.frames, 'frames'),
-    size: positiveInteger(options.size ?? (options.model === 'vgg16' ? Math.min(paper.size, cache.video(0).keyFrame?.width ?? paper.size) : paper.size), 'size'),
-    width: options.width ?? 1,
-    fc: positiveInteger(options.fc ?? paper.fc, 'fc'),
+    frames: options.model === 'vgg16' ? 1 : positiveInteger(options.frames ?? shape.frames, 'frames'),
+    size: positiveInteger(options.size ?? shape.size ?? (options.model === 'vgg16' ? Math.min(paper.size, cache.video(0).keyFrame?.width ?? paper.size) : paper.size), 'size'),
+    width: options.width ?? shape.width,
+    fc: positiveInteger(options.fc ?? shape.fc, 'fc'),
   };
   const key = cache.video(0).keyFrame;
   if (options.model === 'vgg16' && key && (config.size > key.width || config.size > key.height)) {
@@ -121,6 +138,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const checkpoint = files.last;
   let start = 0;
   let best: TrainResult['best'] = null;
+  let initCounts: { loaded: number; skipped: number } | undefined;
+  let initRun = options.init === undefined ? undefined : path.resolve(options.init);
   if (options.resume) {
     const run = (await hasRun(options.out)) ? await readRun(options.out) : null;
     if (run === null || run.iteration === null) throw new MvclassError(`${options.out}: nothing to resume (no run.json with an iteration)`, options.out);
@@ -129,11 +148,14 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     start = run.iteration;
     // The best validation so far (beside best.pt), so that a resumed run keeps the better one.
     best = run.best;
+    if (typeof run.training.init === 'string') initRun = run.training.init;
     // A resumed run keeps the warm-up it started with.
     const w = run.training.warmup;
     if (options.warmup === undefined && typeof w === 'number' && Number.isSafeInteger(w) && w >= 0) warmup = w;
   } else if (options.weights) {
     await model.importWeights(options.weights);
+  } else if (options.init !== undefined) {
+    initCounts = await initialiseFrom(model, options.init, options);
   }
   const val = cache.subset('val');
   // How the inputs were made, so that classify prepares a new video the same way (motion: divided by config.motionStd).
@@ -147,6 +169,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const training = {
     iterations, batch, optimizer, lr: baseLr, lrStep, warmup, clipNorm, valEvery, seed, ...(optimizer === 'sgd' ? { momentum: options.momentum ?? 0.9 } : {}), weightDecay,
     data: path.resolve(options.data), threads: options.threads ?? 0, device: options.device ?? 'cpu',
+    ...(initRun !== undefined ? { init: initRun } : {}),
   };
   const started = performance.now();
   let window = { loss: 0, correct: 0, count: 0, steps: 0, gradNorm: 0 };
@@ -202,10 +225,27 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     await batches.return(undefined);
     await cache.close();
   }
-  return { run: options.out, iterations: iteration, resumedFrom: start, finalLoss: last.loss, finalAccuracy: last.accuracy, best, seconds: (performance.now() - started) / 1000 };
+  return {
+    run: options.out, iterations: iteration, resumedFrom: start, finalLoss: last.loss, finalAccuracy: last.accuracy, best, seconds: (performance.now() - started) / 1000,
+    ...(initCounts && options.init !== undefined ? { init: { run: options.init, ...initCounts } } : {}),
+  };
 }
 
 /** A new run into `out`: refused when a run is there, unless `force`, which removes that run's files. */
+/** Copies a trained run's weights into `model` where names and shapes agree (exportWeights' dict, through a file in the new run). */
+async function initialiseFrom(model: CnnModel, run: string, options: TrainOptions): Promise<{ loaded: number; skipped: number }> {
+  const source = await CnnModel.open(run, { threads: options.threads ?? 0 });
+  const file = path.join(options.out, `.init-${process.pid}.weights`);
+  try {
+    await source.exportWeights(file);
+    return await model.importWeights(file);
+  } catch (error) {
+    throw new MvclassError(`${run}: cannot start from its weights: ${(error as Error).message}`, run);
+  } finally {
+    await fs.rm(file, { force: true });
+  }
+}
+
 async function replaceRun(out: string, force: boolean): Promise<void> {
   if (!force) return refuseExistingRun(out);
   await removeRun(out);

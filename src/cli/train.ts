@@ -29,9 +29,10 @@ export function trainCommand(): Command {
     .option('--val-every <n>', "score the cache's val split every n iterations and keep the best weights as best.pt (default: at each checkpoint, when the cache has a val split; 0: never)")
     .option('--frames <n>', 'T: frames per volume (paper: mv3d 160, mv2d 60)')
     .option('--size <n>', 'N: input side (paper: mv3d 24, mv2d 48, vgg16 224)')
-    .option('--width <x>', 'channel multiplier (1: the paper\'s networks)', '1')
+    .option('--width <x>', "channel multiplier (default 1, the paper's networks; with --init, the run's)")
     .option('--fc <n>', 'hidden units of the fully connected layers (paper: 2048 / 4096)')
     .option('--weights <file>', 'vgg16: torchvision weights, saved as torch.save(dict(model.state_dict()))')
+    .option('--init <run>', "fine-tune: start from a trained run's weights (the same --model; its shape and motion scale unless given; a new head when the classes differ)")
     .option('--seed <n>', 'seed (data order, augmentation, initialisation)', '1')
     .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
     .addOption(deviceOption())
@@ -57,7 +58,7 @@ export function trainCommand(): Command {
       if (!raw.force) await refuseExistingRun(out);
     }
     if (raw.printConfig) {
-      const paths = { data: path.resolve(String(opts.data)), ...(typeof opts.weights === 'string' ? { weights: path.resolve(opts.weights) } : {}) };
+      const paths = { data: path.resolve(String(opts.data)), ...(typeof opts.weights === 'string' ? { weights: path.resolve(opts.weights) } : {}), ...(typeof opts.init === 'string' ? { init: path.resolve(opts.init) } : {}) };
       return printConfig({ train: sectionSettings('train', { ...opts, ...paths }) });
     }
     const iterations = positiveInteger(opts.iterations, 'iterations');
@@ -78,9 +79,10 @@ export function trainCommand(): Command {
       ...(opts.valEvery !== undefined ? { valEvery: nonNegativeInteger(opts.valEvery, 'val-every') } : {}),
       ...(opts.frames !== undefined ? { frames: positiveInteger(opts.frames, 'frames') } : {}),
       ...(opts.size !== undefined ? { size: positiveInteger(opts.size, 'size') } : {}),
-      width: positiveNumber(opts.width, 'width'),
+      ...(opts.width !== undefined ? { width: positiveNumber(opts.width, 'width') } : {}),
       ...(opts.fc !== undefined ? { fc: positiveInteger(opts.fc, 'fc') } : {}),
       ...(typeof opts.weights === 'string' ? { weights: opts.weights } : {}),
+      ...(typeof opts.init === 'string' ? { init: opts.init } : {}),
       seed: positiveInteger(opts.seed, 'seed'),
       threads: integerInRange(opts.threads, 'threads', 0, 1024),
       device: parseDevice(opts.device, 'device'),
@@ -94,6 +96,7 @@ export function trainCommand(): Command {
       `${result.run}: ${result.iterations} iterations${result.resumedFrom ? ` (resumed at ${result.resumedFrom})` : ''} in ${fixed(result.seconds, 1)} s; ` +
         `last loss ${fixed(result.finalLoss, 3)}, training accuracy ${fixed(100 * result.finalAccuracy, 1)}%` +
         (result.best ? `; best validation top-1 ${fixed(100 * result.best.top1, 1)}% at iteration ${result.best.iteration} (best.pt)` : '') +
+        (result.init ? `; started from ${result.init.run} (${result.init.loaded} tensors taken, ${result.init.skipped} new)` : '') +
         '\n',
     );
   });

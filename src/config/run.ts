@@ -64,7 +64,7 @@ export interface GivenSetting {
 }
 
 function same(key: string, a: unknown, b: unknown): boolean {
-  if (key === 'data' || key === 'weights') return path.resolve(String(a)) === path.resolve(String(b));
+  if (key === 'data' || key === 'weights' || key === 'init') return path.resolve(String(a)) === path.resolve(String(b));
   if (typeof a === 'number' || typeof b === 'number') return Number(a) === Number(b);
   return String(a) === String(b);
 }
@@ -78,6 +78,7 @@ export function resumedSettings(runDir: string, saved: SavedRun, given: Readonly
   const file = runPaths(runDir).run;
   for (const [key, { value, from }] of given) {
     if (key === 'weights') throw new UsageError(`${from}: --weights starts a run from torchvision weights; a resumed run continues from its checkpoint (drop it)`);
+    if (key === 'init') throw new UsageError(`${from}: --init starts a run from another run's weights; a resumed run continues from its checkpoint (drop it)`);
     if (key === 'frames' && saved.settings.model === 'vgg16') continue; // vgg16 takes one key frame whatever frames says
     if ((RESUME_MAY_CHANGE as readonly string[]).includes(key)) {
       settings[key] = checkSetting(TRAIN_FIELDS[key]!, value, key);

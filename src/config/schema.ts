@@ -86,6 +86,7 @@ export const TRAIN_FIELDS: Record<string, FieldSpec> = {
   'val-every': { check: nonNegativeInteger },
   ...SHAPE_FIELDS,
   weights: { check: nonEmptyString, path: true },
+  init: { check: nonEmptyString, path: true },
   seed: { check: positiveInteger },
   threads: { check: threads },
   device: { check: parseDevice },

@@ -108,3 +108,36 @@ describe('train --optimizer', () => {
     expect(decay.stderr).toContain('Expected a non-negative number for weight-decay but received "-1"');
   });
 });
+
+describe('train --init', () => {
+  it("starts from a run's weights and shape; refuses another network, --resume and --weights", { timeout: 180_000 }, async () => {
+    const { sweep } = await trained();
+    const cache = path.join(sweep, 'qp30', 'cache');
+    const from = path.join(sweep, 'qp30', 'runs', 'mv2d');
+    const out = path.join(dir, 'init-run');
+    const r = await cli(['train', '--model', 'mv2d', '--data', cache, '-o', out, '--init', from, '--iterations', '2', '--batch', '4', '--threads', '1', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    // The same classes: every tensor is taken, none new.
+    const result = JSON.parse(r.stdout) as { init: { loaded: number; skipped: number } };
+    expect(result.init.skipped).toBe(0);
+    expect(result.init.loaded).toBeGreaterThan(0);
+    const source = JSON.parse(readFileSync(path.join(from, 'run.json'), 'utf8')) as { config: Record<string, unknown> };
+    const made = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as { config: Record<string, unknown>; training: { init: string } };
+    expect(made.training.init).toBe(path.resolve(from));
+    for (const key of ['frames', 'size', 'width', 'fc']) expect(made.config[key], key).toEqual(source.config[key]);
+
+    const other = await cli(['train', '--model', 'mv3d', '--data', cache, '-o', path.join(dir, 'init-other'), '--init', from, '--iterations', '1']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain(`${from}: a mv2d run cannot start a mv3d network (give --model mv2d)`);
+    const resumed = await cli(['train', '--resume', '-o', out, '--init', from, '--iterations', '3']);
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toContain("--init starts a run from another run's weights; a resumed run continues from its checkpoint (drop it)");
+    const weights = await cli(['train', '--model', 'mv2d', '--data', cache, '-o', path.join(dir, 'init-weights'), '--init', from, '--weights', path.join(dir, 'none.pth'), '--iterations', '1']);
+    expect(weights.code).toBe(2);
+    expect(weights.stderr).toContain(`--init starts a new run from ${from}'s weights: it cannot go with --weights`);
+    // The resumed run keeps the record of where it started.
+    const more = await cli(['train', '--resume', '-o', out, '--iterations', '3']);
+    expect(more.code, more.stderr).toBe(0);
+    expect((JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as { training: { init: string } }).training.init).toBe(path.resolve(from));
+  });
+});
