@@ -286,7 +286,9 @@ describe('mvclass serve under hostile uploads', () => {
       await app.close();
       console.log('forks ' + forks);`;
     mkdirSync(path.join(dir, 'fork'), { recursive: true });
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script, model.modelDir, path.join(dir, 'fork')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // OpenBLAS with its own threads, as outside the test runner (vitest.config.ts sets one).
+    const { OPENBLAS_NUM_THREADS: _, ...env } = process.env;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, model.modelDir, path.join(dir, 'fork')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
