@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { keyValuePairs, testViewsOption } from '../util/validate.js';
 import { parseDevice } from '../nn/device.js';
-import { deviceOption } from './device.js';
+import { deviceOption, threadsOption, threadsValue } from './device.js';
 import { fixed, printJson, warn } from './output.js';
 
 export function classifyCommand(): Command {
@@ -13,15 +13,18 @@ export function classifyCommand(): Command {
     .option('--encode', 're-encode the video as the training cache was made (size, fps, QP) first')
     .option('--views <TxC>', 'temporal views x crops per view (crops 1 or 10)', '10x10')
     .addOption(deviceOption())
+    .addOption(threadsOption())
     .option('--json', 'print the result as JSON')
-    .action(async (video: string, opts: { run: string[]; encode?: boolean; views: string; device: string; json?: boolean; inputOption?: string[] }) => {
+    .action(async (video: string, opts: { run: string[]; encode?: boolean; views: string; device: string; threads: string; json?: boolean; inputOption?: string[] }) => {
       const device = parseDevice(opts.device, 'device');
+      const threads = threadsValue(opts.threads);
       const { classifyVideo } = await import('../app/classify.js'); // libtorch and the workflows, loaded on use
       const inputOptions = keyValuePairs(opts.inputOption, 'input-option');
       const r = await classifyVideo(video, opts.run, {
         encode: opts.encode === true,
         ...testViewsOption(opts.views),
         device,
+        threads,
         onWarning: warn,
         onMismatch: warn,
         ...(inputOptions ? { inputOptions } : {}),

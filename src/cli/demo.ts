@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
-import { integerInRange } from '../util/validate.js';
 import { parseDevice } from '../nn/device.js';
-import { deviceOption } from './device.js';
+import { deviceOption, threadsOption, threadsValue } from './device.js';
 import { fixed, printJson, warn } from './output.js';
 
 export function demoCommand(): Command {
@@ -10,12 +9,12 @@ export function demoCommand(): Command {
     .description('the main job on built-in data: the rate-accuracy paper end to end (motion vectors, cropped streams, three CNNs, fusion, the Multi-CNN frontier, the report)')
     .option('-o, --out <dir>', 'where everything goes (a second run reuses finished stages)', 'mvclass-demo')
     .option('--quick', 'a smaller set and shorter schedules (a few minutes)')
-    .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
+    .addOption(threadsOption())
     .addOption(deviceOption())
     .option('--json', 'print the result as JSON')
     .action(async (opts: { out: string; quick?: boolean; threads: string; device: string; json?: boolean }) => {
       const started = performance.now();
-      const threads = integerInRange(opts.threads, 'threads', 0, 1024);
+      const threads = threadsValue(opts.threads);
       const device = parseDevice(opts.device, 'device');
       const { runDemo } = await import('../app/demo.js'); // the whole pipeline, loaded on use
       const result = await runDemo({

@@ -1,9 +1,20 @@
-// --device for every command that runs a network: the same words and default everywhere; the
-// value is checked by parseDevice (src/nn/device.ts), and whether the device exists by the addon.
+// --device and --threads for every command that runs a network: the same words and defaults
+// everywhere. The device is checked by parseDevice (src/nn/device.ts), and whether it exists by
+// the addon; the thread count by threadsValue.
 
 import { Option } from 'commander';
 import { DEVICE_HELP } from '../nn/device.js';
+import { integerInRange } from '../util/validate.js';
 
 export function deviceOption(note = ''): Option {
   return new Option('--device <device>', `where the networks run: ${DEVICE_HELP}${note ? `; ${note}` : ''}`).default('cpu');
+}
+
+export function threadsOption(note = ''): Option {
+  return new Option('--threads <n>', `libtorch threads${note ? ` ${note}` : ''} (0: leave its default)`).default('0');
+}
+
+/** --threads' value, checked: 0 (libtorch's default) to 1024. */
+export function threadsValue(value: unknown): number {
+  return integerInRange(value, 'threads', 0, 1024);
 }

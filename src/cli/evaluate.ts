@@ -2,9 +2,9 @@ import { Command, Option } from 'commander';
 import type { ClassificationReport } from '../metrics/classification.js';
 import { markdownTable } from '../report/table.js';
 import { progressBar } from '../util/progress.js';
-import { integerInRange, oneOf, testViewsOption } from '../util/validate.js';
+import { oneOf, testViewsOption } from '../util/validate.js';
 import { parseDevice } from '../nn/device.js';
-import { deviceOption } from './device.js';
+import { deviceOption, threadsOption, threadsValue } from './device.js';
 import { fixed, printJson } from './output.js';
 
 function printReport(title: string, r: ClassificationReport): void {
@@ -29,7 +29,7 @@ export function evalCommand(): Command {
     .addOption(new Option('--split <split>', 'train, test or val').default('test'))
     .option('--checkpoint <which>', 'last (model.pt) or best (best.pt: the best validation accuracy while training)', 'last')
     .option('--save-scores <file>', 'per-video scores, for mvclass fuse')
-    .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
+    .addOption(threadsOption())
     .addOption(deviceOption())
     .option('--json', 'print the result as JSON')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
@@ -44,7 +44,7 @@ export function evalCommand(): Command {
         ...views,
         checkpoint: oneOf(opts.checkpoint, 'checkpoint', ['last', 'best'] as const),
         ...(typeof opts.saveScores === 'string' ? { saveScores: opts.saveScores } : {}),
-        threads: integerInRange(opts.threads, 'threads', 0, 1024),
+        threads: threadsValue(opts.threads),
         device,
         onProgress: (done) => bar.update(done),
       }).finally(() => bar.stop());

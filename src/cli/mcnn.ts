@@ -7,7 +7,7 @@ import { markdownTable, type Cell } from '../report/table.js';
 import { MvclassError, UsageError } from '../util/errors.js';
 import { testViewsOption } from '../util/validate.js';
 import { parseDevice } from '../nn/device.js';
-import { deviceOption } from './device.js';
+import { deviceOption, threadsOption, threadsValue } from './device.js';
 import { printJson, warn } from './output.js';
 import { budgetsFor } from '../rate/mcnn/fit.js';
 
@@ -87,16 +87,18 @@ function fitCommand(): Command {
     .addOption(new Option('--budgets <kbps>').hideHelp()) // the old name
     .option('--views <TxC>', 'temporal views x crops in the evaluations', '10x10')
     .addOption(deviceOption())
+    .addOption(threadsOption())
     .option('--json', 'print the result as JSON')
     .exitOverride()
-    .action(async (opts: { run?: string[]; runs?: string[]; data: string; out: string; budget?: string; budgets?: string; views: string; device: string; json?: boolean }) => {
+    .action(async (opts: { run?: string[]; runs?: string[]; data: string; out: string; budget?: string; budgets?: string; views: string; device: string; threads: string; json?: boolean }) => {
       const device = parseDevice(opts.device, 'device');
+      const threads = threadsValue(opts.threads);
       const { fitMcnn, validateMcnn, writeMcnn } = await import('../app/mcnn.js'); // libtorch and the workflows, loaded on use
       const runs = opts.run ?? opts.runs;
       if (!runs) throw new UsageError("required option '--run <runs...>' not specified");
       if (runs.length !== 3) throw new UsageError(`Expected three runs (mv3d, mv2d, spatial) for run but received ${runs.length}`);
       const [mv3d, mv2d, spatial] = runs as [string, string, string];
-      const views = { ...testViewsOption(opts.views), device };
+      const views = { ...testViewsOption(opts.views), device, threads };
       const fit = await fitMcnn({ mv3d, mv2d, spatial }, opts.data, views);
       await writeMcnn(opts.out, fit);
       const budgetText = opts.budget ?? opts.budgets;

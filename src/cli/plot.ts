@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import { integerInRange, oneOf, testViewsOption } from '../util/validate.js';
+import { oneOf, testViewsOption } from '../util/validate.js';
 import { parseDevice } from '../nn/device.js';
-import { deviceOption } from './device.js';
+import { deviceOption, threadsOption, threadsValue } from './device.js';
 import { printJson, warn } from './output.js';
 
 export function plotCommand(): Command {
@@ -13,13 +13,13 @@ export function plotCommand(): Command {
     .option('--data <cache>', 'when a run has no scores: evaluate it on this cache for the confusion matrix')
     .addOption(new Option('--split <split>', 'split to evaluate with --data: train, test or val').default('test'))
     .option('--views <TxC>', 'test views with --data: temporal x crops (paper: 10x10)', '10x10')
-    .option('--threads <n>', 'libtorch threads with --data (0: leave its default)', '0')
+    .addOption(threadsOption('with --data'))
     .addOption(deviceOption('with --data'))
     .option('--json', 'print the files written as JSON')
     .action(async (runs: string[], opts: Record<string, string | string[] | boolean | undefined>) => {
       const split = oneOf(opts.split, 'split', ['train', 'test', 'val'] as const);
       const { temporal, crops } = testViewsOption(opts.views);
-      const threads = integerInRange(opts.threads, 'threads', 0, 1024);
+      const threads = threadsValue(opts.threads);
       const device = parseDevice(opts.device, 'device');
       // Loaded here: the plotting libraries (and libtorch, for --data) only for this command.
       const { plotRuns } = await import('../app/plot.js');

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { frameSize, integerInRange, oneOf, positiveInteger } from '../util/validate.js';
 import { invalid } from '../util/validate.js';
 import { parseDevice } from '../nn/device.js';
-import { deviceOption } from './device.js';
+import { deviceOption, threadsOption, threadsValue } from './device.js';
 import { fixed, printJson } from './output.js';
 
 export function serveCommand(): Command {
@@ -21,7 +21,7 @@ export function serveCommand(): Command {
     .option('--max-picture <WxH>', 'largest picture accepted; beyond: 422', '1920x1088')
     .option('--headers-timeout <s>', "a client's request headers must arrive within this; beyond: 408, connection closed", '10')
     .option('--body-timeout <s>', "a client's whole request (headers and body) must arrive within this; beyond: 408, connection closed", '30')
-    .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
+    .addOption(threadsOption())
     .addOption(deviceOption('refused before listening when libtorch has no such CUDA device'))
     .addOption(new Option('--log-level <level>', 'fatal, error, warn, info (an access-log line per request), debug, trace or silent').default('info'))
     .option('--quiet', 'no access log: warnings and errors only (--log-level warn)')
@@ -41,7 +41,7 @@ export function serveCommand(): Command {
         maxPicture: frameSize(opts.maxPicture, 'max-picture'),
         headersTimeoutMs: positiveInteger(opts.headersTimeout, 'headers-timeout') * 1000,
         bodyTimeoutMs: positiveInteger(opts.bodyTimeout, 'body-timeout') * 1000,
-        threads: integerInRange(opts.threads, 'threads', 0, 1024),
+        threads: threadsValue(opts.threads),
       });
       const address = await app.listen({ port: integerInRange(opts.port, 'port', 0, 65535), host: String(opts.host) });
       process.stderr.write(`mvclass serve: listening on ${address}\n`);

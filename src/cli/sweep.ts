@@ -7,7 +7,7 @@ import { MODELS } from '../nn/model.js';
 import type { SweepSchedule } from '../config/schema.js';
 import { UsageError } from '../util/errors.js';
 import { fraction, integerInRange, oneOf, positiveInteger } from '../util/validate.js';
-import { deviceOption } from './device.js';
+import { deviceOption, threadsOption, threadsValue } from './device.js';
 import { fixed, printJson, warn } from './output.js';
 import { parseQpList } from './rates.js';
 import { addSettingsOptions, givenOnCommandLine, printConfig, resolveSettings, sectionSettings } from './settings.js';
@@ -48,7 +48,7 @@ export function sweepCommand(): Command {
     .option('--views <TxC>', 'test views: <temporal>x<crops> (paper preset 10x10, cpu preset 3x10)')
     .option('--val-fraction <x>', 'validation share of each class\'s training videos', '0.15')
     .option('--seed <n>', 'seed', '1')
-    .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
+    .addOption(threadsOption())
     .addOption(deviceOption("when not given: --config's sweep.device, else its train.device"))
     .option('--json', 'print the result as JSON');
   return addSettingsOptions(command).action(async (dataset: string, raw: Record<string, unknown>) => {
@@ -78,7 +78,7 @@ export function sweepCommand(): Command {
       ...(opts.fitQp !== undefined ? { fitQp: integerInRange(opts.fitQp, 'fit-qp', 0, 51) } : {}),
       valFraction: fraction(opts.valFraction, 'val-fraction'),
       seed: positiveInteger(opts.seed, 'seed'),
-      threads: integerInRange(opts.threads, 'threads', 0, 1024),
+      threads: threadsValue(opts.threads),
       device,
       schedule,
       onStage: (stage, state, seconds) => {

@@ -7,8 +7,8 @@ import { readSavedRun, resumedSettings } from '../config/run.js';
 import { refuseExistingRun } from '../run/format.js';
 import { UsageError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
-import { integerInRange, nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber } from '../util/validate.js';
-import { deviceOption } from './device.js';
+import { nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber } from '../util/validate.js';
+import { deviceOption, threadsOption, threadsValue } from './device.js';
 import { fixed, printJson } from './output.js';
 import { addSettingsOptions, printConfig, resolveSettings, sectionSettings } from './settings.js';
 
@@ -34,7 +34,7 @@ export function trainCommand(): Command {
     .option('--weights <file>', 'vgg16: torchvision weights, saved as torch.save(dict(model.state_dict()))')
     .option('--init <run>', "fine-tune: start from a trained run's weights (the same --model; its shape and motion scale unless given; a new head when the classes differ)")
     .option('--seed <n>', 'seed (data order, augmentation, initialisation)', '1')
-    .option('--threads <n>', 'libtorch threads (0: leave its default)', '0')
+    .addOption(threadsOption())
     .addOption(deviceOption())
     .option('--resume', "continue the run in --out from its last checkpoint, with the settings in its run.json (flags may raise --iterations, change --threads, --device, --val-every; others must agree)")
     .option('--force', 'replace a run already in --out (without it, training into an existing run refuses)')
@@ -84,7 +84,7 @@ export function trainCommand(): Command {
       ...(typeof opts.weights === 'string' ? { weights: opts.weights } : {}),
       ...(typeof opts.init === 'string' ? { init: opts.init } : {}),
       seed: positiveInteger(opts.seed, 'seed'),
-      threads: integerInRange(opts.threads, 'threads', 0, 1024),
+      threads: threadsValue(opts.threads),
       device: parseDevice(opts.device, 'device'),
       resume: raw.resume === true,
       force: raw.force === true,

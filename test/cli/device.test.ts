@@ -106,11 +106,21 @@ describe('--device on every command that runs a network', () => {
     expect(readdirSync(path.join(dir, 'usage-gpu'))).toEqual(['plot-run']);
   });
 
-  it('help shows --device on each of them', { timeout: 60_000 }, async () => {
+  it('help shows --device and --threads on each of them', { timeout: 60_000 }, async () => {
     const helps = await Promise.all(['train', 'eval', 'classify', 'mcnn fit', 'sweep', 'demo', 'plot', 'serve'].map((c) => cli([...c.split(' '), '--help'])));
     for (const h of helps) {
       expect(h.code).toBe(0);
       expect(h.stdout.replace(/\s+/g, ' ')).toMatch(/--device <device> where the networks run: cpu, cuda or cuda:N/);
+      expect(h.stdout.replace(/\s+/g, ' ')).toMatch(/--threads <n> libtorch threads( with --data)? \(0: leave its default\) \(default: "0"\)/);
+    }
+  });
+
+  it('--threads is checked the same way on classify and mcnn fit (new there) as on the others', { timeout: 60_000 }, async () => {
+    const runs = ['--run', path.join(dir, 'a'), path.join(dir, 'b'), path.join(dir, 'c')];
+    for (const args of [['classify', path.join(dir, 'v.mp4'), '--run', path.join(dir, 'a'), '--threads', 'abc'], ['mcnn', 'fit', ...runs, '--data', dir, '--threads', '-1'], ['eval', '--run', dir, '--data', dir, '--threads', '2000']]) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(`Expected an integer from 0 to 1024 for threads but received "${args.at(-1)}"`);
     }
   });
 
