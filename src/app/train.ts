@@ -8,6 +8,7 @@
 // the best checkpoint kept as best.pt, and a resumed run continues exactly where it left off.
 
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PreparedCache } from '../cache/read.js';
 import { MvclassError, UsageError } from '../util/errors.js';
@@ -49,9 +50,10 @@ export interface TrainOptions extends SessionSettings {
   weights?: string;
   /**
    * A trained run to start from (fine-tuning, as seed 000 pre-trains on UCF-101 and then trains on
-   * its 4 classes): the same network, its shape and motion scale by default; its last checkpoint's
-   * weights wherever this network has a tensor of the same name and shape, so a new head when the
-   * classes differ. The optimiser starts afresh.
+   * its 4 classes): the same network, its shape by default; its last checkpoint's weights wherever
+   * this network has a tensor of the same name and shape, so a new head when the classes differ.
+   * The motion scale is measured on the new data (the weights learnt unit-RMS inputs); the
+   * optimiser starts afresh.
    */
   init?: string;
   onProgress?: (step: { iteration: number; iterations: number; loss: number; accuracy: number; perSecond: number }) => void;
@@ -126,6 +128,11 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   }
   // The network first: a refused device (--device cuda on a CPU build) leaves no run folder behind.
   const model = await CnnModel.create(config, { ...options, optimizer, weightDecay, clipNorm });
+  // Before the run folder is touched: a start run whose weights do not fit leaves nothing behind.
+  const initCounts = options.init === undefined ? undefined : await initialiseFrom(model, options.init, options).catch(async (error: unknown) => {
+    await cache.close();
+    throw error;
+  });
   if (!options.resume) {
     await replaceRun(options.out, options.force === true).catch(async (error: unknown) => {
       await cache.close();
@@ -138,7 +145,6 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const checkpoint = files.last;
   let start = 0;
   let best: TrainResult['best'] = null;
-  let initCounts: { loaded: number; skipped: number } | undefined;
   let initRun = options.init === undefined ? undefined : path.resolve(options.init);
   if (options.resume) {
     const run = (await hasRun(options.out)) ? await readRun(options.out) : null;
@@ -154,8 +160,6 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     if (options.warmup === undefined && typeof w === 'number' && Number.isSafeInteger(w) && w >= 0) warmup = w;
   } else if (options.weights) {
     await model.importWeights(options.weights);
-  } else if (options.init !== undefined) {
-    initCounts = await initialiseFrom(model, options.init, options);
   }
   const val = cache.subset('val');
   // How the inputs were made, so that classify prepares a new video the same way (motion: divided by config.motionStd).
@@ -231,20 +235,22 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   };
 }
 
-/** A new run into `out`: refused when a run is there, unless `force`, which removes that run's files. */
-/** Copies a trained run's weights into `model` where names and shapes agree (exportWeights' dict, through a file in the new run). */
+/** Copies a trained run's weights into `model` where names and shapes agree (exportWeights' dict, through a temporary file). */
 async function initialiseFrom(model: CnnModel, run: string, options: TrainOptions): Promise<{ loaded: number; skipped: number }> {
-  const source = await CnnModel.open(run, { threads: options.threads ?? 0 });
-  const file = path.join(options.out, `.init-${process.pid}.weights`);
+  const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'mvclass-init-'));
+  const file = path.join(folder, 'weights.pt');
   try {
+    const source = await CnnModel.open(run, { threads: options.threads ?? 0 });
     await source.exportWeights(file);
     return await model.importWeights(file);
   } catch (error) {
     throw new MvclassError(`${run}: cannot start from its weights: ${(error as Error).message}`, run);
   } finally {
-    await fs.rm(file, { force: true });
+    await fs.rm(folder, { recursive: true, force: true });
   }
 }
+
+/** A new run into `out`: refused when a run is there, unless `force`, which removes that run's files. */
 
 async function replaceRun(out: string, force: boolean): Promise<void> {
   if (!force) return refuseExistingRun(out);

@@ -3,7 +3,7 @@
 // than the one that wrote it, and train records the optimiser and its defaults in run.json, which
 // eval and --resume then use.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CnnModel, OPTIMIZER_DEFAULTS } from '../../src/nn/model.js';
@@ -135,6 +135,14 @@ describe('train --init', () => {
     const weights = await cli(['train', '--model', 'mv2d', '--data', cache, '-o', path.join(dir, 'init-weights'), '--init', from, '--weights', path.join(dir, 'none.pth'), '--iterations', '1']);
     expect(weights.code).toBe(2);
     expect(weights.stderr).toContain(`--init starts a new run from ${from}'s weights: it cannot go with --weights`);
+    // A start run whose weights cannot be read: an error naming it, and no run folder made.
+    const broken = path.join(dir, 'init-broken');
+    mkdirSync(broken, { recursive: true });
+    copyFileSync(path.join(from, 'run.json'), path.join(broken, 'run.json'));
+    const failed = await cli(['train', '--model', 'mv2d', '--data', cache, '-o', path.join(dir, 'init-failed'), '--init', broken, '--iterations', '1']);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`${broken}: cannot start from its weights:`);
+    expect(existsSync(path.join(dir, 'init-failed'))).toBe(false);
     // The resumed run keeps the record of where it started.
     const more = await cli(['train', '--resume', '-o', out, '--iterations', '3']);
     expect(more.code, more.stderr).toBe(0);
