@@ -60,7 +60,6 @@ export interface TrainOptions extends SessionSettings {
   onValidation?: (result: { iteration: number; top1: number; best: boolean }) => void;
 }
 
-
 export interface TrainResult {
   run: string;
   iterations: number;
@@ -129,7 +128,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   // The network first: a refused device (--device cuda on a CPU build) leaves no run folder behind.
   const model = await CnnModel.create(config, { ...options, optimizer, weightDecay, clipNorm });
   // Before the run folder is touched: a start run whose weights do not fit leaves nothing behind.
-  const initCounts = options.init === undefined ? undefined : await initialiseFrom(model, options.init, options).catch(async (error: unknown) => {
+  const initialised = options.init === undefined ? undefined : await initialiseFrom(model, options.init, options).catch(async (error: unknown) => {
     await cache.close();
     throw error;
   });
@@ -231,18 +230,18 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   }
   return {
     run: options.out, iterations: iteration, resumedFrom: start, finalLoss: last.loss, finalAccuracy: last.accuracy, best, seconds: (performance.now() - started) / 1000,
-    ...(initCounts && options.init !== undefined ? { init: { run: options.init, ...initCounts } } : {}),
+    ...(initialised ? { init: initialised } : {}),
   };
 }
 
 /** Copies a trained run's weights into `model` where names and shapes agree (exportWeights' dict, through a temporary file). */
-async function initialiseFrom(model: CnnModel, run: string, options: TrainOptions): Promise<{ loaded: number; skipped: number }> {
+async function initialiseFrom(model: CnnModel, run: string, options: TrainOptions): Promise<NonNullable<TrainResult['init']>> {
   const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'mvclass-init-'));
   const file = path.join(folder, 'weights.pt');
   try {
     const source = await CnnModel.open(run, { threads: options.threads ?? 0 });
     await source.exportWeights(file);
-    return await model.importWeights(file);
+    return { run, ...(await model.importWeights(file)) };
   } catch (error) {
     throw new MvclassError(`${run}: cannot start from its weights: ${(error as Error).message}`, run);
   } finally {
@@ -251,7 +250,6 @@ async function initialiseFrom(model: CnnModel, run: string, options: TrainOption
 }
 
 /** A new run into `out`: refused when a run is there, unless `force`, which removes that run's files. */
-
 async function replaceRun(out: string, force: boolean): Promise<void> {
   if (!force) return refuseExistingRun(out);
   await removeRun(out);
