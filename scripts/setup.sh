@@ -15,12 +15,15 @@ fail() { printf '\nmvclass setup FAILED: %s\n' "$*" >&2; exit 1; }
 # reference BLAS that would make the fully connected layers 6-10x slower.
 # HEVC vectors: curl and patch fetch and patch Debian's libde265 source (scripts/build-de265.sh).
 # Fuzzing (scripts/fuzz.sh, whose regression run CI makes): clang with libFuzzer and the sanitizers.
+# Scale-out (mvclass worker, --queue): Redis 7, which the tests start on ports of their own; it is
+# not left running as a system service (docs/scale-out.md).
 PACKAGES=(
   pkg-config build-essential python3 cmake curl ca-certificates patch xz-utils
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   ffmpeg ffmpeg-doc libopenh264-dev chromium
   libtorch-dev libopenblas0-pthread
   clang-14 libclang-rt-14-dev
+  redis-server
 )
 
 missing=()
@@ -37,6 +40,10 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq || fail "apt-get update did not reach Debian's archive"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" \
     || fail "apt-get install ${missing[*]}"
+  # Debian starts the Redis it installs as a service where systemd runs; mvclass needs none running.
+  if [[ " ${missing[*]} " == *" redis-server "* ]] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    $SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true
+  fi
 else
   step "Debian packages present"
 fi

@@ -38,6 +38,9 @@ export { measureRates, listVideos, type MeasureOptions, type MeasureResult, type
 export { meanRates, PAPER_RATES, ratesOfEncoding, ratesOfStream, type Rates } from './rate/rates.js';
 export * from './datasets/index.js';
 export { prepareDataset, type PrepareOptions, type PrepareResult } from './app/prepare.js';
+export { extractFolder, type ExtractFolderOptions, type ExtractFolderResult } from './app/extract.js';
+export { JOB_HANDLERS, runWorker } from './app/worker.js';
+export { queueStatus, queueUrl, type QueueStatus, type QueueWorker, type RunStatus, type WorkerOptions } from './queue/queue.js';
 export { PreparedCache, type CachedClip } from './cache/read.js';
 export type { CacheManifest, CachedVideo, CacheSettings } from './cache/format.js';
 export * from './volumes/index.js';

@@ -23,13 +23,21 @@
 // a fresh run on the same dataset. When `out` already holds exactly those bytes (an unchanged
 // dataset: the same manifest text, every video at its place, the same shards at their sizes and
 // nothing else in the folder) nothing is written at all.
+//
+// Distributed. With `queue` (a Redis URL) the videos to ingest become jobs of the job queue
+// (src/queue) instead of running here: workers on any machine (app/worker.ts, `mvclass worker`)
+// run the same prepareVideo into the same parts folder, which must therefore be on a filesystem
+// every worker mounts; this process waits for them, then lays out and writes the cache as above,
+// so the bytes are those of a single-process run. A job's id names the parts folder (the output
+// and the settings), the video and its stamp: a coordinator started again adds nothing twice.
 
-import { createHash } from 'node:crypto';
-import { readFileSync, promises as fs } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { VideoCodec } from '../codec/encode.js';
-import { codecAddon, packageRoot } from '../codec/native.js';
+import { softwareVersions, type SoftwareVersions } from '../codec/native.js';
+import { assertSameVersions, permanentFailure, runJobs } from '../queue/queue.js';
 import { ingestVideo, type IngestResult } from '../ingest/ingest.js';
 import { PAPER_PROFILE, PAPER_QP, profileOfCache } from '../ingest/profile.js';
 import type { DatasetItem, VideoDataset } from '../datasets/types.js';
@@ -53,6 +61,11 @@ export interface PrepareOptions {
   jobs?: number;
   /** Largest shard in bytes (default SHARD_BYTES, 512 MiB); a video larger than this has a shard of its own. */
   shardBytes?: number;
+  /** Ingest the videos on the workers of this job queue (a Redis URL) instead of in this process;
+   * `out` must be on a filesystem every worker mounts (docs/scale-out.md). */
+  queue?: string;
+  /** With `queue`: tries per video before it is listed as failed (default 3). */
+  attempts?: number;
   onProgress?: (done: number, total: number) => void;
   onWarning?: (message: string) => void;
   /** Told the result when this preparation is complete (with several QPs: each one's). */
@@ -93,11 +106,6 @@ function sameStamp(a: SourceStamp | null | undefined, b: SourceStamp | null): bo
 function sameSettings(a: CacheSettings, b: CacheSettings): boolean {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof CacheSettings>;
   return [...keys].every((k) => a[k] === b[k]);
-}
-
-function softwareVersions(): CacheManifest['software'] {
-  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
-  return { mvclass: pkg.version, ffmpeg: codecAddon().ffmpegVersion };
 }
 
 /**
@@ -181,15 +189,21 @@ async function readPart(partsDir: string, item: DatasetItem): Promise<Part | nul
   }
 }
 
-async function prepareVideo(item: DatasetItem, source: SourceStamp | null, settings: CacheSettings, partsDir: string, warn: (m: string) => void): Promise<void> {
+/**
+ * Ingests one video into its part in `partsDir`. Its files are written under names of their own
+ * and renamed into place before the JSON, so two runs of the same video at once (a worker
+ * thought dead that was only slow) each leave a whole part, and both the same bytes. The encoded
+ * and cropped streams go to a temporary folder under `workRoot`.
+ */
+async function prepareVideo(item: DatasetItem, source: SourceStamp | null, settings: CacheSettings, partsDir: string, workRoot: string, warn: (m: string) => void): Promise<void> {
   const id = videoId(item);
   // A part made from an earlier version of the file goes first: its JSON marks a part complete.
   await fs.rm(path.join(partsDir, `${id}.json`), { force: true });
-  const work = path.join(partsDir, `${id}.work`);
-  await fs.rm(work, { recursive: true, force: true });
-  await fs.mkdir(work);
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const work = await fs.mkdtemp(path.join(workRoot, `.${id}.work-`));
+  const temporary = { motion: path.join(partsDir, `.${id}.motion.${tag}`), key: path.join(partsDir, `.${id}.key.${tag}`) };
   try {
-    const motion = await fs.open(path.join(partsDir, `${id}.motion`), 'w');
+    const motion = await fs.open(temporary.motion, 'w');
     let ingested: IngestResult;
     try {
       const profile = profileOfCache(settings);
@@ -212,7 +226,11 @@ async function prepareVideo(item: DatasetItem, source: SourceStamp | null, setti
     const decoded = ingested.decoded!;
     const frames = decoded.frameTypes.length;
     if (frames === 0) throw new MvclassError(`${item.path}: no frames decoded`, item.path);
-    if (decoded.keyFrame) await fs.writeFile(path.join(partsDir, `${id}.key`), decoded.keyFrame.data);
+    await fs.rename(temporary.motion, path.join(partsDir, `${id}.motion`));
+    if (decoded.keyFrame) {
+      await fs.writeFile(temporary.key, decoded.keyFrame.data);
+      await fs.rename(temporary.key, path.join(partsDir, `${id}.key`));
+    }
     const r = ingested.rates;
     const fps = decoded.stream?.fps ?? 0;
     const part: Part = {
@@ -232,8 +250,71 @@ async function prepareVideo(item: DatasetItem, source: SourceStamp | null, setti
     // The JSON goes last: its presence marks the part as complete.
     await writeFileAtomically(path.join(partsDir, `${id}.json`), JSON.stringify(part));
   } finally {
-    await fs.rm(work, { recursive: true, force: true });
+    await Promise.all([fs.rm(work, { recursive: true, force: true }), fs.rm(temporary.motion, { force: true }), fs.rm(temporary.key, { force: true })]);
   }
+}
+
+/** A queued video: what prepareVideo needs, with the coordinator's software versions. */
+interface PrepareJob {
+  item: DatasetItem;
+  source: SourceStamp | null;
+  settings: CacheSettings;
+  partsDir: string;
+  software: SoftwareVersions;
+}
+
+export const PREPARE_JOB = 'prepare-video';
+
+/**
+ * A worker's side of a queued video: prepareVideo into the coordinator's parts folder (the
+ * streams in this machine's temporary folder), its warnings handed back with the result.
+ */
+export async function runPrepareJob(data: unknown): Promise<{ warnings: string[] }> {
+  const job = data as PrepareJob;
+  if (typeof job?.item?.path !== 'string' || typeof job.partsDir !== 'string' || typeof job.settings !== 'object' || job.settings === null || !path.isAbsolute(job.partsDir)) {
+    throw permanentFailure('not a prepare job (item, settings and an absolute partsDir expected)');
+  }
+  assertSameVersions(job.software, { ...softwareVersions() });
+  const parts = await fs.stat(job.partsDir).catch(() => null);
+  if (!parts?.isDirectory()) {
+    throw permanentFailure(`${job.partsDir} is not a folder on this machine: the cache folder must be on a filesystem every worker mounts`);
+  }
+  const warnings: string[] = [];
+  await prepareVideo(job.item, job.source, job.settings, job.partsDir, os.tmpdir(), (m) => warnings.push(m));
+  return { warnings };
+}
+
+/**
+ * Hands `todo` to the job queue at `url` and waits for the workers: each video's part appears in
+ * `partsDir` as if prepareVideo had run here; `finished` is told each outcome.
+ */
+async function prepareOnQueue(
+  url: string,
+  out: string,
+  todo: Array<{ item: DatasetItem; source: SourceStamp | null }>,
+  settings: CacheSettings,
+  partsDir: string,
+  attempts: number | undefined,
+  warn: (m: string) => void,
+  finished: (item: DatasetItem, error: string | null) => void,
+): Promise<void> {
+  const software = softwareVersions();
+  const byId = new Map<string, DatasetItem>();
+  const jobs = todo.map(({ item, source }) => {
+    if (!path.isAbsolute(item.path)) throw new MvclassError(`${item.path}: a queued video's path must be absolute (the workers run elsewhere)`, item.path);
+    const id = `prepare-${createHash('sha1').update(JSON.stringify([partsDir, item.path, source])).digest('hex').slice(0, 24)}`;
+    byId.set(id, item);
+    return { id, data: { item, source, settings, partsDir, software } satisfies PrepareJob };
+  });
+  await runJobs<PrepareJob, { warnings: string[] }>(url, `prepare ${path.resolve(out)}`, PREPARE_JOB, jobs, {
+    ...(attempts !== undefined ? { attempts } : {}),
+    onResult: (id, result) => {
+      for (const w of result.warnings ?? []) warn(w);
+      finished(byId.get(id)!, null);
+    },
+    onFailure: (id, reason) => finished(byId.get(id)!, reason),
+    onNoWorkers: () => warn(`no worker is connected to ${url} yet: the videos wait until one is (mvclass worker --queue ${url})`),
+  });
 }
 
 /** Where each dataset item's video comes from when it is not made afresh: a video of the old cache. */
@@ -401,20 +482,29 @@ export async function prepareDataset(dataset: VideoDataset, out: string, options
     let done = skipped;
     let prepared = 0;
     options.onProgress?.(done, items.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < todo.length) {
-        const { item, source } = todo[next++]!;
-        try {
-          await prepareVideo(item, source, settings, partsDir, warn);
-          prepared++;
-        } catch (error) {
-          failed.push({ path: item.path, reason: error instanceof Error ? error.message : String(error) });
-        }
-        options.onProgress?.(++done, items.length);
-      }
+    const finished = (item: DatasetItem, error: string | null) => {
+      if (error === null) prepared++;
+      else failed.push({ path: item.path, reason: error });
+      options.onProgress?.(++done, items.length);
     };
-    await Promise.all(Array.from({ length: Math.min(jobs, Math.max(todo.length, 1)) }, worker));
+    if (options.queue !== undefined) {
+      await prepareOnQueue(options.queue, out, todo, settings, partsDir, options.attempts, warn, finished);
+    } else {
+      let next = 0;
+      const worker = async () => {
+        while (next < todo.length) {
+          const { item, source } = todo[next++]!;
+          let error: string | null = null;
+          try {
+            await prepareVideo(item, source, settings, partsDir, partsDir, warn);
+          } catch (e) {
+            error = e instanceof Error ? e.message : String(e);
+          }
+          finished(item, error); // outside the try: a progress callback that throws stops the run
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(jobs, Math.max(todo.length, 1)) }, worker));
+    }
     const layout = await layOut(partsDir, dataset, settings, software, failed, reuse, shardBytes);
     if (!(old && (await alreadyWritten(out, layout)))) {
       await writeAtomically(out, async (dir) => {

@@ -14,12 +14,14 @@ import { mcnnCommand } from './mcnn.js';
 import { plotCommand } from './plot.js';
 import { reportFailure } from './output.js';
 import { prepareCommand } from './prepare.js';
+import { queueCommand } from './queue.js';
 import { probeCommand } from './probe.js';
 import { ratesCommand } from './rates.js';
 import { edgeCommand, serveCommand } from './serve.js';
 import { sweepCommand } from './sweep.js';
 import { synthCommand } from './synth.js';
 import { trainCommand } from './train.js';
+import { workerCommand } from './worker.js';
 
 const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
 
@@ -29,7 +31,7 @@ const program = new Command('mvclass')
   .exitOverride()
   .showHelpAfterError();
 
-for (const command of [demoCommand(), extractCommand(), probeCommand(), encodeCommand(), cropCommand(), ratesCommand(), synthCommand(), prepareCommand(), trainCommand(), evalCommand(), fuseCommand(), classifyCommand(), mcnnCommand(), sweepCommand(), plotCommand(), serveCommand(), edgeCommand()]) program.addCommand(command.exitOverride());
+for (const command of [demoCommand(), extractCommand(), probeCommand(), encodeCommand(), cropCommand(), ratesCommand(), synthCommand(), prepareCommand(), trainCommand(), evalCommand(), fuseCommand(), classifyCommand(), mcnnCommand(), sweepCommand(), plotCommand(), serveCommand(), edgeCommand(), workerCommand(), queueCommand()]) program.addCommand(command.exitOverride());
 
 // Help marks what must be given: commander enforces required options but does not say so.
 for (const command of [program, ...program.commands.flatMap((c) => [c, ...c.commands])]) {

@@ -8,6 +8,7 @@ import { printJson, warn, warnSome } from './output.js';
 import { parseQpList } from './rates.js';
 import { addSettingsOptions, printConfig, resolveSettings, sectionSettings } from './settings.js';
 import { PAPER_PROFILE } from '../ingest/profile.js';
+import { queueUrl } from '../queue/queue.js';
 
 export function prepareCommand(): Command {
   const command = new Command('prepare')
@@ -25,6 +26,8 @@ export function prepareCommand(): Command {
     .option('--seed <n>', 'seed of the stratified split for datasets without one', '1')
     .option('--val-fraction <x>', 'hold out this share of each class\'s training videos as a validation split (for mcnn fit)')
     .option('--jobs <n>', 'videos prepared at once (default: cores + 1)')
+    .option('--queue <url>', 'hand the videos to the workers of this job queue (redis://host:6379[/db]; mvclass worker) instead; the cache folder must be on a filesystem they all mount')
+    .option('--attempts <n>', 'with --queue: tries per video before it is listed as failed (default 3)')
     .option('--json', 'print a JSON summary');
   return addSettingsOptions(command).action(async (spec: string, raw: Record<string, unknown>) => {
     const [{ prepareDatasetAtQps }, { openDataset }] = await Promise.all([import('../app/prepare.js'), import('../datasets/open.js')]); // loaded on use
@@ -33,6 +36,8 @@ export function prepareCommand(): Command {
     if (opts.asIs && (opts.qp !== undefined || opts.crf !== undefined)) throw new MvclassError('--as-is keeps the input as it is: drop --qp and --crf');
     const codec = oneOf(opts.codec, 'codec', VIDEO_CODECS) as VideoCodec;
     const qps = opts.qp === undefined ? undefined : parseQpList(opts.qp);
+    const queue = opts.queue === undefined ? undefined : queueUrl(opts.queue);
+    const attempts = opts.attempts === undefined ? undefined : positiveInteger(opts.attempts, 'attempts');
     const dataset = await openDataset(spec, {
       split: integerInRange(opts.split, 'split', 1, 3) as 1 | 2 | 3,
       seed: positiveInteger(opts.seed, 'seed'),
@@ -57,6 +62,7 @@ export function prepareCommand(): Command {
         fps: positiveInteger(opts.fps, 'fps'),
         keySize: String(opts.keySize),
         ...(opts.jobs !== undefined ? { jobs: positiveInteger(opts.jobs, 'jobs') } : {}),
+        ...(queue !== undefined ? { queue, ...(attempts !== undefined ? { attempts } : {}) } : {}),
         onProgress: (done) => thisBar.update(done),
         onWarning: warn,
         onDone: (result) => {

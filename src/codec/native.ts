@@ -1,7 +1,7 @@
 // Loads native/codec (built by node-gyp, found by node-gyp-build) and types its raw surface.
 // Only this file touches the addon object; the rest of src/codec wraps it in a typed API.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -198,4 +198,19 @@ export function codecAddon(): CodecAddon {
     );
   }
   return addon;
+}
+
+/** The versions whose output a cache or a queued job depends on: mvclass's and FFmpeg's. */
+export interface SoftwareVersions {
+  mvclass: string;
+  ffmpeg: string;
+}
+
+let versions: SoftwareVersions | undefined;
+
+export function softwareVersions(): SoftwareVersions {
+  if (versions) return versions;
+  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+  versions = { mvclass: pkg.version, ffmpeg: codecAddon().ffmpegVersion };
+  return versions;
 }

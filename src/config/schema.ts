@@ -12,6 +12,7 @@
 
 import { VIDEO_CODECS } from '../codec/encode.js';
 import { parseDevice } from '../nn/device.js';
+import { queueUrl } from '../queue/queue.js';
 import { MODELS, OPTIMIZERS, type ModelName, type OptimizerName } from '../nn/model.js';
 import { UsageError } from '../util/errors.js';
 import {
@@ -104,6 +105,8 @@ export const PREPARE_FIELDS: Record<string, FieldSpec> = {
   seed: { check: positiveInteger },
   'val-fraction': { check: openFraction },
   jobs: { check: positiveInteger },
+  queue: { check: queueUrl },
+  attempts: { check: positiveInteger },
 };
 
 export const SWEEP_FIELDS: Record<string, FieldSpec> = {
