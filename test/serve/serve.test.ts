@@ -3,13 +3,14 @@
 // 4xx with a reason; a full queue gets 429; shutdown lets a request in flight finish; no temporary
 // file is left behind.
 
+import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendFromEdge } from '../../src/serve/edge.js';
 import { createServer } from '../../src/serve/server.js';
-import { fixtures, tempDir } from '../setup/helpers.js';
+import { fixtures, ROOT, tempDir } from '../setup/helpers.js';
 import { serveModel } from './model.js';
 
 const dir = tempDir();
@@ -46,6 +47,35 @@ describe('mvclass serve', () => {
     // Only the network the Multi-CNN chose scores the stream (it was all three, one kept).
     expect(Object.keys(a.streams)).toEqual([a.chosen]);
     expect(a.stream.bits).toBe(r.sentBytes * 8);
+  });
+
+  it('stateless: another serve process, as behind a load balancer, answers every request alike', { timeout: 120_000 }, async () => {
+    const other = spawn(process.execPath, [path.join(ROOT, 'bin', 'mvclass.js'), 'serve', modelDir, '--port', '0', '--threads', '1', '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      const otherUrl = await new Promise<string>((resolve, reject) => {
+        let stderr = '';
+        other.stderr!.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          const m = /listening on (\S+)/.exec(stderr);
+          if (m) resolve(m[1]!);
+        });
+        other.once('exit', (code) => reject(new Error(`serve exited (${code}): ${stderr}`)));
+      });
+      // Every network the Multi-CNN can choose (budgets from none to all), and fusion; each asked
+      // of both processes twice, in an interleaved order. Everything but the stage timings agrees.
+      for (const query of ['', '?budget=1', '?budget=20', '?budget=100000', '?fuse=1', '?budget=20&fuse=1']) {
+        const ask = (base: string) => fetch(`${base}/v1/classify${query}`, { method: 'POST', body: cropped, headers: { 'content-type': 'application/octet-stream' } }).then(async (res) => {
+          const body = (await res.json()) as Record<string, unknown>;
+          expect(Object.keys(body.seconds as object)).toContain('total');
+          return { status: res.status, body: { ...body, seconds: Object.keys(body.seconds as object).sort() } };
+        });
+        const answers = [await ask(url), await ask(otherUrl), await ask(otherUrl), await ask(url)];
+        expect(answers[0]!.status, JSON.stringify(answers[0]!.body)).toBe(200);
+        for (const a of answers.slice(1)) expect(a).toEqual(answers[0]);
+      }
+    } finally {
+      other.kill('SIGTERM');
+    }
   });
 
   it('32 concurrent requests are all answered, and alike', { timeout: 120_000 }, async () => {
