@@ -244,7 +244,7 @@ ResNetPlan PlanOf(const std::string& name) {
 
 class ResNet : public Network {
  public:
-  ResNet(const ModelSpec& s) : spec_(s) {
+  explicit ResNet(const ModelSpec& s) : spec_(s) {
     const ResNetPlan plan = PlanOf(s.name);
     const int expansion = plan.bottleneck ? Bottleneck::kExpansion : BasicBlock::kExpansion;
     int in = Scaled(64, s.width);

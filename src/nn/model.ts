@@ -12,7 +12,7 @@ import { nnAddon, type NativeSession, type StateTensor } from './native.js';
 
 export { parseDevice, type Device } from './device.js';
 
-export { MODELS, readRun, type ModelConfig, type ModelName, type TrainingRun } from '../run/format.js';
+export { FRAME_MODELS, isFrameModel, MODELS, readRun, type FrameModelName, type ModelConfig, type ModelName, type TrainingRun } from '../run/format.js';
 
 /** The gradient-norm clip when none is given: measured on real footage (docs/training.md). */
 export const DEFAULT_CLIP_NORM = 10;
