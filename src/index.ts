@@ -44,7 +44,7 @@ export { queueStatus, queueUrl, type QueueStatus, type QueueWorker, type RunStat
 export { PreparedCache, type CachedClip } from './cache/read.js';
 export type { CacheManifest, CachedVideo, CacheSettings } from './cache/format.js';
 export * from './volumes/index.js';
-export { checkDevice, CnnModel, MODELS, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from './nn/model.js';
+export { checkDevice, CnnModel, FRAME_MODELS, isFrameModel, MODELS, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from './nn/model.js';
 export { DEVICE_PATTERN, parseDevice, type Device } from './nn/device.js';
 export { trainModel, type TrainOptions, type TrainResult } from './app/train.js';
 export { evaluateRun, fuseScores, type EvaluateOptions, type EvaluateResult, type VideoScores } from './app/evaluate.js';

@@ -7,6 +7,7 @@
 #include <link.h>
 #include <napi.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -22,6 +23,7 @@ using mvclass::IntegerOption;
 using mvclass::StringOption;
 using mvclass::nn::Session;
 using mvclass::nn::SessionOptions;
+using mvclass::nn::StateTensor;
 
 std::string Message(const std::exception& e) {
   if (const auto* torchError = dynamic_cast<const c10::Error*>(&e)) return torchError->what_without_backtrace();
@@ -51,7 +53,8 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
                         InstanceMethod("save", &SessionWrap::Save), InstanceMethod("load", &SessionWrap::Load),
                         InstanceMethod("importWeights", &SessionWrap::ImportWeights),
                         InstanceMethod("exportWeights", &SessionWrap::ExportWeights),
-                        InstanceMethod("inputGradient", &SessionWrap::InputGradient)});
+                        InstanceMethod("inputGradient", &SessionWrap::InputGradient),
+                        InstanceMethod("state", &SessionWrap::State)});
   }
   explicit SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SessionWrap>(info) {}
   std::shared_ptr<Session> session;
@@ -80,6 +83,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value ImportWeights(const Napi::CallbackInfo& info);
   Napi::Value ExportWeights(const Napi::CallbackInfo& info);
   Napi::Value InputGradient(const Napi::CallbackInfo& info);
+  Napi::Value State(const Napi::CallbackInfo& info);
   Napi::Value File(const Napi::CallbackInfo& info, int kind, const char* usage);
 };
 
@@ -251,6 +255,40 @@ Napi::Value SessionWrap::InputGradient(const Napi::CallbackInfo& info) {
   CheckLabels(env, labels, batch, session->classes());
   Claim(env);
   return (new GradientJob(env, this, data, labels, batch))->Start();
+}
+
+// state(): the state dict copied out on a worker, [{name, shape, buffer, values: Float64Array}].
+class StateJob : public SessionJob {
+ public:
+  using SessionJob::SessionJob;
+
+ protected:
+  void Run() override { state_ = session_->State(); }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Array out = Napi::Array::New(env, state_.size());
+    for (size_t i = 0; i < state_.size(); i++) {
+      StateTensor& t = state_[i];
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("name", t.name);
+      Napi::Array shape = Napi::Array::New(env, t.shape.size());
+      for (size_t d = 0; d < t.shape.size(); d++) shape.Set(static_cast<uint32_t>(d), static_cast<double>(t.shape[d]));
+      o.Set("shape", shape);
+      o.Set("buffer", t.buffer);
+      Napi::Float64Array values = Napi::Float64Array::New(env, t.values.size());
+      std::copy(t.values.begin(), t.values.end(), values.Data());
+      o.Set("values", values);
+      out.Set(static_cast<uint32_t>(i), o);
+    }
+    return out;
+  }
+
+ private:
+  std::vector<StateTensor> state_;
+};
+
+Napi::Value SessionWrap::State(const Napi::CallbackInfo& info) {
+  Claim(info.Env());
+  return (new StateJob(info.Env(), this))->Start();
 }
 
 // applyLayer({op, input, inputShape, weight?, weightShape?, bias?, stride?, padding?, kernel?}):

@@ -144,6 +144,161 @@ class Vgg16 : public Network {
   torch::nn::AdaptiveAvgPool2d pool_{nullptr};
 };
 
+// ResNet (He et al., "Deep Residual Learning for Image Recognition", CVPR 2016) in torchvision's
+// layout and parameter names (conv1, bn1, layerL.B.convK / bnK / downsample.0-1, fc) so that
+// torchvision's weights import by name. The variant is torchvision's "v1.5": a bottleneck block
+// strides in its 3x3 convolution, not its first 1x1. Every convolution is bias-free and followed by
+// batch norm; `width` scales the channels (64 * width at the stem) so a CPU can train it.
+// A frame network like vgg16: one 3xSxS image in, class scores out.
+
+// The batch-normalised convolution both blocks are made of: no bias (batch norm's shift is one).
+torch::nn::Conv2d BiasFreeConv(int in, int out, int kernel, int stride) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
+}
+
+// What the residual stages hold: a block maps `in` channels to `out()` channels.
+class ResidualBlock : public torch::nn::Module {
+ public:
+  virtual torch::Tensor forward(torch::Tensor x) = 0;
+
+ protected:
+  // The shortcut: identity, or (when the shape changes) a strided 1x1 convolution and batch norm,
+  // registered as "downsample" with children 0 and 1 as torchvision names them.
+  void MakeShortcut(int in, int out, int stride) {
+    if (stride == 1 && in == out) return;
+    downsample_ = register_module("downsample", torch::nn::Sequential(BiasFreeConv(in, out, 1, stride), torch::nn::BatchNorm2d(out)));
+  }
+  torch::Tensor Shortcut(const torch::Tensor& x) { return downsample_ ? downsample_->forward(x) : x; }
+
+ private:
+  torch::nn::Sequential downsample_{nullptr};
+};
+
+// Two 3x3 convolutions (resnet18, resnet34); the first one strides.
+class BasicBlock : public ResidualBlock {
+ public:
+  static constexpr int kExpansion = 1;
+  BasicBlock(int in, int planes, int stride)
+      : conv1_(register_module("conv1", BiasFreeConv(in, planes, 3, stride))),
+        bn1_(register_module("bn1", torch::nn::BatchNorm2d(planes))),
+        conv2_(register_module("conv2", BiasFreeConv(planes, planes, 3, 1))),
+        bn2_(register_module("bn2", torch::nn::BatchNorm2d(planes))) {
+    MakeShortcut(in, planes * kExpansion, stride);
+  }
+  torch::Tensor forward(torch::Tensor x) override {
+    torch::Tensor y = torch::relu(bn1_->forward(conv1_->forward(x)));
+    y = bn2_->forward(conv2_->forward(y));
+    return torch::relu(y + Shortcut(x));
+  }
+
+ private:
+  torch::nn::Conv2d conv1_;
+  torch::nn::BatchNorm2d bn1_;
+  torch::nn::Conv2d conv2_;
+  torch::nn::BatchNorm2d bn2_;
+};
+
+// 1x1 down to `planes`, 3x3 (striding), 1x1 up to 4 * planes (resnet50, 101, 152).
+class Bottleneck : public ResidualBlock {
+ public:
+  static constexpr int kExpansion = 4;
+  Bottleneck(int in, int planes, int stride)
+      : conv1_(register_module("conv1", BiasFreeConv(in, planes, 1, 1))),
+        bn1_(register_module("bn1", torch::nn::BatchNorm2d(planes))),
+        conv2_(register_module("conv2", BiasFreeConv(planes, planes, 3, stride))),
+        bn2_(register_module("bn2", torch::nn::BatchNorm2d(planes))),
+        conv3_(register_module("conv3", BiasFreeConv(planes, planes * kExpansion, 1, 1))),
+        bn3_(register_module("bn3", torch::nn::BatchNorm2d(planes * kExpansion))) {
+    MakeShortcut(in, planes * kExpansion, stride);
+  }
+  torch::Tensor forward(torch::Tensor x) override {
+    torch::Tensor y = torch::relu(bn1_->forward(conv1_->forward(x)));
+    y = torch::relu(bn2_->forward(conv2_->forward(y)));
+    y = bn3_->forward(conv3_->forward(y));
+    return torch::relu(y + Shortcut(x));
+  }
+
+ private:
+  torch::nn::Conv2d conv1_;
+  torch::nn::BatchNorm2d bn1_;
+  torch::nn::Conv2d conv2_;
+  torch::nn::BatchNorm2d bn2_;
+  torch::nn::Conv2d conv3_;
+  torch::nn::BatchNorm2d bn3_;
+};
+
+struct ResNetPlan {
+  bool bottleneck;
+  int blocks[4];
+};
+
+// The depths torchvision builds: blocks per stage.
+ResNetPlan PlanOf(const std::string& name) {
+  if (name == "resnet18") return {false, {2, 2, 2, 2}};
+  if (name == "resnet34") return {false, {3, 4, 6, 3}};
+  if (name == "resnet50") return {true, {3, 4, 6, 3}};
+  if (name == "resnet101") return {true, {3, 4, 23, 3}};
+  if (name == "resnet152") return {true, {3, 8, 36, 3}};
+  throw std::invalid_argument("not a resnet: \"" + name + "\"");
+}
+
+class ResNet : public Network {
+ public:
+  explicit ResNet(const ModelSpec& s) : spec_(s) {
+    const ResNetPlan plan = PlanOf(s.name);
+    const int expansion = plan.bottleneck ? Bottleneck::kExpansion : BasicBlock::kExpansion;
+    int in = Scaled(64, s.width);
+    conv1_ = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, in, 7).stride(2).padding(3).bias(false)));
+    bn1_ = register_module("bn1", torch::nn::BatchNorm2d(in));
+    const int planes[4] = {64, 128, 256, 512};
+    for (int stage = 0; stage < 4; stage++) {
+      torch::nn::ModuleList layer;
+      const int width = Scaled(planes[stage], s.width);
+      for (int b = 0; b < plan.blocks[stage]; b++) {
+        // The first block of stages 2-4 halves the side; the rest keep it.
+        const int stride = stage > 0 && b == 0 ? 2 : 1;
+        std::shared_ptr<ResidualBlock> block;
+        if (plan.bottleneck) block = std::make_shared<Bottleneck>(in, width, stride);
+        else block = std::make_shared<BasicBlock>(in, width, stride);
+        layer->push_back(block);
+        blocks_[stage].push_back(block);
+        in = width * expansion;
+      }
+      register_module("layer" + std::to_string(stage + 1), layer);
+    }
+    fc_ = register_module("fc", torch::nn::Linear(in, s.classes));
+    // torchvision's initialisation: He's normal rule with fan-out for the convolutions, batch norm
+    // as the identity (scale 1, shift 0); fc keeps the Linear default (as in PyTorch).
+    torch::NoGradGuard noGrad;
+    for (auto& m : modules(/*include_self=*/false)) {
+      if (auto* conv = m->as<torch::nn::Conv2d>()) {
+        torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
+      } else if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+        torch::nn::init::ones_(bn->weight);
+        torch::nn::init::zeros_(bn->bias);
+      }
+    }
+  }
+  torch::Tensor forward(torch::Tensor x) override {
+    x = torch::relu(bn1_->forward(conv1_->forward(x)));
+    x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
+    for (auto& stage : blocks_) {
+      for (auto& block : stage) x = block->forward(x);
+    }
+    // Global average pooling: any input side of at least 1 after the five halvings works.
+    return fc_->forward(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1));
+  }
+  std::vector<int64_t> inputShape() const override { return {3, spec_.size, spec_.size}; }
+  std::string headName() const override { return "fc"; }
+
+ private:
+  ModelSpec spec_;
+  torch::nn::Conv2d conv1_{nullptr};
+  torch::nn::BatchNorm2d bn1_{nullptr};
+  std::vector<std::shared_ptr<ResidualBlock>> blocks_[4];
+  torch::nn::Linear fc_{nullptr};
+};
+
 }  // namespace
 
 void HeInitialise(torch::nn::Module& module, double linearStd) {
@@ -154,13 +309,17 @@ void HeInitialise(torch::nn::Module& module, double linearStd) {
       torch::nn::init::zeros_(conv3->bias);
     } else if (auto* conv2 = m->as<torch::nn::Conv2d>()) {
       torch::nn::init::kaiming_normal_(conv2->weight, 0.0, torch::kFanOut, torch::kReLU);
-      torch::nn::init::zeros_(conv2->bias);
+      if (conv2->bias.defined()) torch::nn::init::zeros_(conv2->bias);
     } else if (auto* linear = m->as<torch::nn::Linear>()) {
       if (linearStd > 0) torch::nn::init::normal_(linear->weight, 0.0, linearStd);
       else torch::nn::init::kaiming_normal_(linear->weight, 0.0, torch::kFanIn, torch::kReLU);
       torch::nn::init::zeros_(linear->bias);
     }
   }
+}
+
+bool IsResNet(const std::string& name) {
+  return name == "resnet18" || name == "resnet34" || name == "resnet50" || name == "resnet101" || name == "resnet152";
 }
 
 torch::Tensor SeededDropoutImpl::forward(torch::Tensor x) {
@@ -179,7 +338,8 @@ std::shared_ptr<Network> MakeNetwork(const ModelSpec& spec, const at::Generator&
   if (spec.name == "mv3d") net = std::make_shared<Mv3d>(spec, dropout);
   else if (spec.name == "mv2d") net = std::make_shared<Mv2d>(spec, dropout);
   else if (spec.name == "vgg16") net = std::make_shared<Vgg16>(spec, dropout);
-  else throw std::invalid_argument("unknown model \"" + spec.name + "\" (expected mv3d, mv2d or vgg16)");
+  else if (IsResNet(spec.name)) return std::make_shared<ResNet>(spec);  // initialised as torchvision does, in its constructor
+  else throw std::invalid_argument("unknown model \"" + spec.name + "\" (expected mv3d, mv2d, vgg16, resnet18, resnet34, resnet50, resnet101 or resnet152)");
   // mv2d's fully connected layers start from N(0, 0.01), as Caffe's ZF-Net/ClarifaiNet (and
   // torchvision's VGG) do: with He's fan-in rule there its first loss on real footage was 2.9
   // against ln 6 = 1.79 and it had not learnt after 100 iterations; with N(0, 0.01) it starts at

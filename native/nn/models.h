@@ -5,7 +5,9 @@
 //           filter 3x3 and stride 1 in the first two convolutions;
 //   vgg16 - the spatial stream on the key frame, with torchvision's layout and parameter names
 //           (features.N / classifier.N) so that its weights can be imported; a width multiplier
-//           and an input size make it trainable on a CPU.
+//           and an input size make it trainable on a CPU;
+//   resnet18/34/50/101/152 - torchvision's ResNets (v1.5), frame networks like vgg16, with
+//           its parameter and buffer names and the same width multiplier.
 #pragma once
 
 #include <torch/torch.h>
@@ -16,12 +18,12 @@
 namespace mvclass::nn {
 
 struct ModelSpec {
-  std::string name;        // mv3d | mv2d | vgg16
+  std::string name;        // mv3d | mv2d | vgg16 | resnet18 | resnet34 | resnet50 | resnet101 | resnet152
   int classes = 2;
   int frames = 160;        // T (mv3d, mv2d)
   int size = 24;           // N: input side
-  double width = 1.0;      // channel multiplier (vgg16, and mv2d/mv3d for small runs)
-  int fc = 2048;           // hidden units of the first two fully connected layers
+  double width = 1.0;      // channel multiplier (vgg16, the resnets, and mv2d/mv3d for small runs)
+  int fc = 2048;           // hidden units of the first two fully connected layers (none in a resnet)
 };
 
 // A network is a torch::nn::Module with a forward(x) giving class scores (logits).
@@ -30,7 +32,12 @@ class Network : public torch::nn::Module {
   virtual torch::Tensor forward(torch::Tensor x) = 0;
   // The input shape without the batch dimension.
   virtual std::vector<int64_t> inputShape() const = 0;
+  // The module of the class-score layer: the one layer whose shape follows the class count, so
+  // importing weights trained on other classes skips it (and nothing else) when shapes differ.
+  virtual std::string headName() const { return "classifier.6"; }
 };
+
+bool IsResNet(const std::string& name);
 
 // Dropout whose masks come from a given generator (its session's) instead of Torch's global one.
 // The same computation as torch::nn::Dropout on the CPU (a Bernoulli(1 - p) mask divided by

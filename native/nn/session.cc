@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 
@@ -237,6 +238,17 @@ void Session::Load(const std::string& path) {
   }
 }
 
+namespace {
+// The network's state dict as torch.save(dict(model.state_dict())) names it: parameters and
+// buffers (batch norm's running statistics and batch count), the same tensors, not copies.
+std::vector<std::pair<std::string, torch::Tensor>> StateOf(const torch::nn::Module& net) {
+  std::vector<std::pair<std::string, torch::Tensor>> state;
+  for (const auto& p : net.named_parameters(true)) state.emplace_back(p.key(), p.value());
+  for (const auto& b : net.named_buffers(true)) state.emplace_back(b.key(), b.value());
+  return state;
+}
+}  // namespace
+
 std::pair<int, int> Session::ImportWeights(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot open");
@@ -244,27 +256,52 @@ std::pair<int, int> Session::ImportWeights(const std::string& path) {
   c10::IValue value = torch::pickle_load(bytes);
   if (!value.isGenericDict()) throw std::runtime_error(path + ": not a dict of tensors (save it with torch.save(dict(model.state_dict())))");
   torch::NoGradGuard noGrad;
-  auto params = net_->named_parameters(true);
-  int loaded = 0, skipped = 0;
+  const std::string head = net_->headName() + ".";
+  std::map<std::string, torch::Tensor> source;
   for (const auto& entry : value.toGenericDict()) {
-    const std::string name = entry.key().toStringRef();
-    torch::Tensor* target = params.find(name);
-    if (!target || !entry.value().isTensor()) continue;
-    const torch::Tensor source = entry.value().toTensor();
-    if (source.sizes() != target->sizes()) {
-      skipped++;
+    if (entry.key().isString() && entry.value().isTensor()) source.emplace(entry.key().toStringRef(), entry.value().toTensor());
+  }
+  // Everything is checked before anything is copied: a file that does not fit leaves the network
+  // as it was. Only the class-score layer may differ in shape (a new class count: fine-tuning).
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;
+  int skipped = 0;
+  std::vector<std::string> missing;
+  for (const auto& [name, target] : StateOf(*net_)) {
+    auto found = source.find(name);
+    if (found == source.end()) {
+      missing.push_back(name);
       continue;
     }
-    target->copy_(source);
-    loaded++;
+    const torch::Tensor from = found->second;
+    source.erase(found);
+    if (from.sizes() != target.sizes()) {
+      if (name.compare(0, head.size(), head) == 0) {
+        skipped++;
+        continue;
+      }
+      throw std::runtime_error(name + " is " + ShapeText(from.sizes()) + " in the file but " + ShapeText(target.sizes()) +
+                               " in this network (another depth, width or input size?)");
+    }
+    copies.emplace_back(target, from);
   }
-  if (loaded == 0) throw std::runtime_error(path + ": no tensor matched this network's parameter names");
-  return {loaded, skipped};
+  if (copies.empty()) throw std::runtime_error(path + ": no tensor matched this network's parameter names");
+  if (!source.empty()) {
+    throw std::runtime_error(source.begin()->first + " is in the file but not in this network" +
+                             (source.size() > 1 ? " (nor are " + std::to_string(source.size() - 1) + " more)" : std::string()) +
+                             ": weights of another network?");
+  }
+  if (!missing.empty()) {
+    throw std::runtime_error("the file has no tensor " + missing.front() +
+                             (missing.size() > 1 ? " (nor " + std::to_string(missing.size() - 1) + " more of this network's)" : std::string()) +
+                             ": weights of another network?");
+  }
+  for (auto& [target, from] : copies) target.copy_(from);
+  return {static_cast<int>(copies.size()), skipped};
 }
 
 void Session::ExportWeights(const std::string& path) {
   c10::Dict<std::string, torch::Tensor> dict;
-  for (const auto& p : net_->named_parameters(true)) dict.insert(p.key(), p.value().detach().to(torch::kCPU).clone());
+  for (const auto& [name, tensor] : StateOf(*net_)) dict.insert(name, tensor.detach().to(torch::kCPU).clone());
   const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
   std::ofstream out(path, std::ios::binary);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -309,6 +346,18 @@ std::pair<std::vector<float>, std::vector<int64_t>> ApplyLayer(const LayerCall& 
   }
   y = y.contiguous();
   return {std::vector<float>(y.data_ptr<float>(), y.data_ptr<float>() + y.numel()), y.sizes().vec()};
+}
+
+std::vector<StateTensor> Session::State() const {
+  torch::NoGradGuard noGrad;
+  std::vector<StateTensor> state;
+  auto add = [&](const std::string& name, const torch::Tensor& tensor, bool buffer) {
+    const torch::Tensor values = tensor.detach().to(torch::kCPU, torch::kFloat64).contiguous();
+    state.push_back({name, tensor.sizes().vec(), buffer, std::vector<double>(values.data_ptr<double>(), values.data_ptr<double>() + values.numel())});
+  };
+  for (const auto& p : net_->named_parameters(true)) add(p.key(), p.value(), false);
+  for (const auto& b : net_->named_buffers(true)) add(b.key(), b.value(), true);
+  return state;
 }
 
 int64_t Session::parameterCount() const {

@@ -15,6 +15,15 @@
 
 namespace mvclass::nn {
 
+// One tensor of a network's state dict, copied out (values as doubles: float32 and int64 both exact
+// in the ranges networks hold).
+struct StateTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  bool buffer = false;  // a buffer (batch norm's running statistics, its batch count), not a parameter
+  std::vector<double> values;
+};
+
 struct SessionOptions {
   ModelSpec spec;
   std::string device = "cpu";
@@ -47,15 +56,21 @@ class Session {
   std::vector<float> Predict(const float* data, int64_t batch);
   void Save(const std::string& path);
   void Load(const std::string& path);
-  // Copies tensors by name from a dict saved by Python's torch.save(dict(model.state_dict())).
-  // Returns how many were loaded; tensors whose shape differs (a new class count) are skipped.
+  // Copies tensors by name from a dict saved by Python's torch.save(dict(model.state_dict())):
+  // parameters and buffers. Returns how many were loaded and how many skipped: only the class-score
+  // layer may differ in shape (a new class count); any other difference in shape, a tensor of the
+  // network missing from the file or one of the file unknown to the network is an error naming it,
+  // thrown before anything is copied.
   std::pair<int, int> ImportWeights(const std::string& path);
-  // Writes the parameters as a dict of tensors in the format of Python's
-  // torch.save(dict(model.state_dict())), the format ImportWeights reads.
+  // Writes the state dict (parameters, then buffers: batch norm's running statistics) in the
+  // format of Python's torch.save(dict(model.state_dict())), the format ImportWeights reads.
+  // ImportWeights takes the buffers too, so a network with batch norm predicts the same after.
   void ExportWeights(const std::string& path);
   // Loss (eval mode: no dropout) and its gradient with respect to the input, for gradient checks.
   std::pair<double, std::vector<float>> InputGradient(const float* data, int64_t batch, const int32_t* labels);
   int64_t parameterCount() const;
+  // The state dict as torch.save would name it: parameters, then buffers, with their values.
+  std::vector<StateTensor> State() const;
   // The first parameter or buffer holding a NaN or an infinity ("" when all are finite).
   std::string NonFinite() const;
   std::vector<int64_t> inputShape() const { return net_->inputShape(); }

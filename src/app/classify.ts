@@ -14,7 +14,7 @@ import { timed } from '../util/timing.js';
 import { frameSize } from '../util/validate.js';
 import { imageViews, volumeViews } from '../nn/inputs.js';
 import { CnnModel, type SessionSettings } from '../nn/model.js';
-import { readRun } from '../run/format.js';
+import { isFrameModel, readRun } from '../run/format.js';
 
 export interface ClassifyOptions extends SessionSettings {
   /** Re-encode the video as the training cache was made (size, fps, QP) before reading it. */
@@ -72,7 +72,7 @@ export async function classifyVideo(video: string, runs: string[], options: Clas
 }
 
 export async function classifyLoaded(video: string, classifier: LoadedClassifier, options: ClassifyOptions = {}): Promise<ClassifyResult> {
-  const motion = classifier.models.some((m) => m.config.model !== 'vgg16');
+  const motion = classifier.models.some((m) => !isFrameModel(m.config.model));
   const inputs = await readNetworkInputs(video, classifier.settings, { ...options, motion });
   const result = await scoreNetworkInputs(video, inputs, classifier, options);
   return { ...result, seconds: { ...inputs.seconds, ...result.seconds } };
@@ -142,7 +142,7 @@ export async function scoreNetworkInputs(video: string, inputs: NetworkInputs, c
   for (const [i, model] of models.entries()) {
     const c = model.config;
     const views = await timed(seconds, `views ${c.model}`, async () => {
-      if (c.model !== 'vgg16') return volumeViews(clip, c, options.temporal ?? 10, options.crops ?? 10);
+      if (!isFrameModel(c.model)) return volumeViews(clip, c, options.temporal ?? 10, options.crops ?? 10);
       if (!keyFrame) throw new MvclassError(`${video}: no I frame for the spatial network`, video);
       return imageViews(keyFrame, c, options.crops ?? 10);
     });

@@ -3,7 +3,6 @@
 
 import type { VideoCodec } from '../codec/encode.js';
 import { PreparedCache } from '../cache/read.js';
-import { MODELS, type ModelName } from '../nn/model.js';
 import { activityKey, activityMap } from '../report/activity.js';
 import { confusionFigure } from '../report/confusion.js';
 import { frontierFigure, gammaFitFigure, linearFitFigure, rateAccuracyFigure } from '../report/figures.js';
@@ -13,7 +12,7 @@ import { temporalRate, type McnnCheck, type McnnFit } from '../rate/mcnn/fit.js'
 import type { McnnSolution } from '../rate/mcnn/optimise.js';
 import { PAPER_RATES } from '../rate/rates.js';
 import { readTrainingMetrics } from './plot.js';
-import type { SweepSchedule } from '../config/schema.js';
+import { SWEEP_NETWORKS, type SweepNetwork, type SweepSchedule } from '../config/schema.js';
 import type { QpResult } from './results.js';
 
 /** The paper's 3D-CNN-F accuracy on UCF-101 (Table III), where it reports one. */
@@ -66,14 +65,14 @@ async function activityMaps(qps: QpResult[]): Promise<NonNullable<ReportSection[
   }
 }
 
-const NETWORK_NAMES: Record<ModelName, string> = { mv3d: '3D CNN', mv2d: '2D CNN', vgg16: 'spatial CNN' };
+const NETWORK_NAMES: Record<SweepNetwork, string> = { mv3d: '3D CNN', mv2d: '2D CNN', vgg16: 'spatial CNN' };
 
 /** Each QP's networks' training curves; a run without a readable metrics.jsonl is named in `missing`. */
 async function trainingFigures(qps: QpResult[]): Promise<{ figures: ReportFigure[]; missing: string[] }> {
   const figures: ReportFigure[] = [];
   const missing: string[] = [];
   for (const q of qps) {
-    for (const model of MODELS) {
+    for (const model of SWEEP_NETWORKS) {
       const run = q.runs[model];
       const history = await readTrainingMetrics(run).catch((error: Error) => {
         missing.push(`QP ${q.qp} ${NETWORK_NAMES[model]}: ${error.message}`);

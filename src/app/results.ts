@@ -1,6 +1,6 @@
 // What one QP of a sweep produced: the report reads it, the sweep writes it.
 
-import type { ModelName } from '../nn/model.js';
+import type { SweepNetwork } from '../config/schema.js';
 import type { ClassificationReport } from '../metrics/classification.js';
 import type { meanRates } from '../rate/rates.js';
 
@@ -8,7 +8,7 @@ export interface QpResult {
   qp: number;
   cache: string;
   /** The run folder of each network (metrics.jsonl: the report's training curves). */
-  runs: Record<ModelName, string>;
+  runs: Record<SweepNetwork, string>;
   rates: ReturnType<typeof meanRates>;
   /** Mean kbps each classifier is sent. */
   sent: { mv3d: number; mv2d: number; spatial: number };

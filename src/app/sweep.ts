@@ -14,7 +14,7 @@ import { openDataset } from '../datasets/open.js';
 import type { ClassificationReport } from '../metrics/classification.js';
 import { evaluateRun, fuseScores } from './evaluate.js';
 import { checkDevice, type Device, type ModelName } from '../nn/model.js';
-import { hasRun, readRun } from '../run/format.js';
+import { hasRun, isFrameModel, readRun } from '../run/format.js';
 import { trainModel } from './train.js';
 import { allTo3dRate, budgetsFor, spatialRate, temporalRate } from '../rate/mcnn/fit.js';
 import { fitMcnn, validateMcnn, writeMcnn, type McnnCheck, type McnnFit } from './mcnn.js';
@@ -26,7 +26,7 @@ import { MvclassError } from '../util/errors.js';
 import { buildSweepReport } from './report.js';
 import { sweepSchedule } from '../config/merge.js';
 import { PRESETS } from '../config/presets.js';
-import type { NetworkShape, SweepSchedule } from '../config/schema.js';
+import { SWEEP_NETWORKS, type NetworkShape, type SweepSchedule } from '../config/schema.js';
 import type { QpResult } from './results.js';
 
 // The schedule's types live with the other settings (config/schema.ts) and a QP's result with
@@ -69,8 +69,6 @@ export interface SweepResult {
   stages: Array<{ stage: string; seconds: number; skipped: boolean }>;
 }
 
-const NETWORKS: ModelName[] = ['mv3d', 'mv2d', 'vgg16'];
-
 export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const schedule = options.schedule ?? PAPER_SCHEDULE;
   const codec = options.codec ?? 'h264';
@@ -107,7 +105,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
     );
     const scores: Partial<Record<ModelName, string>> = {};
     const reports: Partial<QpResult['accuracy']> = {};
-    for (const model of NETWORKS) {
+    for (const model of SWEEP_NETWORKS) {
       const run = path.join(dir, 'runs', model);
       const shape = schedule[model];
       const progress = (await hasRun(run)) ? ((await readRun(run)).iteration ?? 0) : 0;
@@ -121,7 +119,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
           optimizer: schedule.optimizer,
           lr: schedule.lr,
           lrStep: schedule.lrStep,
-          ...(model === 'vgg16' ? {} : { frames: shape.frames }),
+          ...(isFrameModel(model) ? {} : { frames: shape.frames }),
           size: shape.size,
           width: shape.width,
           fc: shape.fc,

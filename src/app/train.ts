@@ -17,7 +17,7 @@ import { classificationReport } from '../metrics/classification.js';
 import { scoreVideos } from '../nn/score.js';
 import { motionStd, trainingBatches } from '../nn/inputs.js';
 import { checkDevice, CnnModel, DEFAULT_CLIP_NORM, OPTIMIZER_DEFAULTS, OPTIMIZERS, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from '../nn/model.js';
-import { hasRun, readRun, refuseExistingRun, removeRun, runPaths } from '../run/format.js';
+import { hasRun, isFrameModel, readRun, refuseExistingRun, removeRun, runPaths } from '../run/format.js';
 
 export { DEFAULT_CLIP_NORM, refuseExistingRun };
 
@@ -46,12 +46,12 @@ export interface TrainOptions extends SessionSettings {
   force?: boolean;
   /** mv3d/mv2d: divide the motion volumes by this (default: the training set's RMS, measured; 1: raw pixels as sampled). */
   motionStd?: number;
-  /** vgg16: torchvision-layout weights to start from. */
+  /** A frame network (vgg16, the resnets): torchvision-layout weights to start from. */
   weights?: string;
   /**
    * A trained run to start from (fine-tuning, as seed 000 pre-trains on UCF-101 and then trains on
-   * its 4 classes): the same network, its shape by default; its last checkpoint's weights wherever
-   * this network has a tensor of the same name and shape, so a new head when the classes differ.
+   * its 4 classes): the same network, its shape by default; its last checkpoint's weights, every
+   * tensor but the head when the classes differ (a new head); another shape elsewhere is an error.
    * The motion scale is measured on the new data (the weights learnt unit-RMS inputs); the
    * optimiser starts afresh.
    */
@@ -106,17 +106,17 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const config: ModelConfig = {
     model: options.model,
     classes: cache.classes,
-    frames: options.model === 'vgg16' ? 1 : positiveInteger(options.frames ?? shape.frames, 'frames'),
-    size: positiveInteger(options.size ?? shape.size ?? (options.model === 'vgg16' ? Math.min(paper.size, cache.video(0).keyFrame?.width ?? paper.size) : paper.size), 'size'),
+    frames: isFrameModel(options.model) ? 1 : positiveInteger(options.frames ?? shape.frames, 'frames'),
+    size: positiveInteger(options.size ?? shape.size ?? (isFrameModel(options.model) ? Math.min(paper.size, cache.video(0).keyFrame?.width ?? paper.size) : paper.size), 'size'),
     width: options.width ?? shape.width,
     fc: positiveInteger(options.fc ?? shape.fc, 'fc'),
   };
   const key = cache.video(0).keyFrame;
-  if (options.model === 'vgg16' && key && (config.size > key.width || config.size > key.height)) {
+  if (isFrameModel(options.model) && key && (config.size > key.width || config.size > key.height)) {
     await cache.close();
     throw new UsageError(`${options.data}: the key frames are ${key.width}x${key.height}, smaller than the input side ${config.size}: give a smaller --size, or prepare with a larger --key-size`);
   }
-  if (options.model !== 'vgg16') {
+  if (!isFrameModel(options.model)) {
     // A resumed run keeps the normalisation it was trained with (none, for runs made before it existed).
     const saved = options.resume && options.motionStd === undefined ? await readRun(options.out).catch(() => null) : null;
     if (saved) {
@@ -162,7 +162,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   }
   const val = cache.subset('val');
   // How the inputs were made, so that classify prepares a new video the same way (motion: divided by config.motionStd).
-  const input = { ...cache.manifest.settings, normalisation: options.model === 'vgg16' ? { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } : config.motionStd === undefined ? null : { std: config.motionStd } };
+  const input = { ...cache.manifest.settings, normalisation: isFrameModel(options.model) ? { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } : config.motionStd === undefined ? null : { std: config.motionStd } };
   const metricsFile = files.metrics;
   if (!options.resume) await fs.writeFile(metricsFile, '');
   const every = options.metricsEvery ?? Math.max(1, Math.min(100, Math.floor(iterations / 20)));
@@ -234,7 +234,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   };
 }
 
-/** Copies a trained run's weights into `model` where names and shapes agree (exportWeights' dict, through a temporary file). */
+/** Copies a trained run's weights into `model` (exportWeights' dict, through a temporary file): all but a head of another class count; any other shape that differs (another --width, --fc or --size) is an error naming the tensor. */
 async function initialiseFrom(model: CnnModel, run: string, options: TrainOptions): Promise<NonNullable<TrainResult['init']>> {
   const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'mvclass-init-'));
   const file = path.join(folder, 'weights.pt');

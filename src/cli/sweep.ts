@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import { mergeSection, sweepSchedule } from '../config/merge.js';
-import type { ConfigDocument } from '../config/schema.js';
+import { SWEEP_NETWORKS, type ConfigDocument } from '../config/schema.js';
+import { isFrameModel } from '../run/format.js';
 import { VIDEO_CODECS, type VideoCodec } from '../codec/encode.js';
 import { parseDevice } from '../nn/device.js';
-import { MODELS } from '../nn/model.js';
 import type { SweepSchedule } from '../config/schema.js';
 import { UsageError } from '../util/errors.js';
 import { fraction, integerInRange, oneOf, positiveInteger } from '../util/validate.js';
@@ -14,9 +14,9 @@ import { addSettingsOptions, givenOnCommandLine, printConfig, resolveSettings, s
 
 /** A sweep's schedule as a config file: what --print-config shows and --config reads back. */
 export function scheduleDocument(schedule: SweepSchedule): ConfigDocument {
-  const shapes = Object.fromEntries(MODELS.map((m) => {
+  const shapes = Object.fromEntries(SWEEP_NETWORKS.map((m) => {
     const { frames, size, width, fc } = schedule[m];
-    return [m, m === 'vgg16' ? { size, width, fc } : { frames, size, width, fc }];
+    return [m, isFrameModel(m) ? { size, width, fc } : { frames, size, width, fc }];
   }));
   return {
     prepare: { 'key-size': schedule.keySize },

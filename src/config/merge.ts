@@ -5,6 +5,7 @@ import { testViewsOption } from '../util/validate.js';
 import { PRESETS } from './presets.js';
 import type { ConfigDocument, NetworkShape, PresetName, SectionName, SettingValue, SweepSchedule } from './schema.js';
 import { MODELS, OPTIMIZER_DEFAULTS, OPTIMIZERS, type ModelName, type OptimizerName } from '../nn/model.js';
+import { isFrameModel } from '../run/format.js';
 
 export type Settings = Record<string, SettingValue>;
 
@@ -42,7 +43,7 @@ export function sweepSchedule(docs: ReadonlyArray<ConfigDocument | undefined>): 
   const train = mergeSection(all, 'train');
   const shape = (model: ModelName): NetworkShape => {
     const s = mergeSection(all, 'train', model);
-    return { frames: model === 'vgg16' ? 1 : Number(s.frames), size: Number(s.size), width: Number(s.width), fc: Number(s.fc) };
+    return { frames: isFrameModel(model) ? 1 : Number(s.frames), size: Number(s.size), width: Number(s.width), fc: Number(s.fc) };
   };
   const { temporal, crops } = testViewsOption(mergeSection(all, 'sweep').views);
   const optional = (key: string) => (train[key] === undefined ? undefined : Number(train[key]));

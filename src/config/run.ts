@@ -4,7 +4,7 @@
 // learnt: iterations (to train further), threads, device, val-every.
 
 import path from 'node:path';
-import { hasRun, readRun, runPaths } from '../run/format.js';
+import { hasRun, isFrameModel, readRun, runPaths } from '../run/format.js';
 import { MvclassError, UsageError } from '../util/errors.js';
 import type { Settings } from './merge.js';
 import { checkSetting, TRAIN_FIELDS } from './schema.js';
@@ -45,7 +45,7 @@ export async function readSavedRun(runDir: string): Promise<SavedRun> {
   const run = await readRun(runDir);
   if (run.iteration === null) throw new MvclassError(`${runDir}: nothing to resume (run.json holds no iteration)`, runDir);
   const { config, training } = run;
-  const settings: Settings = { model: config.model, size: config.size, width: config.width, fc: config.fc, ...(config.model === 'vgg16' ? {} : { frames: config.frames }) };
+  const settings: Settings = { model: config.model, size: config.size, width: config.width, fc: config.fc, ...(isFrameModel(config.model) ? {} : { frames: config.frames }) };
   for (const [name, key] of Object.entries(SAVED)) {
     if (!Object.hasOwn(training, name)) continue;
     try {
@@ -79,7 +79,7 @@ export function resumedSettings(runDir: string, saved: SavedRun, given: Readonly
   for (const [key, { value, from }] of given) {
     if (key === 'weights') throw new UsageError(`${from}: --weights starts a run from torchvision weights; a resumed run continues from its checkpoint (drop it)`);
     if (key === 'init') throw new UsageError(`${from}: --init starts a run from another run's weights; a resumed run continues from its checkpoint (drop it)`);
-    if (key === 'frames' && saved.settings.model === 'vgg16') continue; // vgg16 takes one key frame whatever frames says
+    if (key === 'frames' && isFrameModel(String(saved.settings.model))) continue; // a frame network takes one key frame whatever frames says
     if ((RESUME_MAY_CHANGE as readonly string[]).includes(key)) {
       settings[key] = checkSetting(TRAIN_FIELDS[key]!, value, key);
       continue;

@@ -165,6 +165,10 @@ export function checkSetting(spec: FieldSpec, value: unknown, keyPath: string, w
   }
 }
 
+/** The sweep's networks: the paper's three (the resnets are not part of its study). */
+export const SWEEP_NETWORKS = ['mv3d', 'mv2d', 'vgg16'] as const satisfies readonly ModelName[];
+export type SweepNetwork = (typeof SWEEP_NETWORKS)[number];
+
 /** A network's shape in a schedule. */
 export interface NetworkShape {
   frames: number;

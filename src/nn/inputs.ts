@@ -7,7 +7,7 @@
 
 import type { PreparedCache } from '../cache/read.js';
 import { mulberry32, mixSeed, randomInt, randomView, testViews, VolumeLoader, type Layout, type MotionClip } from '../volumes/index.js';
-import type { ModelConfig } from './model.js';
+import { isFrameModel, type ModelConfig } from '../run/format.js';
 
 const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
@@ -71,7 +71,7 @@ export interface Batch {
  */
 export async function* trainingBatches(cache: PreparedCache, config: ModelConfig, batchSize: number, seed: number, skip = 0): AsyncGenerator<Batch> {
   if (cache.length === 0) throw new Error(`${cache.dir}: no videos to train on`);
-  if (config.model !== 'vgg16') {
+  if (!isFrameModel(config.model)) {
     const loader = new VolumeLoader(cache, { batchSize, frames: config.frames, size: config.size, layout: layoutOf(config), shuffle: true, seed, augment: true });
     const scale = motionScale(config);
     for (let epoch = 0; ; epoch++) {
@@ -143,7 +143,7 @@ export function imageViews(key: { width: number; height: number; data: Uint8Arra
 
 /** The test-time views of one cached video as one batch. */
 export async function testBatch(cache: PreparedCache, index: number, config: ModelConfig, temporal: number, crops: 1 | 10): Promise<Float32Array> {
-  if (config.model !== 'vgg16') return volumeViews(await cache.clip(index), config, temporal, crops);
+  if (!isFrameModel(config.model)) return volumeViews(await cache.clip(index), config, temporal, crops);
   const key = await cache.keyFrame(index);
   if (!key) throw new Error(`${cache.dir}: video ${index} has no key frame`);
   return imageViews(key, config, crops);

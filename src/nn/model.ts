@@ -1,4 +1,4 @@
-// CnnModel: one of the paper's networks (mv3d, mv2d, vgg16) in the nn addon, with the settings
+// CnnModel: one of the paper's networks (mv3d, mv2d, vgg16) or a ResNet frame network in the nn addon, with the settings
 // that a checkpoint needs to rebuild it.
 
 import { promises as fs } from 'node:fs';
@@ -8,11 +8,11 @@ import { MODELS, readRun, writeRun, type ModelConfig, type ModelName } from '../
 import { MvclassError, withCallerStack } from '../util/errors.js';
 import { integerInRange, oneOf, positiveInteger } from '../util/validate.js';
 import { parseDevice, type Device } from './device.js';
-import { nnAddon, type NativeSession } from './native.js';
+import { nnAddon, type NativeSession, type StateTensor } from './native.js';
 
 export { parseDevice, type Device } from './device.js';
 
-export { MODELS, readRun, type ModelConfig, type ModelName, type TrainingRun } from '../run/format.js';
+export { FRAME_MODELS, isFrameModel, MODELS, readRun, type FrameModelName, type ModelConfig, type ModelName, type TrainingRun } from '../run/format.js';
 
 /** The gradient-norm clip when none is given: measured on real footage (docs/training.md). */
 export const DEFAULT_CLIP_NORM = 10;
@@ -48,11 +48,20 @@ export interface SessionSettings {
   clipNorm?: number;
 }
 
-/** The paper's input for each network. */
+/**
+ * The paper's input for each network; the resnets' is torchvision's ImageNet one (224). A resnet has
+ * no hidden fully connected layers (its head `fc` maps the pooled features to the classes), so
+ * `fc` does not change it: its default is the pooled feature count at width 1, for the record.
+ */
 export const PAPER_INPUT: Record<ModelName, { frames: number; size: number; fc: number }> = {
   mv3d: { frames: 160, size: 24, fc: 2048 },
   mv2d: { frames: 60, size: 48, fc: 4096 },
   vgg16: { frames: 1, size: 224, fc: 4096 },
+  resnet18: { frames: 1, size: 224, fc: 512 },
+  resnet34: { frames: 1, size: 224, fc: 512 },
+  resnet50: { frames: 1, size: 224, fc: 2048 },
+  resnet101: { frames: 1, size: 224, fc: 2048 },
+  resnet152: { frames: 1, size: 224, fc: 2048 },
 };
 
 /**
@@ -157,16 +166,25 @@ export class CnnModel {
     });
   }
 
-  /** torchvision-layout weights saved as torch.save(dict(model.state_dict())). */
+  /**
+   * torchvision-layout weights saved as torch.save(dict(model.state_dict())): parameters and batch
+   * norm's buffers by name. Only the class-score layer may differ in shape (skipped: a new class
+   * count); any other mismatch, or a tensor missing on either side, is an error naming it.
+   */
   async importWeights(file: string): Promise<{ loaded: number; skipped: number }> {
     return withCallerStack(file, () => this.exclusive(() => this.session.importWeights(file))).catch((error: Error) => {
       throw new MvclassError(`${file}: cannot import weights: ${error.message}`, file);
     });
   }
 
-  /** The parameters in torch.save(dict(model.state_dict())) format (what importWeights reads). */
+  /** The state dict (parameters and buffers) in torch.save(dict(model.state_dict())) format (what importWeights reads). */
   async exportWeights(file: string): Promise<void> {
     await writeAtomically(file, (temp) => withCallerStack(file, () => this.exclusive(() => this.session.exportWeights(temp))));
+  }
+
+  /** The state dict (parameters, then buffers such as batch norm's running statistics), copied out: for checks. */
+  state(): Promise<StateTensor[]> {
+    return withCallerStack(undefined, () => this.exclusive(() => this.session.state()));
   }
 
   /** Loss (no dropout) and its gradient with respect to the input: for gradient checks. */

@@ -17,6 +17,17 @@ export interface NativeSession {
   importWeights(path: string): Promise<{ loaded: number; skipped: number }>;
   exportWeights(path: string): Promise<void>;
   inputGradient(data: Float32Array, labels: Int32Array): Promise<{ loss: number; gradient: Float32Array }>;
+  state(): Promise<StateTensor[]>;
+}
+
+/** One tensor of a network's state dict, named as torch.save(dict(model.state_dict())) names it. */
+export interface StateTensor {
+  name: string;
+  shape: number[];
+  /** A buffer (batch norm's running_mean, running_var, num_batches_tracked), not a parameter. */
+  buffer: boolean;
+  /** The values, exactly (float32 and int64 as doubles). */
+  values: Float64Array;
 }
 
 export interface LayerCall {

@@ -19,8 +19,22 @@ import { writeFileAtomically } from '../util/atomic.js';
 import { MvclassError, UsageError } from '../util/errors.js';
 import { Fields } from '../util/fields.js';
 
-export type ModelName = 'mv3d' | 'mv2d' | 'vgg16';
-export const MODELS = ['mv3d', 'mv2d', 'vgg16'] as const;
+/** The networks on motion volumes (the paper's temporal streams). */
+export const MOTION_MODELS = ['mv3d', 'mv2d'] as const;
+/**
+ * The networks on the cache's RGB key frame (3xSxS, ImageNet normalisation): the paper's spatial
+ * stream vgg16 and torchvision's ResNets. One frame, one score; a clip's score from several frames
+ * would be the mean of these per-frame scores.
+ */
+export const FRAME_MODELS = ['vgg16', 'resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'] as const;
+export const MODELS = [...MOTION_MODELS, ...FRAME_MODELS] as const;
+export type ModelName = (typeof MODELS)[number];
+export type FrameModelName = (typeof FRAME_MODELS)[number];
+
+/** Whether a network takes the key frame (vgg16, the resnets) rather than motion volumes: the one test for it. */
+export function isFrameModel(model: string): model is FrameModelName {
+  return (FRAME_MODELS as readonly string[]).includes(model);
+}
 
 /** What rebuilds a network: its kind, classes and input shape. */
 export interface ModelConfig {
@@ -28,7 +42,7 @@ export interface ModelConfig {
   classes: string[];
   /** T: frames per volume (mv3d 160, mv2d 60 in the paper). */
   frames: number;
-  /** N: input side (mv3d 24, mv2d 48; vgg16 its image side). */
+  /** N: input side (mv3d 24, mv2d 48; a frame network its image side). */
   size: number;
   /** Channel multiplier (1 = the paper's networks). */
   width: number;
