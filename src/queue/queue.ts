@@ -22,6 +22,9 @@ export const QUEUE_NAME = 'mvclass';
 /** Finished jobs are kept this long (for `queue status` and a coordinator's rerun), then dropped. */
 const KEEP_FINISHED_S = 7 * 24 * 3600;
 
+/** Jobs added (and checked against an earlier coordinator's) per Redis round. */
+const ADD_SLICE = 1000;
+
 /** What a job carries: the run it belongs to (for `queue status`) and the work's own data. */
 export interface JobEnvelope<D> {
   run: string;
@@ -146,32 +149,36 @@ export async function runJobs<D, R>(url: string, run: string, kind: string, jobs
   events.on('failed', ({ jobId, failedReason }: { jobId: string; failedReason: string }) => finish(jobId, { reason: failedReason }));
   try {
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-    // A job of an earlier coordinator: kept when waiting or running, made again when finished.
-    const earlier = await Promise.all(jobs.map((job) => Job.fromId<JobEnvelope<D>, R>(queue, job.id)));
-    await Promise.all(
-      earlier.map(async (old) => {
-        const state = old ? await old.getState() : null;
-        if (state === 'completed' || state === 'failed') await old!.remove();
-      }),
-    );
     if (jobs.length > 0 && (await queue.getWorkersCount()) === 0) options.onNoWorkers?.();
-    const added = await queue.addBulk(
-      jobs.map((job) => ({
-        name: kind,
-        data: { run, data: job.data },
-        opts: { jobId: job.id, attempts, backoff: { type: 'exponential', delay: backoffMs }, removeOnComplete: { age: KEEP_FINISHED_S }, removeOnFail: { age: KEEP_FINISHED_S } },
-      })),
-    );
-    // Kept from an earlier coordinator and finished since the events' starting point.
-    await Promise.all(
-      added.map(async (job) => {
-        const state = await job.getState();
-        if (state !== 'completed' && state !== 'failed') return;
-        const now = await Job.fromId<JobEnvelope<D>, R>(queue, job.id!);
-        if (state === 'completed') finish(job.id!, { result: now!.returnvalue });
-        else finish(job.id!, { reason: now!.failedReason });
-      }),
-    );
+    // In slices, so that a run of 240k videos is not one Redis transaction or 240k promises at once.
+    for (let start = 0; start < jobs.length; start += ADD_SLICE) {
+      const slice = jobs.slice(start, start + ADD_SLICE);
+      // A job of an earlier coordinator: kept when waiting or running, made again when finished.
+      const earlier = await Promise.all(slice.map((job) => Job.fromId<JobEnvelope<D>, R>(queue, job.id)));
+      await Promise.all(
+        earlier.map(async (old) => {
+          const state = old ? await old.getState() : null;
+          if (state === 'completed' || state === 'failed') await old!.remove();
+        }),
+      );
+      const added = await queue.addBulk(
+        slice.map((job) => ({
+          name: kind,
+          data: { run, data: job.data },
+          opts: { jobId: job.id, attempts, backoff: { type: 'exponential', delay: backoffMs }, removeOnComplete: { age: KEEP_FINISHED_S }, removeOnFail: { age: KEEP_FINISHED_S } },
+        })),
+      );
+      // Kept from an earlier coordinator and finished since the events' starting point.
+      await Promise.all(
+        added.map(async (job) => {
+          const state = await job.getState();
+          if (state !== 'completed' && state !== 'failed') return;
+          const now = await Job.fromId<JobEnvelope<D>, R>(queue, job.id!);
+          if (state === 'completed') finish(job.id!, { result: now!.returnvalue });
+          else finish(job.id!, { reason: now!.failedReason });
+        }),
+      );
+    }
     if (jobs.length > 0) await allSettled;
   } finally {
     await events.close();
