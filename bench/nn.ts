@@ -4,7 +4,8 @@
 // Then classify of one 4 s 320x240 clip from motion vectors (mv3d, 1 view, model loaded)
 // against decoding the clip's pixels (ffmpeg -threads 1 -f null; goal <= 2x its time) and
 // against the pixel-domain route it replaces, decoding plus OpenCV's Farneback flow (goal >= 20x).
-// Run: npm run bench:nn   (installs python3-torch and python3-opencv as the peers if needed)
+// The ResNet frame CNNs against torchvision's (python3-torchvision) at 224x224, the same way.
+// Run: npm run bench:nn   (installs python3-torch, python3-torchvision and python3-opencv as the peers if needed)
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -20,13 +21,13 @@ const PYTHON = '/usr/bin/python3';
 const THREADS = Number(process.env.THREADS ?? os.cpus().length);
 
 function ensurePeer(): void {
-  const ok = spawnSync(PYTHON, ['-c', 'import torch, cv2, numpy'], { stdio: 'ignore' }).status === 0;
+  const ok = spawnSync(PYTHON, ['-c', 'import torch, torchvision, cv2, numpy'], { stdio: 'ignore' }).status === 0;
   if (ok) return;
-  console.log('installing the peers: python3-torch python3-opencv (Debian) ...');
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'python3-torch', 'python3-opencv', 'python3-numpy'], { stdio: 'inherit' });
+  console.log('installing the peers: python3-torch python3-torchvision python3-opencv (Debian) ...');
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'python3-torch', 'python3-torchvision', 'python3-opencv', 'python3-numpy'], { stdio: 'inherit' });
 }
 
-async function ours(spec: { model: 'mv3d' | 'mv2d'; classes: number; frames: number; size: number; width: number; fc: number; batch: number; steps: number; warmup: number }) {
+async function ours(spec: { model: 'mv3d' | 'mv2d' | 'resnet18' | 'resnet50'; classes: number; frames: number; size: number; width: number; fc: number; batch: number; steps: number; warmup: number }) {
   const model = await CnnModel.create(
     { model: spec.model, classes: Array.from({ length: spec.classes }, (_, i) => `c${i}`), frames: spec.frames, size: spec.size, width: spec.width, fc: spec.fc },
     { threads: THREADS },
@@ -51,8 +52,11 @@ async function main(): Promise<void> {
   const specs = [
     { model: 'mv3d' as const, classes: 101, frames: 160, size: 24, width: 1, fc: 2048, batch: 16, steps: 3, warmup: 1 },
     { model: 'mv2d' as const, classes: 101, frames: 60, size: 48, width: 1, fc: 4096, batch: 16, steps: 3, warmup: 1 },
+    { model: 'resnet18' as const, classes: 101, frames: 1, size: 224, width: 1, fc: 512, batch: 16, steps: 3, warmup: 1 },
+    { model: 'resnet50' as const, classes: 101, frames: 1, size: 224, width: 1, fc: 2048, batch: 16, steps: 2, warmup: 1 },
   ];
-  for (const spec of specs) {
+  const only = process.env.MODELS?.split(',');
+  for (const spec of specs.filter((s) => !only || only.includes(s.model))) {
     const a = await ours(spec);
     const peer = JSON.parse(execFileSync(PYTHON, [path.join(ROOT, 'bench', 'peer_torch.py'), JSON.stringify({ ...spec, threads: THREADS })], { encoding: 'utf8' })) as { train: number; infer: number };
     console.log(`| ${spec.model} [${spec.frames}x${spec.size}], ${spec.batch} | ${a.train.toFixed(3)} s | ${peer.train.toFixed(3)} s | ${(a.train / peer.train).toFixed(2)}x | ${a.infer.toFixed(3)} s | ${peer.infer.toFixed(3)} s | ${(a.infer / peer.infer).toFixed(2)}x |`);

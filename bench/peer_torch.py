@@ -37,12 +37,24 @@ def mv2d(classes, frames, size, width, fc):
     return nn.Sequential(features, nn.Flatten(), head), (2 * frames, size, size)
 
 
+def resnet(name, classes, width):
+    # torchvision's own ResNets (Debian's python3-torchvision 0.14): native/nn/models.cc builds the
+    # same layout under the same names, so this is the same network.
+    import torchvision
+    if width != 1:
+        raise SystemExit("the PyTorch peer builds torchvision's ResNets at width 1 only")
+    return getattr(torchvision.models, name)(num_classes=classes)
+
+
 def main():
     spec = json.loads(sys.argv[1])
     torch.set_num_threads(spec["threads"])
     torch.manual_seed(1)
-    build = mv3d if spec["model"] == "mv3d" else mv2d
-    model, shape = build(spec["classes"], spec["frames"], spec["size"], spec["width"], spec["fc"])
+    if spec["model"].startswith("resnet"):
+        model, shape = resnet(spec["model"], spec["classes"], spec["width"]), (3, spec["size"], spec["size"])
+    else:
+        build = mv3d if spec["model"] == "mv3d" else mv2d
+        model, shape = build(spec["classes"], spec["frames"], spec["size"], spec["width"], spec["fc"])
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=0.005)
     x = torch.randn(spec["batch"], *shape)
     y = torch.randint(0, spec["classes"], (spec["batch"],))

@@ -185,10 +185,12 @@ class BasicBlock : public ResidualBlock {
         bn2_(register_module("bn2", torch::nn::BatchNorm2d(planes))) {
     MakeShortcut(in, planes * kExpansion, stride);
   }
+  // In place where torchvision is (ReLU after batch norm, the residual sum): batch norm's backward
+  // needs its input, not its output, so overwriting the output is safe and saves a tensor a layer.
   torch::Tensor forward(torch::Tensor x) override {
-    torch::Tensor y = torch::relu(bn1_->forward(conv1_->forward(x)));
+    torch::Tensor y = bn1_->forward(conv1_->forward(x)).relu_();
     y = bn2_->forward(conv2_->forward(y));
-    return torch::relu(y + Shortcut(x));
+    return y.add_(Shortcut(x)).relu_();
   }
 
  private:
@@ -212,10 +214,10 @@ class Bottleneck : public ResidualBlock {
     MakeShortcut(in, planes * kExpansion, stride);
   }
   torch::Tensor forward(torch::Tensor x) override {
-    torch::Tensor y = torch::relu(bn1_->forward(conv1_->forward(x)));
-    y = torch::relu(bn2_->forward(conv2_->forward(y)));
+    torch::Tensor y = bn1_->forward(conv1_->forward(x)).relu_();
+    y = bn2_->forward(conv2_->forward(y)).relu_();
     y = bn3_->forward(conv3_->forward(y));
-    return torch::relu(y + Shortcut(x));
+    return y.add_(Shortcut(x)).relu_();
   }
 
  private:
@@ -280,7 +282,7 @@ class ResNet : public Network {
     }
   }
   torch::Tensor forward(torch::Tensor x) override {
-    x = torch::relu(bn1_->forward(conv1_->forward(x)));
+    x = bn1_->forward(conv1_->forward(x)).relu_();
     x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
     for (auto& stage : blocks_) {
       for (auto& block : stage) x = block->forward(x);
