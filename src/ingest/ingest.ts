@@ -254,6 +254,8 @@ export interface NetworkInputs {
   clip: { frames: number; rows: number; cols: number; data: Int16Array };
   /** Packed RGB24 at the cache's key-frame size; absent when the video has no I frame. */
   keyFrame?: { width: number; height: number; data: Uint8Array };
+  /** The decoded-frame clip, when it was asked for (a cache prepared with --rgb). */
+  frames?: DecodedClip;
   /** Time per stage: encode (when asked), decode. */
   seconds: Record<string, number>;
 }
@@ -264,11 +266,12 @@ export function networkInputsOf(video: string, ingested: IngestResult, motion = 
   if (!decoded) throw new MvclassError(`${video}: not decoded`, video);
   const seconds = { ...(ingested.seconds.encode !== undefined ? { encode: ingested.seconds.encode } : {}), decode: ingested.seconds.decode ?? 0 };
   const keyFrame = decoded.keyFrame ? { width: decoded.keyFrame.width, height: decoded.keyFrame.height, data: decoded.keyFrame.data } : undefined;
+  const frames = decoded.clip ? { frames: decoded.clip } : {};
   if (!motion) {
-    if (!keyFrame) throw new MvclassError(`${video}: no I frame for the spatial network`, video);
-    return { clip: { frames: 0, rows: 0, cols: 0, data: new Int16Array(0) }, keyFrame, seconds };
+    if (!keyFrame && !decoded.clip) throw new MvclassError(`${video}: no I frame for the spatial network`, video);
+    return { clip: { frames: 0, rows: 0, cols: 0, data: new Int16Array(0) }, ...(keyFrame ? { keyFrame } : {}), ...frames, seconds };
   }
   const clip = decoded.grids;
   if (!clip || !(clip.frames > 0)) throw new MvclassError(`${video}: no frames decoded`, video);
-  return { clip, ...(keyFrame ? { keyFrame } : {}), seconds };
+  return { clip, ...(keyFrame ? { keyFrame } : {}), ...frames, seconds };
 }
