@@ -147,6 +147,8 @@ export async function scoreNetworkInputs(video: string, inputs: NetworkInputs, c
       if (!isFrameModel(c.model)) return volumeViews(clip, c, options.temporal ?? 10, options.crops ?? 10);
       // Every frame of the clip when there is one (the score: the mean of the frames' scores), else the key frame.
       if (frames) return framesViews(frames, c, options.crops ?? 10);
+      // Not silently the key frame for a network that learnt clips (the upload service reads no clips yet).
+      if (classifier.settings.rgb !== undefined) throw new MvclassError(`${video}: ${c.model} was trained on decoded-frame clips (prepare --rgb), and these inputs hold none`, video);
       if (!keyFrame) throw new MvclassError(`${video}: no I frame for the spatial network`, video);
       return imageViews(keyFrame, c, options.crops ?? 10);
     });

@@ -10,7 +10,10 @@
 import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeVideo, ingestVideo, openDataset, prepareDataset, PreparedCache, profileOfCache, synthesizeActionSet } from '../../src/index.js';
+import { classifyVideo, CnnModel, decodeVideo, ingestVideo, openDataset, prepareDataset, PreparedCache, profileOfCache, synthesizeActionSet } from '../../src/index.js';
+import { evaluateRun } from '../../src/app/evaluate.js';
+import { trainModel } from '../../src/app/train.js';
+import { framesViews } from '../../src/nn/inputs.js';
 import { clipIndices, distinctIndices } from '../../src/codec/clips.js';
 import { MvclassError } from '../../src/util/errors.js';
 import { fixtures } from '../setup/fixtures.js';
@@ -122,6 +125,32 @@ describe('prepare --rgb 4 --short-side 64', () => {
     expect([bad.code, bad.stderr.trim()]).toEqual([2, 'mvclass: Expected a positive integer for rgb but received "x"']);
     const odd = await cli(['prepare', set, '-o', path.join(dir, 'bad'), '--rgb', '4', '--short-side', '63']);
     expect([odd.code, odd.stderr.trim()]).toEqual([2, 'mvclass: Expected an even integer from 2 to 4096 for short-side but received "63"']);
+  });
+});
+
+describe('a frame network on the clips', () => {
+  it("classify (re-encoding as the cache was made) scores the clip's frames as eval does: the mean of the per-frame scores", { timeout: 60_000 }, async () => {
+    const run = path.join(dir, 'run');
+    await trainModel({ model: 'resnet18', data: out, out: run, iterations: 2, batch: 4, size: 64, width: 0.0625, threads: 2, seed: 1, valEvery: 0 });
+    const cache = await PreparedCache.open(out);
+    const v = cache.video(0);
+    const report = await evaluateRun({ run, data: out, split: v.split === 'test' ? 'test' : 'train', checkpoint: 'last', temporal: 1, crops: 1, threads: 2, keepScores: true });
+    const evaluated = report.scores!.videos.find((s) => s.id === v.id)!;
+    // By hand: each frame's softmax, averaged.
+    const model = await CnnModel.open(run, { threads: 2 });
+    const frames = (await cache.frames(0))!;
+    const per = await model.predict(framesViews(frames, model.config, 1));
+    const k = model.config.classes.length;
+    const mean = Array.from({ length: k }, (_, c) => Array.from({ length: 4 }, (_, t) => per[t * k + c]!).reduce((a, b) => a + b) / 4);
+    // The frames score differently, so the mean is not any one frame's score (nor the key frame's).
+    const spread = Math.max(...Array.from({ length: 4 }, (_, t) => Math.abs(per[t * k]! - mean[0]!)));
+    expect(spread).toBeGreaterThan(1e-3);
+    const classified = await classifyVideo(v.path, [run], { encode: true, crops: 1, threads: 2 });
+    for (let c = 0; c < k; c++) {
+      expect(evaluated.scores[c]!).toBeCloseTo(mean[c]!, 5);
+      expect(classified.streams[0]!.scores[c]!).toBeCloseTo(mean[c]!, 5);
+    }
+    await cache.close();
   });
 });
 
