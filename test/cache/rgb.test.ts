@@ -82,6 +82,19 @@ describe('prepare --rgb 4 --short-side 64', () => {
     await cache.close();
   });
 
+  it('HEVC: libde265 decodes the clip in the vectors pass, equal to ffmpeg on the same encoding', { timeout: 60_000 }, async () => {
+    const work = path.join(dir, 'hevc');
+    mkdirSync(work);
+    const cache = await PreparedCache.open(out);
+    const profile = { ...profileOfCache(cache.manifest.settings)!, codec: 'hevc' as const };
+    await cache.close();
+    const r = await ingestVideo(path.join(set, 'run', 'run_000.mp4'), { profile, grid: 8, clip: { frames: 4, shortSide: 64 }, workDir: work });
+    const clip = r.decoded!.clip!;
+    expect([clip.frames, clip.height, clip.width, clip.indices]).toEqual([4, 64, 86, [6, 18, 31, 43]]);
+    const reference = runTool('ffmpeg', ['-v', 'error', '-i', r.stream, '-vf', "select='eq(n\\,6)+eq(n\\,18)+eq(n\\,31)+eq(n\\,43)',scale=86:64:flags=bicubic", '-vsync', '0', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
+    expect(Buffer.from(clip.data).equals(reference)).toBe(true);
+  });
+
   it('pads a clip shorter than T by the rule: frames 0 1 1 2 of a 3-frame video', async () => {
     expect(clipIndices(3, 4)).toEqual([0, 1, 1, 2]);
     expect(clipIndices(50, 4)).toEqual([6, 18, 31, 43]);
