@@ -128,6 +128,12 @@ MotionReader::MotionReader(const ReaderOptions& options) : options_(options) {
     // The stream's declared size fixes the clip's: every frame of a clip has the same shape even
     // if the decoder changes size mid-stream.
     ClipSize(summary_.width, summary_.height, options.clipShortSide, width, height);
+    // A sliver of a picture (16384x2) would otherwise ask for a long side of millions of pixels.
+    if (width > kMaxClipLongSide || height > kMaxClipLongSide) {
+      throw CodecError(options.path + ": a " + std::to_string(summary_.width) + "x" + std::to_string(summary_.height) +
+                       " picture at short side " + std::to_string(options.clipShortSide) + " gives a clip side over " +
+                       std::to_string(kMaxClipLongSide));
+    }
     clipConverter_ = std::make_unique<KeyFrameConverter>(width, height);
   }
 }

@@ -67,6 +67,7 @@ struct KeyFrame {
 // Bounds the binding checks before anything is allocated (the TypeScript layer checks them too).
 constexpr size_t kMaxClipFrames = 1024;
 constexpr int kMaxClipShortSide = 4096;
+constexpr int kMaxClipLongSide = 16384;  // the manifest's bound on an image side (src/cache/validate.ts)
 
 struct ClipFrame {
   int64_t index = 0;  // display order
