@@ -95,6 +95,17 @@ describe('prepare --rgb 4 --short-side 64', () => {
     expect(Buffer.from(clip.data).equals(reference)).toBe(true);
   });
 
+  it('a frame count that was wrong before decoding (here a probe saying 10 of 50 frames): the clip is decoded again from the true count', { timeout: 30_000 }, async () => {
+    const file = path.join(set, 'run', 'run_001.mp4');
+    const options = { grid: 8, clip: { frames: 4, shortSide: 64 } };
+    const right = await ingestVideo(file, options);
+    const info = right.info!;
+    expect(info.frameCount).toBe(50);
+    const wrong = await ingestVideo(file, { ...options, probed: { ...info, frameCount: 10 } });
+    expect(wrong.decoded!.clip!.indices).toEqual([6, 18, 31, 43]); // not clipIndices(10, 4) = [1, 3, 6, 8]
+    expect(Buffer.from(wrong.decoded!.clip!.data).equals(Buffer.from(right.decoded!.clip!.data))).toBe(true);
+  });
+
   it('pads a clip shorter than T by the rule: frames 0 1 1 2 of a 3-frame video', async () => {
     expect(clipIndices(3, 4)).toEqual([0, 1, 1, 2]);
     expect(clipIndices(50, 4)).toEqual([6, 18, 31, 43]);
