@@ -41,7 +41,8 @@ export { prepareDataset, type PrepareOptions, type PrepareResult } from './app/p
 export { extractFolder, type ExtractFolderOptions, type ExtractFolderResult } from './app/extract.js';
 export { JOB_HANDLERS, runWorker } from './app/worker.js';
 export { queueStatus, queueUrl, type QueueStatus, type QueueWorker, type RunStatus, type WorkerOptions } from './queue/queue.js';
-export { PreparedCache, type CachedClip } from './cache/read.js';
+export { PreparedCache, type CachedClip, type CachedFrames } from './cache/read.js';
+export { clipIndices, MAX_CLIP_FRAMES, MAX_CLIP_SHORT_SIDE } from './codec/clips.js';
 export type { CacheManifest, CachedVideo, CacheSettings } from './cache/format.js';
 export * from './volumes/index.js';
 export { checkDevice, CnnModel, FRAME_MODELS, isFrameModel, MODELS, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from './nn/model.js';

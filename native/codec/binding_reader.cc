@@ -38,6 +38,26 @@ ReaderOptions ParseReaderOptions(const Napi::Object& o) {
   options.keyHeight = static_cast<int>(NumberOption(o, "keyHeight", 0));
   options.requireVectors = BoolOption(o, "requireVectors", true);
   options.inputOptions = InputOptionsOf(o);
+  Napi::Value clip = o.Get("clipIndices");
+  if (!clip.IsUndefined() && !clip.IsNull()) {
+    // Bounded before anything is allocated for it; strictly increasing, as the reader walks it once.
+    if (!clip.IsArray()) throw Napi::TypeError::New(o.Env(), "option clipIndices must be an array");
+    Napi::Array list = clip.As<Napi::Array>();
+    if (list.Length() < 1 || list.Length() > kMaxClipFrames) {
+      throw Napi::RangeError::New(o.Env(), "option clipIndices must hold 1 to " + std::to_string(kMaxClipFrames) + " indices");
+    }
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      Napi::Value v = list.Get(i);
+      const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+      if (!(d >= 0 && d <= 9007199254740991.0) || std::floor(d) != d ||
+          (i > 0 && d <= static_cast<double>(options.clipIndices.back()))) {
+        throw Napi::RangeError::New(o.Env(), "option clipIndices must be strictly increasing whole numbers from 0");
+      }
+      options.clipIndices.push_back(static_cast<int64_t>(d));
+    }
+    options.clipShortSide = static_cast<int>(IntegerOption(o, "clipShortSide", 0, 2, kMaxClipShortSide));
+    if (options.clipShortSide % 2 != 0) throw Napi::RangeError::New(o.Env(), "option clipShortSide must be even");
+  }
   if (options.path.empty()) throw Napi::TypeError::New(o.Env(), "option path is required");
   return options;
 }
@@ -133,6 +153,17 @@ Napi::Value BatchToJs(Napi::Env env, ReadBatch& batch, const ReaderOptions& opti
     keys.Set(static_cast<uint32_t>(i), o);
   }
   out.Set("keyFrames", keys);
+  Napi::Array clips = Napi::Array::New(env, batch.clipFrames.size());
+  for (size_t i = 0; i < batch.clipFrames.size(); i++) {
+    ClipFrame& c = batch.clipFrames[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("index", static_cast<double>(c.index));
+    o.Set("width", c.image.width);
+    o.Set("height", c.image.height);
+    o.Set("data", Adopt(env, std::move(c.image.rgb)));
+    clips.Set(static_cast<uint32_t>(i), o);
+  }
+  out.Set("clipFrames", clips);
   out.Set("warnings", StringsToJs(env, batch.warnings));
   return out;
 }

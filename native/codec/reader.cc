@@ -56,6 +56,17 @@ char PictureTypeChar(AVPictureType type) {
       return '?';
   }
 }
+// The clip's frame size: the short side `shortSide`, the long side scaled by the same factor and
+// rounded to the nearest even number (4:2:0 friendly, and what `ffmpeg -vf scale` users expect),
+// at least 2. Landscape and square pictures keep height = shortSide.
+void ClipSize(int width, int height, int shortSide, int& outWidth, int& outHeight) {
+  const bool landscape = width >= height;
+  const double longSide = landscape ? width : height, shortSrc = landscape ? height : width;
+  int scaled = 2 * static_cast<int>(std::lround(longSide * shortSide / (2.0 * shortSrc)));
+  if (scaled < 2) scaled = 2;
+  outWidth = landscape ? scaled : shortSide;
+  outHeight = landscape ? shortSide : scaled;
+}
 }  // namespace
 
 MotionReader::MotionReader(const ReaderOptions& options) : options_(options) {
@@ -66,13 +77,13 @@ MotionReader::MotionReader(const ReaderOptions& options) : options_(options) {
 
   if (stream->codecpar->codec_id == AV_CODEC_ID_HEVC && wantVectors) {
     // FFmpeg's HEVC decoder exports no vectors: libde265 decodes, the walk in hevc.cc reads them.
-    hevc_ = std::make_unique<HevcDecoder>(options.path, stream, options.keyFrames);
+    hevc_ = std::make_unique<HevcDecoder>(options.path, stream, options.keyFrames || !options.clipIndices.empty());
   } else {
     // One thread: files are decoded in parallel instead (one reader per libuv worker). The
     // deblocking filter only changes pixels; vectors are identical without it (tested).
     DecoderSettings settings;
     settings.exportVectors = wantVectors;
-    settings.skipLoopFilter = !options.keyFrames;
+    settings.skipLoopFilter = !options.keyFrames && options.clipIndices.empty();
     codec_ = OpenDecoder(options.path, input_, settings);
   }
 
@@ -104,6 +115,35 @@ MotionReader::MotionReader(const ReaderOptions& options) : options_(options) {
   if (options.keyFrames) {
     converter_ = std::make_unique<KeyFrameConverter>(options.keyWidth, options.keyHeight);
   }
+  if (!options.clipIndices.empty()) {
+    if (options.clipIndices.size() > kMaxClipFrames || options.clipShortSide < 2 ||
+        options.clipShortSide > kMaxClipShortSide || options.clipShortSide % 2 != 0) {
+      throw CodecError(options.path + ": a clip needs 1 to " + std::to_string(kMaxClipFrames) +
+                       " frames and an even short side from 2 to " + std::to_string(kMaxClipShortSide));
+    }
+    if (summary_.width <= 0 || summary_.height <= 0) {
+      throw CodecError(options.path + ": the stream declares no picture size, so no clip size");
+    }
+    int width = 0, height = 0;
+    // The stream's declared size fixes the clip's: every frame of a clip has the same shape even
+    // if the decoder changes size mid-stream.
+    ClipSize(summary_.width, summary_.height, options.clipShortSide, width, height);
+    // A sliver of a picture (16384x2) would otherwise ask for a long side of millions of pixels.
+    if (width > kMaxClipLongSide || height > kMaxClipLongSide) {
+      throw CodecError(options.path + ": a " + std::to_string(summary_.width) + "x" + std::to_string(summary_.height) +
+                       " picture at short side " + std::to_string(options.clipShortSide) + " gives a clip side over " +
+                       std::to_string(kMaxClipLongSide));
+    }
+    clipConverter_ = std::make_unique<KeyFrameConverter>(width, height);
+  }
+}
+
+void MotionReader::SkipLoopFilterWhenDone() {
+  // The loop filters change pixels only (vectors are the same without them): once no more
+  // pixels are wanted the rest decodes as fast as a vectors-only pass.
+  if (converter_ || clipConverter_) return;
+  if (codec_) codec_->skip_loop_filter = AVDISCARD_ALL;
+  if (hevc_) hevc_->SkipLoopFilters();
 }
 
 DecodedFrame MotionReader::FromFfmpeg() const {
@@ -191,10 +231,24 @@ void MotionReader::HandleFrame(const DecodedFrame& decoded, ReadBatch& batch) {
     record.keyFrame = static_cast<int32_t>(batch.keyFrames.size());
     batch.keyFrames.push_back(std::move(key));
     if (options_.firstKeyFrameOnly) {
-      // No more pixels wanted: the rest decodes as fast as a vectors-only pass.
       converter_.reset();
-      if (codec_) codec_->skip_loop_filter = AVDISCARD_ALL;
-      if (hevc_) hevc_->SkipLoopFilters();
+      SkipLoopFilterWhenDone();
+    }
+  }
+
+  if (clipConverter_ && nextClip_ < options_.clipIndices.size() &&
+      options_.clipIndices[nextClip_] == record.index) {
+    ClipFrame clip;
+    clip.index = record.index;
+    try {
+      clip.image = clipConverter_->Convert(decoded.pixels);
+    } catch (const CodecError& e) {
+      throw CodecError(options_.path + ": " + e.what());
+    }
+    batch.clipFrames.push_back(std::move(clip));
+    if (++nextClip_ == options_.clipIndices.size()) {
+      clipConverter_.reset();
+      SkipLoopFilterWhenDone();
     }
   }
   batch.frames.push_back(record);

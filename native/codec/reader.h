@@ -24,6 +24,10 @@ struct ReaderOptions {
   bool keyFrames = false;    // convert I frames to RGB
   bool firstKeyFrameOnly = false;  // stop after the first (then skip the deblocking filter too)
   int keyWidth = 0, keyHeight = 0;
+  // Decoded-frame clips: these display indices (strictly increasing, at most kMaxClipFrames)
+  // converted to RGB with the short side clipShortSide (even, at most kMaxClipShortSide).
+  std::vector<int64_t> clipIndices;
+  int clipShortSide = 0;
   bool requireVectors = true;  // refuse codecs FFmpeg exports no vectors for
   InputOptions inputOptions;   // demuxer/protocol options (common.h, OpenVideoInput)
 };
@@ -60,6 +64,16 @@ struct KeyFrame {
   RgbImage image;
 };
 
+// Bounds the binding checks before anything is allocated (the TypeScript layer checks them too).
+constexpr size_t kMaxClipFrames = 1024;
+constexpr int kMaxClipShortSide = 4096;
+constexpr int kMaxClipLongSide = 16384;  // the manifest's bound on an image side (src/cache/validate.ts)
+
+struct ClipFrame {
+  int64_t index = 0;  // display order
+  RgbImage image;
+};
+
 struct ReadBatch {
   std::vector<FrameRecord> frames;
   VectorColumns vectors;
@@ -68,6 +82,7 @@ struct ReadBatch {
   std::vector<int16_t> gridQuarterPels;  // [frames, 2, rows, cols] when gridQuarterPel
   std::vector<uint8_t> gridMask;       // [frames, rows, cols]
   std::vector<KeyFrame> keyFrames;
+  std::vector<ClipFrame> clipFrames;
   std::vector<std::string> warnings;
   bool done = false;
   // On the last batch: the most frequent list-0 vector of the whole file, in quarter-pels.
@@ -91,6 +106,7 @@ class MotionReader {
 
  private:
   void HandleFrame(const DecodedFrame& decoded, ReadBatch& batch);
+  void SkipLoopFilterWhenDone();  // once neither key frames nor clip frames want pixels
   DecodedFrame FromFfmpeg() const;
   bool NextPacket(ReadBatch& batch);   // the next packet of our stream into packet_; false at the end
   bool FeedDecoder(ReadBatch& batch);  // false once the decoder (FFmpeg's or libde265) is flushed
@@ -108,6 +124,8 @@ class MotionReader {
   GridAccumulator grid_;
   GridSpec gridSpec_;
   std::unique_ptr<KeyFrameConverter> converter_;
+  std::unique_ptr<KeyFrameConverter> clipConverter_;  // null when no clip is asked for, or once it is complete
+  size_t nextClip_ = 0;                               // next entry of options_.clipIndices
   AVRational timeBase_{0, 1};
   int64_t startPts_ = 0;
   int64_t framesOut_ = 0;

@@ -12,7 +12,7 @@ import { meanScores } from '../metrics/classification.js';
 import { MvclassError } from '../util/errors.js';
 import { timed } from '../util/timing.js';
 import { frameSize } from '../util/validate.js';
-import { imageViews, volumeViews } from '../nn/inputs.js';
+import { framesViews, imageViews, volumeViews } from '../nn/inputs.js';
 import { CnnModel, type SessionSettings } from '../nn/model.js';
 import { isFrameModel, readRun } from '../run/format.js';
 
@@ -111,6 +111,8 @@ export async function readNetworkInputs(video: string, settings: CacheSettings, 
     ...(profile ? { profile } : {}),
     ...(motion ? { grid: settings.grid } : {}),
     keyFrame: frameSize(settings.keySize, 'key-size'),
+    // A cache with clips trained its frame networks on them: the video's clip is read the same way.
+    ...(settings.rgb !== undefined && settings.shortSide !== undefined ? { clip: { frames: settings.rgb, shortSide: settings.shortSide } } : {}),
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     ...(options.inputOptions ? { inputOptions: options.inputOptions } : {}),
   });
@@ -136,13 +138,17 @@ export type ScoreOptions = Pick<ClassifyOptions, 'temporal' | 'crops'>;
 export async function scoreNetworkInputs(video: string, inputs: NetworkInputs, classifier: LoadedClassifier, options: ScoreOptions = {}): Promise<ClassifyResult> {
   const seconds: Record<string, number> = {};
   const { models, classes, runs } = classifier;
-  const { clip, keyFrame } = inputs;
+  const { clip, keyFrame, frames } = inputs;
   const streamScores: Float64Array[] = [];
   const streams: ClassifyResult['streams'] = [];
   for (const [i, model] of models.entries()) {
     const c = model.config;
     const views = await timed(seconds, `views ${c.model}`, async () => {
       if (!isFrameModel(c.model)) return volumeViews(clip, c, options.temporal ?? 10, options.crops ?? 10);
+      // Every frame of the clip when there is one (the score: the mean of the frames' scores), else the key frame.
+      if (frames) return framesViews(frames, c, options.crops ?? 10);
+      // Not silently the key frame for a network that learnt clips (the upload service reads no clips yet).
+      if (classifier.settings.rgb !== undefined) throw new MvclassError(`${video}: ${c.model} was trained on decoded-frame clips (prepare --rgb), and these inputs hold none`, video);
       if (!keyFrame) throw new MvclassError(`${video}: no I frame for the spatial network`, video);
       return imageViews(keyFrame, c, options.crops ?? 10);
     });

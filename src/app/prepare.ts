@@ -45,6 +45,7 @@ import { PreparedCache } from '../cache/read.js';
 import { writeAtomically, writeFileAtomically } from '../util/atomic.js';
 import { MvclassError } from '../util/errors.js';
 import { frameSize, integerInRange, positiveInteger } from '../util/validate.js';
+import { clipFrames, clipShortSide } from '../codec/clips.js';
 import { CACHE_FORMAT, CACHE_VERSION, SHARD_BYTES, type ByteRange, type CacheManifest, type CacheSettings, type CachedVideo, type SourceStamp } from '../cache/format.js';
 
 export interface PrepareOptions {
@@ -58,6 +59,10 @@ export interface PrepareOptions {
   fps?: number;
   /** Key frame size "WxH" (the spatial network's input; default 112x112). */
   keySize?: string;
+  /** Also store a decoded-frame clip of this many frames per video (codec/clips.ts); default none. */
+  rgb?: number;
+  /** The clips' short side in pixels, even (default 128); only with rgb. */
+  shortSide?: number;
   jobs?: number;
   /** Largest shard in bytes (default SHARD_BYTES, 512 MiB); a video larger than this has a shard of its own. */
   shardBytes?: number;
@@ -88,6 +93,8 @@ export interface PrepareResult {
 /** What ingesting a video measured: the fields of its cache entry that come from the video itself. */
 type Measured = Pick<CachedVideo, 'frames' | 'rows' | 'cols' | 'fps' | 'duration' | 'frameTypes' | 'frameBits' | 'rates' | 'cropped'> & {
   keyFrame: { width: number; height: number; index: number } | null;
+  /** Absent without clips. */
+  clip?: { frames: number; height: number; width: number } | undefined;
 };
 
 /** A part's JSON: the input as it was when read, and what was measured. */
@@ -133,7 +140,7 @@ async function reusableCache(out: string, settings: CacheSettings, software: Cac
  * the input's stamp, what was measured and where its bytes went. Every object is built here, key
  * by key, so that an entry copied from an old cache serialises exactly as a freshly made one.
  */
-function entryOf(item: DatasetItem, source: SourceStamp | null, m: Measured, motion: ByteRange, key: ByteRange | null): CachedVideo {
+function entryOf(item: DatasetItem, source: SourceStamp | null, m: Measured, motion: ByteRange, key: ByteRange | null, frames: ByteRange | null): CachedVideo {
   const c = m.cropped;
   return {
     id: videoId(item),
@@ -149,6 +156,7 @@ function entryOf(item: DatasetItem, source: SourceStamp | null, m: Measured, mot
     frameTypes: m.frameTypes,
     frameBits: m.frameBits,
     keyFrame: m.keyFrame && key ? { width: m.keyFrame.width, height: m.keyFrame.height, index: m.keyFrame.index, shard: key.shard, offset: key.offset, bytes: key.bytes } : null,
+    ...(m.clip && frames ? { clip: { shard: frames.shard, offset: frames.offset, bytes: frames.bytes, frames: m.clip.frames, height: m.clip.height, width: m.clip.width } } : {}),
     rates: { rOrig: m.rates.rOrig, rCropped: m.rates.rCropped, rCroppedEncoder: m.rates.rCroppedEncoder, rMotion: m.rates.rMotion },
     cropped: c ? { frameBits: c.frameBits, kinds: c.kinds, parameterSetBits: c.parameterSetBits, ...(c.estimated !== undefined ? { estimated: c.estimated } : {}) } : null,
     motion: { shard: motion.shard, offset: motion.offset, bytes: motion.bytes },
@@ -162,6 +170,9 @@ function settingsOf(options: PrepareOptions): CacheSettings {
   const codec = options.codec ?? PAPER_PROFILE.codec;
   const keySize = options.keySize ?? '112x112';
   frameSize(keySize, 'key-size');
+  if (options.rgb === undefined && options.shortSide !== undefined) throw new MvclassError('short-side sets the size of the --rgb clips: give --rgb too');
+  // Only with clips, so a cache without them has the settings (and the manifest bytes) it had before clips existed.
+  const clips = options.rgb === undefined ? {} : { rgb: clipFrames(options.rgb, 'rgb'), shortSide: clipShortSide(options.shortSide ?? DEFAULT_SHORT_SIDE, 'short-side') };
   return {
     codec,
     qp: asIs ? null : options.crf !== undefined ? null : integerInRange(options.qp ?? PAPER_QP, 'qp', 0, 51),
@@ -171,8 +182,12 @@ function settingsOf(options: PrepareOptions): CacheSettings {
     fps: asIs ? null : positiveInteger(options.fps ?? PAPER_PROFILE.fps, 'fps'),
     grid: 8,
     keySize,
+    ...clips,
   };
 }
+
+/** The clips' default short side: 128 (340x256 video gives 170x128 frames). */
+export const DEFAULT_SHORT_SIDE = 128;
 
 function videoId(item: DatasetItem): string {
   return createHash('sha1').update(item.path).digest('hex').slice(0, 16);
@@ -201,7 +216,7 @@ async function prepareVideo(item: DatasetItem, source: SourceStamp | null, setti
   await fs.rm(path.join(partsDir, `${id}.json`), { force: true });
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const work = await fs.mkdtemp(path.join(workRoot, `.${id}.work-`));
-  const temporary = { motion: path.join(partsDir, `.${id}.motion.${tag}`), key: path.join(partsDir, `.${id}.key.${tag}`) };
+  const temporary = { motion: path.join(partsDir, `.${id}.motion.${tag}`), key: path.join(partsDir, `.${id}.key.${tag}`), frames: path.join(partsDir, `.${id}.frames.${tag}`) };
   try {
     const motion = await fs.open(temporary.motion, 'w');
     let ingested: IngestResult;
@@ -217,6 +232,7 @@ async function prepareVideo(item: DatasetItem, source: SourceStamp | null, setti
           await motion.write(new Uint8Array(g.data.buffer, g.data.byteOffset, g.data.byteLength));
         },
         keyFrame: frameSize(settings.keySize, 'key-size'),
+        ...(settings.rgb !== undefined ? { clip: { frames: settings.rgb, shortSide: settings.shortSide! } } : {}),
         workDir: work,
         onWarning: warn,
       });
@@ -231,6 +247,11 @@ async function prepareVideo(item: DatasetItem, source: SourceStamp | null, setti
       await fs.writeFile(temporary.key, decoded.keyFrame.data);
       await fs.rename(temporary.key, path.join(partsDir, `${id}.key`));
     }
+    if (settings.rgb !== undefined) {
+      if (!decoded.clip) throw new MvclassError(`${item.path}: no clip decoded`, item.path);
+      await fs.writeFile(temporary.frames, decoded.clip.data);
+      await fs.rename(temporary.frames, path.join(partsDir, `${id}.frames`));
+    }
     const r = ingested.rates;
     const fps = decoded.stream?.fps ?? 0;
     const part: Part = {
@@ -244,13 +265,14 @@ async function prepareVideo(item: DatasetItem, source: SourceStamp | null, setti
       frameTypes: decoded.frameTypes,
       frameBits: decoded.frameBits,
       keyFrame: decoded.keyFrame ? { width: decoded.keyFrame.width, height: decoded.keyFrame.height, index: decoded.keyFrame.index } : null,
+      ...(decoded.clip ? { clip: { frames: decoded.clip.frames, height: decoded.clip.height, width: decoded.clip.width } } : {}),
       rates: { rOrig: r.rOrig, rCropped: r.rCropped, rCroppedEncoder: settings.asIs ? null : r.rCroppedEncoder, rMotion: settings.asIs ? null : r.rMotion },
       cropped: ingested.cropped,
     };
     // The JSON goes last: its presence marks the part as complete.
     await writeFileAtomically(path.join(partsDir, `${id}.json`), JSON.stringify(part));
   } finally {
-    await Promise.all([fs.rm(work, { recursive: true, force: true }), fs.rm(temporary.motion, { force: true }), fs.rm(temporary.key, { force: true })]);
+    await Promise.all([fs.rm(work, { recursive: true, force: true }), fs.rm(temporary.motion, { force: true }), fs.rm(temporary.key, { force: true }), fs.rm(temporary.frames, { force: true })]);
   }
 }
 
@@ -323,7 +345,7 @@ type Reuse = Map<DatasetItem, { cache: PreparedCache; index: number; video: Cach
 /** One video of the cache to be written: its entry (byte ranges included) and where its bytes are now. */
 interface Placed {
   entry: CachedVideo;
-  from: { cache: PreparedCache; index: number } | { motion: string; key: string | null };
+  from: { cache: PreparedCache; index: number } | { motion: string; key: string | null; frames: string | null };
 }
 
 /** The cache as it is to be: each video placed in its shards, the manifest's text and each shard's size. */
@@ -336,7 +358,8 @@ interface Layout {
 /**
  * Lays the videos out in dataset order, each from the old cache or from its part (a video with
  * neither failed), in shards of at most `shardBytes` (one video per shard when it is larger), one
- * series for motion (motion-NNN.bin) and one for key frames (keys-NNN.bin). Nothing is written.
+ * series for motion (motion-NNN.bin), one for key frames (keys-NNN.bin) and, with clips, one for
+ * them (frames-NNN.bin). Nothing is written.
  */
 async function layOut(
   partsDir: string,
@@ -365,6 +388,7 @@ async function layOut(
   };
   const motionShards = series('motion');
   const keyShards = series('keys');
+  const frameShards = series('frames');
   const placed: Placed[] = [];
   for (const item of dataset.items) {
     const old = reuse.get(item);
@@ -372,16 +396,18 @@ async function layOut(
       const v = old.video;
       const motion = motionShards(v.motion.bytes);
       const key = v.keyFrame ? keyShards(v.keyFrame.bytes) : null;
-      placed.push({ entry: entryOf(item, v.source ?? null, v, motion, key), from: { cache: old.cache, index: old.index } });
+      const frames = v.clip ? frameShards(v.clip.bytes) : null;
+      placed.push({ entry: entryOf(item, v.source ?? null, v, motion, key, frames), from: { cache: old.cache, index: old.index } });
       continue;
     }
     const part = await readPart(partsDir, item);
     if (part === null) continue; // failed
     const id = videoId(item);
-    const files = { motion: path.join(partsDir, `${id}.motion`), key: part.keyFrame ? path.join(partsDir, `${id}.key`) : null };
+    const files = { motion: path.join(partsDir, `${id}.motion`), key: part.keyFrame ? path.join(partsDir, `${id}.key`) : null, frames: part.clip ? path.join(partsDir, `${id}.frames`) : null };
     const motion = motionShards((await fs.stat(files.motion)).size);
     const key = files.key ? keyShards((await fs.stat(files.key)).size) : null;
-    placed.push({ entry: entryOf(item, part.source, part, motion, key), from: files });
+    const frames = files.frames ? frameShards((await fs.stat(files.frames)).size) : null;
+    placed.push({ entry: entryOf(item, part.source, part, motion, key, frames), from: files });
   }
   const manifest: CacheManifest = {
     format: CACHE_FORMAT,
@@ -414,9 +440,11 @@ async function writeLayout(out: string, layout: Layout): Promise<void> {
         const clip = await from.cache.clip(from.index);
         await append(entry.motion, new Uint8Array(clip.data.buffer, clip.data.byteOffset, clip.data.byteLength), from.cache.dir);
         if (entry.keyFrame) await append(entry.keyFrame, (await from.cache.keyFrame(from.index))!.data, from.cache.dir);
+        if (entry.clip) await append(entry.clip, (await from.cache.frames(from.index))!.data, from.cache.dir);
       } else {
         await append(entry.motion, await fs.readFile(from.motion), from.motion);
         if (entry.keyFrame && from.key) await append(entry.keyFrame, await fs.readFile(from.key), from.key);
+        if (entry.clip && from.frames) await append(entry.clip, await fs.readFile(from.frames), from.frames);
       }
     }
   } finally {

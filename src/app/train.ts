@@ -15,7 +15,7 @@ import { MvclassError, UsageError } from '../util/errors.js';
 import { nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
 import { classificationReport } from '../metrics/classification.js';
 import { scoreVideos } from '../nn/score.js';
-import { motionStd, trainingBatches } from '../nn/inputs.js';
+import { frameShape, motionStd, trainingBatches } from '../nn/inputs.js';
 import { checkDevice, CnnModel, DEFAULT_CLIP_NORM, OPTIMIZER_DEFAULTS, OPTIMIZERS, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from '../nn/model.js';
 import { hasRun, isFrameModel, readRun, refuseExistingRun, removeRun, runPaths } from '../run/format.js';
 
@@ -103,18 +103,20 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   if (train.length === 0) throw new MvclassError(`${options.data}: no training videos in the cache`, options.data);
   // One epoch, not a share of the iterations: a run extended with --resume keeps the warm-up it started with.
   warmup ??= Math.min(500, Math.ceil(train.length / batch));
+  // What a frame network crops its input from: the clips' frames when the cache has clips, else the key frames.
+  const picture = frameShape(cache.video(0));
   const config: ModelConfig = {
     model: options.model,
     classes: cache.classes,
     frames: isFrameModel(options.model) ? 1 : positiveInteger(options.frames ?? shape.frames, 'frames'),
-    size: positiveInteger(options.size ?? shape.size ?? (isFrameModel(options.model) ? Math.min(paper.size, cache.video(0).keyFrame?.width ?? paper.size) : paper.size), 'size'),
+    size: positiveInteger(options.size ?? shape.size ?? (isFrameModel(options.model) ? Math.min(paper.size, picture ? (picture.clip ? Math.min(picture.width, picture.height) : picture.width) : paper.size) : paper.size), 'size'),
     width: options.width ?? shape.width,
     fc: positiveInteger(options.fc ?? shape.fc, 'fc'),
   };
-  const key = cache.video(0).keyFrame;
-  if (isFrameModel(options.model) && key && (config.size > key.width || config.size > key.height)) {
+  if (isFrameModel(options.model) && picture && (config.size > picture.width || config.size > picture.height)) {
     await cache.close();
-    throw new UsageError(`${options.data}: the key frames are ${key.width}x${key.height}, smaller than the input side ${config.size}: give a smaller --size, or prepare with a larger --key-size`);
+    const what = picture.clip ? "the clips' frames" : 'the key frames';
+    throw new UsageError(`${options.data}: ${what} are ${picture.width}x${picture.height}, smaller than the input side ${config.size}: give a smaller --size, or prepare with a larger ${picture.clip ? '--short-side' : '--key-size'}`);
   }
   if (!isFrameModel(options.model)) {
     // A resumed run keeps the normalisation it was trained with (none, for runs made before it existed).

@@ -6,6 +6,10 @@ import type { CroppedBits } from '../codec/crop.js';
 //   <cache>/motion-000.bin  motion grids of many videos back to back: int16 quarter-pels,
 //                           [frames, 2, rows, cols] per video, little-endian (np.memmap-able)
 //   <cache>/keys-000.bin    one RGB24 key frame (the IDR) per video, [height, width, 3]
+//   <cache>/frames-000.bin  with `prepare --rgb T`: a decoded-frame clip per video, uint8 RGB
+//                           [T, height, width, 3] (HWC, frames back to back); a clip is
+//                           np.memmap(shard, uint8, 'r', offset, (T, height, width, 3)) with
+//                           the entry's clip.offset, clip.frames, clip.height, clip.width
 //
 // Shards roll over at SHARD_BYTES, so a UCF-101-sized set is a few large files, not 13k small ones.
 //
@@ -29,6 +33,11 @@ export interface CacheSettings {
   fps: number | null;
   grid: number;
   keySize: string;
+  /** Frames per decoded-frame clip (prepare --rgb); absent: no clips (caches before clips read as
+   * before, and a cache without them is not reused for a run that asks for them). */
+  rgb?: number;
+  /** The clips' short side in pixels (prepare --short-side); present exactly when rgb is. */
+  shortSide?: number;
 }
 
 export interface ByteRange {
@@ -54,6 +63,9 @@ export interface CachedVideo {
   frameBits: number[];
   motion: ByteRange;
   keyFrame: (ByteRange & { width: number; height: number; index: number }) | null;
+  /** The decoded-frame clip, exactly when the settings have `rgb`: `frames` (= rgb) frames of
+   * height x width, bytes = frames * height * width * 3, in a frames-NNN.bin shard. */
+  clip?: ByteRange & { frames: number; height: number; width: number };
   rates: { rOrig: number; rCropped: number | null; rCroppedEncoder: number | null; rMotion: number | null };
   /** The cropped stream, when there is one: bits of each access unit (decoding order, which is
    * display order: crop takes no B-frames) and of its parameter sets. What each classifier is

@@ -14,6 +14,14 @@ export interface CachedClip {
   data: Int16Array;
 }
 
+export interface CachedFrames {
+  frames: number;
+  height: number;
+  width: number;
+  /** [frames, height, width, 3] uint8 RGB. */
+  data: Uint8Array;
+}
+
 async function readManifest(dir: string, file: string): Promise<string> {
   const handle = await fs.open(file, 'r').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') throw new MvclassError(`${dir}: not a prepared cache (no manifest.json); run mvclass prepare first`, dir);
@@ -89,7 +97,7 @@ export class PreparedCache {
     return v;
   }
 
-  private async read(v: CachedVideo, what: 'motion' | 'keyFrame', range: ByteRange): Promise<Uint8Array> {
+  private async read(v: CachedVideo, what: 'motion' | 'keyFrame' | 'clip', range: ByteRange): Promise<Uint8Array> {
     let handle = this.handles.get(range.shard);
     if (!handle) {
       handle = fs.open(path.join(this.dir, range.shard), 'r');
@@ -115,6 +123,14 @@ export class PreparedCache {
     const k = v.keyFrame;
     if (!k) return null;
     return { width: k.width, height: k.height, data: await this.read(v, 'keyFrame', k) };
+  }
+
+  /** The video's decoded-frame clip, [frames, height, width, 3] uint8 RGB; null when the cache has none. */
+  async frames(i: number): Promise<CachedFrames | null> {
+    const v = this.video(i);
+    const c = v.clip;
+    if (!c) return null;
+    return { frames: c.frames, height: c.height, width: c.width, data: await this.read(v, 'clip', c) };
   }
 
   async close(): Promise<void> {

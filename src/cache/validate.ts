@@ -4,6 +4,7 @@
 // holds each byte range to its shard's real size (PreparedCache.open stats the shards).
 // Every rejection is an MvclassError naming the manifest, the video and the problem.
 
+import { MAX_CLIP_FRAMES, MAX_CLIP_SHORT_SIDE } from '../codec/clips.js';
 import { MvclassError } from '../util/errors.js';
 import { Fields, show } from '../util/fields.js';
 import { CACHE_FORMAT, CACHE_VERSION, type ByteRange, type CacheManifest, type CacheSettings, type CachedVideo, type SourceStamp } from './format.js';
@@ -36,6 +37,10 @@ export function cacheSettingsOf(f: Fields): CacheSettings {
     fps: f.nullable('fps', (k) => f.integer(k, 1)),
     grid: f.integer('grid', 1, 256),
     keySize: sizeText(f, 'keySize'),
+    // Both or neither: a cache with clips says how many frames and at what size.
+    ...(f.raw('rgb') === undefined && f.raw('shortSide') === undefined
+      ? {}
+      : { rgb: f.integer('rgb', 1, MAX_CLIP_FRAMES), shortSide: f.integer('shortSide', 2, MAX_CLIP_SHORT_SIDE) }),
   };
 }
 
@@ -45,7 +50,7 @@ function rangeOf(f: Fields, shards: ReadonlySet<string>): ByteRange {
   return { shard, offset: f.integer('offset', 0), bytes: f.integer('bytes', 0) };
 }
 
-function videoOf(file: string, value: unknown, index: number, classes: readonly string[], shards: ReadonlySet<string>): CachedVideo {
+function videoOf(file: string, value: unknown, index: number, classes: readonly string[], shards: ReadonlySet<string>, settings: CacheSettings): CachedVideo {
   const first = Fields.of(file, `${file}: video ${index}`, value, `videos[${index}]`);
   const id = first.string('id', /./, 'a non-empty string');
   // From here on every message names the video by id and index.
@@ -74,6 +79,23 @@ function videoOf(file: string, value: unknown, index: number, classes: readonly 
     if (range.bytes !== width * height * 3) f.fail(`keyFrame.bytes is ${range.bytes} but width*height*3 is ${width * height * 3}`);
     return { ...range, width, height, index: keyIndex };
   });
+
+  // Present exactly when the settings ask for clips, with their frame count and short side.
+  if ((f.raw('clip') === undefined) !== (settings.rgb === undefined)) {
+    f.fail(settings.rgb === undefined ? 'has a clip but the settings have no rgb' : `has no clip but the settings have rgb ${settings.rgb}`);
+  }
+  const clip = f.raw('clip') === undefined ? undefined : (() => {
+    const c = f.object('clip');
+    const range = rangeOf(c, shards);
+    const clipFrames = c.integer('frames', 1, MAX_CLIP_FRAMES);
+    const height = c.integer('height', 1, MAX_IMAGE_SIDE);
+    const width = c.integer('width', 1, MAX_IMAGE_SIDE);
+    if (clipFrames !== settings.rgb) f.fail(`clip.frames is ${clipFrames} but the settings have rgb ${settings.rgb}`);
+    if (Math.min(height, width) !== settings.shortSide) f.fail(`clip is ${width}x${height} but the settings have shortSide ${settings.shortSide}`);
+    const expected = clipFrames * height * width * 3;
+    if (range.bytes !== expected) f.fail(`clip.bytes is ${range.bytes} but frames*height*width*3 is ${expected}`);
+    return { ...range, frames: clipFrames, height, width };
+  })();
 
   const r = f.object('rates');
   const rate = (k: string) => r.nullable(k, (key) => r.amount(key));
@@ -108,6 +130,7 @@ function videoOf(file: string, value: unknown, index: number, classes: readonly 
     frameBits,
     motion,
     keyFrame,
+    ...(clip ? { clip } : {}),
     rates,
     cropped,
     ...(source ? { source } : {}),
@@ -144,7 +167,8 @@ export function parseCacheManifest(text: string, file: string): CacheManifest {
   const shards = m.array('shards').map((s, i) => (typeof s === 'string' && SHARD_NAME.test(s) ? s : m.expected('a plain file name', `shards[${i}]`, s)));
   const shardSet = new Set(shards);
   if (shardSet.size !== shards.length) m.fail('shards names a file twice');
-  const videos = m.array('videos').map((v, i) => videoOf(file, v, i, classes, shardSet));
+  const settings = cacheSettingsOf(m.object('settings'));
+  const videos = m.array('videos').map((v, i) => videoOf(file, v, i, classes, shardSet, settings));
   const failed = m.array('failed').map((v, i) => {
     const f = Fields.of(file, file, v, `failed[${i}]`, `failed[${i}].`);
     return { path: f.string('path'), reason: f.string('reason') };
@@ -153,7 +177,7 @@ export function parseCacheManifest(text: string, file: string): CacheManifest {
     format: CACHE_FORMAT,
     version: CACHE_VERSION,
     software: { mvclass: software.string('mvclass'), ffmpeg: software.string('ffmpeg') },
-    settings: cacheSettingsOf(m.object('settings')),
+    settings,
     dataset: { kind: dataset.string('kind'), root: dataset.string('root'), classes },
     shards,
     videos,
@@ -166,6 +190,7 @@ export function checkShardRanges(manifest: CacheManifest, file: string, sizes: R
   for (const [i, v] of manifest.videos.entries()) {
     const ranges: Array<[string, ByteRange]> = [['motion', v.motion]];
     if (v.keyFrame) ranges.push(['keyFrame', v.keyFrame]);
+    if (v.clip) ranges.push(['clip', v.clip]);
     for (const [name, r] of ranges) {
       const size = sizes.get(r.shard);
       if (size === undefined) throw new MvclassError(`${file}: no size for shard ${show(r.shard)}`, file);

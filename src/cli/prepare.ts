@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { clipFrames, clipShortSide } from '../codec/clips.js';
 import { VIDEO_CODECS, type VideoCodec } from '../codec/encode.js';
 import { MvclassError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
@@ -12,7 +13,7 @@ import { queueUrl } from '../queue/queue.js';
 
 export function prepareCommand(): Command {
   const command = new Command('prepare')
-    .description('turn a dataset into a cache of 8x8 motion grids, key frames, frame bits and rates')
+    .description('turn a dataset into a cache of 8x8 motion grids, key frames, decoded-frame clips (--rgb), frame bits and rates')
     .argument('<dataset>', 'a folder (UCF-101, HMDB-51, or one folder per class), a Kinetics CSV, or a manifest CSV')
     .requiredOption('-o, --out <cache>', 'cache folder (with several --qp values: one sub-folder qpNN per QP)')
     .addOption(new Option('--codec <codec>', 'h264 or hevc').default('h264'))
@@ -22,6 +23,8 @@ export function prepareCommand(): Command {
     .option('--size <WxH>', 'encoding size', PAPER_PROFILE.size)
     .option('--fps <n>', 'encoding frame rate', String(PAPER_PROFILE.fps))
     .option('--key-size <WxH>', 'size of the stored key frame (the spatial network input)', '112x112')
+    .option('--rgb <T>', 'also store T decoded frames per video, spread evenly over it, as uint8 RGB (default: none)')
+    .option('--short-side <S>', 'with --rgb: the frames\' short side in pixels, even (default 128)')
     .option('--split <n>', 'official split to use (UCF-101, HMDB-51)', '1')
     .option('--seed <n>', 'seed of the stratified split for datasets without one', '1')
     .option('--val-fraction <x>', 'hold out this share of each class\'s training videos as a validation split (for mcnn fit)')
@@ -61,6 +64,8 @@ export function prepareCommand(): Command {
         size: String(opts.size),
         fps: positiveInteger(opts.fps, 'fps'),
         keySize: String(opts.keySize),
+        ...(opts.rgb !== undefined ? { rgb: clipFrames(opts.rgb, 'rgb') } : {}),
+        ...(opts.shortSide !== undefined ? { shortSide: clipShortSide(opts.shortSide, 'short-side') } : {}),
         ...(opts.jobs !== undefined ? { jobs: positiveInteger(opts.jobs, 'jobs') } : {}),
         ...(queue !== undefined ? { queue, ...(attempts !== undefined ? { attempts } : {}) } : {}),
         onProgress: (done) => thisBar.update(done),

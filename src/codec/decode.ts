@@ -2,7 +2,8 @@
 // raw motion-vector columns, MotionGrids and RGB key frames. readMotion, readMotionGrids and
 // readKeyFrames are views of it; the extract command uses it to get everything in one pass.
 
-import { withCallerStack } from '../util/errors.js';
+import { MvclassError, withCallerStack } from '../util/errors.js';
+import { MAX_CLIP_FRAMES, clipShortSide } from './clips.js';
 import { integerInRange, oneOf, positiveInteger } from '../util/validate.js';
 import { checkInputFile, checkInputOptions } from './input.js';
 import { codecAddon, type NativeBatch, type NativeReader, type NativeVectorColumns } from './native.js';
@@ -54,6 +55,10 @@ export interface DecodeOptions {
   firstKeyFrameOnly?: boolean;
   keyFrameWidth?: number;
   keyFrameHeight?: number;
+  /** Also convert the frames at these display indices (strictly increasing, at most MAX_CLIP_FRAMES)
+   * to RGB with the short side `clipShortSide` (even; the long side scaled alike, rounded to even). */
+  clipIndices?: number[];
+  clipShortSide?: number;
   /** Frames per native batch (default 64). */
   batchSize?: number;
   /** Called with each warning (a truncated file, decode errors); default: process.emitWarning. */
@@ -76,6 +81,8 @@ export interface DecodedBatch {
   /** [frames, 2, rows, cols] dx then dy, and [frames, rows, cols] mask. */
   grid?: { rows: number; cols: number; block: number; units: GridUnits; data: Float32Array | Int16Array; mask: Uint8Array };
   keyFrames: KeyFrame[];
+  /** The frames of `clipIndices` decoded in this batch, packed RGB24 (absent: none asked for). */
+  clipFrames?: Array<{ index: number; width: number; height: number; data: Uint8Array }>;
 }
 
 export interface VideoStream {
@@ -128,6 +135,7 @@ function convertBatch(batch: NativeBatch, options: Required<Pick<DecodeOptions, 
     vectorCount: f.vectorCount,
     magnitude: f.magnitude,
     keyFrames: batch.keyFrames.map((k) => ({ ...k, type: (k.type as PictureType) ?? 'I' })),
+    ...(batch.clipFrames.length > 0 ? { clipFrames: batch.clipFrames } : {}),
   };
   if (batch.vectors) out.vectors = sliceVectors(batch.vectors, 0, batch.vectors.source.length);
   if (batch.grid) out.grid = { ...batch.grid, block: options.grid, units: options.units };
@@ -150,6 +158,14 @@ export async function* decodeVideo(
   const batchSize = positiveInteger(options.batchSize ?? 64, 'batchSize');
   const keyWidth = integerInRange(options.keyFrameWidth ?? 0, 'keyFrameWidth', 0, 16384);
   const keyHeight = integerInRange(options.keyFrameHeight ?? 0, 'keyFrameHeight', 0, 16384);
+  const clipIndices = options.clipIndices;
+  if (clipIndices !== undefined) {
+    if (clipIndices.length < 1 || clipIndices.length > MAX_CLIP_FRAMES) throw new MvclassError(`Expected 1 to ${MAX_CLIP_FRAMES} clipIndices but received ${clipIndices.length}`);
+    clipIndices.forEach((k, i) => {
+      if (!Number.isSafeInteger(k) || k < 0 || (i > 0 && k <= clipIndices[i - 1]!)) throw new MvclassError(`Expected strictly increasing clipIndices from 0 but received ${JSON.stringify(clipIndices)}`);
+    });
+  }
+  const shortSide = clipIndices !== undefined ? clipShortSide(options.clipShortSide, 'clipShortSide') : 0;
   const vectors = options.vectors ?? true;
   const keyFrames = options.keyFrames ?? false;
   const warn = options.onWarning ?? defaultWarning;
@@ -167,6 +183,7 @@ export async function* decodeVideo(
       firstKeyFrameOnly: options.firstKeyFrameOnly ?? false,
       keyWidth,
       keyHeight,
+      ...(clipIndices !== undefined ? { clipIndices: [...clipIndices], clipShortSide: shortSide } : {}),
       requireVectors: vectors || grid > 0,
       ...(inputOptions ? { inputOptions } : {}),
     }),

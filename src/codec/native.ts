@@ -35,6 +35,9 @@ export interface NativeReaderOptions {
   firstKeyFrameOnly?: boolean;
   keyWidth?: number;
   keyHeight?: number;
+  /** Display indices to convert to RGB (strictly increasing, at most 1024), at clipShortSide. */
+  clipIndices?: number[];
+  clipShortSide?: number;
   requireVectors?: boolean;
 }
 
@@ -72,6 +75,7 @@ export interface NativeBatch {
   vectors?: NativeVectorColumns;
   grid?: { rows: number; cols: number; data: Float32Array | Int16Array; mask: Uint8Array };
   keyFrames: Array<{ index: number; pts: number; type: string; width: number; height: number; data: Uint8Array }>;
+  clipFrames: Array<{ index: number; width: number; height: number; data: Uint8Array }>;
   warnings: string[];
 }
 

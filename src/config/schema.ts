@@ -10,6 +10,7 @@
 //     mv3d: { frames: 64 }   # per-network shapes: frames, size, width, fc
 //   sweep: { qp: [30, 40], views: 3x10 }
 
+import { clipFrames, clipShortSide } from '../codec/clips.js';
 import { VIDEO_CODECS } from '../codec/encode.js';
 import { parseDevice } from '../nn/device.js';
 import { queueUrl } from '../queue/queue.js';
@@ -101,6 +102,8 @@ export const PREPARE_FIELDS: Record<string, FieldSpec> = {
   size: { check: size },
   fps: { check: positiveInteger },
   'key-size': { check: size },
+  rgb: { check: (v, n) => clipFrames(v, n) },
+  'short-side': { check: (v, n) => clipShortSide(v, n) },
   split: { check: (v, n) => integerInRange(v, n, 1, 3) },
   seed: { check: positiveInteger },
   'val-fraction': { check: openFraction },

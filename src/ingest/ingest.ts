@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { crop, croppedBits, type CroppedBits, type CropResult } from '../codec/crop.js';
+import { clipFrames, clipIndices, clipShortSide, distinctIndices } from '../codec/clips.js';
 import { decodeVideo, type VideoStream } from '../codec/decode.js';
 import { encode, type EncodeResult } from '../codec/encode.js';
 import { probe, type VideoInfo } from '../codec/probe.js';
@@ -40,6 +41,9 @@ export interface IngestOptions {
   onGrids?: (grids: { rows: number; cols: number; data: Int16Array }) => Promise<void> | void;
   /** The first key frame as RGB at this size; absent: none. */
   keyFrame?: { width: number; height: number };
+  /** A decoded-frame clip: `frames` frames sampled over the whole video (codec/clips.ts), RGB with
+   * the short side `shortSide`; absent: none. */
+  clip?: { frames: number; shortSide: number };
   /** false: no decoding pass (rates and the cropped stream only). Default true. */
   decode?: boolean;
   /** Where the encoded and cropped streams go, kept; absent: a temporary folder, removed. */
@@ -52,6 +56,14 @@ export interface IngestOptions {
   onProbe?: (info: VideoInfo) => void;
   inputOptions?: Record<string, string>;
   onWarning?: (message: string) => void;
+}
+
+export interface DecodedClip {
+  frames: number;
+  height: number;
+  width: number;
+  indices: number[];
+  data: Uint8Array;
 }
 
 export interface IngestResult {
@@ -75,6 +87,8 @@ export interface IngestResult {
     rows: number;
     cols: number;
     keyFrame: { width: number; height: number; index: number; data: Uint8Array } | null;
+    /** The clip asked for: [frames, height, width, 3] uint8 RGB, frame k being display index indices[k]. */
+    clip: DecodedClip | null;
     /** Per frame, decoding order: picture type (I/P/B/?) and packet bits. */
     frameTypes: string;
     frameBits: number[];
@@ -120,7 +134,10 @@ export async function ingestVideo(video: string, options: IngestOptions = {}): P
       if (wantCrop === true || (wantCrop === 'auto' && croppable)) await doCrop(video);
       rates = ratesOfStream(info.codec, info.frameCount, info.duration, info.videoBytes, cropResult);
     }
-    const decoded = options.decode === false ? null : await timed(seconds, 'decode', () => readStream(stream, options));
+    // The clip's frames are chosen from the frame count before decoding (the encoder's count, or
+    // the probe's packet count), so that the one pass converts only those; readStream checks it.
+    const expectedFrames = encoded?.frames ?? info?.frameCount ?? 0;
+    const decoded = options.decode === false ? null : await timed(seconds, 'decode', () => readStream(stream, options, expectedFrames));
     return {
       video,
       stream,
@@ -138,8 +155,13 @@ export async function ingestVideo(video: string, options: IngestOptions = {}): P
   }
 }
 
-/** One decoding pass: grids (collected or handed on), the first key frame, frame types and bits. */
-async function readStream(stream: string, options: IngestOptions): Promise<NonNullable<IngestResult['decoded']>> {
+/**
+ * One decoding pass: grids (collected or handed on), the first key frame, the clip's frames, frame
+ * types and bits. The clip is sampled assuming `expectedFrames`; when the pass decodes another
+ * count (a damaged stream, a probe that could not count) the clip alone is decoded again from
+ * the true count, so the sampling rule always holds.
+ */
+async function readStream(stream: string, options: IngestOptions, expectedFrames: number): Promise<NonNullable<IngestResult['decoded']>> {
   const chunks: Int16Array[] = [];
   let rows = 0;
   let cols = 0;
@@ -147,12 +169,16 @@ async function readStream(stream: string, options: IngestOptions): Promise<NonNu
   let videoStream: VideoStream | null = null;
   let frameTypes = '';
   const frameBits: number[] = [];
+  const clipAsked = options.clip ? { frames: clipFrames(options.clip.frames), shortSide: clipShortSide(options.clip.shortSide) } : null;
+  let clipIndicesNow = clipAsked && expectedFrames > 0 ? clipIndices(expectedFrames, clipAsked.frames) : null;
+  const clipDecoded = new Map<number, { width: number; height: number; data: Uint8Array }>();
   const decode = decodeVideo(
     stream,
     {
       vectors: false,
       ...(options.grid !== undefined ? { grid: options.grid, units: 'quarter-pel' as const } : {}),
       ...(options.keyFrame ? { keyFrames: true, firstKeyFrameOnly: true, keyFrameWidth: options.keyFrame.width, keyFrameHeight: options.keyFrame.height } : {}),
+      ...(clipAsked && clipIndicesNow ? { clipIndices: distinctIndices(clipIndicesNow), clipShortSide: clipAsked.shortSide } : {}),
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
       ...(options.inputOptions && !options.profile ? { inputOptions: options.inputOptions } : {}),
     },
@@ -174,6 +200,24 @@ async function readStream(stream: string, options: IngestOptions): Promise<NonNu
     }
     const k = batch.keyFrames[0];
     if (k && !keyFrame) keyFrame = { width: k.width, height: k.height, index: k.index, data: k.data };
+    for (const c of batch.clipFrames ?? []) clipDecoded.set(c.index, c);
+  }
+  let clip: DecodedClip | null = null;
+  if (clipAsked && frameTypes.length > 0) {
+    if (frameTypes.length !== expectedFrames) {
+      // Sampled from a count that was wrong: decode the clip's frames again, from the true count.
+      clipIndicesNow = clipIndices(frameTypes.length, clipAsked.frames);
+      clipDecoded.clear();
+      const again = decodeVideo(stream, {
+        vectors: false,
+        clipIndices: distinctIndices(clipIndicesNow),
+        clipShortSide: clipAsked.shortSide,
+        onWarning: () => undefined, // the first pass has told them
+        ...(options.inputOptions && !options.profile ? { inputOptions: options.inputOptions } : {}),
+      });
+      for await (const batch of again) for (const c of batch.clipFrames ?? []) clipDecoded.set(c.index, c);
+    }
+    clip = assembleClip(stream, clipIndicesNow!, clipDecoded);
   }
   let grids: MotionGrids | null = null;
   if (options.grid !== undefined && !options.onGrids && rows > 0 && cols > 0) {
@@ -186,7 +230,23 @@ async function readStream(stream: string, options: IngestOptions): Promise<NonNu
     }
     grids = { frames: length / (2 * rows * cols), rows, cols, data };
   }
-  return { stream: videoStream, grids, rows, cols, keyFrame, frameTypes, frameBits };
+  return { stream: videoStream, grids, rows, cols, keyFrame, clip, frameTypes, frameBits };
+}
+
+/** The clip laid out frame by frame in the order of `indices` (a repeated index is copied again). */
+function assembleClip(stream: string, indices: number[], decoded: ReadonlyMap<number, { width: number; height: number; data: Uint8Array }>): DecodedClip {
+  const first = decoded.get(indices[0]!);
+  if (!first) throw new MvclassError(`${stream}: frame ${indices[0]} of the clip was not decoded`, stream);
+  const { width, height } = first;
+  const frameBytes = width * height * 3;
+  const data = new Uint8Array(indices.length * frameBytes);
+  indices.forEach((index, k) => {
+    const f = decoded.get(index);
+    if (!f) throw new MvclassError(`${stream}: frame ${index} of the clip was not decoded`, stream);
+    if (f.data.length !== frameBytes) throw new MvclassError(`${stream}: clip frame ${index} is ${f.width}x${f.height}, not ${width}x${height}`, stream);
+    data.set(f.data, k * frameBytes);
+  });
+  return { frames: indices.length, height, width, indices, data };
 }
 
 /** What the networks take from one video: its motion grids as one clip, and its first key frame. */
@@ -194,6 +254,8 @@ export interface NetworkInputs {
   clip: { frames: number; rows: number; cols: number; data: Int16Array };
   /** Packed RGB24 at the cache's key-frame size; absent when the video has no I frame. */
   keyFrame?: { width: number; height: number; data: Uint8Array };
+  /** The decoded-frame clip, when it was asked for (a cache prepared with --rgb). */
+  frames?: DecodedClip;
   /** Time per stage: encode (when asked), decode. */
   seconds: Record<string, number>;
 }
@@ -204,11 +266,12 @@ export function networkInputsOf(video: string, ingested: IngestResult, motion = 
   if (!decoded) throw new MvclassError(`${video}: not decoded`, video);
   const seconds = { ...(ingested.seconds.encode !== undefined ? { encode: ingested.seconds.encode } : {}), decode: ingested.seconds.decode ?? 0 };
   const keyFrame = decoded.keyFrame ? { width: decoded.keyFrame.width, height: decoded.keyFrame.height, data: decoded.keyFrame.data } : undefined;
+  const frames = decoded.clip ? { frames: decoded.clip } : {};
   if (!motion) {
-    if (!keyFrame) throw new MvclassError(`${video}: no I frame for the spatial network`, video);
-    return { clip: { frames: 0, rows: 0, cols: 0, data: new Int16Array(0) }, keyFrame, seconds };
+    if (!keyFrame && !decoded.clip) throw new MvclassError(`${video}: no I frame for the spatial network`, video);
+    return { clip: { frames: 0, rows: 0, cols: 0, data: new Int16Array(0) }, ...(keyFrame ? { keyFrame } : {}), ...frames, seconds };
   }
   const clip = decoded.grids;
   if (!clip || !(clip.frames > 0)) throw new MvclassError(`${video}: no frames decoded`, video);
-  return { clip, ...(keyFrame ? { keyFrame } : {}), seconds };
+  return { clip, ...(keyFrame ? { keyFrame } : {}), ...frames, seconds };
 }

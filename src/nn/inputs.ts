@@ -1,10 +1,14 @@
 // What each network eats, from a prepared cache: motion volumes for mv3d/mv2d (src/volumes),
-// key frames for vgg16 (random crop + flip when training, centre and corner crops for testing),
-// normalised with ImageNet's statistics as torchvision's VGG-16 expects. Motion volumes are divided
+// key frames for the frame networks (vgg16, resnet*: random crop + flip when training, centre and
+// corner crops for testing), or, when the cache has decoded-frame clips (prepare --rgb), the
+// clip's frames instead: a random frame per example when training, every frame when testing (the
+// video's score is then the mean of its frames' scores); normalised with ImageNet's statistics as
+// torchvision's networks expect. Motion volumes are divided
 // by the training set's RMS (ModelConfig.motionStd, measured by motionStd when training starts):
 // sampled grids are pixels times the resize factor N / crop side, so mv2d's 48x48 inputs reach
 // tens to hundreds, and a network He-initialised for unit inputs diverges or dies on them.
 
+import type { CachedVideo } from '../cache/format.js';
 import type { PreparedCache } from '../cache/read.js';
 import { mulberry32, mixSeed, randomInt, randomView, testViews, VolumeLoader, type Layout, type MotionClip } from '../volumes/index.js';
 import { isFrameModel, type ModelConfig } from '../run/format.js';
@@ -58,6 +62,35 @@ export async function motionStd(cache: PreparedCache, config: Pick<ModelConfig, 
   return rms > 0 && Number.isFinite(rms) ? Number(rms.toPrecision(6)) : 1;
 }
 
+/** RGB frames [frames, height, width, 3]: a clip, or a key frame as a clip of one. */
+export interface FrameImages {
+  frames: number;
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** The picture a frame network sees of a cached video: its clip's frames when the cache has clips, else its key frame. */
+export function frameShape(v: CachedVideo): { width: number; height: number; clip: boolean } | null {
+  if (v.clip) return { width: v.clip.width, height: v.clip.height, clip: true };
+  return v.keyFrame ? { width: v.keyFrame.width, height: v.keyFrame.height, clip: false } : null;
+}
+
+/** What frameShape names, read: the clip (clip: true) or the key frame. */
+async function frameImages(cache: PreparedCache, index: number): Promise<FrameImages & { clip: boolean }> {
+  const clip = await cache.frames(index);
+  if (clip) return { ...clip, clip: true };
+  const key = await cache.keyFrame(index);
+  if (!key) throw new Error(`${cache.dir}: video ${index} has no key frame`);
+  return { frames: 1, width: key.width, height: key.height, data: key.data, clip: false };
+}
+
+/** Frame t of `images`, zero-copy. */
+function frameOf(images: FrameImages, t: number): Uint8Array {
+  const bytes = images.width * images.height * 3;
+  return images.data.subarray(t * bytes, (t + 1) * bytes);
+}
+
 export interface Batch {
   data: Float32Array;
   labels: Int32Array;
@@ -105,10 +138,11 @@ export async function* trainingBatches(cache: PreparedCache, config: ModelConfig
       const labels = new Int32Array(size);
       for (let k = 0; k < size; k++) {
         const index = order[b * batchSize + k]!;
-        const key = await cache.keyFrame(index);
-        if (!key) throw new Error(`${cache.dir}: video ${index} has no key frame`);
+        const images = await frameImages(cache, index);
         const r = mulberry32(mixSeed(seed, epoch, index));
-        imageTensor(key.data, key.width, randomInt(r, key.width - config.size + 1), randomInt(r, key.height - config.size + 1), config.size, r() < 0.5, data, k * per);
+        // A clip's frame is drawn first; a key frame draws nothing here, so its crops are as they were before clips.
+        const t = images.clip ? randomInt(r, images.frames) : 0;
+        imageTensor(frameOf(images, t), images.width, randomInt(r, images.width - config.size + 1), randomInt(r, images.height - config.size + 1), config.size, r() < 0.5, data, k * per);
         labels[k] = cache.label(index);
       }
       yield { data, labels };
@@ -141,10 +175,20 @@ export function imageViews(key: { width: number; height: number; data: Uint8Arra
   return out;
 }
 
+/**
+ * Test-time views of every frame of `images`, frame after frame (imageViews each): the same number
+ * of views per frame, so the mean over all of them is the mean of the per-frame scores.
+ */
+export function framesViews(images: FrameImages, config: ModelConfig, crops: 1 | 10): Float32Array {
+  if (images.frames === 1) return imageViews({ width: images.width, height: images.height, data: images.data }, config, crops);
+  const views = Array.from({ length: images.frames }, (_, t) => imageViews({ width: images.width, height: images.height, data: frameOf(images, t) }, config, crops));
+  const out = new Float32Array(views.reduce((n, v) => n + v.length, 0));
+  views.forEach((v, t) => out.set(v, t * v.length));
+  return out;
+}
+
 /** The test-time views of one cached video as one batch. */
 export async function testBatch(cache: PreparedCache, index: number, config: ModelConfig, temporal: number, crops: 1 | 10): Promise<Float32Array> {
   if (!isFrameModel(config.model)) return volumeViews(await cache.clip(index), config, temporal, crops);
-  const key = await cache.keyFrame(index);
-  if (!key) throw new Error(`${cache.dir}: video ${index} has no key frame`);
-  return imageViews(key, config, crops);
+  return framesViews(await frameImages(cache, index), config, crops);
 }

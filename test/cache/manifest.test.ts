@@ -111,6 +111,47 @@ describe('PreparedCache.open checks the manifest', () => {
     expect((await rejection(bits.dir)).message).toBe(`${bits.file}: video "v_Walk_g01" (index 0): frameBits has 3 entries but frames is 4`);
   });
 
+  it('decoded-frame clips: read when there, every field held to the settings, the shape and the shard', async () => {
+    // 2 frames of 4x2 (short side 2) in a 48-byte frames shard.
+    const withClip = (change: (m: CacheManifest, v: CachedVideo) => void = () => {}) =>
+      writeCache((m, v) => {
+        m.settings.rgb = 2;
+        m.settings.shortSide = 2;
+        m.shards.push('frames-000.bin');
+        v.clip = { shard: 'frames-000.bin', offset: 0, bytes: 2 * 2 * 4 * 3, frames: 2, height: 2, width: 4 };
+        change(m, v);
+      });
+    const writeFrames = (dir: string) => writeFileSync(path.join(dir, 'frames-000.bin'), Uint8Array.from({ length: 48 }, (_, i) => 3 * i));
+    const good = withClip();
+    writeFrames(good.dir);
+    const cache = await PreparedCache.open(good.dir);
+    const clip = await cache.frames(0);
+    expect([clip!.frames, clip!.height, clip!.width, clip!.data.length, clip!.data[47]]).toEqual([2, 2, 4, 48, 141]);
+    await cache.close();
+    // A cache without clips reads none.
+    const plain = await PreparedCache.open(writeCache().dir);
+    expect(await plain.frames(0)).toBeNull();
+    await plain.close();
+    const cases: Array<[(m: CacheManifest, v: CachedVideo) => void, string]> = [
+      [(_, v) => (v.clip!.bytes = 1e12), 'clip.bytes is 1000000000000 but frames*height*width*3 is 48'],
+      [(_, v) => (v.clip!.offset = 24), 'clip bytes 24..72 lie beyond the end of frames-000.bin (48 bytes)'],
+      [(_, v) => (v.clip!.frames = 5000), 'Expected an integer from 1 to 1024 for clip.frames but received 5000'],
+      [(_, v) => (v.clip!.width = 1e9), 'Expected an integer from 1 to 16384 for clip.width but received 1000000000'],
+      [(_, v) => ((v.clip!.frames = 1), (v.clip!.bytes = 24)), 'clip.frames is 1 but the settings have rgb 2'],
+      [(_, v) => (v.clip!.height = 3), 'clip is 4x3 but the settings have shortSide 2'],
+      [(_, v) => (v.clip!.shard = 'frames-001.bin'), 'clip.shard "frames-001.bin" is not one of the manifest\'s shards'],
+      [(_, v) => delete v.clip, 'has no clip but the settings have rgb 2'],
+      [(m) => (delete m.settings.rgb, delete m.settings.shortSide), 'has a clip but the settings have no rgb'],
+    ];
+    for (const [change, message] of cases) {
+      const bad = withClip(change);
+      writeFrames(bad.dir);
+      expect((await rejection(bad.dir)).message).toBe(`${bad.file}: video "v_Walk_g01" (index 0): ${message}`);
+    }
+    const settings = withClip((m) => delete m.settings.shortSide);
+    expect((await rejection(settings.dir)).message).toBe(`${settings.file}: Expected an integer from 2 to 4096 for settings.shortSide but received undefined`);
+  });
+
   it("source, the input's size and mtime that decide reuse: optional, and checked when there", async () => {
     // A cache from before the field: opens, with no stamp.
     const older = writeCache();
