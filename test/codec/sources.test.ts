@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probe, readMotion } from '../../src/index.js';
-import { cli, fixtures, ROOT } from '../setup/helpers.js';
+import { cli, fixtures, freePort, ROOT } from '../setup/helpers.js';
 
 const f = fixtures();
 const mp4 = f.clips['h264-p-cavlc']!; // moov after mdat: reading it needs seeks (Range requests)
@@ -82,14 +82,20 @@ describe('video sources beyond local files', () => {
   });
 
   it('reads an RTSP stream published by the ffmpeg tool (RTP over TCP): the file\'s vectors, frame for frame', async () => {
-    const port = 20000 + (process.pid % 20000);
-    const url = `rtsp://127.0.0.1:${port}/live`;
+    const url = `rtsp://127.0.0.1:${await freePort()}/live`;
     // Our side is the RTSP server (FFmpeg's listen mode); the publisher connects once we listen.
-    const reading = vectorRows(url, { rtsp_flags: 'listen' });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const publisher = spawn('ffmpeg', ['-v', 'error', '-re', '-i', mp4, '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', url], { stdio: 'ignore' });
-    const [remote, local] = await Promise.all([reading, vectorRows(mp4)]);
-    await new Promise((resolve) => publisher.once('exit', resolve));
+    // On a loaded machine our listener may take longer than the first wait to open its port: a
+    // publisher that found nobody listening (it exits non-zero at once) is started again.
+    let read = false;
+    const reading = vectorRows(url, { rtsp_flags: 'listen' }).finally(() => (read = true));
+    const publish = async () => {
+      for (let attempt = 0; attempt < 30 && !read; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const publisher = spawn('ffmpeg', ['-v', 'error', '-re', '-i', mp4, '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', url], { stdio: 'ignore' });
+        if ((await new Promise((resolve) => publisher.once('exit', resolve))) === 0) return;
+      }
+    };
+    const [remote, local] = await Promise.all([reading, vectorRows(mp4), publish()]);
     expect(remote.length).toBeGreaterThan(1000);
     expect(remote).toEqual(local);
   }, 60_000);

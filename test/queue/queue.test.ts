@@ -9,8 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeActionSet } from '../../src/index.js';
 import { queueStatus } from '../../src/queue/queue.js';
-import { cli, ROOT, tempDir } from '../setup/helpers.js';
-import { freePort, startRedis, type TestRedis } from '../support/redis.js';
+import { cli, freePort, ROOT, tempDir } from '../setup/helpers.js';
+import { startRedis, type TestRedis } from '../support/redis.js';
 
 const dir = tempDir();
 const set = path.join(dir, 'set');

@@ -1,5 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -49,4 +50,16 @@ export function firstDifference(a: string, b: string): string | null {
     if (la[i] !== lb[i]) return `line ${i + 1}: expected ${JSON.stringify(la[i])} got ${JSON.stringify(lb[i])} (${la.length} vs ${lb.length} lines)`;
   }
   return 'texts differ';
+}
+
+/** A TCP port nothing listens on now (the kernel's choice on 127.0.0.1). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
 }

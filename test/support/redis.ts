@@ -1,19 +1,8 @@
 // A Redis of the test's own: Debian's redis-server on a free port, persistence off, stopped after.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, Socket } from 'node:net';
-
-/** A port nothing listens on now (the kernel's choice). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { Socket } from 'node:net';
+import { freePort } from '../setup/helpers.js';
 
 async function answers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
