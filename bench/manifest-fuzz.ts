@@ -17,12 +17,17 @@ import { mulberry32, randomInt, type Rng } from '../src/util/random.js';
 
 export const FUZZ_FILE = 'fuzz-cache/manifest.json';
 
-/** A valid manifest of a few small videos and the sizes of the shards it describes. */
-export function sampleManifest(rng: Rng): { manifest: CacheManifest; sizes: Map<string, number> } {
+/**
+ * A valid manifest of a few small videos and the sizes of the shards it describes; with `clips`,
+ * a cache made with decoded-frame clips (prepare --rgb): T frames whose short side is S.
+ */
+export function sampleManifest(rng: Rng, clips = false): { manifest: CacheManifest; sizes: Map<string, number> } {
   const classes = ['jump', 'run', 'walk', 'wave'].slice(0, 1 + randomInt(rng, 4));
+  const rgb = clips ? { frames: 1 + randomInt(rng, 3), shortSide: 2 * (1 + randomInt(rng, 2)) } : null;
   const sizes = new Map<string, number>([
     ['motion-000.bin', 0],
     ['keys-000.bin', 0],
+    ...(rgb ? [['frames-000.bin', 0] as [string, number]] : []),
   ]);
   const append = (shard: string, bytes: number) => {
     const offset = sizes.get(shard)!;
@@ -36,6 +41,7 @@ export function sampleManifest(rng: Rng): { manifest: CacheManifest; sizes: Map<
     const cols = 1 + randomInt(rng, 4);
     const side = 1 + randomInt(rng, 4);
     const frameBits = Array.from({ length: frames }, () => randomInt(rng, 5000));
+    const long = rgb ? rgb.shortSide + 2 * randomInt(rng, 3) : 0;
     return {
       id: `v${i}_${classes[label]}`,
       path: `/data/${classes[label]}/${i}.mp4`,
@@ -51,6 +57,7 @@ export function sampleManifest(rng: Rng): { manifest: CacheManifest; sizes: Map<
       frameBits,
       motion: append('motion-000.bin', frames * 2 * rows * cols * 2),
       keyFrame: rng() < 0.8 ? { ...append('keys-000.bin', side * side * 3), width: side, height: side, index: 0 } : null,
+      ...(rgb ? { clip: { ...append('frames-000.bin', rgb.frames * rgb.shortSide * long * 3), frames: rgb.frames, height: rgb.shortSide, width: long } } : {}),
       rates: { rOrig: 100 * rng(), rCropped: rng() < 0.5 ? null : 10 * rng(), rCroppedEncoder: null, rMotion: 5 * rng() },
       cropped: rng() < 0.3 ? null : { frameBits, kinds: 'C' + 'R'.repeat(frames - 1), parameterSetBits: 200, ...(rng() < 0.5 ? { estimated: true } : {}) },
     };
@@ -59,7 +66,7 @@ export function sampleManifest(rng: Rng): { manifest: CacheManifest; sizes: Map<
     format: CACHE_FORMAT,
     version: CACHE_VERSION,
     software: { mvclass: '0.1.0', ffmpeg: '5.1' },
-    settings: { codec: 'h264', qp: 30, crf: null, asIs: false, size: '320x240', fps: 25, grid: 8, keySize: '4x4' },
+    settings: { codec: 'h264', qp: 30, crf: null, asIs: false, size: '320x240', fps: 25, grid: 8, keySize: '4x4', ...(rgb ? { rgb: rgb.frames, shortSide: rgb.shortSide } : {}) },
     dataset: { kind: 'folder', root: '/data', classes },
     shards: [...sizes.keys()].sort(),
     videos,
@@ -78,8 +85,11 @@ function checkInvariants(m: CacheManifest, sizes: ReadonlyMap<string, number>): 
     if (!Number.isSafeInteger(v.label) || v.label < 0 || v.label >= m.dataset.classes.length) fail(`label ${v.label}`);
     if (v.motion.bytes !== v.frames * 2 * v.rows * v.cols * 2) fail('motion size');
     if (v.frameBits.length !== v.frames || v.frameTypes.length !== v.frames) fail('per-frame lists');
-    const ranges = v.keyFrame ? [v.motion, v.keyFrame] : [v.motion];
+    const ranges = [v.motion, ...(v.keyFrame ? [v.keyFrame] : []), ...(v.clip ? [v.clip] : [])];
     if (v.keyFrame && v.keyFrame.bytes !== v.keyFrame.width * v.keyFrame.height * 3) fail('key frame size');
+    if ((v.clip === undefined) !== (m.settings.rgb === undefined)) fail('a clip without rgb, or rgb without a clip');
+    if (v.clip && (v.clip.frames !== m.settings.rgb || v.clip.bytes !== v.clip.frames * v.clip.height * v.clip.width * 3)) fail('clip size');
+    if (v.clip && Math.min(v.clip.height, v.clip.width) !== m.settings.shortSide) fail('clip short side');
     for (const r of ranges) {
       if (!/^[\w-][\w.-]*$/.test(r.shard) || r.shard.includes('/')) fail(`shard name ${r.shard}`);
       if (!(Number.isSafeInteger(r.offset) && r.offset >= 0 && Number.isSafeInteger(r.bytes) && r.bytes >= 0)) fail('range numbers');
@@ -271,7 +281,8 @@ export function fuzzManifests(options: { seconds: number; seed?: number; extraSe
   const rng = mulberry32(options.seed ?? 1);
   // Each input is judged against the shard sizes of the sample it descends from, so that a range
   // nudged one byte past its shard's end is caught by checkShardRanges, not hidden by slack.
-  const samples = Array.from({ length: 8 }, () => sampleManifest(rng));
+  // Half the seeds are caches with decoded-frame clips, whose fields are mutated like the others.
+  const samples = Array.from({ length: 8 }, (_, i) => sampleManifest(rng, i % 2 === 1));
   const corpus: Array<{ text: string; sizes: Map<string, number> }> = [
     ...samples.map((s) => ({ text: JSON.stringify(s.manifest, null, 1), sizes: s.sizes })),
     ...(options.extraSeeds ?? []).map((text) => ({ text, sizes: samples[0]!.sizes })),

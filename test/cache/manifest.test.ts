@@ -187,11 +187,13 @@ describe('PreparedCache.open checks the manifest', () => {
 });
 
 describe('the manifest fuzzer (bench/fuzz-manifest.ts) as a regression check', () => {
-  it('two seconds of mutants: no finding, and the mutants reach the size and range checks', () => {
+  it('two seconds of mutants: no finding, and the mutants reach the size and range checks, the clips\' too', () => {
     const report = fuzzManifests({ seconds: 2, seed: 11 });
     expect(report.findings.map((f) => f.error)).toEqual([]);
     expect(report.executions).toBeGreaterThan(500);
     expect(report.outcomes).toContain('accepted');
     expect(report.outcomes).toContain(': video S (index N): motion.bytes is N but frames*N*rows*cols*N is N');
+    // Clip fields (prepare --rgb) are mutated too.
+    expect(report.outcomes.filter((o) => /clip/.test(o)).length).toBeGreaterThan(3);
   });
 });
