@@ -14,6 +14,7 @@ import { extractMotion, EXTRACT_FORMATS, type ExtractFormat } from '../export/ex
 import type { MotionSummary } from '../export/stats.js';
 import { assertSameVersions, permanentFailure, runJobs } from '../queue/queue.js';
 import { MvclassError } from '../util/errors.js';
+import { forEachLimit } from '../util/pool.js';
 import { oneOf, positiveInteger } from '../util/validate.js';
 
 export interface ExtractFolderOptions {
@@ -99,12 +100,15 @@ export async function extractFolder(folder: string, out: string, options: Extrac
   const target = path.resolve(out);
   if (target === root || target.startsWith(root + path.sep)) throw new MvclassError(`${out}: the output folder must not be inside ${folder}, whose videos are read`, out);
   const videos = await videosUnder(root);
+  // Each video's output, worked out once; two videos may not share one.
   const outputs = new Map<string, string>();
+  const writers = new Map<string, string>();
   for (const video of videos) {
     const o = outputOf(root, target, video, settings.format);
-    const other = outputs.get(o);
+    const other = writers.get(o);
     if (other !== undefined) throw new MvclassError(`${video} and ${other} would both be written to ${o}: rename one`, video);
-    outputs.set(o, video);
+    writers.set(o, video);
+    outputs.set(video, o);
   }
   const software = softwareVersions();
   const done: ExtractFolderResult['videos'] = [];
@@ -112,12 +116,12 @@ export async function extractFolder(folder: string, out: string, options: Extrac
   const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, 'MvclassWarning'));
   let finished = 0;
   const report = (video: string, summary: MotionSummary | null, reason?: string) => {
-    if (summary) done.push({ path: video, out: outputOf(root, target, video, settings.format), frames: summary.frames, vectors: summary.vectors });
+    if (summary) done.push({ path: video, out: outputs.get(video)!, frames: summary.frames, vectors: summary.vectors });
     else failed.push({ path: video, reason: reason ?? 'failed' });
     options.onProgress?.(++finished, videos.length);
   };
   options.onProgress?.(0, videos.length);
-  const jobOf = (video: string): ExtractJob => ({ video, out: outputOf(root, target, video, settings.format), settings, software });
+  const jobOf = (video: string): ExtractJob => ({ video, out: outputs.get(video)!, settings, software });
   if (options.queue) {
     const run = `extract ${target}`;
     const byId = new Map<string, string>();
@@ -128,44 +132,34 @@ export async function extractFolder(folder: string, out: string, options: Extrac
       byId.set(id, video);
       queued.push({ id, data: jobOf(video) });
     }
-    await runJobs<ExtractJob, { summary: MotionSummary; warnings: string[] }>(options.queue, run, EXTRACT_JOB, queued, {
+    await runJobs<ExtractJob, MotionSummary>(options.queue, run, EXTRACT_JOB, queued, {
       ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
-      onResult: (id, result) => {
-        for (const w of result.warnings) warn(w);
-        report(byId.get(id)!, result.summary);
-      },
+      onResult: (id, summary) => report(byId.get(id)!, summary),
       onFailure: (id, reason) => report(byId.get(id)!, null, reason),
-      onNoWorkers: () => warn(`no worker is connected to ${options.queue} yet: the videos wait until one is (mvclass worker --queue ${options.queue})`),
+      onWarning: warn,
     });
   } else {
-    let next = 0;
-    const worker = async () => {
-      while (next < videos.length) {
-        const video = videos[next++]!;
-        let summary: MotionSummary | null = null;
-        let reason: string | undefined;
-        try {
-          summary = await extractOne(jobOf(video), warn);
-        } catch (error) {
-          reason = error instanceof Error ? error.message : String(error);
-        }
-        report(video, summary, reason); // outside the try: a progress callback that throws stops the run
+    await forEachLimit(videos, jobs, async (video) => {
+      let summary: MotionSummary | null = null;
+      let reason: string | undefined;
+      try {
+        summary = await extractOne(jobOf(video), warn);
+      } catch (error) {
+        reason = error instanceof Error ? error.message : String(error);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(jobs, Math.max(videos.length, 1)) }, worker));
+      report(video, summary, reason); // outside the try: a progress callback that throws stops the run
+    });
   }
   const order = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   return { folder: root, out: target, format: settings.format, videos: done.sort(order), failed: failed.sort(order) };
 }
 
-/** A worker's side of an extract job. */
-export async function runExtractJob(data: unknown): Promise<{ summary: MotionSummary; warnings: string[] }> {
+/** A worker's side of an extract job; its warnings go back to the coordinator. */
+export async function runExtractJob(data: unknown, warn: (message: string) => void): Promise<MotionSummary> {
   const job = data as ExtractJob;
   if (typeof job?.video !== 'string' || typeof job.out !== 'string' || typeof job.settings !== 'object' || !path.isAbsolute(job.video) || !path.isAbsolute(job.out)) {
     throw permanentFailure('not an extract job (video, out and settings expected, the paths absolute)');
   }
   assertSameVersions(job.software, { ...softwareVersions() });
-  const warnings: string[] = [];
-  const summary = await extractOne(job, (m) => warnings.push(m));
-  return { summary, warnings };
+  return extractOne(job, warn);
 }

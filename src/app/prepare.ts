@@ -31,7 +31,7 @@
 // so the bytes are those of a single-process run. A job's id names the parts folder (the output
 // and the settings), the video and its stamp: a coordinator started again adds nothing twice.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,6 +43,7 @@ import { PAPER_PROFILE, PAPER_QP, profileOfCache } from '../ingest/profile.js';
 import type { DatasetItem, VideoDataset } from '../datasets/types.js';
 import { PreparedCache } from '../cache/read.js';
 import { writeAtomically, writeFileAtomically } from '../util/atomic.js';
+import { forEachLimit } from '../util/pool.js';
 import { MvclassError } from '../util/errors.js';
 import { frameSize, integerInRange, positiveInteger } from '../util/validate.js';
 import { clipFrames, clipShortSide } from '../codec/clips.js';
@@ -205,52 +206,47 @@ async function readPart(partsDir: string, item: DatasetItem): Promise<Part | nul
 }
 
 /**
- * Ingests one video into its part in `partsDir`. Its files are written under names of their own
- * and renamed into place before the JSON, so two runs of the same video at once (a worker
- * thought dead that was only slow) each leave a whole part, and both the same bytes. The encoded
- * and cropped streams go to a temporary folder under `workRoot`.
+ * Ingests one video into its part in `partsDir`. Each of its files is written atomically (util/
+ * atomic.ts: a temporary sibling of its own, renamed into place), the JSON last, so two runs of
+ * the same video at once (a worker thought dead that was only slow) each leave a whole part, and
+ * both the same bytes. The encoded and cropped streams go to a temporary folder under `workRoot`.
  */
 async function prepareVideo(item: DatasetItem, source: SourceStamp | null, settings: CacheSettings, partsDir: string, workRoot: string, warn: (m: string) => void): Promise<void> {
   const id = videoId(item);
   // A part made from an earlier version of the file goes first: its JSON marks a part complete.
   await fs.rm(path.join(partsDir, `${id}.json`), { force: true });
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const work = await fs.mkdtemp(path.join(workRoot, `.${id}.work-`));
-  const temporary = { motion: path.join(partsDir, `.${id}.motion.${tag}`), key: path.join(partsDir, `.${id}.key.${tag}`), frames: path.join(partsDir, `.${id}.frames.${tag}`) };
   try {
-    const motion = await fs.open(temporary.motion, 'w');
-    let ingested: IngestResult;
-    try {
-      const profile = profileOfCache(settings);
-      ingested = await ingestVideo(item.path, {
-        ...(profile ? { profile } : {}),
-        // The Multi-CNN needs the cropped stream's sizes: written for H.264 without B-frames (an
-        // HEVC encoding's are the encoder's estimate); an as-is stream that cannot be cropped has none.
-        crop: 'auto',
-        grid: settings.grid,
-        onGrids: async (g) => {
-          await motion.write(new Uint8Array(g.data.buffer, g.data.byteOffset, g.data.byteLength));
-        },
-        keyFrame: frameSize(settings.keySize, 'key-size'),
-        ...(settings.rgb !== undefined ? { clip: { frames: settings.rgb, shortSide: settings.shortSide! } } : {}),
-        workDir: work,
-        onWarning: warn,
-      });
-    } finally {
-      await motion.close();
-    }
+    const ingested = await writeAtomically(path.join(partsDir, `${id}.motion`), async (temporary): Promise<IngestResult> => {
+      const motion = await fs.open(temporary, 'w');
+      try {
+        const profile = profileOfCache(settings);
+        const result = await ingestVideo(item.path, {
+          ...(profile ? { profile } : {}),
+          // The Multi-CNN needs the cropped stream's sizes: written for H.264 without B-frames (an
+          // HEVC encoding's are the encoder's estimate); an as-is stream that cannot be cropped has none.
+          crop: 'auto',
+          grid: settings.grid,
+          onGrids: async (g) => {
+            await motion.write(new Uint8Array(g.data.buffer, g.data.byteOffset, g.data.byteLength));
+          },
+          keyFrame: frameSize(settings.keySize, 'key-size'),
+          ...(settings.rgb !== undefined ? { clip: { frames: settings.rgb, shortSide: settings.shortSide! } } : {}),
+          workDir: work,
+          onWarning: warn,
+        });
+        if (result.decoded!.frameTypes.length === 0) throw new MvclassError(`${item.path}: no frames decoded`, item.path);
+        return result;
+      } finally {
+        await motion.close();
+      }
+    });
     const decoded = ingested.decoded!;
     const frames = decoded.frameTypes.length;
-    if (frames === 0) throw new MvclassError(`${item.path}: no frames decoded`, item.path);
-    await fs.rename(temporary.motion, path.join(partsDir, `${id}.motion`));
-    if (decoded.keyFrame) {
-      await fs.writeFile(temporary.key, decoded.keyFrame.data);
-      await fs.rename(temporary.key, path.join(partsDir, `${id}.key`));
-    }
+    if (decoded.keyFrame) await writeFileAtomically(path.join(partsDir, `${id}.key`), decoded.keyFrame.data);
     if (settings.rgb !== undefined) {
       if (!decoded.clip) throw new MvclassError(`${item.path}: no clip decoded`, item.path);
-      await fs.writeFile(temporary.frames, decoded.clip.data);
-      await fs.rename(temporary.frames, path.join(partsDir, `${id}.frames`));
+      await writeFileAtomically(path.join(partsDir, `${id}.frames`), decoded.clip.data);
     }
     const r = ingested.rates;
     const fps = decoded.stream?.fps ?? 0;
@@ -272,7 +268,7 @@ async function prepareVideo(item: DatasetItem, source: SourceStamp | null, setti
     // The JSON goes last: its presence marks the part as complete.
     await writeFileAtomically(path.join(partsDir, `${id}.json`), JSON.stringify(part));
   } finally {
-    await Promise.all([fs.rm(work, { recursive: true, force: true }), fs.rm(temporary.motion, { force: true }), fs.rm(temporary.key, { force: true }), fs.rm(temporary.frames, { force: true })]);
+    await fs.rm(work, { recursive: true, force: true });
   }
 }
 
@@ -289,9 +285,9 @@ export const PREPARE_JOB = 'prepare-video';
 
 /**
  * A worker's side of a queued video: prepareVideo into the coordinator's parts folder (the
- * streams in this machine's temporary folder), its warnings handed back with the result.
+ * streams in this machine's temporary folder); its warnings go back to the coordinator.
  */
-export async function runPrepareJob(data: unknown): Promise<{ warnings: string[] }> {
+export async function runPrepareJob(data: unknown, warn: (message: string) => void): Promise<void> {
   const job = data as PrepareJob;
   if (typeof job?.item?.path !== 'string' || typeof job.partsDir !== 'string' || typeof job.settings !== 'object' || job.settings === null || !path.isAbsolute(job.partsDir)) {
     throw permanentFailure('not a prepare job (item, settings and an absolute partsDir expected)');
@@ -301,9 +297,7 @@ export async function runPrepareJob(data: unknown): Promise<{ warnings: string[]
   if (!parts?.isDirectory()) {
     throw permanentFailure(`${job.partsDir} is not a folder on this machine: the cache folder must be on a filesystem every worker mounts`);
   }
-  const warnings: string[] = [];
-  await prepareVideo(job.item, job.source, job.settings, job.partsDir, os.tmpdir(), (m) => warnings.push(m));
-  return { warnings };
+  await prepareVideo(job.item, job.source, job.settings, job.partsDir, os.tmpdir(), warn);
 }
 
 /**
@@ -328,14 +322,11 @@ async function prepareOnQueue(
     byId.set(id, item);
     return { id, data: { item, source, settings, partsDir, software } satisfies PrepareJob };
   });
-  await runJobs<PrepareJob, { warnings: string[] }>(url, `prepare ${path.resolve(out)}`, PREPARE_JOB, jobs, {
+  await runJobs<PrepareJob, void>(url, `prepare ${path.resolve(out)}`, PREPARE_JOB, jobs, {
     ...(attempts !== undefined ? { attempts } : {}),
-    onResult: (id, result) => {
-      for (const w of result.warnings ?? []) warn(w);
-      finished(byId.get(id)!, null);
-    },
+    onResult: (id) => finished(byId.get(id)!, null),
     onFailure: (id, reason) => finished(byId.get(id)!, reason),
-    onNoWorkers: () => warn(`no worker is connected to ${url} yet: the videos wait until one is (mvclass worker --queue ${url})`),
+    onWarning: warn,
   });
 }
 
@@ -518,20 +509,15 @@ export async function prepareDataset(dataset: VideoDataset, out: string, options
     if (options.queue !== undefined) {
       await prepareOnQueue(options.queue, out, todo, settings, partsDir, options.attempts, warn, finished);
     } else {
-      let next = 0;
-      const worker = async () => {
-        while (next < todo.length) {
-          const { item, source } = todo[next++]!;
-          let error: string | null = null;
-          try {
-            await prepareVideo(item, source, settings, partsDir, partsDir, warn);
-          } catch (e) {
-            error = e instanceof Error ? e.message : String(e);
-          }
-          finished(item, error); // outside the try: a progress callback that throws stops the run
+      await forEachLimit(todo, jobs, async ({ item, source }) => {
+        let error: string | null = null;
+        try {
+          await prepareVideo(item, source, settings, partsDir, partsDir, warn);
+        } catch (e) {
+          error = e instanceof Error ? e.message : String(e);
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(jobs, Math.max(todo.length, 1)) }, worker));
+        finished(item, error); // outside the try: a progress callback that throws stops the run
+      });
     }
     const layout = await layOut(partsDir, dataset, settings, software, failed, reuse, shardBytes);
     if (!(old && (await alreadyWritten(out, layout)))) {

@@ -103,8 +103,15 @@ export interface RunJobsOptions<R> {
   backoffMs?: number;
   onResult: (id: string, result: R) => void;
   onFailure: (id: string, reason: string) => void;
-  /** Told once, when no worker is connected as the jobs are added. */
-  onNoWorkers?: () => void;
+  /** The warnings a job's handler gave, as if given here, and one when no worker is connected as
+   * the jobs are added. */
+  onWarning?: (message: string) => void;
+}
+
+/** What a worker hands back for a job: the handler's value and the warnings it gave on the way. */
+interface JobOutcome<R> {
+  value: R;
+  warnings: string[];
 }
 
 /**
@@ -119,7 +126,7 @@ export async function runJobs<D, R>(url: string, run: string, kind: string, jobs
   const client = await connect(url);
   const { Job, Queue, QueueEvents } = await import('bullmq');
   const connection = connectionOf(url);
-  const queue = new Queue<JobEnvelope<D>, R>(QUEUE_NAME, { connection });
+  const queue = new Queue<JobEnvelope<D>, JobOutcome<R>>(QUEUE_NAME, { connection });
   // The events are read from the last one there now: every outcome of a job this run adds or
   // keeps comes after it, none of an earlier job of the same id that is removed below.
   let lastEventId: string;
@@ -134,10 +141,13 @@ export async function runJobs<D, R>(url: string, run: string, kind: string, jobs
   const pending = new Map(jobs.map((job) => [job.id, job]));
   let settle: (error?: unknown) => void = () => {};
   const allSettled = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))));
-  const finish = (id: string, outcome: { result: R } | { reason: string }) => {
+  const finish = (id: string, outcome: { result: JobOutcome<R> } | { reason: string }) => {
     if (!pending.delete(id)) return;
     try {
-      if ('result' in outcome) options.onResult(id, outcome.result);
+      if ('result' in outcome) {
+        for (const w of outcome.result.warnings) options.onWarning?.(w);
+        options.onResult(id, outcome.result.value);
+      }
       else options.onFailure(id, failureReason(outcome.reason));
     } catch (error) {
       settle(error); // a callback that throws (a progress bar's owner stopping the run) ends the wait
@@ -145,16 +155,18 @@ export async function runJobs<D, R>(url: string, run: string, kind: string, jobs
     }
     if (pending.size === 0) settle();
   };
-  events.on('completed', ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => finish(jobId, { result: returnvalue as R }));
+  events.on('completed', ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => finish(jobId, { result: returnvalue as JobOutcome<R> }));
   events.on('failed', ({ jobId, failedReason }: { jobId: string; failedReason: string }) => finish(jobId, { reason: failedReason }));
   try {
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-    if (jobs.length > 0 && (await queue.getWorkersCount()) === 0) options.onNoWorkers?.();
+    if (jobs.length > 0 && (await queue.getWorkersCount()) === 0) {
+      options.onWarning?.(`no worker is connected to ${shown(url)} yet: the jobs wait until one is (mvclass worker --queue ${shown(url)})`);
+    }
     // In slices, so that a run of 240k videos is not one Redis transaction or 240k promises at once.
     for (let start = 0; start < jobs.length; start += ADD_SLICE) {
       const slice = jobs.slice(start, start + ADD_SLICE);
       // A job of an earlier coordinator: kept when waiting or running, made again when finished.
-      const earlier = await Promise.all(slice.map((job) => Job.fromId<JobEnvelope<D>, R>(queue, job.id)));
+      const earlier = await Promise.all(slice.map((job) => Job.fromId<JobEnvelope<D>, JobOutcome<R>>(queue, job.id)));
       await Promise.all(
         earlier.map(async (old) => {
           const state = old ? await old.getState() : null;
@@ -173,7 +185,7 @@ export async function runJobs<D, R>(url: string, run: string, kind: string, jobs
         added.map(async (job) => {
           const state = await job.getState();
           if (state !== 'completed' && state !== 'failed') return;
-          const now = await Job.fromId<JobEnvelope<D>, R>(queue, job.id!);
+          const now = await Job.fromId<JobEnvelope<D>, JobOutcome<R>>(queue, job.id!);
           if (state === 'completed') finish(job.id!, { result: now!.returnvalue });
           else finish(job.id!, { reason: now!.failedReason });
         }),
@@ -210,7 +222,8 @@ export function assertSameVersions(theirs: unknown, mine: Record<string, string>
   }
 }
 
-export type JobHandler = (data: unknown) => Promise<unknown>;
+/** Runs one job's data; what it passes to `warn` reaches the coordinator's onWarning. */
+export type JobHandler = (data: unknown, warn: (message: string) => void) => Promise<unknown>;
 
 export interface WorkerOptions {
   /** Jobs run at once (default 1). */
@@ -241,7 +254,9 @@ export async function startWorker(url: string, handlers: Record<string, JobHandl
       const handler = Object.hasOwn(handlers, job.name) ? handlers[job.name] : undefined;
       if (!handler) throw new UnrecoverableError(`this worker cannot run jobs of kind "${job.name}" (it runs ${Object.keys(handlers).join(', ')})`);
       try {
-        return await handler(job.data.data);
+        const warnings: string[] = [];
+        const value = await handler(job.data.data, (m) => warnings.push(m));
+        return { value, warnings } satisfies JobOutcome<unknown>;
       } catch (error) {
         // BullMQ fails an UnrecoverableError at once, without the tries left.
         if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);

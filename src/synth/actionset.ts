@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { encodeFrames } from '../codec/encode.js';
 import { writeAtomically } from '../util/atomic.js';
+import { forEachLimit } from '../util/pool.js';
 import { integerInRange, positiveInteger } from '../util/validate.js';
 import { ACTIONS, poseOf, type ActionName } from './actions.js';
 import { drawFigure, type Appearance } from './figure.js';
@@ -114,26 +115,21 @@ export async function synthesizeActionSet(out: string, options: SynthOptions = {
   await writeAtomically(out, async (dir) => {
     await fs.mkdir(dir);
     await Promise.all(classes.map((name) => fs.mkdir(path.join(dir, name))));
-    let next = 0;
     let done = 0;
-    const worker = async () => {
-      while (next < clips.length) {
-        const { action, c, i } = clips[next++]!;
-        // One PRNG stream per clip, so a clip does not depend on the order clips are made in.
-        const clipSeed = (seed * 1_000_003 + c * 10_007 + i * 101 + 17) >>> 0;
-        await encodeFrames(
-          path.join(dir, action, `${action}_${String(i).padStart(3, '0')}.mp4`),
-          renderActionClip(action, { frames: seconds * 25, seed: clipSeed }),
-          // A clean camera-like source (prepare re-encodes at the paper's settings). One
-          // encoder thread and a fixed QP, so that the bytes do not depend on the machine:
-          // with CRF, libx264's float rate control (mb-tree) gave a different tail about one
-          // run in ten inside the test runner, for the same frames and options.
-          { width: 320, height: 240, fps: 25, qp: 22, preset: 'veryfast', gop: 50, bframes: 0, threads: 1 },
-        );
-        options.onProgress?.(++done, clips.length);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(jobs, clips.length) }, worker));
+    await forEachLimit(clips, jobs, async ({ action, c, i }) => {
+      // One PRNG stream per clip, so a clip does not depend on the order clips are made in.
+      const clipSeed = (seed * 1_000_003 + c * 10_007 + i * 101 + 17) >>> 0;
+      await encodeFrames(
+        path.join(dir, action, `${action}_${String(i).padStart(3, '0')}.mp4`),
+        renderActionClip(action, { frames: seconds * 25, seed: clipSeed }),
+        // A clean camera-like source (prepare re-encodes at the paper's settings). One
+        // encoder thread and a fixed QP, so that the bytes do not depend on the machine:
+        // with CRF, libx264's float rate control (mb-tree) gave a different tail about one
+        // run in ten inside the test runner, for the same frames and options.
+        { width: 320, height: 240, fps: 25, qp: 22, preset: 'veryfast', gop: 50, bframes: 0, threads: 1 },
+      );
+      options.onProgress?.(++done, clips.length);
+    });
     const meta = { version: SYNTH_VERSION, seed, classes, perClass, seconds, size: '320x240', fps: 25 };
     await fs.writeFile(path.join(dir, 'synth.json'), JSON.stringify(meta, null, 1) + '\n');
   });
