@@ -130,6 +130,7 @@ class TrainJob : public BatchJob {
     o.Set("count", result_.count);
     o.Set("gradNorm", result_.gradNorm);
     o.Set("stepped", result_.stepped);
+    o.Set("overflow", result_.overflow);
     return o;
   }
 
@@ -377,6 +378,8 @@ class CreateJob : public Job {
     for (size_t i = 0; i < dims.size(); i++) shape.Set(static_cast<uint32_t>(i), static_cast<double>(dims[i]));
     object.Set("inputShape", shape);
     object.Set("parameters", static_cast<double>(session_->parameterCount()));
+    object.Set("precision", session_->precision());
+    object.Set("channelsLast", session_->channelsLast());
     return object;
   }
 
@@ -409,6 +412,17 @@ Napi::Value CreateSession(const Napi::CallbackInfo& info) {
   options.weightDecay = FiniteOption(o, "weightDecay", 0.005, 0);
   options.clipNorm = FiniteOption(o, "clipNorm", 0, 0);
   options.seed = static_cast<uint64_t>(IntegerOption(o, "seed", 1, 0, (int64_t{1} << 53) - 1));
+  options.precision = StringOption(o, "precision", "auto");
+  if (options.precision != "auto" && options.precision != "fp32" && options.precision != "bf16" && options.precision != "fp16") {
+    throw Napi::RangeError::New(env, "option precision must be auto, fp32, bf16 or fp16");
+  }
+  options.channelsLast = StringOption(o, "channelsLast", "auto");
+  if (options.channelsLast != "auto" && options.channelsLast != "on" && options.channelsLast != "off") {
+    throw Napi::RangeError::New(env, "option channelsLast must be auto, on or off");
+  }
+  Napi::Value deterministic = o.Get("deterministic");
+  if (!deterministic.IsUndefined() && !deterministic.IsBoolean()) throw Napi::TypeError::New(env, "option deterministic must be a boolean");
+  options.deterministic = deterministic.IsBoolean() && deterministic.As<Napi::Boolean>().Value();
   return (new CreateJob(env, options))->Start();
 }
 

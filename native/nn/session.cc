@@ -1,7 +1,9 @@
 #include "session.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
 #include <torch/serialize.h>
+#include <torch/version.h>
 
 #include <cmath>
 #include <fstream>
@@ -106,6 +108,67 @@ auto WithGlobalGenerator(at::Generator& mine, Build build) {
 }  // namespace
 
 namespace {
+std::string ResolvePrecision(const std::string& wanted, const torch::Device& device) {
+  if (wanted != "auto" && wanted != "fp32" && wanted != "bf16" && wanted != "fp16") {
+    throw std::invalid_argument("unknown precision \"" + wanted + "\" (expected auto, fp32, bf16 or fp16)");
+  }
+  if (device.is_cpu()) {
+    // CPU autocast exists, but Debian's OpenBLAS/oneDNN kernels gain nothing from it on most CPUs.
+    if (wanted == "bf16" || wanted == "fp16") throw std::invalid_argument("precision " + wanted + " needs a CUDA device (the CPU runs fp32)");
+    return "fp32";
+  }
+  return wanted == "auto" ? "bf16" : wanted;
+}
+
+bool ResolveChannelsLast(const std::string& wanted, const torch::Device& device, const std::string& precision) {
+  if (wanted != "auto" && wanted != "on" && wanted != "off") throw std::invalid_argument("unknown channelsLast \"" + wanted + "\" (expected auto, on or off)");
+  if (wanted == "auto") return !device.is_cpu() && precision != "fp32";
+  return wanted == "on";
+}
+
+torch::MemoryFormat ChannelsLastFor(int64_t dims) { return dims == 5 ? torch::MemoryFormat::ChannelsLast3d : torch::MemoryFormat::ChannelsLast; }
+
+// Autocast for one forward pass on the session's GPU, restoring the thread's previous state after:
+// autocast is thread-local, and each job runs on whichever libuv worker is free.
+class AutocastScope {
+ public:
+  AutocastScope(const torch::Device& device, const std::string& precision) : on_(!device.is_cpu() && precision != "fp32") {
+    if (!on_) return;
+    const at::ScalarType type = precision == "fp16" ? at::kHalf : at::kBFloat16;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    wasEnabled_ = at::autocast::is_autocast_enabled(at::kCUDA);
+    wasType_ = at::autocast::get_autocast_dtype(at::kCUDA);
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+    at::autocast::set_autocast_dtype(at::kCUDA, type);
+#else
+    wasEnabled_ = at::autocast::is_enabled();
+    wasType_ = at::autocast::get_autocast_gpu_dtype();
+    at::autocast::set_enabled(true);
+    at::autocast::set_autocast_gpu_dtype(type);
+#endif
+    at::autocast::increment_nesting();
+  }
+  ~AutocastScope() {
+    if (!on_) return;
+    // The casts of the weights are cached for the pass; dropped when the outermost scope ends.
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_enabled(at::kCUDA, wasEnabled_);
+    at::autocast::set_autocast_dtype(at::kCUDA, wasType_);
+#else
+    at::autocast::set_enabled(wasEnabled_);
+    at::autocast::set_autocast_gpu_dtype(wasType_);
+#endif
+  }
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
+
+ private:
+  bool on_;
+  bool wasEnabled_ = false;
+  at::ScalarType wasType_ = at::kFloat;
+};
+
 // The learning rate is set before every step (TrainStep); 0.01 is only a placeholder.
 std::unique_ptr<torch::optim::Optimizer> MakeOptimiser(const SessionOptions& options, const std::vector<torch::Tensor>& parameters) {
   if (options.optimizer == "sgd") {
@@ -121,11 +184,31 @@ Session::Session(const SessionOptions& options)
     : options_(options),
       device_(DeviceOf(options.device)),
       generator_(SeededGenerator(torch::kCPU, options.seed)),
-      deviceGenerator_(device_.is_cpu() ? generator_ : SeededGenerator(device_, options.seed)) {
-  UseThreads();
+      deviceGenerator_(device_.is_cpu() ? generator_ : SeededGenerator(device_, options.seed)),
+      precision_(ResolvePrecision(options.precision, device_)),
+      channelsLast_(ResolveChannelsLast(options.channelsLast, device_, precision_)) {
+  Prepare();
   net_ = WithGlobalGenerator(generator_, [&] { return MakeNetwork(options.spec, deviceGenerator_); });
   net_->to(device_);
+  ArrangeWeights();
   optimiser_ = MakeOptimiser(options, net_->parameters());
+}
+
+void Session::ArrangeWeights() {
+  if (!channelsLast_) return;
+  torch::NoGradGuard noGrad;
+  // set_data keeps each parameter's identity (the optimiser holds them) and changes its layout only.
+  for (auto& p : net_->parameters()) {
+    if (p.dim() == 4 || p.dim() == 5) p.set_data(p.data().contiguous(ChannelsLastFor(p.dim())));
+  }
+}
+
+void Session::Prepare() const {
+  UseThreads();
+  if (device_.is_cpu()) return;
+  // Process-wide flags: set before each job, so that the session running now has its own.
+  at::globalContext().setDeterministicCuDNN(options_.deterministic);
+  at::globalContext().setBenchmarkCuDNN(!options_.deterministic);
 }
 
 // OpenMP's thread count belongs to the calling thread, and each step runs on whichever libuv
@@ -135,42 +218,84 @@ void Session::UseThreads() const {
   if (options_.threads > 0 && at::get_num_threads() != options_.threads) at::set_num_threads(options_.threads);
 }
 
-torch::Tensor Session::Input(const float* data, int64_t batch) const {
+torch::Tensor Session::Input(const float* data, int64_t batch) {
   std::vector<int64_t> shape{batch};
   for (int64_t d : net_->inputShape()) shape.push_back(d);
   // The caller's memory, without a copy on the CPU (the binding keeps it alive meanwhile).
   torch::Tensor x = torch::from_blob(const_cast<float*>(data), shape, torch::kFloat32);
-  return device_.is_cpu() ? x : x.to(device_);
+  if (device_.is_cpu()) return x;
+  // Under autocast the first layer (a convolution in every network) casts its input to bf16 or
+  // fp16 anyway: converting on the host first gives the same values and halves what crosses the bus.
+  const torch::ScalarType type = precision_ == "bf16" ? torch::kBFloat16 : precision_ == "fp16" ? torch::kHalf : torch::kFloat32;
+  const int64_t n = x.numel();
+  if (!staging_.defined() || staging_.numel() < n || staging_.scalar_type() != type) {
+    staging_ = torch::empty({n}, torch::TensorOptions().dtype(type).pinned_memory(true));
+  }
+  // Into pinned memory on libtorch's threads (conversion included), then to the device by DMA.
+  // Reusing the buffer is safe: every job ends by reading a result back (loss.item(), the scores),
+  // which waits for the copy out of it.
+  torch::Tensor staged = staging_.narrow(0, 0, n).view(shape);
+  staged.copy_(x);
+  torch::Tensor on = staged.to(device_, /*non_blocking=*/true);
+  return channelsLast_ && (on.dim() == 4 || on.dim() == 5) ? on.contiguous(ChannelsLastFor(on.dim())) : on;
 }
 
 StepResult Session::TrainStep(const float* data, int64_t batch, const int32_t* labels, double learningRate) {
-  UseThreads();
+  Prepare();
   net_->train();
   for (auto& group : optimiser_->param_groups()) group.options().set_lr(learningRate);
   torch::Tensor x = Input(data, batch);
   torch::Tensor y = torch::from_blob(const_cast<int32_t*>(labels), {batch}, torch::kInt32).to(torch::kLong).to(device_);
   optimiser_->zero_grad();
-  torch::Tensor logits = net_->forward(x);
-  torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
-  loss.backward();
+  torch::Tensor logits, loss;
+  {
+    // The forward pass and the loss under autocast; backward follows the types they recorded.
+    AutocastScope autocast(device_, precision_);
+    logits = net_->forward(x);
+    loss = torch::nn::functional::cross_entropy(logits, y);
+  }
+  const bool scaled = precision_ == "fp16";
+  (scaled ? loss * lossScale_ : loss).backward();
   StepResult r;
   r.loss = loss.item<double>();
   r.correct = static_cast<int>(logits.argmax(1).eq(y).sum().item<int64_t>());
   r.count = static_cast<int>(batch);
+  if (scaled) {
+    torch::NoGradGuard noGrad;
+    for (auto& p : net_->parameters()) {
+      if (p.grad().defined()) p.mutable_grad().mul_(1.0 / lossScale_);
+    }
+  }
   // The global norm (what clip_grad_norm_ computes), then the step only if everything is finite:
   // one bad batch must not write NaN into the weights.
   r.gradNorm = torch::nn::utils::clip_grad_norm_(net_->parameters(), options_.clipNorm > 0 ? options_.clipNorm : INFINITY);
   r.stepped = std::isfinite(r.loss) && std::isfinite(r.gradNorm);
+  if (scaled) {
+    // GradScaler's rule: an overflow halves the scale and skips the step; 2000 clean steps double it.
+    if (!r.stepped && std::isfinite(r.loss)) {
+      r.overflow = true;
+      lossScale_ = std::max(1.0, lossScale_ / 2);
+      goodSteps_ = 0;
+    } else if (r.stepped && ++goodSteps_ >= 2000) {
+      lossScale_ *= 2;
+      goodSteps_ = 0;
+    }
+  }
   if (r.stepped) optimiser_->step();
   else optimiser_->zero_grad();
   return r;
 }
 
 std::vector<float> Session::Predict(const float* data, int64_t batch) {
-  UseThreads();
+  Prepare();
   torch::NoGradGuard noGrad;
   net_->eval();
-  torch::Tensor p = torch::softmax(net_->forward(Input(data, batch)), 1).to(torch::kCPU).contiguous();
+  torch::Tensor logits;
+  {
+    AutocastScope autocast(device_, precision_);
+    logits = net_->forward(Input(data, batch));
+  }
+  torch::Tensor p = torch::softmax(logits.to(torch::kFloat32), 1).to(torch::kCPU).contiguous();
   return std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
 }
 
@@ -204,6 +329,8 @@ void Session::Save(const std::string& path) {
     std::lock_guard<std::mutex> lock(deviceGenerator_.mutex());
     archive.write("rng_device", deviceGenerator_.get_state());
   }
+  // fp16's loss scale and its count of clean steps: a resumed fp16 run goes on with them.
+  if (precision_ == "fp16") archive.write("loss_scale", torch::tensor({lossScale_, static_cast<double>(goodSteps_)}, torch::kFloat64));
   archive.save_to(path);
 }
 
@@ -236,6 +363,17 @@ void Session::Load(const std::string& path) {
     std::lock_guard<std::mutex> lock(deviceGenerator_.mutex());
     deviceGenerator_.set_state(rngDevice.to(torch::kCPU));
   }
+  torch::Tensor scale;
+  if (precision_ == "fp16" && archive.try_read("loss_scale", scale) && scale.numel() == 2) {
+    scale = scale.to(torch::kCPU, torch::kFloat64);
+    const double value = scale[0].item<double>(), good = scale[1].item<double>();
+    if (std::isfinite(value) && value >= 1 && good >= 0 && good < 2000) {
+      lossScale_ = value;
+      goodSteps_ = static_cast<int64_t>(good);
+    }
+  }
+  // Loaded tensors take the saved layout: back to this session's.
+  ArrangeWeights();
 }
 
 namespace {
@@ -301,7 +439,7 @@ std::pair<int, int> Session::ImportWeights(const std::string& path) {
 
 void Session::ExportWeights(const std::string& path) {
   c10::Dict<std::string, torch::Tensor> dict;
-  for (const auto& [name, tensor] : StateOf(*net_)) dict.insert(name, tensor.detach().to(torch::kCPU).clone());
+  for (const auto& [name, tensor] : StateOf(*net_)) dict.insert(name, tensor.detach().to(torch::kCPU).contiguous().clone());
   const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
   std::ofstream out(path, std::ios::binary);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -309,9 +447,9 @@ void Session::ExportWeights(const std::string& path) {
 }
 
 std::pair<double, std::vector<float>> Session::InputGradient(const float* data, int64_t batch, const int32_t* labels) {
-  UseThreads();
+  Prepare();
   net_->eval();
-  torch::Tensor x = Input(data, batch).clone().set_requires_grad(true);
+  torch::Tensor x = Input(data, batch).to(torch::kFloat32).clone().set_requires_grad(true);
   torch::Tensor y = torch::from_blob(const_cast<int32_t*>(labels), {batch}, torch::kInt32).to(torch::kLong).to(device_);
   torch::Tensor loss = torch::nn::functional::cross_entropy(net_->forward(x), y);
   loss.backward();

@@ -36,6 +36,14 @@ struct SessionOptions {
   // Rescale the gradients so that their global L2 norm is at most this (0: no clipping).
   double clipNorm = 0;
   uint64_t seed = 1;
+  // auto (bf16 on a GPU, fp32 on the CPU), fp32, bf16 or fp16: the forward pass's autocast type.
+  // The weights stay fp32 (the master copy); fp16 scales the loss (dynamic loss scaling).
+  std::string precision = "auto";
+  // auto (on a GPU with bf16/fp16), on or off: convolution weights and inputs channels-last.
+  std::string channelsLast = "auto";
+  // On a GPU: cuDNN's deterministic algorithms, no autotuning (cudnn.benchmark off), so that a
+  // run repeats bit for bit; otherwise cuDNN times its algorithms and keeps the fastest.
+  bool deterministic = false;
 };
 
 struct StepResult {
@@ -46,6 +54,9 @@ struct StepResult {
   double gradNorm = 0;
   // False when the loss or the gradients were not finite: the step was not taken, the weights are unchanged.
   bool stepped = false;
+  // fp16 only: the gradients overflowed at the current loss scale, which was halved; the step was
+  // skipped as GradScaler skips it. Not a divergence: the next step goes on.
+  bool overflow = false;
 };
 
 class Session {
@@ -75,16 +86,31 @@ class Session {
   std::string NonFinite() const;
   std::vector<int64_t> inputShape() const { return net_->inputShape(); }
   int classes() const { return options_.spec.classes; }
+  // The resolved settings: fp32, bf16 or fp16; channels-last or not.
+  const std::string& precision() const { return precision_; }
+  bool channelsLast() const { return channelsLast_; }
 
  private:
-  torch::Tensor Input(const float* data, int64_t batch) const;
+  torch::Tensor Input(const float* data, int64_t batch);
   void UseThreads() const;
+  // Before each job: the thread's libtorch threads and, on a GPU, cuDNN's algorithm choice.
+  void Prepare() const;
+  // Conv weights into channels-last (after building, loading or importing), when that is the setting.
+  void ArrangeWeights();
   SessionOptions options_;
   torch::Device device_;
   at::Generator generator_;        // CPU: the initial weights, and dropout on the CPU
   at::Generator deviceGenerator_;  // dropout on the session's device (generator_ on the CPU)
   std::shared_ptr<Network> net_;
   std::unique_ptr<torch::optim::Optimizer> optimiser_;
+  std::string precision_;
+  bool channelsLast_ = false;
+  // fp16's dynamic loss scale (GradScaler's defaults: 2^16, halved on overflow, doubled after 2000 good steps).
+  double lossScale_ = 65536.0;
+  int64_t goodSteps_ = 0;
+  // A GPU session's pinned host buffer: the batch is copied into it (on the libtorch threads) and
+  // from it to the device by DMA, instead of the driver staging pageable memory a chunk at a time.
+  torch::Tensor staging_;
 };
 
 // One layer applied to small tensors, to check the layers against a reference implementation.

@@ -15,7 +15,7 @@ import { MvclassError, UsageError } from '../util/errors.js';
 import { nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
 import { classificationReport } from '../metrics/classification.js';
 import { scoreVideos } from '../nn/score.js';
-import { frameShape, motionStd, trainingBatches } from '../nn/inputs.js';
+import { frameShape, loaderWorkers, motionStd, trainingBatches } from '../nn/inputs.js';
 import { checkDevice, CnnModel, DEFAULT_CLIP_NORM, OPTIMIZER_DEFAULTS, OPTIMIZERS, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from '../nn/model.js';
 import { hasRun, isFrameModel, readRun, refuseExistingRun, removeRun, runPaths } from '../run/format.js';
 
@@ -56,6 +56,8 @@ export interface TrainOptions extends SessionSettings {
    * optimiser starts afresh.
    */
   init?: string;
+  /** mv3d/mv2d: threads sampling the volumes (default: loaderWorkers(device), none on the CPU); the batches are the same whatever the number. */
+  loaderWorkers?: number;
   onProgress?: (step: { iteration: number; iterations: number; loss: number; accuracy: number; perSecond: number }) => void;
   onValidation?: (result: { iteration: number; top1: number; best: boolean }) => void;
 }
@@ -174,14 +176,17 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const training = {
     iterations, batch, optimizer, lr: baseLr, lrStep, warmup, clipNorm, valEvery, seed, ...(optimizer === 'sgd' ? { momentum: options.momentum ?? 0.9 } : {}), weightDecay,
     data: path.resolve(options.data), threads: options.threads ?? 0, device: options.device ?? 'cpu',
+    // The setting as given (auto follows the device on resume) and the number type it gave here.
+    precision: options.precision ?? 'auto', numberType: model.precision,
     ...(initRun !== undefined ? { init: initRun } : {}),
   };
   const started = performance.now();
-  let window = { loss: 0, correct: 0, count: 0, steps: 0, gradNorm: 0 };
+  // overflows: fp16 steps skipped at too large a loss scale (their gradient norm is not finite).
+  let window = { loss: 0, correct: 0, count: 0, steps: 0, gradNorm: 0, overflows: 0 };
   let last = { loss: NaN, accuracy: NaN };
   let iteration = start;
   let saved = start;
-  const batches = trainingBatches(train, config, batch, seed, start);
+  const batches = trainingBatches(train, config, batch, seed, start, options.loaderWorkers ?? loaderWorkers(options.device ?? 'cpu'));
   try {
     while (iteration < iterations) {
       const next = await batches.next();
@@ -189,7 +194,11 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       // Linear warm-up, then x0.1 every lrStep iterations.
       const lr = baseLr * Math.min(1, (iteration + 1) / (warmup + 1)) * 0.1 ** Math.floor(iteration / lrStep);
       const r = await model.trainStep(next.value.data, next.value.labels, lr);
-      if (!r.stepped) {
+      if (r.overflow) {
+        // fp16: the loss scale was too large for these gradients and has been halved; as
+        // GradScaler does, the iteration counts and the weights stay as they were.
+        window.overflows++;
+      } else if (!r.stepped) {
         const what = Number.isFinite(r.loss) ? `the gradients are not finite (loss ${r.loss})` : `the loss is ${r.loss}`;
         await fs.appendFile(metricsFile, JSON.stringify({ iteration: iteration + 1, lr, loss: Number.isFinite(r.loss) ? r.loss : String(r.loss), diverged: true }) + '\n');
         throw new MvclassError(
@@ -200,11 +209,15 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         );
       }
       iteration++;
-      window = { loss: window.loss + r.loss, correct: window.correct + r.correct, count: window.count + r.count, steps: window.steps + 1, gradNorm: window.gradNorm + r.gradNorm };
+      window = { ...window, loss: window.loss + r.loss, correct: window.correct + r.correct, count: window.count + r.count, steps: window.steps + 1, gradNorm: window.gradNorm + (r.overflow ? 0 : r.gradNorm) };
       if (iteration % every === 0 || iteration === iterations) {
         last = { loss: window.loss / window.steps, accuracy: window.correct / window.count };
-        await fs.appendFile(metricsFile, JSON.stringify({ iteration, lr, loss: last.loss, accuracy: last.accuracy, gradNorm: window.gradNorm / window.steps }) + '\n');
-        window = { loss: 0, correct: 0, count: 0, steps: 0, gradNorm: 0 };
+        const stepped = window.steps - window.overflows;
+        await fs.appendFile(
+          metricsFile,
+          JSON.stringify({ iteration, lr, loss: last.loss, accuracy: last.accuracy, gradNorm: stepped > 0 ? window.gradNorm / stepped : null, ...(window.overflows > 0 ? { overflows: window.overflows } : {}) }) + '\n',
+        );
+        window = { loss: 0, correct: 0, count: 0, steps: 0, gradNorm: 0, overflows: 0 };
       }
       if (valEvery > 0 && (iteration % valEvery === 0 || iteration === iterations)) {
         // One centred view per video (MMAction2's validation does the same): cheap enough to run often.

@@ -3,6 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { MvclassError } from '../util/errors.js';
+import { compiledModule } from '../util/package.js';
 import type { ByteRange, CacheManifest, CachedVideo } from './format.js';
 import { checkShardRanges, parseCacheManifest } from './validate.js';
 
@@ -64,6 +65,8 @@ export class PreparedCache {
     readonly videos: CachedVideo[],
     // Shared with every subset() view, so that closing any of them closes the files once.
     private readonly handles = new Map<string, Promise<fs.FileHandle>>(),
+    /** The split this view holds (subset), or null for the whole cache. */
+    readonly split: CachedVideo['split'] | null = null,
   ) {}
 
   static async open(dir: string): Promise<PreparedCache> {
@@ -84,7 +87,13 @@ export class PreparedCache {
 
   /** A view holding only the videos of `split`. */
   subset(split: CachedVideo['split']): PreparedCache {
-    return new PreparedCache(this.dir, this.manifest, this.videos.filter((v) => v.split === split), this.handles);
+    return new PreparedCache(this.dir, this.manifest, this.videos.filter((v) => v.split === split), this.handles, split);
+  }
+
+  /** How a worker thread opens this view (the volume loader's sampling workers: src/volumes/workers.ts). */
+  workerSource(): { module: string; name: string; args: { dir: string; split: CachedVideo['split'] | null } } {
+    const module = compiledModule(import.meta.url, 'cache/read.js', ['src/cache/read.ts', 'src/cache/validate.ts', 'src/cache/format.ts'], 'the prepared cache reader');
+    return { module, name: 'openPreparedCache', args: { dir: this.dir, split: this.split } };
   }
 
   label(i: number): number {
@@ -137,4 +146,10 @@ export class PreparedCache {
     for (const h of this.handles.values()) await (await h).close();
     this.handles.clear();
   }
+}
+
+/** A cache, or one split of it, as workerSource describes it (for a worker thread). */
+export async function openPreparedCache(args: { dir: string; split: CachedVideo['split'] | null }): Promise<PreparedCache> {
+  const cache = await PreparedCache.open(args.dir);
+  return args.split === null ? cache : cache.subset(args.split);
 }

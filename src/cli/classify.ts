@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { keyValuePairs, testViewsOption } from '../util/validate.js';
-import { parseDevice } from '../nn/device.js';
-import { deviceOption, threadsOption, threadsValue } from './device.js';
+import { parseDevice, parsePrecision } from '../nn/device.js';
+import { deviceOption, precisionOption, threadsOption, threadsValue } from './device.js';
 import { fixed, printJson, warn } from './output.js';
 
 export function classifyCommand(): Command {
@@ -13,9 +13,10 @@ export function classifyCommand(): Command {
     .option('--encode', 're-encode the video as the training cache was made (size, fps, QP) first')
     .option('--views <TxC>', 'temporal views x crops per view (crops 1 or 10)', '10x10')
     .addOption(deviceOption())
+    .addOption(precisionOption())
     .addOption(threadsOption())
     .option('--json', 'print the result as JSON')
-    .action(async (video: string, opts: { run: string[]; encode?: boolean; views: string; device: string; threads: string; json?: boolean; inputOption?: string[] }) => {
+    .action(async (video: string, opts: { run: string[]; encode?: boolean; views: string; device: string; precision: string; threads: string; json?: boolean; inputOption?: string[] }) => {
       const device = parseDevice(opts.device, 'device');
       const threads = threadsValue(opts.threads);
       const { classifyVideo } = await import('../app/classify.js'); // libtorch and the workflows, loaded on use
@@ -24,6 +25,7 @@ export function classifyCommand(): Command {
         encode: opts.encode === true,
         ...testViewsOption(opts.views),
         device,
+        precision: parsePrecision(opts.precision, 'precision'),
         threads,
         onWarning: warn,
         onMismatch: warn,

@@ -3,11 +3,15 @@
 // the addon; the thread count by threadsValue.
 
 import { Option } from 'commander';
-import { DEVICE_HELP } from '../nn/device.js';
+import { DEVICE_HELP, PRECISION_HELP } from '../nn/device.js';
 import { integerInRange } from '../util/validate.js';
 
 export function deviceOption(note = ''): Option {
   return new Option('--device <device>', `where the networks run: ${DEVICE_HELP}${note ? `; ${note}` : ''}`).default('cpu');
+}
+
+export function precisionOption(): Option {
+  return new Option('--precision <type>', `the networks' number type on the device: ${PRECISION_HELP}`).default('auto');
 }
 
 export function threadsOption(note = ''): Option {

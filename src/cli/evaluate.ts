@@ -3,8 +3,8 @@ import type { ClassificationReport } from '../metrics/classification.js';
 import { markdownTable } from '../report/table.js';
 import { progressBar } from '../util/progress.js';
 import { oneOf, testViewsOption } from '../util/validate.js';
-import { parseDevice } from '../nn/device.js';
-import { deviceOption, threadsOption, threadsValue } from './device.js';
+import { parseDevice, parsePrecision } from '../nn/device.js';
+import { deviceOption, precisionOption, threadsOption, threadsValue } from './device.js';
 import { fixed, printJson } from './output.js';
 
 function printReport(title: string, r: ClassificationReport): void {
@@ -31,6 +31,7 @@ export function evalCommand(): Command {
     .option('--save-scores <file>', 'per-video scores, for mvclass fuse')
     .addOption(threadsOption())
     .addOption(deviceOption())
+    .addOption(precisionOption())
     .option('--json', 'print the result as JSON')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const device = parseDevice(opts.device, 'device');
@@ -46,6 +47,7 @@ export function evalCommand(): Command {
         ...(typeof opts.saveScores === 'string' ? { saveScores: opts.saveScores } : {}),
         threads: threadsValue(opts.threads),
         device,
+        precision: parsePrecision(opts.precision, 'precision'),
         onProgress: (done) => bar.update(done),
       }).finally(() => bar.stop());
       if (opts.json) return printJson(result);

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { packageRoot } from '../codec/native.js';
+import { packageRoot } from '../util/package.js';
 import { classifyCommand } from './classify.js';
 import { cropCommand } from './crop.js';
 import { demoCommand } from './demo.js';

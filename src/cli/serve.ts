@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { frameSize, integerInRange, oneOf, positiveInteger } from '../util/validate.js';
 import { invalid } from '../util/validate.js';
-import { parseDevice } from '../nn/device.js';
-import { deviceOption, threadsOption, threadsValue } from './device.js';
+import { parseDevice, parsePrecision } from '../nn/device.js';
+import { deviceOption, precisionOption, threadsOption, threadsValue } from './device.js';
 import { fixed, printJson } from './output.js';
 
 export function serveCommand(): Command {
@@ -23,6 +23,7 @@ export function serveCommand(): Command {
     .option('--body-timeout <s>', "a client's whole request (headers and body) must arrive within this; beyond: 408, connection closed", '30')
     .addOption(threadsOption())
     .addOption(deviceOption('refused before listening when libtorch has no such CUDA device'))
+    .addOption(precisionOption())
     .addOption(new Option('--log-level <level>', 'fatal, error, warn, info (an access-log line per request), debug, trace or silent').default('info'))
     .option('--quiet', 'no access log: warnings and errors only (--log-level warn)')
     .action(async (modelDir: string, opts: Record<string, string | boolean | undefined>) => {
@@ -32,6 +33,7 @@ export function serveCommand(): Command {
       const app = await createServer({
         modelDir,
         device,
+        precision: parsePrecision(opts.precision, 'precision'),
         logger: { level },
         maxBodyBytes: positiveInteger(opts.maxBody, 'max-body') * 1024 * 1024,
         ...(opts.concurrency !== undefined ? { concurrency: positiveInteger(opts.concurrency, 'concurrency') } : {}),

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { parseDevice } from '../nn/device.js';
+import { parseDevice, parsePrecision } from '../nn/device.js';
 import { DEFAULT_CLIP_NORM, MODELS, OPTIMIZER_DEFAULTS, OPTIMIZERS, type ModelName } from '../nn/model.js';
 import { attributeName, TRAIN_FIELDS } from '../config/schema.js';
 import { readSavedRun, resumedSettings } from '../config/run.js';
@@ -8,7 +8,7 @@ import { refuseExistingRun } from '../run/format.js';
 import { UsageError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
 import { nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber } from '../util/validate.js';
-import { deviceOption, threadsOption, threadsValue } from './device.js';
+import { deviceOption, precisionOption, threadsOption, threadsValue } from './device.js';
 import { fixed, printJson } from './output.js';
 import { addSettingsOptions, printConfig, resolveSettings, sectionSettings } from './settings.js';
 
@@ -36,7 +36,8 @@ export function trainCommand(): Command {
     .option('--seed <n>', 'seed (data order, augmentation, initialisation)', '1')
     .addOption(threadsOption())
     .addOption(deviceOption())
-    .option('--resume', "continue the run in --out from its last checkpoint, with the settings in its run.json (flags may raise --iterations, change --threads, --device, --val-every; others must agree)")
+    .addOption(precisionOption())
+    .option('--resume', "continue the run in --out from its last checkpoint, with the settings in its run.json (flags may raise --iterations, change --threads, --device, --precision, --val-every; others must agree)")
     .option('--force', 'replace a run already in --out (without it, training into an existing run refuses)')
     .option('--json', 'print the result as JSON');
   return addSettingsOptions(command).action(async (raw: Record<string, unknown>) => {
@@ -86,6 +87,7 @@ export function trainCommand(): Command {
       seed: positiveInteger(opts.seed, 'seed'),
       threads: threadsValue(opts.threads),
       device: parseDevice(opts.device, 'device'),
+      precision: parsePrecision(opts.precision, 'precision'),
       resume: raw.resume === true,
       force: raw.force === true,
       ...(motionStd !== undefined ? { motionStd } : {}),

@@ -1,10 +1,10 @@
 // Loads native/codec (built by node-gyp, found by node-gyp-build) and types its raw surface.
 // Only this file touches the addon object; the rest of src/codec wraps it in a typed API.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../util/package.js';
 
 export interface NativeProbe {
   container: string;
@@ -181,12 +181,6 @@ export interface CodecAddon {
 
 let addon: CodecAddon | undefined;
 
-/** The package root: the nearest folder above this module with a package.json. */
-export function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-}
 
 export function codecAddon(): CodecAddon {
   if (addon) return addon;

@@ -1,7 +1,7 @@
 // A run folder's settings, as `train --resume` takes them: run.json holds every training setting
 // (trainModel writes them), so a resumed run needs only its folder. Settings given again (a flag,
 // a config file, a preset) must agree with the run's, except those that do not change what is
-// learnt: iterations (to train further), threads, device, val-every.
+// learnt: iterations (to train further), threads, device, precision (the weights stay fp32), val-every.
 
 import path from 'node:path';
 import { hasRun, isFrameModel, readRun, runPaths } from '../run/format.js';
@@ -33,10 +33,11 @@ const SAVED: Record<string, string> = {
   seed: 'seed',
   threads: 'threads',
   device: 'device',
+  precision: 'precision',
 };
 
 /** Settings a resumed run may change: they do not alter what the network learns. */
-export const RESUME_MAY_CHANGE = ['iterations', 'threads', 'device', 'val-every'] as const;
+export const RESUME_MAY_CHANGE = ['iterations', 'threads', 'device', 'precision', 'val-every'] as const;
 
 /** The settings of the run in `runDir`, checked; a folder without a checkpoint has nothing to resume. */
 export async function readSavedRun(runDir: string): Promise<SavedRun> {

@@ -12,7 +12,7 @@
 
 import { clipFrames, clipShortSide } from '../codec/clips.js';
 import { VIDEO_CODECS } from '../codec/encode.js';
-import { parseDevice } from '../nn/device.js';
+import { parseDevice, parsePrecision } from '../nn/device.js';
 import { queueUrl } from '../queue/queue.js';
 import { MODELS, OPTIMIZERS, type ModelName, type OptimizerName } from '../nn/model.js';
 import { UsageError } from '../util/errors.js';
@@ -92,6 +92,7 @@ export const TRAIN_FIELDS: Record<string, FieldSpec> = {
   seed: { check: positiveInteger },
   threads: { check: threads },
   device: { check: parseDevice },
+  precision: { check: parsePrecision },
 };
 
 export const PREPARE_FIELDS: Record<string, FieldSpec> = {

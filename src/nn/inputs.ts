@@ -8,6 +8,7 @@
 // sampled grids are pixels times the resize factor N / crop side, so mv2d's 48x48 inputs reach
 // tens to hundreds, and a network He-initialised for unit inputs diverges or dies on them.
 
+import os from 'node:os';
 import type { CachedVideo } from '../cache/format.js';
 import type { PreparedCache } from '../cache/read.js';
 import { mulberry32, mixSeed, randomInt, randomView, testViews, VolumeLoader, type Layout, type MotionClip } from '../volumes/index.js';
@@ -97,28 +98,32 @@ export interface Batch {
 }
 
 /**
+ * How many worker threads sample the motion volumes while a network trains on `device`: none on
+ * the CPU, whose cores the network's own threads use; on a GPU, which steps faster than one
+ * JavaScript thread samples, one per core but two (for the main thread and libtorch's), at most 8.
+ */
+export function loaderWorkers(device: string): number {
+  return device === 'cpu' ? 0 : Math.max(1, Math.min(8, os.availableParallelism() - 2));
+}
+
+/**
  * Training batches, epoch after epoch, deterministic from the seed; `skip` batches are passed over
  * (resume). Each epoch is every training video once in a new order, in ceil(n / batchSize)
  * batches: the last one smaller when batchSize does not divide n (one batch of all n videos when
- * batchSize > n). A cache without videos is an error.
+ * batchSize > n). A cache without videos is an error. Motion volumes are sampled on `workers`
+ * threads (the batches are the same whatever the number).
  */
-export async function* trainingBatches(cache: PreparedCache, config: ModelConfig, batchSize: number, seed: number, skip = 0): AsyncGenerator<Batch> {
+export async function* trainingBatches(cache: PreparedCache, config: ModelConfig, batchSize: number, seed: number, skip = 0, workers = 0): AsyncGenerator<Batch> {
   if (cache.length === 0) throw new Error(`${cache.dir}: no videos to train on`);
   if (!isFrameModel(config.model)) {
-    const loader = new VolumeLoader(cache, { batchSize, frames: config.frames, size: config.size, layout: layoutOf(config), shuffle: true, seed, augment: true });
-    const scale = motionScale(config);
-    for (let epoch = 0; ; epoch++) {
-      const perEpoch = loader.batchesPerEpoch;
-      if (skip >= perEpoch) {
-        skip -= perEpoch;
-        continue;
-      }
-      let b = 0;
-      for await (const batch of loader.epoch(epoch)) {
-        if (b++ < skip) continue;
-        yield { data: scaleInPlace(batch.data, scale), labels: batch.labels };
-      }
-      skip = 0;
+    const loader = new VolumeLoader(cache, {
+      batchSize, frames: config.frames, size: config.size, layout: layoutOf(config), shuffle: true, seed, augment: true,
+      scale: motionScale(config), workers, prefetch: Math.max(2, workers + 1),
+    });
+    try {
+      for await (const batch of loader.epochs(0, skip)) yield { data: batch.data, labels: batch.labels };
+    } finally {
+      await loader.close();
     }
   }
   const per = 3 * config.size * config.size;

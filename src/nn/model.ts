@@ -6,11 +6,11 @@ import path from 'node:path';
 import { writeAtomically, writeFileAtomically } from '../util/atomic.js';
 import { MODELS, readRun, writeRun, type ModelConfig, type ModelName } from '../run/format.js';
 import { MvclassError, withCallerStack } from '../util/errors.js';
-import { integerInRange, oneOf, positiveInteger } from '../util/validate.js';
-import { parseDevice, type Device } from './device.js';
+import { checkBoolean, integerInRange, oneOf, positiveInteger } from '../util/validate.js';
+import { parseDevice, parsePrecision, type Device, type Precision } from './device.js';
 import { nnAddon, type NativeSession, type StateTensor } from './native.js';
 
-export { parseDevice, type Device } from './device.js';
+export { parseDevice, parsePrecision, PRECISIONS, type Device, type Precision } from './device.js';
 
 export { FRAME_MODELS, isFrameModel, MODELS, readRun, type FrameModelName, type ModelConfig, type ModelName, type TrainingRun } from '../run/format.js';
 
@@ -46,6 +46,12 @@ export interface SessionSettings {
   weightDecay?: number;
   /** Clip the gradients to this global L2 norm (0 or absent: no clipping). */
   clipNorm?: number;
+  /** auto (default: bf16 autocast on a GPU, fp32 on the CPU), fp32, bf16 or fp16; bf16 and fp16 need a GPU. */
+  precision?: Precision;
+  /** Convolutions channels-last (default: on a GPU with bf16 or fp16). */
+  channelsLast?: boolean;
+  /** On a GPU: cuDNN's deterministic algorithms and no autotuning, so that runs repeat bit for bit (default false). */
+  deterministic?: boolean;
 }
 
 /**
@@ -74,6 +80,15 @@ export async function checkDevice(device: unknown = 'cpu'): Promise<Device> {
   const checked = parseDevice(device, 'device');
   if (checked !== 'cpu') await CnnModel.create({ model: 'mv2d', classes: ['a', 'b'], frames: 1, size: 16, width: 0.125, fc: 8 }, { device: checked, threads: 1 });
   return checked;
+}
+
+export interface StepResult {
+  loss: number;
+  correct: number;
+  count: number;
+  gradNorm: number;
+  stepped: boolean;
+  overflow: boolean;
 }
 
 export class CnnModel {
@@ -110,6 +125,9 @@ export class CnnModel {
         momentum: settings.momentum ?? 0.9,
         weightDecay: settings.weightDecay ?? OPTIMIZER_DEFAULTS[optimizer].weightDecay,
         clipNorm: settings.clipNorm ?? 0,
+        precision: parsePrecision(settings.precision ?? 'auto', 'precision'),
+        channelsLast: settings.channelsLast === undefined ? 'auto' : checkBoolean(settings.channelsLast, 'channelsLast') ? 'on' : 'off',
+        deterministic: settings.deterministic === undefined ? false : checkBoolean(settings.deterministic, 'deterministic'),
       }),
     );
     return new CnnModel({ ...config, model }, session);
@@ -137,8 +155,22 @@ export class CnnModel {
     return this.session.parameters;
   }
 
-  /** One optimiser step; `stepped` is false (and the weights unchanged) when the loss or the gradients were not finite. */
-  trainStep(data: Float32Array, labels: Int32Array, learningRate: number): Promise<{ loss: number; correct: number; count: number; gradNorm: number; stepped: boolean }> {
+  /** The number type the forward pass runs in: fp32, bf16 or fp16 (auto resolved for the device). */
+  get precision(): Exclude<Precision, 'auto'> {
+    return this.session.precision;
+  }
+
+  /** Whether the convolutions run channels-last. */
+  get channelsLast(): boolean {
+    return this.session.channelsLast;
+  }
+
+  /**
+   * One optimiser step; `stepped` is false (and the weights unchanged) when the loss or the gradients
+   * were not finite. With fp16, `overflow` says the gradients overflowed at the loss scale, which
+   * was halved: a skipped step, not a divergence.
+   */
+  trainStep(data: Float32Array, labels: Int32Array, learningRate: number): Promise<StepResult> {
     return withCallerStack(undefined, () => this.exclusive(() => this.session.trainStep(data, labels, learningRate)));
   }
 

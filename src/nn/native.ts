@@ -4,13 +4,16 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { packageRoot } from '../codec/native.js';
+import { packageRoot } from '../util/package.js';
 import { MvclassError } from '../util/errors.js';
 
 export interface NativeSession {
   inputShape: number[];
   parameters: number;
-  trainStep(data: Float32Array, labels: Int32Array, learningRate: number): Promise<{ loss: number; correct: number; count: number; gradNorm: number; stepped: boolean }>;
+  /** The resolved settings. */
+  precision: 'fp32' | 'bf16' | 'fp16';
+  channelsLast: boolean;
+  trainStep(data: Float32Array, labels: Int32Array, learningRate: number): Promise<{ loss: number; correct: number; count: number; gradNorm: number; stepped: boolean; overflow: boolean }>;
   predict(data: Float32Array): Promise<Float32Array>;
   save(path: string): Promise<void>;
   load(path: string): Promise<void>;

@@ -5,17 +5,16 @@
 // request) and the OpenAPI description at /docs.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { packageRoot } from '../codec/native.js';
+import { compiledModule, packageRoot } from '../util/package.js';
 import { chooseForStream, loadStreamModel, scoreStream, scoringNetworks, type Network } from '../app/stream.js';
-import { parseDevice, type Device } from '../nn/device.js';
+import { parseDevice, parsePrecision, type Device, type Precision } from '../nn/device.js';
 import { MvclassError } from '../util/errors.js';
 import { ConcurrencyLimit, QueueFullError } from './limit.js';
 import { API_DESCRIPTION, classifySchema, healthSchema, metricsSchema } from './openapi.js';
@@ -51,6 +50,8 @@ export interface ServeOptions {
   logger?: boolean | ServeLogger;
   /** Where the networks run (default cpu); cuda on a CPU-only libtorch is refused before anything listens. */
   device?: Device;
+  /** The networks' number type there (default auto: bf16 autocast on a GPU, fp32 on the CPU). */
+  precision?: Precision;
   /** A decoding worker whose resident memory passes this is killed; the request answers 422 (default 1 GiB). */
   maxJobMemoryBytes?: number;
   /** The largest picture accepted (default 1920x1088); larger streams answer 422. */
@@ -78,22 +79,10 @@ function containerOf(body: Buffer, contentType: string | undefined): '.mp4' | '.
   throw new ClientError(415, `not an H.264 stream${type ? ` (the body sent as ${type})` : ''}: send Annex-B (starting with a start code) or MP4`);
 }
 
-/** The compiled worker module: beside this one when running from dist/, else (tests running the
- * TypeScript sources) the build in dist/, which must be as new as the sources it runs. */
+/** The compiled worker module (from dist/ when the tests run the TypeScript sources). */
 function workerModule(): string {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return path.join(path.dirname(here), 'worker.js');
-  const root = packageRoot();
-  const compiled = path.join(root, 'dist', 'src', 'serve', 'worker.js');
-  if (!existsSync(compiled)) throw new MvclassError(`${compiled}: the service's decoding worker is not built: run npm run build:ts`, compiled);
-  const built = statSync(compiled).mtimeMs;
-  for (const source of ['src/serve/worker.ts', 'src/serve/upload.ts', 'src/app/classify.ts', 'src/ingest/ingest.ts', 'src/ingest/profile.ts', 'src/codec/crop.ts', 'src/codec/probe.ts', 'src/codec/decode.ts']) {
-    const file = path.join(root, source);
-    if (existsSync(file) && statSync(file).mtimeMs > built) {
-      throw new MvclassError(`${compiled} is older than ${source}: the service's decoding worker runs from dist/; run npm run build:ts`, compiled);
-    }
-  }
-  return compiled;
+  const sources = ['src/serve/worker.ts', 'src/serve/upload.ts', 'src/app/classify.ts', 'src/ingest/ingest.ts', 'src/ingest/profile.ts', 'src/codec/crop.ts', 'src/codec/probe.ts', 'src/codec/decode.ts'];
+  return compiledModule(import.meta.url, 'serve/worker.js', sources, "the service's decoding worker");
 }
 
 /** A boolean query parameter: absent, 1/true or 0/false. */
@@ -119,7 +108,7 @@ async function removeStaleFolders(tempDir: string): Promise<void> {
 export async function createServer(options: ServeOptions): Promise<FastifyInstance> {
   const mcnnFile = path.join(options.modelDir, 'mcnn.json');
   const device = parseDevice(options.device ?? 'cpu', 'device');
-  const model = await loadStreamModel(options.modelDir, { threads: options.threads ?? 0, device });
+  const model = await loadStreamModel(options.modelDir, { threads: options.threads ?? 0, device, precision: parsePrecision(options.precision ?? 'auto', 'precision') });
   const { classifier, mcnn, fitVideo } = model;
   const concurrency = options.concurrency ?? os.cpus().length;
   const limit = new ConcurrencyLimit(concurrency, options.queue ?? 16);

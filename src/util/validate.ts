@@ -125,3 +125,10 @@ export function testViewsOption(value: unknown, name = 'views'): { temporal: num
   if (!m || !(Number(m[1]) > 0)) throw invalid('<temporal>x<crops> with crops 1 or 10 (e.g. 10x10)', name, value);
   return { temporal: Number(m[1]), crops: Number(m[2]) as 1 | 10 };
 }
+
+/** An optional flag: absent is false; anything but a boolean is refused. */
+export function checkBoolean(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw invalid('true or false', name, value);
+  return value;
+}

@@ -2,10 +2,10 @@
 // random mirror, then zero-centring. Each is an option; the random draws are always made in
 // the same order (scale, x, y, start, flip) so turning one off leaves the others unchanged.
 
-import { invalid, positiveInteger } from '../util/validate.js';
+import { checkBoolean, invalid, positiveInteger } from '../util/validate.js';
 import { randomInt, toRng } from '../util/random.js';
 import type { Rng } from '../util/random.js';
-import { checkBoolean, sampleVolume, validateClip } from './sample.js';
+import { sampleVolume, validateClip } from './sample.js';
 import type { Layout, MotionClip } from './sample.js';
 import type { View } from './views.js';
 

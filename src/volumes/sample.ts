@@ -3,7 +3,7 @@
 // zero-centring. Vectors are displacements in grid units, so they are scaled with the resize.
 
 import { MvclassError, UsageError } from '../util/errors.js';
-import { invalid, nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
+import { checkBoolean, invalid, nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
 
 /**
  * A clip's motion: `data` is laid out [frames, 2, rows, cols], per frame a dx plane then a dy
@@ -51,12 +51,6 @@ export function volumeShape(frames: number, size: number, layout: Layout): numbe
 
 export function volumeLength(frames: number, size: number): number {
   return 2 * frames * size * size;
-}
-
-export function checkBoolean(value: unknown, name: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw invalid('true or false', name, value);
-  return value;
 }
 
 /** Checks a clip's dimensions and that its data holds frames x 2 x rows x cols values. */

@@ -1,8 +1,8 @@
 // Test-time views: temporal starts evenly spaced over the clip x ten crops (four corners and
 // the centre of a square crop, each also mirrored), the usual multi-view evaluation.
 
-import { invalid, nonNegativeInteger, positiveInteger } from '../util/validate.js';
-import { checkBoolean, validateClip, sampleVolume } from './sample.js';
+import { checkBoolean, invalid, nonNegativeInteger, positiveInteger } from '../util/validate.js';
+import { validateClip, sampleVolume } from './sample.js';
 import type { CropRect, Layout, MotionClip } from './sample.js';
 
 export interface ViewCrop extends CropRect {

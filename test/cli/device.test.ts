@@ -4,11 +4,11 @@
 // libtorch-dev) the addon's refusal, on each command before it writes anything. The trained
 // fixture (test/support/trained.ts) gives the real runs, caches and clip the commands take.
 
-import { cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkDevice, DEVICE_PATTERN, parseDevice } from '../../src/index.js';
+import { checkDevice, CnnModel, DEVICE_PATTERN, parseDevice, parsePrecision } from '../../src/index.js';
 import { cli, tempDir } from '../setup/helpers.js';
 import { trained, type Trained } from '../support/trained.js';
 
@@ -179,5 +179,57 @@ describe('--device on every command that runs a network', () => {
     expect(await printed('train:\n  device: cuda:1\nsweep:\n  device: cuda\n')).toBe('cuda');
     expect(await printed('train:\n  device: cuda:1\nsweep:\n  device: cuda\n', '--device', 'cpu')).toBe('cpu');
     expect(existsSync(path.join(dir, 'printed'))).toBe(false);
+  });
+});
+
+describe('--precision: the networks\' number type on the device', () => {
+  const small = { model: 'mv2d' as const, classes: ['a', 'b'], frames: 2, size: 16, width: 0.125, fc: 8 };
+
+  it('takes auto, fp32, bf16 and fp16; the CPU runs fp32 and refuses the others, naming why', async () => {
+    for (const ok of ['auto', 'fp32', 'bf16', 'fp16']) expect(parsePrecision(ok, 'precision')).toBe(ok);
+    for (const [bad, shown] of [['half', '"half"'], ['BF16', '"BF16"'], ['', '""'], [16, '16']] as const) {
+      expect(() => parsePrecision(bad, 'train.precision')).toThrow(`Expected auto, fp32, bf16 or fp16 for train.precision but received ${shown}`);
+    }
+    const model = await CnnModel.create(small, { device: 'cpu' });
+    expect(model.precision).toBe('fp32');
+    expect(model.channelsLast).toBe(false);
+    expect((await CnnModel.create(small, { device: 'cpu', precision: 'fp32' })).precision).toBe('fp32');
+    for (const precision of ['bf16', 'fp16'] as const) {
+      await expect(CnnModel.create(small, { device: 'cpu', precision })).rejects.toThrow(`precision ${precision} needs a CUDA device (the CPU runs fp32)`);
+    }
+    await expect(CnnModel.create(small, { precision: 'half' as never })).rejects.toThrow('Expected auto, fp32, bf16 or fp16 for precision but received "half"');
+    await expect(CnnModel.create(small, { channelsLast: 'yes' as never })).rejects.toThrow('Expected true or false for channelsLast but received "yes"');
+    await expect(CnnModel.create(small, { deterministic: 1 as never })).rejects.toThrow('Expected true or false for deterministic but received 1');
+  });
+
+  it('train, eval, classify and serve show it and check it with the same words; a config file too', { timeout: 120_000 }, async () => {
+    const helps = await Promise.all(['train', 'eval', 'classify', 'serve'].map((c) => cli([c, '--help'])));
+    for (const h of helps) expect(h.stdout.replace(/\s+/g, ' ')).toMatch(/--precision <type> the networks' number type on the device: auto \(bf16 autocast on a GPU, fp32 on the CPU\), fp32, bf16 or fp16/);
+    const list = commands('cpu', 'precision-usage').filter((c) => ['train', 'eval', 'classify', 'serve'].includes(c.name));
+    const results = await Promise.all(list.map((c) => cli([...c.args, '--precision', 'half'])));
+    for (const [i, r] of results.entries()) {
+      expect(r.stderr.trim(), list[i]!.name).toBe('mvclass: Expected auto, fp32, bf16 or fp16 for precision but received "half"');
+      expect(r.code, list[i]!.name).toBe(2);
+      expect(existsSync(list[i]!.out), list[i]!.name).toBe(false);
+    }
+    const file = path.join(dir, 'precision.yaml');
+    writeFileSync(file, 'train:\n  precision: half\n');
+    const r = await cli(['train', '--model', 'mv2d', '--data', cache, '-o', path.join(dir, 'precision-config'), '--config', file]);
+    expect(r.stderr.trim()).toBe(`mvclass: ${file}: Expected auto, fp32, bf16 or fp16 for train.precision but received "half"`);
+    expect(r.code).toBe(2);
+  });
+
+  it('train on the CPU: bf16 is refused before the run folder exists; auto trains in fp32 and run.json records both', { timeout: 120_000 }, async () => {
+    const train = commands('cpu', 'precision-train').find((c) => c.name === 'train')!;
+    const refused = await cli([...train.args, '--precision', 'bf16']);
+    expect(refused.stderr).toMatch(/^mvclass: precision bf16 needs a CUDA device \(the CPU runs fp32\)/);
+    expect(refused.code).toBe(1);
+    expect(existsSync(train.out)).toBe(false);
+    const ok = await cli(train.args);
+    expect(ok.stderr).not.toMatch(/error/i);
+    expect(ok.code).toBe(0);
+    const saved = JSON.parse(readFileSync(path.join(train.out, 'run', 'run.json'), 'utf8')) as { training: { precision: string; numberType: string } };
+    expect(saved.training.precision).toBe('auto');
+    expect(saved.training.numberType).toBe('fp32');
   });
 });
