@@ -37,6 +37,21 @@ def mv2d(classes, frames, size, width, fc):
     return nn.Sequential(features, nn.Flatten(), head), (2 * frames, size, size)
 
 
+def vgg16(classes, size, width, fc):
+    # torchvision's configuration "D", as native/nn/models.cc builds it (no torchvision needed).
+    layers, c_in = [], 3
+    for c in (64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0):
+        if c == 0:
+            layers.append(nn.MaxPool2d(2, 2))
+            continue
+        layers += [nn.Conv2d(c_in, scaled(c, width), 3, padding=1), nn.ReLU(inplace=True)]
+        c_in = scaled(c, width)
+    hidden = 4096 if width >= 1 else fc
+    head = nn.Sequential(nn.Linear(c_in * 49, hidden), nn.ReLU(inplace=True), nn.Dropout(0.5), nn.Linear(hidden, hidden), nn.ReLU(inplace=True),
+                         nn.Dropout(0.5), nn.Linear(hidden, classes))
+    return nn.Sequential(nn.Sequential(*layers), nn.AdaptiveAvgPool2d((7, 7)), nn.Flatten(), head), (3, size, size)
+
+
 def resnet(name, classes, width):
     # torchvision's own ResNets (Debian's python3-torchvision 0.14): native/nn/models.cc builds the
     # same layout under the same names, so this is the same network.
