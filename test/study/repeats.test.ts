@@ -107,6 +107,12 @@ describe('repeats spec', () => {
     expect(r.stderr).toBe(`mvclass: ${bad}: Expected a positive integer for repeats but received "two"\n`);
     expect(r.stdout).toBe('');
     expect(existsSync(out)).toBe(false); // checked before anything is written
+    // --device and --threads are checked as on every command that runs a network.
+    const device = await cli(['study', 'repeats', yaml, '-o', out, '--device', 'gpu']);
+    expect([device.code, device.stderr]).toEqual([2, 'mvclass: Expected cpu, cuda or cuda:N for device but received "gpu"\n']);
+    const threads = await cli(['study', 'repeats', yaml, '-o', out, '--threads', 'abc']);
+    expect([threads.code, threads.stderr]).toEqual([2, 'mvclass: Expected an integer from 0 to 1024 for threads but received "abc"\n']);
+    expect(existsSync(out)).toBe(false);
   });
 });
 
