@@ -20,7 +20,7 @@ import { openDataset } from '../datasets/open.js';
 import { classificationReport } from '../metrics/classification.js';
 import { summariseRepeats, type RepeatsSummary } from '../metrics/repeats.js';
 import { checkDevice, type Device } from '../nn/model.js';
-import { hasRun, isFrameModel, readRun, readScores, runPaths } from '../run/format.js';
+import { hasRun, isFrameModel, readRun, readScores, runPaths, type TrainingRun } from '../run/format.js';
 import { writeFileAtomically } from '../util/atomic.js';
 import { MvclassError } from '../util/errors.js';
 import { testViewsOption } from '../util/validate.js';
@@ -85,6 +85,8 @@ export async function runRepeats(spec: string | RepeatsSpec, out: string, option
     for (let k = 0; k < study.repeats; k++) {
       const run = runDir(i, k);
       const saved = (await hasRun(run)) ? await readRun(run) : null;
+      const stale = saved && otherSettings(saved, study, study.seed + k, caches[i]!);
+      if (stale) throw new MvclassError(`${run}: the run there was trained with ${stale}, not as ${where} says: study into another folder, or remove the run to train it again`, run);
       const target = iterations ?? saved?.training.iterations;
       const at = saved?.iteration ?? 0;
       await stage(`train ${c.name} #${k}`, saved !== null && typeof target === 'number' && at >= target, () =>
@@ -139,6 +141,25 @@ export async function runRepeats(spec: string | RepeatsSpec, out: string, option
   await writeFileAtomically(path.join(out, 'repeats.json'), JSON.stringify(summary, null, 2) + '\n');
   await stage('report', false, () => buildRepeatsReport(out, { model: study.model, repeats: study.repeats, views: study.views ?? '10x10', caches, summary }));
   return summary;
+}
+
+/**
+ * What a saved run was trained with that the spec now says otherwise (the network's shape, the
+ * seed, the cache), or null: a rerun must not pass off runs of other settings as the spec's.
+ */
+function otherSettings(saved: TrainingRun, study: RepeatsSpec, seed: number, cache: string): string | null {
+  const c = saved.config;
+  const given: Array<[string, unknown, unknown]> = [
+    ['model', c.model, study.model],
+    ['frames', c.frames, isFrameModel(study.model) ? undefined : study.frames],
+    ['size', c.size, study.size],
+    ['width', c.width, study.width],
+    ['fc', c.fc, study.fc],
+    ['seed', saved.training.seed, seed],
+    ['data', saved.training.data, path.resolve(cache)],
+  ];
+  const differ = given.filter(([, was, wanted]) => wanted !== undefined && was !== wanted);
+  return differ.length ? differ.map(([key, was]) => `${key} ${JSON.stringify(was)}`).join(', ') : null;
 }
 
 /** A condition's `prepare:` settings (a config section's kebab-case keys) as openDataset's and prepareDataset's options. */

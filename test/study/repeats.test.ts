@@ -234,6 +234,9 @@ describe('repeats on real footage', () => {
     expect(r.conditions.map((c) => [c.name, c.bytes, c.runs.length])).toEqual(result.conditions.map((c) => [c.name, c.bytes, 1]));
     expect(stages.filter((s) => s.startsWith('prepare'))).toEqual([]);
     expect(existsSync(path.join(again, 'caches'))).toBe(false);
+    // Runs of other settings are not passed off as the spec's.
+    const wider = { model: 'mv3d', frames: 8, size: 16, width: 0.25, fc: 16, iterations: 5, batch: 8, views: '1x1', repeats: 1, conditions: result.conditions.map((c) => ({ name: c.name, data: path.join(out, 'caches', c.name) })) };
+    await expect(runRepeats(wider as unknown as RepeatsSpec, again, { threads: 1 })).rejects.toThrow(`${path.join(again, 'runs', 'qp30', '0')}: the run there was trained with width 0.125, not as spec says`);
   });
 
   it('a missing cache is named before anything is written', async () => {
