@@ -139,7 +139,7 @@ export async function runRepeats(spec: string | RepeatsSpec, out: string, option
 
   const summary = summariseRepeats(study.conditions.map((c) => c.name), bytes, top1);
   await writeFileAtomically(path.join(out, 'repeats.json'), JSON.stringify(summary, null, 2) + '\n');
-  await stage('report', false, () => buildRepeatsReport(out, { model: study.model, repeats: study.repeats, views: study.views ?? '10x10', caches, summary }));
+  await stage('report', false, () => buildRepeatsReport(out, { model: study.model, repeats: study.repeats, views: study.views ?? '10x10' /* evaluateRun's default, the paper's */, caches, summary }));
   return summary;
 }
 
