@@ -18,6 +18,7 @@ import { queueCommand } from './queue.js';
 import { probeCommand } from './probe.js';
 import { ratesCommand } from './rates.js';
 import { edgeCommand, serveCommand } from './serve.js';
+import { studyCommand } from './study.js';
 import { sweepCommand } from './sweep.js';
 import { synthCommand } from './synth.js';
 import { trainCommand } from './train.js';
@@ -31,7 +32,7 @@ const program = new Command('mvclass')
   .exitOverride()
   .showHelpAfterError();
 
-for (const command of [demoCommand(), extractCommand(), probeCommand(), encodeCommand(), cropCommand(), ratesCommand(), synthCommand(), prepareCommand(), trainCommand(), evalCommand(), fuseCommand(), classifyCommand(), mcnnCommand(), sweepCommand(), plotCommand(), serveCommand(), edgeCommand(), workerCommand(), queueCommand()]) program.addCommand(command.exitOverride());
+for (const command of [demoCommand(), extractCommand(), probeCommand(), encodeCommand(), cropCommand(), ratesCommand(), synthCommand(), prepareCommand(), trainCommand(), evalCommand(), fuseCommand(), classifyCommand(), mcnnCommand(), sweepCommand(), studyCommand(), plotCommand(), serveCommand(), edgeCommand(), workerCommand(), queueCommand()]) program.addCommand(command.exitOverride());
 
 // Help marks what must be given: commander enforces required options but does not say so.
 for (const command of [program, ...program.commands.flatMap((c) => [c, ...c.commands])]) {

@@ -24,15 +24,24 @@ export async function loadConfigFile(file: string): Promise<ConfigDocument> {
 
 /** Parses a config file's text (JSON or YAML by the file's extension) and checks it. */
 export function parseConfig(text: string, file: string): ConfigDocument {
+  return checkConfig(parseDocumentText(text, file) ?? {}, file, path.dirname(path.resolve(file)));
+}
+
+/**
+ * A JSON (.json) or YAML (.yaml, .yml) document's value, by the file's extension, unchecked: the
+ * one parser of config files and study specs. A document that does not parse is a usage error
+ * naming the file (and the line, for YAML).
+ */
+export function parseDocumentText(text: string, file: string, what = 'a config file'): unknown {
   const ext = path.extname(file).toLowerCase();
-  let value: unknown;
   if (ext === '.json') {
     try {
-      value = JSON.parse(text);
+      return JSON.parse(text);
     } catch (error) {
       throw new UsageError(`${file}: not valid JSON: ${(error as Error).message}`);
     }
-  } else if (ext === '.yaml' || ext === '.yml') {
+  }
+  if (ext === '.yaml' || ext === '.yml') {
     // Loaded when a YAML file is read: the parser costs every command a third of its start-up otherwise.
     const { parseDocument } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
     const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
@@ -41,14 +50,12 @@ export function parseConfig(text: string, file: string): ConfigDocument {
       const at = error.linePos?.[0];
       throw new UsageError(`${file}: not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
     }
-    value = doc.toJS({ maxAliasCount: 100 });
-  } else {
-    throw new UsageError(`${file}: a config file is JSON (.json) or YAML (.yaml, .yml)`);
+    return doc.toJS({ maxAliasCount: 100 });
   }
-  return checkConfig(value ?? {}, file, path.dirname(path.resolve(file)));
+  throw new UsageError(`${file}: ${what} is JSON (.json) or YAML (.yaml, .yml)`);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
@@ -63,7 +70,7 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-function unknownKey(file: string, prefix: string, key: string, known: string[]): UsageError {
+export function unknownKey(file: string, prefix: string, key: string, known: string[]): UsageError {
   const kebab = key.replace(/[A-Z_]/g, (c) => (c === '_' ? '-' : `-${c.toLowerCase()}`));
   const near = known.includes(kebab) ? kebab : known.map((k) => [k, distance(key.toLowerCase(), k)] as const).filter(([, d]) => d <= 2).sort((a, b) => a[1] - b[1])[0]?.[0];
   return new UsageError(`${file}: unknown key ${prefix}${key}${near ? ` (did you mean ${prefix}${near}?)` : ` (known: ${known.join(', ')})`}`);

@@ -326,3 +326,51 @@ export async function linearFitFigure(data: LinearFitData, options: Omit<FigureO
     ],
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Repeated runs: one point per run, per condition
+
+export interface StripSeries {
+  /** The condition, e.g. "qp30". */
+  name: string;
+  /** Each run's accuracy, a fraction from 0 to 1. */
+  values: number[];
+}
+
+/**
+ * A strip plot: each run's accuracy (%) as a point above its condition, spread sideways in run
+ * order so that equal accuracies stay visible (deterministic: the same numbers draw the same
+ * SVG), and the mean as a tick.
+ */
+export async function stripFigure(series: StripSeries[], options: FigureOptions = {}): Promise<Figure> {
+  const names = series.map((s) => s.name);
+  if (names.length === 0) throw new MvclassError('stripFigure: no series');
+  if (new Set(names).size !== names.length) throw new MvclassError(`stripFigure: series names repeat: ${names.join(', ')}`);
+  const points = series.flatMap((s) => {
+    if (s.values.length === 0) throw new MvclassError(`stripFigure: ${s.name} has no values`);
+    return s.values.map((v, k) => ({
+      condition: s.name,
+      run: k,
+      accuracy: percent(v, `stripFigure: ${s.name} value ${k}`),
+      // -0.5 .. 0.5 across the runs, in run order.
+      offset: s.values.length === 1 ? 0 : k / (s.values.length - 1) - 0.5,
+    }));
+  });
+  const means = series.map((s) => ({ condition: s.name, accuracy: s.values.reduce((a, v) => a + 100 * v, 0) / s.values.length }));
+  const x = { field: 'condition', type: 'nominal' as const, title: 'Condition', sort: names, axis: { labelAngle: 0 } };
+  // Both layers share the offset scale, so that the mean's tick (offset 0) sits at the band's centre.
+  const xOffset = { type: 'quantitative' as const, scale: { domain: [-1.5, 1.5] } };
+  const y = { field: 'accuracy', type: 'quantitative' as const, title: 'Top-1 accuracy (%)', scale: { zero: false } };
+  return renderVegaLite({
+    title: options.title ?? 'Top-1 of each run',
+    ...size(options),
+    layer: [
+      {
+        data: { values: points },
+        mark: { type: 'point', filled: true, size: 50, opacity: 0.75, color: '#4c78a8' },
+        encoding: { x, xOffset: { field: 'offset', ...xOffset }, y, tooltip: [{ field: 'run' }, { field: 'accuracy' }] },
+      },
+      { data: { values: means }, mark: { type: 'tick', color: '#e45756', thickness: 2, size: 40 }, encoding: { x, xOffset: { datum: 0, ...xOffset }, y } },
+    ],
+  });
+}
