@@ -18,6 +18,8 @@
         "native/codec/binding_crop.cc",
         "native/codec/crop.cc",
         "native/codec/transcode.cc",
+        "native/codec/quality.cc",
+        "native/codec/binding_quality.cc",
         "native/codec/h264/syntax.cc",
         "native/codec/h264/pslice.cc",
         "native/codec/hevc.cc",

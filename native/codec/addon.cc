@@ -17,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mvclass::InitReader(env, exports, *data);
   mvclass::InitEncoder(env, exports, *data);
   mvclass::InitCrop(env, exports);
+  mvclass::InitQuality(env, exports);
   mvclass::InitText(env, exports);
   exports.Set("ffmpegVersion", Napi::String::New(env, av_version_info()));
   return exports;

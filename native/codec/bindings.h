@@ -15,5 +15,6 @@ struct AddonData {
 void InitReader(Napi::Env env, Napi::Object exports, AddonData& data);
 void InitEncoder(Napi::Env env, Napi::Object exports, AddonData& data);
 void InitCrop(Napi::Env env, Napi::Object exports);
+void InitQuality(Napi::Env env, Napi::Object exports);
 
 }  // namespace mvclass
