@@ -27,6 +27,7 @@ export {
   type VideoCodec,
 } from './codec/encode.js';
 export { crop, type CropResult } from './codec/crop.js';
+export { compareVideos, type CompareVideosOptions, type VideoQuality } from './codec/quality.js';
 export { extractMotion, type ExtractFormat, type ExtractOptions, type ExtractResult } from './export/extract.js';
 export { MotionStats, type MotionSummary } from './export/stats.js';
 export { renderMovingPattern, type PatternOptions } from './synth/pattern.js';

@@ -156,6 +156,30 @@ export interface NativePacket {
   qp: number;
 }
 
+export interface NativePlanes {
+  y: number;
+  u: number;
+  v: number;
+}
+
+export interface NativeQuality {
+  width: number;
+  height: number;
+  /** Frames each file has, and how many were compared (the frames both have). */
+  referenceFrames: number;
+  distortedFrames: number;
+  frames: number;
+  /** Luma, 0-255 scale: the mean absolute difference, and the root of the mean squared one. */
+  mae: number;
+  rmse: number;
+  mse: NativePlanes & { average: number };
+  /** From the mean MSE over frames, as FFmpeg's psnr filter; Infinity where that MSE is 0. */
+  psnr: NativePlanes & { average: number };
+  ssim: NativePlanes & { all: number };
+  perFrame: { mae: Float64Array; rmse: Float64Array; psnr: Float64Array; ssim: Float64Array };
+  warnings: string[];
+}
+
 export interface NativeEncoder {
   write(frames: Uint8Array, count: number): Promise<NativePacket[]>;
   finish(): Promise<{ packets: NativePacket[]; frameBits: NativeFrameBits[]; extradataBytes: number }>;
@@ -173,6 +197,7 @@ export interface CodecAddon {
   openEncoder(options: NativeEncoderOptions): Promise<NativeEncoder>;
   transcode(options: Omit<NativeEncoderOptions, 'width' | 'height'> & { input: string; width: number; height: number; decoderThreads?: number }): Promise<NativeTranscodeResult>;
   crop(options: { input: string; output: string; annexB: boolean }): Promise<NativeCropResult>;
+  compareVideos(options: { reference: string; distorted: string; width: number; height: number; decoderThreads?: number }): Promise<NativeQuality>;
   /** extract's text rows on a worker (text.cc): CSV rows after each frame's number, or JSON rows after each frame's text;
    * with `into`, the number of bytes written there, or a Buffer of their own when they did not fit. */
   formatText(format: 'csv', columns: NativeVectorColumns, vectorStart: Uint32Array, vectorCount: Uint32Array, frameNumbers: Float64Array, into?: Uint8Array): Promise<Buffer | number>;
