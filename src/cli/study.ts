@@ -1,9 +1,14 @@
 // mvclass study repeats <spec> -o <dir>: a network trained several times per condition, every run
 // tested on every condition (app/repeats.ts; the spec's format: src/config/study.ts).
+// mvclass study transcode <dataset> -o <dir>: a dataset re-encoded at CRF (or QP) x GOP, size and
+// quality per cell (app/transcode-study.ts).
 
 import { Command } from 'commander';
 import { parseDevice } from '../nn/device.js';
+import { UsageError } from '../util/errors.js';
 import { deviceOption, threadsOption, threadsValue } from './device.js';
+import { infinityAsText } from '../util/json.js';
+import { integerInRange, nonNegativeInteger, positiveInteger } from '../util/validate.js';
 import { fixed, printJson, warn } from './output.js';
 
 function repeatsCommand(): Command {
@@ -38,6 +43,55 @@ function repeatsCommand(): Command {
     });
 }
 
+/** "20,40" -> [20, 40], each checked by `check`. */
+function list(value: unknown, check: (item: string) => number): number[] {
+  return String(value)
+    .split(',')
+    .map((item) => check(item.trim()));
+}
+
+function transcodeCommand(): Command {
+  return new Command('transcode')
+    .description('re-encode every video of a dataset at each CRF (or QP) x GOP (x264, preset medium), short side capped; per cell: bytes, kbps, PSNR, SSIM, luma MAE and RMSE against the original; transcode.json')
+    .argument('<dataset>', 'a dataset (a folder per class, UCF101, HMDB51, a Kinetics or manifest CSV)')
+    .requiredOption('-o, --out <dir>', 'where transcoded/<cell>/, quality/<cell>/ and transcode.json go (a rerun reuses what is complete)')
+    .option('--crf <list>', 'constant rate factors, 0-51 (default 0,10,20,30,40,50)')
+    .option('--qp <list>', 'constant QPs, 0-51, instead of CRFs')
+    .option('--gop <list>', 'frames between IDR frames, 1 all intra, 0 one IDR (default 1,2,5,10,12)')
+    .option('--short-side <n>', 'the largest short side of the re-encoded videos, even (default 360; never scaled up)')
+    .option('--jobs <n>', 'videos encoded or compared at once (default: cores)')
+    .option('--json', 'print transcode.json')
+    .exitOverride()
+    .action(async (dataset: string, opts: Record<string, unknown>) => {
+      if (opts.crf !== undefined && opts.qp !== undefined) throw new UsageError('Give either --crf or --qp, not both');
+      const { transcodeStudy } = await import('../app/transcode-study.js');
+      const out = String(opts.out);
+      const result = await transcodeStudy(dataset, out, {
+        ...(opts.crf !== undefined ? { crf: list(opts.crf, (v) => integerInRange(v, 'crf', 0, 51)) } : {}),
+        ...(opts.qp !== undefined ? { qp: list(opts.qp, (v) => integerInRange(v, 'qp', 0, 51)) } : {}),
+        ...(opts.gop !== undefined ? { gop: list(opts.gop, (v) => nonNegativeInteger(v, 'gop')) } : {}),
+        ...(opts.shortSide !== undefined ? { shortSide: positiveInteger(opts.shortSide, 'short-side') } : {}),
+        ...(opts.jobs !== undefined ? { jobs: positiveInteger(opts.jobs, 'jobs') } : {}),
+        onWarning: warn,
+      });
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(result, infinityAsText, 2) + '\n');
+        return;
+      }
+      const o = result.original;
+      process.stdout.write(`original: ${o.videos} videos, ${o.bytes} bytes, ${fixed(o.kbps, 1)} kbps\n`);
+      for (const c of result.cells) {
+        const rate = c.crf !== undefined ? `crf ${c.crf}` : `qp ${c.qp}`;
+        process.stdout.write(`${rate} gop ${c.gop}: ${c.bytes} bytes, ${fixed(c.kbps, 1)} kbps, PSNR ${fixed(c.psnr, 2)} dB, SSIM ${fixed(c.ssim, 4)}, MAE ${fixed(c.mae, 2)}, RMSE ${fixed(c.rmse, 2)}\n`);
+      }
+      process.stdout.write(`${out}/transcode.json\n`);
+    });
+}
+
 export function studyCommand(): Command {
-  return new Command('study').description('studies over many training runs').addCommand(repeatsCommand()).exitOverride();
+  return new Command('study')
+    .description('studies over many training runs or encodings')
+    .addCommand(repeatsCommand())
+    .addCommand(transcodeCommand())
+    .exitOverride();
 }

@@ -1,0 +1,255 @@
+// transcodeStudy: how re-encoding at CRF (or QP) x GOP changes a dataset's size and quality. Every
+// video is re-encoded in-process (x264, preset medium; encode()) once per cell, its short side
+// capped (only ever scaled down, even sizes), into <out>/transcoded/<cell>/<video>.mp4, and each
+// is compared with the original decoded at the same size (compareVideos()). Per cell: total
+// bytes, mean kbps and mean MAE/RMSE/PSNR/SSIM over the videos; <out>/transcode.json.
+//
+// Resumable: outputs are written atomically, so a transcoded file that exists is complete and is
+// not encoded again; its quality is kept beside it in <out>/quality/<cell>/<video>.json, tied to
+// the file's size and time, and not computed again either. Accuracy of trained networks on each
+// cell is not part of this stage; a cell's record is the place it would go.
+
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { encode, emitWarning } from '../codec/encode.js';
+import { probe } from '../codec/probe.js';
+import { compareVideos } from '../codec/quality.js';
+import { openDataset } from '../datasets/open.js';
+import { writeFileAtomically } from '../util/atomic.js';
+import { MvclassError, UsageError } from '../util/errors.js';
+import { infinityAsText, infinityFromText } from '../util/json.js';
+import { forEachLimit } from '../util/pool.js';
+import { integerInRange, invalid, nonNegativeInteger, positiveInteger } from '../util/validate.js';
+
+export const DEFAULT_CRFS = [0, 10, 20, 30, 40, 50] as const;
+export const DEFAULT_GOPS = [1, 2, 5, 10, 12] as const;
+export const DEFAULT_SHORT_SIDE = 360;
+export const TRANSCODE_PRESET = 'medium';
+
+export interface TranscodeStudyOptions {
+  /** Constant rate factors, 0..51 (default 0, 10, 20, 30, 40, 50). */
+  crf?: readonly number[];
+  /** Constant QPs, 0..51, instead of CRFs. */
+  qp?: readonly number[];
+  /** Frames between IDR frames (1: every frame intra; 0: one IDR, then only P). Default 1, 2, 5, 10, 12. */
+  gop?: readonly number[];
+  /** The largest short side of the re-encoded videos (default 360); smaller videos keep their size. */
+  shortSide?: number;
+  /** Videos encoded or compared at once (default: the number of cores). */
+  jobs?: number;
+  onWarning?: (message: string) => void;
+  /** After each (cell, video): how many of all are done, and whether it was reused. */
+  onProgress?: (done: number, total: number, reused: boolean) => void;
+}
+
+/** One cell of the grid: its settings and the means over the dataset's videos. */
+export interface TranscodeCell {
+  crf?: number;
+  qp?: number;
+  gop: number;
+  videos: number;
+  /** Total bytes of the cell's files. */
+  bytes: number;
+  /** Mean over videos of bytes * 8 / duration, in kilobits per second. */
+  kbps: number;
+  /** Means over videos of FFmpeg's average PSNR (dB; Infinity where identical), SSIM All, luma MAE and RMSE. */
+  psnr: number;
+  ssim: number;
+  mae: number;
+  rmse: number;
+}
+
+export interface TranscodeStudyResult {
+  dataset: string;
+  shortSide: number;
+  preset: string;
+  cells: TranscodeCell[];
+  /** The dataset's own files: total bytes and mean kbps. */
+  original: { videos: number; bytes: number; kbps: number };
+}
+
+interface Source {
+  path: string;
+  /** The dataset-relative name its outputs take, with .mp4 for an extension. */
+  name: string;
+  bytes: number;
+  duration: number;
+  /** The size it is re-encoded and compared at. */
+  width: number;
+  height: number;
+}
+
+interface Cell {
+  rate: { crf: number } | { qp: number };
+  gop: number;
+  folder: string;
+}
+
+interface VideoQualityRecord {
+  /** The transcoded file this was measured on (a replaced file is measured again). */
+  file: { bytes: number; mtimeMs: number };
+  width: number;
+  height: number;
+  bytes: number;
+  duration: number;
+  psnr: number;
+  ssim: number;
+  mae: number;
+  rmse: number;
+}
+
+function levels(values: readonly unknown[] | undefined, fallback: readonly number[], name: string, check: (v: unknown) => number): number[] {
+  if (values === undefined) return [...fallback];
+  if (!Array.isArray(values) || values.length === 0) throw invalid('a non-empty list of integers', name, values);
+  const out = values.map(check);
+  if (new Set(out).size !== out.length) throw new UsageError(`Expected distinct values for ${name} but received ${out.join(',')}`);
+  return out;
+}
+
+/** Even width and height with the short side at most `shortSide` (never scaled up). */
+export function cappedSize(width: number, height: number, shortSide: number): { width: number; height: number } {
+  const short = Math.min(width, height);
+  if (short <= shortSide) return { width: width & ~1, height: height & ~1 };
+  const scale = shortSide / short;
+  const even = (v: number) => Math.max(2, 2 * Math.round((v * scale) / 2));
+  return { width: even(width), height: even(height) };
+}
+
+/** The name a dataset video's outputs take under each cell: its path below the root, as .mp4. */
+function outputName(root: string, file: string, index: number): string {
+  const rel = path.relative(root, file);
+  const inside = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  const base = inside ? rel : path.join('_outside', String(index), path.basename(file));
+  const ext = path.extname(base);
+  return (ext ? base.slice(0, -ext.length) : base) + '.mp4';
+}
+
+function cellFolder(rate: Cell['rate'], gop: number): string {
+  return 'crf' in rate ? `crf${rate.crf}-gop${gop}` : `qp${rate.qp}-gop${gop}`;
+}
+
+async function readRecord(file: string): Promise<VideoQualityRecord | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8'), infinityFromText) as VideoQualityRecord;
+  } catch {
+    return undefined; // absent or unreadable: measured again
+  }
+}
+
+const mean = (values: readonly number[]): number => values.reduce((s, v) => s + v, 0) / values.length;
+
+export async function transcodeStudy(dataset: string, out: string, options: TranscodeStudyOptions = {}): Promise<TranscodeStudyResult> {
+  if (options.qp !== undefined && options.crf !== undefined) throw new UsageError('Give either crf or qp levels, not both');
+  const rate = (v: unknown, name: string) => integerInRange(v, name, 0, 51);
+  const rates: Cell['rate'][] =
+    options.qp !== undefined
+      ? levels(options.qp, [], 'qp', (v) => rate(v, 'qp')).map((qp) => ({ qp }))
+      : levels(options.crf, DEFAULT_CRFS, 'crf', (v) => rate(v, 'crf')).map((crf) => ({ crf }));
+  const gops = levels(options.gop, DEFAULT_GOPS, 'gop', (v) => nonNegativeInteger(v, 'gop'));
+  const shortSide = positiveInteger(options.shortSide ?? DEFAULT_SHORT_SIDE, 'shortSide');
+  if (shortSide % 2 || shortSide < 16) throw invalid('an even integer of at least 16', 'shortSide', options.shortSide);
+  const jobs = positiveInteger(options.jobs ?? os.availableParallelism(), 'jobs');
+  const onWarning = options.onWarning ?? emitWarning;
+
+  const data = await openDataset(dataset);
+  if (data.items.length === 0) throw new MvclassError(`${data.root}: the dataset has no videos`, data.root);
+  await fs.mkdir(out, { recursive: true });
+
+  // Transcoded files made at another short side are not this study's: refuse rather than mix.
+  const settingsFile = path.join(out, 'transcoded', 'settings.json');
+  const settings = { shortSide, preset: TRANSCODE_PRESET };
+  const saved = await fs.readFile(settingsFile, 'utf8').then((t) => JSON.parse(t) as typeof settings, () => undefined);
+  if (saved && (saved.shortSide !== settings.shortSide || saved.preset !== settings.preset)) {
+    throw new MvclassError(
+      `${settingsFile}: ${out} holds videos transcoded at short side ${saved.shortSide}, preset ${saved.preset}; this study asks for ${shortSide}, ${TRANSCODE_PRESET}: use another output folder`,
+      settingsFile,
+    );
+  }
+  await fs.mkdir(path.dirname(settingsFile), { recursive: true });
+  if (!saved) await writeFileAtomically(settingsFile, JSON.stringify(settings, null, 2) + '\n');
+
+  const names = new Map<string, string>();
+  const sources: Source[] = [];
+  await forEachLimit(
+    data.items.map((item, index) => ({ item, index })),
+    jobs,
+    async ({ item, index }) => {
+      const name = outputName(data.root, item.path, index);
+      const other = names.get(name);
+      if (other) throw new MvclassError(`${item.path}: its outputs would have the same name as those of ${other} (${name})`, item.path);
+      names.set(name, item.path);
+      const [info, stat] = await Promise.all([probe(item.path), fs.stat(item.path)]);
+      if (!(info.duration > 0)) throw new MvclassError(`${item.path}: no duration, so no bitrate`, item.path);
+      sources[index] = { path: item.path, name, bytes: stat.size, duration: info.duration, ...cappedSize(info.width, info.height, shortSide) };
+    },
+  );
+
+  const cells: Cell[] = rates.flatMap((r) => gops.map((gop) => ({ rate: r, gop, folder: cellFolder(r, gop) })));
+  const tasks = cells.flatMap((cell) => sources.map((source) => ({ cell, source })));
+  const records = new Map<string, VideoQualityRecord>();
+  let done = 0;
+  await forEachLimit(tasks, jobs, async ({ cell, source }) => {
+    const target = path.join(out, 'transcoded', cell.folder, source.name);
+    const recordFile = path.join(out, 'quality', cell.folder, source.name.replace(/\.mp4$/, '.json'));
+    let reused = true;
+    let stat = await fs.stat(target).catch(() => undefined);
+    if (!stat) {
+      reused = false;
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      await encode(source.path, target, { ...cell.rate, gop: cell.gop, preset: TRANSCODE_PRESET, size: `${source.width}x${source.height}`, threads: 1, onWarning });
+      stat = await fs.stat(target);
+    }
+    let record = await readRecord(recordFile);
+    const fresh = record && record.file.bytes === stat.size && record.file.mtimeMs === stat.mtimeMs && record.width === source.width && record.height === source.height;
+    if (!record || !fresh) {
+      reused = false;
+      const [quality, info] = await Promise.all([
+        compareVideos({ reference: source.path, distorted: target, width: source.width, height: source.height, onWarning }),
+        probe(target),
+      ]);
+      record = {
+        file: { bytes: stat.size, mtimeMs: stat.mtimeMs },
+        width: source.width,
+        height: source.height,
+        bytes: stat.size,
+        duration: info.duration,
+        psnr: quality.psnr.average,
+        ssim: quality.ssim.all,
+        mae: quality.mae,
+        rmse: quality.rmse,
+      };
+      await fs.mkdir(path.dirname(recordFile), { recursive: true });
+      await writeFileAtomically(recordFile, JSON.stringify(record, infinityAsText, 2) + '\n');
+    }
+    records.set(`${cell.folder}\n${source.name}`, record);
+    options.onProgress?.(++done, tasks.length, reused);
+  });
+
+  const result: TranscodeStudyResult = {
+    dataset: data.root,
+    shortSide,
+    preset: TRANSCODE_PRESET,
+    cells: cells.map((cell) => {
+      const rs = sources.map((s) => records.get(`${cell.folder}\n${s.name}`)!);
+      return {
+        ...cell.rate,
+        gop: cell.gop,
+        videos: rs.length,
+        bytes: rs.reduce((s, r) => s + r.bytes, 0),
+        kbps: mean(rs.map((r) => (r.bytes * 8) / r.duration / 1000)),
+        psnr: mean(rs.map((r) => r.psnr)),
+        ssim: mean(rs.map((r) => r.ssim)),
+        mae: mean(rs.map((r) => r.mae)),
+        rmse: mean(rs.map((r) => r.rmse)),
+      };
+    }),
+    original: {
+      videos: sources.length,
+      bytes: sources.reduce((s, v) => s + v.bytes, 0),
+      kbps: mean(sources.map((v) => (v.bytes * 8) / v.duration / 1000)),
+    },
+  };
+  await writeFileAtomically(path.join(out, 'transcode.json'), JSON.stringify(result, infinityAsText, 2) + '\n');
+  return result;
+}
