@@ -1,0 +1,152 @@
+// mvclass study transcode: a tiny real-footage dataset (three 1.5 s clips cut from Debian-shipped
+// footage, two classes) re-encoded at CRF 20, 40 x GOP 1, 12 with the short side capped at 144;
+// size and quality move the way they must, each cell's numbers are the files' own, and a rerun
+// redoes nothing and prints the same JSON.
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cappedSize, transcodeStudy, type TranscodeCell, type TranscodeStudyResult } from '../../src/app/transcode-study.js';
+import { compareVideos, probe } from '../../src/index.js';
+import { infinityFromText } from '../../src/util/json.js';
+import { fixtures } from '../setup/fixtures.js';
+import { cli, tempDir } from '../setup/helpers.js';
+
+const dir = tempDir('mvclass-transcode-');
+const dataset = path.join(dir, 'dataset');
+const out = path.join(dir, 'out');
+const grid = ['--crf', '20,40', '--gop', '1,12', '--short-side', '144', '--jobs', '2'];
+
+function ffmpeg(args: string[]): void {
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-nostats', '-v', 'error', ...args], { encoding: 'utf8' });
+  if (r.status !== 0 || r.stderr.trim()) throw new Error(`ffmpeg ${args.join(' ')}: ${r.stderr}`);
+}
+
+/** Every file under `root` with its modification time. */
+async function mtimes(root: string): Promise<Map<string, number>> {
+  const files = (await readdir(root, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+  return new Map(files.map((e) => [path.join(e.parentPath, e.name), statSync(path.join(e.parentPath, e.name)).mtimeMs]));
+}
+
+function cell(result: TranscodeStudyResult, crf: number, gop: number): TranscodeCell {
+  const c = result.cells.find((x) => x.crf === crf && x.gop === gop);
+  if (!c) throw new Error(`no cell crf ${crf} gop ${gop}`);
+  return c;
+}
+
+let first: { stdout: string; result: TranscodeStudyResult };
+
+beforeAll(async () => {
+  const real = fixtures().real;
+  mkdirSync(path.join(dataset, 'birds'), { recursive: true });
+  mkdirSync(path.join(dataset, 'ball'), { recursive: true });
+  // Cut after decoding from the start (-ss after -i): the cockatoo clip's GOPs are open, and
+  // seeking into them makes the decoder complain about missing references.
+  ffmpeg(['-i', real['cockatoo']!, '-t', '1.5', '-vf', 'scale=320:180', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-crf', '16', '-an', path.join(dataset, 'birds', 'cockatoo.mp4')]);
+  ffmpeg(['-i', real['cockatoo']!, '-ss', '6', '-t', '1.5', '-vf', 'scale=320:180', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-crf', '16', '-an', path.join(dataset, 'birds', 'cockatoo-late.mp4')]);
+  // MPEG-4 Part 2 in AVI: its outputs are .mp4 whatever the original's container.
+  ffmpeg(['-i', real['balle']!, '-t', '1.5', '-vf', 'scale=320:256', '-c:v', 'mpeg4', '-q:v', '3', '-an', path.join(dataset, 'ball', 'balle.avi')]);
+  const r = await cli(['study', 'transcode', dataset, '-o', out, ...grid, '--json'], 120_000);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  first = { stdout: r.stdout, result: JSON.parse(r.stdout, infinityFromText) as TranscodeStudyResult };
+}, 180_000);
+
+describe('study transcode', () => {
+  it('every cell of the grid, each over every video; transcode.json is what was printed', () => {
+    const { result } = first;
+    expect(result.cells.map((c) => [c.crf, c.gop, c.videos])).toEqual([
+      [20, 1, 3],
+      [20, 12, 3],
+      [40, 1, 3],
+      [40, 12, 3],
+    ]);
+    for (const c of result.cells) {
+      for (const key of ['bytes', 'kbps', 'psnr', 'ssim', 'mae', 'rmse'] as const) expect(Number.isFinite(c[key]), key).toBe(true);
+      expect(c.qp).toBeUndefined();
+    }
+    expect(readFileSync(path.join(out, 'transcode.json'), 'utf8')).toBe(first.stdout);
+    expect(result.original.videos).toBe(3);
+    const originals = ['birds/cockatoo.mp4', 'birds/cockatoo-late.mp4', 'ball/balle.avi'].map((f) => statSync(path.join(dataset, f)).size);
+    expect(result.original.bytes).toBe(originals.reduce((s, b) => s + b, 0));
+  });
+
+  it('bytes fall from CRF 20 to 40 and from GOP 1 to 12; quality falls from CRF 20 to 40', () => {
+    const { result } = first;
+    for (const gop of [1, 12]) {
+      const [hi, lo] = [cell(result, 20, gop), cell(result, 40, gop)];
+      expect(hi.bytes).toBeGreaterThan(lo.bytes);
+      expect(hi.kbps).toBeGreaterThan(lo.kbps);
+      expect(hi.ssim).toBeGreaterThan(lo.ssim);
+      expect(hi.psnr).toBeGreaterThan(lo.psnr);
+      expect(hi.mae).toBeLessThan(lo.mae);
+      expect(hi.rmse).toBeLessThan(lo.rmse);
+    }
+    for (const crf of [20, 40]) expect(cell(result, crf, 1).bytes).toBeGreaterThan(cell(result, crf, 12).bytes);
+  });
+
+  it("a cell's numbers are its files' own: sizes capped at short side 144, bytes, kbps, quality against the original", async () => {
+    const c = cell(first.result, 40, 12);
+    const files = ['birds/cockatoo.mp4', 'birds/cockatoo-late.mp4', 'ball/balle.mp4'].map((f) => path.join(out, 'transcoded', 'crf40-gop12', f));
+    const originals = ['birds/cockatoo.mp4', 'birds/cockatoo-late.mp4', 'ball/balle.avi'].map((f) => path.join(dataset, f));
+    const infos = await Promise.all(files.map((f) => probe(f)));
+    expect(infos.map((i) => [i.codec, i.width, i.height])).toEqual([
+      ['h264', 256, 144],
+      ['h264', 256, 144],
+      ['h264', 180, 144],
+    ]);
+    expect(cappedSize(320, 256, 144)).toEqual({ width: 180, height: 144 });
+    expect(cappedSize(100, 60, 144)).toEqual({ width: 100, height: 60 }); // never scaled up
+    const bytes = files.map((f) => statSync(f).size);
+    expect(c.bytes).toBe(bytes.reduce((s, b) => s + b, 0));
+    const kbps = bytes.map((b, i) => (b * 8) / infos[i]!.duration / 1000);
+    expect(c.kbps).toBeCloseTo(kbps.reduce((s, k) => s + k, 0) / 3, 9);
+    const q = await Promise.all(files.map((f, i) => compareVideos({ reference: originals[i]!, distorted: f, width: infos[i]!.width, height: infos[i]!.height })));
+    expect(c.psnr).toBeCloseTo(q.reduce((s, x) => s + x.psnr.average, 0) / 3, 9);
+    expect(c.ssim).toBeCloseTo(q.reduce((s, x) => s + x.ssim.all, 0) / 3, 9);
+    expect(c.mae).toBeCloseTo(q.reduce((s, x) => s + x.mae, 0) / 3, 9);
+    expect(c.rmse).toBeCloseTo(q.reduce((s, x) => s + x.rmse, 0) / 3, 9);
+  });
+
+  it('a rerun redoes nothing (no file rewritten but transcode.json) and prints the same JSON', async () => {
+    const before = await mtimes(out);
+    const r = await cli(['study', 'transcode', dataset, '-o', out, ...grid, '--json'], 120_000);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(first.stdout);
+    const after = await mtimes(out);
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    const changed = [...after].filter(([f, t]) => before.get(f) !== t).map(([f]) => path.relative(out, f));
+    expect(changed).toEqual(['transcode.json']);
+  });
+
+  it('through the API: a missing transcoded file is made again, the others are reused', async () => {
+    const gone = path.join(out, 'transcoded', 'crf20-gop1', 'ball', 'balle.mp4');
+    const { rmSync } = await import('node:fs');
+    rmSync(gone);
+    const progress: boolean[] = [];
+    const again = await transcodeStudy(dataset, out, { crf: [20, 40], gop: [1, 12], shortSide: 144, jobs: 2, onProgress: (_d, _t, reused) => progress.push(reused) });
+    expect(progress.filter((x) => !x)).toHaveLength(1);
+    expect(progress).toHaveLength(12);
+    expect(statSync(gone).size).toBeGreaterThan(0);
+    // x264 with one thread is deterministic: the same bytes and the same quality.
+    expect(JSON.stringify(again.cells)).toBe(JSON.stringify(first.result.cells));
+  });
+
+  it('refuses a different short side in the same folder, and bad options, naming what is wrong', async () => {
+    const other = await cli(['study', 'transcode', dataset, '-o', out, '--crf', '20', '--gop', '1', '--short-side', '96']);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain(`${path.join(out, 'transcoded', 'settings.json')}: ${out} holds videos transcoded at short side 144`);
+    const both = await cli(['study', 'transcode', dataset, '-o', out, '--crf', '20', '--qp', '30']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('Give either --crf or --qp, not both');
+    const crf = await cli(['study', 'transcode', dataset, '-o', out, '--crf', '20,x']);
+    expect(crf.code).toBe(2);
+    expect(crf.stderr).toContain('Expected an integer from 0 to 51 for crf but received "x"');
+    await expect(transcodeStudy(dataset, out, { gop: [1, 1] })).rejects.toThrow('Expected distinct values for gop but received 1,1');
+    await expect(transcodeStudy(dataset, out, { shortSide: 145 })).rejects.toThrow('Expected an even integer of at least 16 for shortSide but received 145');
+    const missing = path.join(dir, 'nowhere');
+    await expect(transcodeStudy(missing, path.join(dir, 'out2'), { crf: [20], gop: [1] })).rejects.toThrow(`${missing}: no such file or folder`);
+  });
+});
