@@ -5,8 +5,9 @@
 // bytes, mean kbps and mean MAE/RMSE/PSNR/SSIM over the videos; <out>/transcode.json.
 //
 // Resumable: outputs are written atomically, so a transcoded file that exists is complete and is
-// not encoded again; its quality is kept beside it in <out>/quality/<cell>/<video>.json, tied to
-// the file's size and time, and not computed again either. Accuracy of trained networks on each
+// not encoded again; its quality is kept in <out>/quality/<cell>/<video>.json, tied to the
+// file's size and time, and not computed again either. An original whose size or time changed
+// since (as that record says) is transcoded and measured again. Accuracy of trained networks on each
 // cell is not part of this stage; a cell's record is the place it would go.
 
 import { promises as fs } from 'node:fs';
@@ -74,6 +75,7 @@ interface Source {
   /** The dataset-relative name its outputs take, with .mp4 for an extension. */
   name: string;
   bytes: number;
+  mtimeMs: number;
   duration: number;
   /** The size it is re-encoded and compared at. */
   width: number;
@@ -87,6 +89,8 @@ interface Cell {
 }
 
 interface VideoQualityRecord {
+  /** The original it was made from (a changed original is transcoded again). */
+  source: { bytes: number; mtimeMs: number };
   /** The transcoded file this was measured on (a replaced file is measured again). */
   file: { bytes: number; mtimeMs: number };
   width: number;
@@ -181,7 +185,7 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
       names.set(name, item.path);
       const [info, stat] = await Promise.all([probe(item.path), fs.stat(item.path)]);
       if (!(info.duration > 0)) throw new MvclassError(`${item.path}: no duration, so no bitrate`, item.path);
-      sources[index] = { path: item.path, name, bytes: stat.size, duration: info.duration, ...cappedSize(info.width, info.height, shortSide) };
+      sources[index] = { path: item.path, name, bytes: stat.size, mtimeMs: stat.mtimeMs, duration: info.duration, ...cappedSize(info.width, info.height, shortSide) };
     },
   );
 
@@ -193,14 +197,15 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
     const target = path.join(out, 'transcoded', cell.folder, source.name);
     const recordFile = path.join(out, 'quality', cell.folder, source.name.replace(/\.mp4$/, '.json'));
     let reused = true;
-    let stat = await fs.stat(target).catch(() => undefined);
+    let record = await readRecord(recordFile);
+    const changed = record !== undefined && (record.source?.bytes !== source.bytes || record.source?.mtimeMs !== source.mtimeMs);
+    let stat = changed ? undefined : await fs.stat(target).catch(() => undefined);
     if (!stat) {
       reused = false;
       await fs.mkdir(path.dirname(target), { recursive: true });
       await encode(source.path, target, { ...cell.rate, gop: cell.gop, preset: TRANSCODE_PRESET, size: `${source.width}x${source.height}`, threads: 1, onWarning });
       stat = await fs.stat(target);
     }
-    let record = await readRecord(recordFile);
     const fresh = record && record.file.bytes === stat.size && record.file.mtimeMs === stat.mtimeMs && record.width === source.width && record.height === source.height;
     if (!record || !fresh) {
       reused = false;
@@ -209,6 +214,7 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
         probe(target),
       ]);
       record = {
+        source: { bytes: source.bytes, mtimeMs: source.mtimeMs },
         file: { bytes: stat.size, mtimeMs: stat.mtimeMs },
         width: source.width,
         height: source.height,

@@ -58,12 +58,12 @@ function transcodeCommand(): Command {
     .option('--crf <list>', 'constant rate factors, 0-51 (default 0,10,20,30,40,50)')
     .option('--qp <list>', 'constant QPs, 0-51, instead of CRFs')
     .option('--gop <list>', 'frames between IDR frames, 1 all intra, 0 one IDR (default 1,2,5,10,12)')
-    .option('--short-side <n>', 'the largest short side of the re-encoded videos, even (default 360; never scaled up)')
+    .option('--short-side <S>', 'the largest short side of the re-encoded videos, even (default 360; never scaled up)')
     .option('--jobs <n>', 'videos encoded or compared at once (default: cores)')
     .option('--json', 'print transcode.json')
     .exitOverride()
     .action(async (dataset: string, opts: Record<string, unknown>) => {
-      if (opts.crf !== undefined && opts.qp !== undefined) throw new UsageError('Give either --crf or --qp, not both');
+      if (opts.crf !== undefined && opts.qp !== undefined) throw new UsageError('Give either --qp or --crf, not both');
       const { transcodeStudy } = await import('../app/transcode-study.js');
       const out = String(opts.out);
       const result = await transcodeStudy(dataset, out, {

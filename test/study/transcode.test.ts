@@ -4,7 +4,7 @@
 // redoes nothing and prints the same JSON.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -123,7 +123,6 @@ describe('study transcode', () => {
 
   it('through the API: a missing transcoded file is made again, the others are reused', async () => {
     const gone = path.join(out, 'transcoded', 'crf20-gop1', 'ball', 'balle.mp4');
-    const { rmSync } = await import('node:fs');
     rmSync(gone);
     const progress: boolean[] = [];
     const again = await transcodeStudy(dataset, out, { crf: [20, 40], gop: [1, 12], shortSide: 144, jobs: 2, onProgress: (_d, _t, reused) => progress.push(reused) });
@@ -132,6 +131,23 @@ describe('study transcode', () => {
     expect(statSync(gone).size).toBeGreaterThan(0);
     // x264 with one thread is deterministic: the same bytes and the same quality.
     expect(JSON.stringify(again.cells)).toBe(JSON.stringify(first.result.cells));
+
+    // A changed original (here: its time) is transcoded and measured again in every cell.
+    const original = path.join(dataset, 'birds', 'cockatoo-late.mp4');
+    const when = new Date(Date.now() + 60_000);
+    utimesSync(original, when, when);
+    const redone: boolean[] = [];
+    const third = await transcodeStudy(dataset, out, { crf: [20, 40], gop: [1, 12], shortSide: 144, jobs: 2, onProgress: (_d, _t, reused) => redone.push(reused) });
+    expect(redone.filter((x) => !x)).toHaveLength(4);
+    expect(JSON.stringify(third.cells)).toBe(JSON.stringify(first.result.cells));
+  });
+
+  it('QP instead of CRF: cells named and recorded by QP', async () => {
+    const qpOut = path.join(dir, 'qp');
+    const r = await transcodeStudy(dataset, qpOut, { qp: [30], gop: [12], shortSide: 144, jobs: 2 });
+    expect(r.cells.map((c) => [c.qp, c.crf, c.gop, c.videos])).toEqual([[30, undefined, 12, 3]]);
+    expect(statSync(path.join(qpOut, 'transcoded', 'qp30-gop12', 'ball', 'balle.mp4')).size).toBeGreaterThan(0);
+    expect(r.original).toEqual(first.result.original);
   });
 
   it('refuses a different short side in the same folder, and bad options, naming what is wrong', async () => {
@@ -140,7 +156,7 @@ describe('study transcode', () => {
     expect(other.stderr).toContain(`${path.join(out, 'transcoded', 'settings.json')}: ${out} holds videos transcoded at short side 144`);
     const both = await cli(['study', 'transcode', dataset, '-o', out, '--crf', '20', '--qp', '30']);
     expect(both.code).toBe(2);
-    expect(both.stderr).toContain('Give either --crf or --qp, not both');
+    expect(both.stderr).toContain('Give either --qp or --crf, not both');
     const crf = await cli(['study', 'transcode', dataset, '-o', out, '--crf', '20,x']);
     expect(crf.code).toBe(2);
     expect(crf.stderr).toContain('Expected an integer from 0 to 51 for crf but received "x"');
