@@ -194,9 +194,11 @@ QualityResult CompareVideos(const QualityOptions& options) {
   QualityResult r;
   r.width = options.width;
   r.height = options.height;
-  double pixelWeight[3];
+  // Plane sizes: the weights of the overall MSE and SSIM (applied as sum(value * pixels) / all
+  // pixels, so that three planes of SSIM 1 make exactly 1).
+  double planePixels[3];
   const double allPixels = static_cast<double>(layout.bytes);
-  for (int p = 0; p < 3; p++) pixelWeight[p] = static_cast<double>(layout.w[p]) * layout.h[p] / allPixels;
+  for (int p = 0; p < 3; p++) planePixels[p] = static_cast<double>(layout.w[p]) * layout.h[p];
 
   std::vector<uint8_t> a, b;
   std::vector<BlockSums> upper, lower;
@@ -223,12 +225,14 @@ QualityResult CompareVideos(const QualityOptions& options) {
         if (p == 0) frameAbs += static_cast<uint64_t>(std::abs(d));
       }
       mse[p] = static_cast<double>(squares) / static_cast<double>(n);
-      frameMse += mse[p] * pixelWeight[p];
+      frameMse += mse[p] * planePixels[p];
       const double s = PlaneSsim(pa, pb, layout.w[p], layout.h[p], upper, lower);
-      ssimAll += s * pixelWeight[p];
+      ssimAll += s * planePixels[p];
       sumMse[p] += mse[p];
       sumSsim[p] += s;
     }
+    frameMse /= allPixels;
+    ssimAll /= allPixels;
     const double mae = static_cast<double>(frameAbs) / (static_cast<double>(layout.w[0]) * layout.h[0]);
     sumAbs += mae;
     sumMseAverage += frameMse;

@@ -142,6 +142,16 @@ describe('study transcode', () => {
     expect(JSON.stringify(third.cells)).toBe(JSON.stringify(first.result.cells));
   });
 
+  it('CRF 0 is lossless: the original decoded and scaled as the encoder was fed, so MAE 0, SSIM 1, PSNR "Infinity" in the JSON', async () => {
+    const losslessOut = path.join(dir, 'lossless');
+    const r = await transcodeStudy(dataset, losslessOut, { crf: [0], gop: [12], shortSide: 144, jobs: 2 });
+    expect(r.cells).toHaveLength(1);
+    expect(r.cells[0]).toMatchObject({ crf: 0, gop: 12, mae: 0, rmse: 0, ssim: 1, psnr: Infinity });
+    expect(r.cells[0]!.bytes).toBeGreaterThan(cell(first.result, 20, 12).bytes);
+    const saved = JSON.parse(readFileSync(path.join(losslessOut, 'transcode.json'), 'utf8')) as { cells: Array<{ psnr: unknown }> };
+    expect(saved.cells[0]!.psnr).toBe('Infinity');
+  });
+
   it('QP instead of CRF: cells named and recorded by QP', async () => {
     const qpOut = path.join(dir, 'qp');
     const r = await transcodeStudy(dataset, qpOut, { qp: [30], gop: [12], shortSide: 144, jobs: 2 });
