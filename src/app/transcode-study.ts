@@ -185,7 +185,11 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
       names.set(name, item.path);
       const [info, stat] = await Promise.all([probe(item.path), fs.stat(item.path)]);
       if (!(info.duration > 0)) throw new MvclassError(`${item.path}: no duration, so no bitrate`, item.path);
-      sources[index] = { path: item.path, name, bytes: stat.size, mtimeMs: stat.mtimeMs, duration: info.duration, ...cappedSize(info.width, info.height, shortSide) };
+      const size = cappedSize(info.width, info.height, shortSide);
+      if (size.width < 16 || size.height < 16) {
+        throw new MvclassError(`${item.path}: ${info.width}x${info.height} is too small to compare (SSIM needs at least 16x16)`, item.path);
+      }
+      sources[index] = { path: item.path, name, bytes: stat.size, mtimeMs: stat.mtimeMs, duration: info.duration, ...size };
     },
   );
 

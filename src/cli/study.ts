@@ -73,6 +73,8 @@ function transcodeCommand(): Command {
         ...(opts.shortSide !== undefined ? { shortSide: positiveInteger(opts.shortSide, 'short-side') } : {}),
         ...(opts.jobs !== undefined ? { jobs: positiveInteger(opts.jobs, 'jobs') } : {}),
         onWarning: warn,
+        // A count on a terminal only: a log or a pipe gets the result alone.
+        ...(process.stderr.isTTY ? { onProgress: (done: number, total: number) => process.stderr.write(`\rmvclass: transcode: ${done}/${total}${done === total ? '\n' : ''}`) } : {}),
       });
       if (opts.json) {
         process.stdout.write(JSON.stringify(result, infinityAsText, 2) + '\n');

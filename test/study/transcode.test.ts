@@ -172,6 +172,12 @@ describe('study transcode', () => {
     expect(crf.stderr).toContain('Expected an integer from 0 to 51 for crf but received "x"');
     await expect(transcodeStudy(dataset, out, { gop: [1, 1] })).rejects.toThrow('Expected distinct values for gop but received 1,1');
     await expect(transcodeStudy(dataset, out, { shortSide: 145 })).rejects.toThrow('Expected an even integer of at least 16 for shortSide but received 145');
+    const tiny = path.join(dir, 'tiny', 'birds', 'strip.mp4');
+    mkdirSync(path.dirname(tiny), { recursive: true });
+    ffmpeg(['-i', path.join(dataset, 'birds', 'cockatoo.mp4'), '-vf', 'scale=40:12', '-c:v', 'libx264', '-an', tiny]);
+    await expect(transcodeStudy(path.join(dir, 'tiny'), path.join(dir, 'tiny-out'), { crf: [20], gop: [1] })).rejects.toThrow(
+      `${tiny}: 40x12 is too small to compare (SSIM needs at least 16x16)`,
+    );
     const missing = path.join(dir, 'nowhere');
     await expect(transcodeStudy(missing, path.join(dir, 'out2'), { crf: [20], gop: [1] })).rejects.toThrow(`${missing}: no such file or folder`);
   });
