@@ -72,6 +72,7 @@ export { encodeOptions, encoderSettings, PAPER_PROFILE, PAPER_QP, profileOfCache
 export { readRun, RUN_FILES, runPaths, type TrainingRun } from './run/format.js';
 export { CPU_SCHEDULE, PAPER_SCHEDULE, runSweep, type SweepOptions, type SweepResult, type SweepSchedule } from './app/sweep.js';
 export { transcodeStudy, type TranscodeCell, type TranscodeStudyOptions, type TranscodeStudyResult } from './app/transcode-study.js';
+export type { TranscodeAccuracyOptions } from './app/transcode-accuracy.js';
 export { conditionCache, runRepeats, type RepeatsOptions } from './app/repeats.js';
 export { checkRepeatsSpec, DEFAULT_REPEATS, loadRepeatsSpec, type RepeatsCondition, type RepeatsSpec } from './config/study.js';
 export { spread, summariseRepeats, type RepeatsSummary, type Spread } from './metrics/repeats.js';

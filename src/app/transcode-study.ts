@@ -7,8 +7,12 @@
 // Resumable: outputs are written atomically, so a transcoded file that exists is complete and is
 // not encoded again; its quality is kept in <out>/quality/<cell>/<video>.json, tied to the
 // file's size and time, and not computed again either. An original whose size or time changed
-// since (as that record says) is transcoded and measured again. Accuracy of trained networks on each
-// cell is not part of this stage; a cell's record is the place it would go.
+// since (as that record says) is transcoded and measured again.
+//
+// With `accuracy` (models to train): networks trained on the originals are tested on each cell's
+// own streams, the same test videos everywhere (app/transcode-accuracy.ts); each cell and the
+// original get `accuracy` (top-1 per model), and accuracy.md / accuracy.csv (and accuracy.svg /
+// accuracy.png, accuracy vs kbps per model and GOP) go into <out>.
 
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +26,9 @@ import { MvclassError, UsageError } from '../util/errors.js';
 import { infinityAsText, infinityFromText } from '../util/json.js';
 import { forEachLimit } from '../util/pool.js';
 import { integerInRange, invalid, nonNegativeInteger, positiveInteger } from '../util/validate.js';
+import { csvTable, markdownTable, type Cell as TableCell } from '../report/table.js';
+// Types only: the module (and libtorch with it) is loaded when accuracy is asked for.
+import type { AccuracySettings, TranscodeAccuracyOptions } from './transcode-accuracy.js';
 
 export const DEFAULT_CRFS = [0, 10, 20, 30, 40, 50] as const;
 export const DEFAULT_GOPS = [1, 2, 5, 10, 12] as const;
@@ -39,6 +46,8 @@ export interface TranscodeStudyOptions {
   shortSide?: number;
   /** Videos encoded or compared at once (default: the number of cores). */
   jobs?: number;
+  /** Also train these networks on the originals and test them on every cell (and the originals). */
+  accuracy?: TranscodeAccuracyOptions;
   onWarning?: (message: string) => void;
   /** After each (cell, video): how many of all are done, and whether it was reused. */
   onProgress?: (done: number, total: number, reused: boolean) => void;
@@ -59,6 +68,8 @@ export interface TranscodeCell {
   ssim: number;
   mae: number;
   rmse: number;
+  /** With `accuracy`: top-1 on the test split per model, the networks trained on the originals. */
+  accuracy?: Record<string, number>;
 }
 
 export interface TranscodeStudyResult {
@@ -67,7 +78,7 @@ export interface TranscodeStudyResult {
   preset: string;
   cells: TranscodeCell[];
   /** The dataset's own files: total bytes and mean kbps. */
-  original: { videos: number; bytes: number; kbps: number };
+  original: { videos: number; bytes: number; kbps: number; accuracy?: Record<string, number> };
 }
 
 interface Source {
@@ -155,6 +166,9 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
   if (shortSide % 2 || shortSide < 16) throw invalid('an even integer of at least 16', 'shortSide', options.shortSide);
   const jobs = positiveInteger(options.jobs ?? os.availableParallelism(), 'jobs');
   const onWarning = options.onWarning ?? emitWarning;
+  const accuracyModule = options.accuracy ? await import('./transcode-accuracy.js') : undefined;
+  // Checked before anything is encoded: an unknown model is a usage error.
+  const accuracy: AccuracySettings | undefined = options.accuracy ? accuracyModule!.accuracySettings(options.accuracy) : undefined;
 
   const data = await openDataset(dataset);
   if (data.items.length === 0) throw new MvclassError(`${data.root}: the dataset has no videos`, data.root);
@@ -260,6 +274,48 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
       kbps: mean(sources.map((v) => (v.bytes * 8) / v.duration / 1000)),
     },
   };
+  if (accuracy) {
+    const measured = await accuracyModule!.transcodeAccuracy(
+      data,
+      sources,
+      cells.map((cell) => ({ folder: cell.folder, files: sources.map((s) => path.join(out, 'transcoded', cell.folder, s.name)) })),
+      out,
+      accuracy,
+      onWarning,
+    );
+    result.original.accuracy = measured.original;
+    result.cells.forEach((c, i) => (c.accuracy = measured.cells.get(cells[i]!.folder)!));
+    await writeAccuracyTables(out, result, accuracy.models);
+  }
   await writeFileAtomically(path.join(out, 'transcode.json'), JSON.stringify(result, infinityAsText, 2) + '\n');
   return result;
+}
+
+/** accuracy.md and accuracy.csv: per cell (and the originals) bytes, kbps, SSIM and each model's top-1; accuracy.svg/.png: top-1 vs kbps per model and GOP. */
+async function writeAccuracyTables(out: string, result: TranscodeStudyResult, models: readonly string[]): Promise<void> {
+  const rateName = result.cells.some((c) => c.qp !== undefined) ? 'QP' : 'CRF';
+  const header = ['cell', rateName, 'GOP', 'bytes', 'kbps', 'SSIM', ...models.map((m) => `${m} top-1 (%)`)];
+  const pct = (a: Record<string, number> | undefined, m: string) => (a?.[m] === undefined ? null : 100 * a[m]!);
+  const rows: TableCell[][] = [
+    ['original', null, null, result.original.bytes, result.original.kbps, null, ...models.map((m) => pct(result.original.accuracy, m))],
+    ...result.cells.map((c): TableCell[] => [`${rateName.toLowerCase()}${c.crf ?? c.qp}-gop${c.gop}`, c.crf ?? c.qp, c.gop, c.bytes, c.kbps, c.ssim, ...models.map((m) => pct(c.accuracy, m))]),
+  ];
+  const title = `Top-1 on the test split of networks trained on the originals, tested on each cell's own streams (${result.dataset}, short side at most ${result.shortSide})`;
+  // SSIM wants more digits than kbps or accuracy: written with 4, the rest with 1.
+  const mdRows = rows.map((r) => r.map((v, i) => (i === 5 && typeof v === 'number' ? v.toFixed(4) : v)));
+  await writeFileAtomically(path.join(out, 'accuracy.md'), `${title}\n\n${markdownTable(header, mdRows, 1)}`);
+  await writeFileAtomically(path.join(out, 'accuracy.csv'), csvTable(header, rows));
+  const gops = [...new Set(result.cells.map((c) => c.gop))];
+  const { rateAccuracyFigure } = await import('../report/figures.js');
+  const figure = await rateAccuracyFigure(
+    models.flatMap((m) =>
+      gops.map((gop) => ({
+        name: `${m} GOP ${gop}`,
+        points: result.cells.filter((c) => c.gop === gop).map((c) => ({ label: `${rateName} ${c.crf ?? c.qp}`, rate: c.kbps, accuracy: c.accuracy![m]! })),
+      })),
+    ),
+    { title: 'Top-1 vs kbps per model and GOP (trained on the originals)' },
+  );
+  await writeFileAtomically(path.join(out, 'accuracy.svg'), figure.svg);
+  await writeFileAtomically(path.join(out, 'accuracy.png'), figure.png);
 }

@@ -1,0 +1,260 @@
+// The accuracy part of the transcode study (transcodeStudy with `accuracy`): how well networks
+// trained on the original videos classify the same test videos once re-encoded at each cell.
+//
+// 1. The original videos are prepared into <out>/accuracy/original/cache with prepare's defaults
+//    (H.264 at QP 30, 25 fps, key frames 112x112) at one frame size: the study's capped size of
+//    the videos (cappedSize), the most common one when they differ (the first in dataset order on a
+//    tie), so that motion vectors are in the pixels of the cells' frames.
+// 2. Each model is trained on that cache's train split into <out>/accuracy/runs/<model>.
+// 3. Each cell's transcoded videos are prepared as they are (asIs: the cell's own motion vectors and
+//    key frames) into <out>/accuracy/cells/<cell>/cache, each video with its original's label,
+//    class and split, so every cache has the very same test videos.
+// 4. Every model is scored on the test split of the original cache and of every cell's cache; the
+//    top-1 goes to <out>/accuracy/scores/<original|cell>/<model>.json (the per-video scores beside it).
+//
+// Resumable: prepare is incremental and writes nothing for an unchanged dataset; a run is tied
+// (<model>.train.json) to the original cache's manifest and the schedule, and is trained again only
+// when either changed or it stopped short (then resumed); a score record is tied to its cache's
+// manifest, the run's files and the views, and is computed again only when one of them changed.
+// Every file is written atomically.
+
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { PRESETS } from '../config/presets.js';
+import { mergeSection } from '../config/merge.js';
+import type { DatasetItem, VideoDataset } from '../datasets/types.js';
+import { isFrameModel, MODELS, type Device, type ModelName } from '../nn/model.js';
+import { hasRun, readRun, runPaths } from '../run/format.js';
+import { writeFileAtomically } from '../util/atomic.js';
+import { MvclassError, UsageError } from '../util/errors.js';
+import { positiveInteger, testViewsOption } from '../util/validate.js';
+import { evaluateRun } from './evaluate.js';
+import { prepareDataset } from './prepare.js';
+import { trainModel } from './train.js';
+
+/** The CPU preset's schedule (src/config/presets.ts), the default here: minutes on 2 cores per model. */
+const CPU_TRAIN = mergeSection([PRESETS.paper, PRESETS.cpu], 'train');
+export const DEFAULT_ACCURACY_VIEWS = String(mergeSection([PRESETS.paper, PRESETS.cpu], 'sweep').views);
+/** Key frames of both the original and the cells' caches (prepare's default). */
+export const ACCURACY_KEY_SIZE = '112x112';
+
+export interface TranscodeAccuracyOptions {
+  /** The networks to train on the originals and test on every cell. */
+  models: readonly string[];
+  /** Training iterations and batch (default the CPU preset's, 300 and 16). */
+  iterations?: number;
+  batch?: number;
+  /** Network shape for every model (default each model's CPU-preset shape); frames only for the motion networks. */
+  frames?: number;
+  size?: number;
+  width?: number;
+  fc?: number;
+  /** Test views "<temporal>x<crops>" (default the CPU preset's, 3x10). */
+  views?: string;
+  seed?: number;
+  threads?: number;
+  device?: Device;
+  onStage?: (stage: string, state: 'done' | 'skipped', seconds: number) => void;
+}
+
+/** The checked settings. */
+export interface AccuracySettings {
+  models: ModelName[];
+  iterations: number;
+  batch: number;
+  lr: number;
+  lrStep: number;
+  shape: { frames?: number; size?: number; width?: number; fc?: number };
+  temporal: number;
+  crops: 1 | 10;
+  seed: number;
+  threads: number;
+  device?: Device;
+  onStage?: TranscodeAccuracyOptions['onStage'];
+}
+
+/** Checks the options before anything is encoded; an unknown model is a usage error. */
+export function accuracySettings(options: TranscodeAccuracyOptions): AccuracySettings {
+  if (!Array.isArray(options.models) || options.models.length === 0) throw new UsageError('Expected at least one model for models');
+  const models = options.models.map((m) => {
+    if (!(MODELS as readonly string[]).includes(m)) throw new UsageError(`Expected one of ${MODELS.join(', ')} for models but received ${JSON.stringify(m)}`);
+    return m as ModelName;
+  });
+  if (new Set(models).size !== models.length) throw new UsageError(`Expected distinct models but received ${models.join(',')}`);
+  const shape: AccuracySettings['shape'] = {};
+  if (options.frames !== undefined) shape.frames = positiveInteger(options.frames, 'frames');
+  if (options.size !== undefined) shape.size = positiveInteger(options.size, 'size');
+  if (options.width !== undefined) {
+    if (!(typeof options.width === 'number' && options.width > 0 && Number.isFinite(options.width))) throw new UsageError(`Expected a positive number for width but received ${JSON.stringify(options.width)}`);
+    shape.width = options.width;
+  }
+  if (options.fc !== undefined) shape.fc = positiveInteger(options.fc, 'fc');
+  const { temporal, crops } = testViewsOption(options.views ?? DEFAULT_ACCURACY_VIEWS, 'views');
+  const iterations = positiveInteger(options.iterations ?? Number(CPU_TRAIN.iterations), 'iterations');
+  return {
+    models,
+    iterations,
+    batch: positiveInteger(options.batch ?? Number(CPU_TRAIN.batch), 'batch'),
+    lr: Number(CPU_TRAIN.lr),
+    // The preset's step, kept inside a shorter schedule.
+    lrStep: Math.min(Number(CPU_TRAIN['lr-step']), iterations),
+    shape,
+    temporal,
+    crops,
+    seed: options.seed ?? 1,
+    threads: options.threads ?? 0,
+    ...(options.device !== undefined ? { device: options.device } : {}),
+    ...(options.onStage ? { onStage: options.onStage } : {}),
+  };
+}
+
+/** A model's shape: the CPU preset's, then the options'. */
+function shapeOf(model: ModelName, s: AccuracySettings): { frames?: number; size?: number; width?: number; fc?: number } {
+  const preset = mergeSection([PRESETS.cpu], 'train', model);
+  const num = (v: unknown) => (v === undefined ? undefined : Number(v));
+  const merged = { frames: num(preset.frames), size: num(preset.size), width: num(preset.width), fc: num(preset.fc), ...s.shape };
+  const out: { frames?: number; size?: number; width?: number; fc?: number } = {};
+  if (!isFrameModel(model) && merged.frames !== undefined) out.frames = merged.frames;
+  if (merged.size !== undefined) out.size = merged.size;
+  if (merged.width !== undefined) out.width = merged.width;
+  if (merged.fc !== undefined) out.fc = merged.fc;
+  return out;
+}
+
+/** One cell for this part: its folder name and each dataset item's transcoded file (in dataset order). */
+export interface AccuracyCell {
+  folder: string;
+  files: string[];
+}
+
+export interface AccuracyResult {
+  original: Record<string, number>;
+  cells: Map<string, Record<string, number>>;
+}
+
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+  } catch {
+    return undefined; // absent or unreadable: made again
+  }
+}
+
+/** The most common of the videos' sizes, "WxH" (the first in dataset order on a tie). */
+export function commonSize(sizes: ReadonlyArray<{ width: number; height: number }>): string {
+  const counts = new Map<string, number>();
+  for (const s of sizes) counts.set(`${s.width}x${s.height}`, (counts.get(`${s.width}x${s.height}`) ?? 0) + 1);
+  let best = '';
+  let most = 0;
+  for (const [size, n] of counts) if (n > most) [best, most] = [size, n];
+  return best;
+}
+
+export async function transcodeAccuracy(
+  data: VideoDataset,
+  sizes: ReadonlyArray<{ width: number; height: number }>,
+  cells: readonly AccuracyCell[],
+  out: string,
+  s: AccuracySettings,
+  warn: (message: string) => void,
+): Promise<AccuracyResult> {
+  const root = path.join(out, 'accuracy');
+  const timed = async <T>(stage: string, skip: boolean, work: () => Promise<T>): Promise<T | undefined> => {
+    if (skip) {
+      s.onStage?.(stage, 'skipped', 0);
+      return undefined;
+    }
+    const t0 = performance.now();
+    const r = await work();
+    s.onStage?.(stage, 'done', (performance.now() - t0) / 1000);
+    return r;
+  };
+  const failures = (label: string, cache: string, failed: Array<{ path: string; reason: string }>) => {
+    if (failed.length) throw new MvclassError(`${cache}: ${label}: ${failed.length} video(s) could not be prepared, so its test split is not the original's: ${failed.map((f) => `${f.path}: ${f.reason}`).join('; ')}`, cache);
+  };
+
+  // 1. The originals, at the cells' frame size.
+  const originalCache = path.join(root, 'original', 'cache');
+  const size = commonSize(sizes);
+  await fs.mkdir(path.dirname(originalCache), { recursive: true });
+  const prepared = await prepareDataset(data, originalCache, { size, keySize: ACCURACY_KEY_SIZE, onWarning: warn });
+  failures('original', originalCache, prepared.failed);
+  s.onStage?.('prepare original', prepared.prepared > 0 ? 'done' : 'skipped', 0);
+  const originalManifest = await fs.readFile(path.join(originalCache, 'manifest.json'), 'utf8');
+
+  // 2. One run per model on the originals' train split.
+  const runs = new Map<ModelName, string>();
+  for (const model of s.models) {
+    const run = path.join(root, 'runs', model);
+    const shape = shapeOf(model, s);
+    const keyFile = path.join(root, 'runs', `${model}.train.json`);
+    const key = sha1(JSON.stringify({ cache: sha1(originalManifest), model, iterations: s.iterations, batch: s.batch, lr: s.lr, lrStep: s.lrStep, shape, seed: s.seed }));
+    const kept = await readJson<{ key?: string }>(keyFile);
+    const progress = kept?.key === key && (await hasRun(run)) ? ((await readRun(run)).iteration ?? 0) : 0;
+    await timed(`train ${model}`, progress >= s.iterations, async () => {
+      await fs.mkdir(path.dirname(keyFile), { recursive: true });
+      // Before training: a run stopped half-way is resumed only under the same key.
+      await writeFileAtomically(keyFile, JSON.stringify({ key, cache: originalCache, model, iterations: s.iterations, batch: s.batch, shape, seed: s.seed }, null, 2) + '\n');
+      await trainModel({
+        model,
+        data: originalCache,
+        out: run,
+        iterations: s.iterations,
+        batch: s.batch,
+        lr: s.lr,
+        lrStep: s.lrStep,
+        ...shape,
+        seed: s.seed,
+        threads: s.threads,
+        valEvery: 0,
+        ...(s.device !== undefined ? { device: s.device } : {}),
+        ...(progress > 0 ? { resume: true } : { force: true }),
+      });
+    });
+    runs.set(model, run);
+  }
+
+  // 4. Scores on one cache's test split, each kept with what it was computed from.
+  const score = async (label: string, cache: string, manifest: string): Promise<Record<string, number>> => {
+    const accuracy: Record<string, number> = {};
+    for (const model of s.models) {
+      const run = runs.get(model)!;
+      const paths = runPaths(run);
+      const [runText, weights] = await Promise.all([fs.readFile(paths.run, 'utf8'), fs.stat(paths.last)]);
+      const key = sha1(JSON.stringify({ manifest: sha1(manifest), run: sha1(runText), weights: [weights.size, weights.mtimeMs], temporal: s.temporal, crops: s.crops }));
+      const file = path.join(root, 'scores', label, `${model}.json`);
+      const kept = await readJson<{ key?: string; top1?: unknown }>(file);
+      if (kept?.key === key && typeof kept.top1 === 'number') {
+        s.onStage?.(`eval ${model} ${label}`, 'skipped', 0);
+        accuracy[model] = kept.top1;
+        continue;
+      }
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      const report = (await timed(`eval ${model} ${label}`, false, () =>
+        evaluateRun({ run, data: cache, split: 'test', temporal: s.temporal, crops: s.crops, saveScores: path.join(root, 'scores', label, `${model}.scores.json`), threads: s.threads, ...(s.device !== undefined ? { device: s.device } : {}) }),
+      ))!;
+      await writeFileAtomically(file, JSON.stringify({ key, cache, run, top1: report.top1, videos: report.videos, views: report.views, meanClassAccuracy: report.meanClassAccuracy, confusion: report.confusion, classes: report.classes }, null, 2) + '\n');
+      accuracy[model] = report.top1;
+    }
+    return accuracy;
+  };
+
+  const original = await score('original', originalCache, originalManifest);
+
+  // 3. Each cell's own streams, with the originals' labels and split.
+  const result = new Map<string, Record<string, number>>();
+  for (const cell of cells) {
+    const cache = path.join(root, 'cells', cell.folder, 'cache');
+    const items: DatasetItem[] = data.items.map((item, i) => ({ ...item, path: path.resolve(cell.files[i]!) }));
+    const dataset: VideoDataset = { kind: data.kind, root: path.resolve(out, 'transcoded', cell.folder), classes: data.classes, items, missing: [] };
+    await fs.mkdir(path.dirname(cache), { recursive: true });
+    const p = await prepareDataset(dataset, cache, { asIs: true, keySize: ACCURACY_KEY_SIZE, onWarning: warn });
+    failures(cell.folder, cache, p.failed);
+    s.onStage?.(`prepare ${cell.folder}`, p.prepared > 0 ? 'done' : 'skipped', 0);
+    result.set(cell.folder, await score(cell.folder, cache, await fs.readFile(path.join(cache, 'manifest.json'), 'utf8')));
+  }
+  return { original, cells: result };
+}
