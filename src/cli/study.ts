@@ -1,10 +1,12 @@
 // mvclass study repeats <spec> -o <dir>: a network trained several times per condition, every run
 // tested on every condition (app/repeats.ts; the spec's format: src/config/study.ts).
 // mvclass study transcode <dataset> -o <dir>: a dataset re-encoded at CRF (or QP) x GOP, size and
-// quality per cell (app/transcode-study.ts).
+// quality per cell (app/transcode-study.ts); with --models, the top-1 per cell of networks trained
+// on the originals (app/transcode-accuracy.ts).
 
 import { Command } from 'commander';
 import { parseDevice } from '../nn/device.js';
+import { MODELS } from '../run/format.js';
 import { UsageError } from '../util/errors.js';
 import { deviceOption, threadsOption, threadsValue } from './device.js';
 import { infinityAsText } from '../util/json.js';
@@ -52,7 +54,7 @@ function list(value: unknown, check: (item: string) => number): number[] {
 
 function transcodeCommand(): Command {
   return new Command('transcode')
-    .description('re-encode every video of a dataset at each CRF (or QP) x GOP (x264, preset medium), short side capped; per cell: bytes, kbps, PSNR, SSIM, luma MAE and RMSE against the original; transcode.json')
+    .description('re-encode every video of a dataset at each CRF (or QP) x GOP (x264, preset medium), short side capped; per cell: bytes, kbps, PSNR, SSIM, luma MAE and RMSE against the original; with --models, the top-1 of networks trained on the originals on each cell\'s own streams; transcode.json')
     .argument('<dataset>', 'a dataset (a folder per class, UCF101, HMDB51, a Kinetics or manifest CSV)')
     .requiredOption('-o, --out <dir>', 'where transcoded/<cell>/, quality/<cell>/ and transcode.json go (a rerun reuses what is complete)')
     .option('--crf <list>', 'constant rate factors, 0-51 (default 0,10,20,30,40,50)')
@@ -60,10 +62,52 @@ function transcodeCommand(): Command {
     .option('--gop <list>', 'frames between IDR frames, 1 all intra, 0 one IDR (default 1,2,5,10,12)')
     .option('--short-side <S>', 'the largest short side of the re-encoded videos, even (default 360; never scaled up)')
     .option('--jobs <n>', 'videos encoded or compared at once (default: cores)')
+    .option('--models <list>', `also train these networks on the originals and test them on every cell (top-1 per cell): any of ${MODELS.join(', ')}`)
+    .option('--iterations <n>', 'with --models: training iterations (default 300, the cpu preset)')
+    .option('--batch <n>', 'with --models: batch size (default 16)')
+    .option('--frames <n>', "with --models: the motion networks' frames (default: the cpu preset's per model)")
+    .option('--size <n>', "with --models: the networks' input size (default: the cpu preset's per model)")
+    .option('--width <x>', "with --models: the networks' width multiplier (default: the cpu preset's per model)")
+    .option('--fc <n>', "with --models: the networks' fully connected width (default: the cpu preset's per model)")
+    .option('--views <TxC>', 'with --models: test views, <temporal>x<crops> (default 3x10, the cpu preset)')
+    .option('--seed <n>', 'with --models: the training seed (default 1)')
+    .addOption(threadsOption())
+    .addOption(deviceOption())
     .option('--json', 'print transcode.json')
     .exitOverride()
     .action(async (dataset: string, opts: Record<string, unknown>) => {
       if (opts.crf !== undefined && opts.qp !== undefined) throw new UsageError('Give either --qp or --crf, not both');
+      const training = ['iterations', 'batch', 'frames', 'size', 'width', 'fc', 'views', 'seed'].filter((k) => opts[k] !== undefined);
+      if (opts.models === undefined && training.length > 0) throw new UsageError(`--${training[0]} goes with --models`);
+      const threads = threadsValue(opts.threads);
+      const device = parseDevice(opts.device, 'device');
+      const number = (v: unknown, name: string) => {
+        const n = Number(v);
+        if (!(Number.isFinite(n) && n > 0) || String(v).trim() === '') throw new UsageError(`Expected a positive number for ${name} but received ${JSON.stringify(v)}`);
+        return n;
+      };
+      const accuracy =
+        opts.models === undefined
+          ? undefined
+          : {
+              models: String(opts.models)
+                .split(',')
+                .map((m) => m.trim()),
+              ...(opts.iterations !== undefined ? { iterations: positiveInteger(opts.iterations, 'iterations') } : {}),
+              ...(opts.batch !== undefined ? { batch: positiveInteger(opts.batch, 'batch') } : {}),
+              ...(opts.frames !== undefined ? { frames: positiveInteger(opts.frames, 'frames') } : {}),
+              ...(opts.size !== undefined ? { size: positiveInteger(opts.size, 'size') } : {}),
+              ...(opts.width !== undefined ? { width: number(opts.width, 'width') } : {}),
+              ...(opts.fc !== undefined ? { fc: positiveInteger(opts.fc, 'fc') } : {}),
+              ...(opts.views !== undefined ? { views: String(opts.views) } : {}),
+              ...(opts.seed !== undefined ? { seed: nonNegativeInteger(opts.seed, 'seed') } : {}),
+              ...(threads !== undefined ? { threads } : {}),
+              ...(device !== undefined ? { device } : {}),
+              onStage: (stage: string, state: 'done' | 'skipped', seconds: number) => {
+                if (!process.stderr.isTTY) return;
+                process.stderr.write(state === 'done' ? `mvclass: ${stage}: ${fixed(seconds, 1)} s\n` : `mvclass: ${stage}: reused\n`);
+              },
+            };
       const { transcodeStudy } = await import('../app/transcode-study.js');
       const out = String(opts.out);
       const result = await transcodeStudy(dataset, out, {
@@ -72,6 +116,7 @@ function transcodeCommand(): Command {
         ...(opts.gop !== undefined ? { gop: list(opts.gop, (v) => nonNegativeInteger(v, 'gop')) } : {}),
         ...(opts.shortSide !== undefined ? { shortSide: positiveInteger(opts.shortSide, 'short-side') } : {}),
         ...(opts.jobs !== undefined ? { jobs: positiveInteger(opts.jobs, 'jobs') } : {}),
+        ...(accuracy ? { accuracy } : {}),
         onWarning: warn,
         // A count on a terminal only: a log or a pipe gets the result alone.
         ...(process.stderr.isTTY ? { onProgress: (done: number, total: number) => process.stderr.write(`\rmvclass: transcode: ${done}/${total}${done === total ? '\n' : ''}`) } : {}),
@@ -81,12 +126,14 @@ function transcodeCommand(): Command {
         return;
       }
       const o = result.original;
-      process.stdout.write(`original: ${o.videos} videos, ${o.bytes} bytes, ${fixed(o.kbps, 1)} kbps\n`);
+      const top1 = (a: Record<string, number> | undefined) => (a ? `, top-1 ${Object.entries(a).map(([m, v]) => `${m} ${fixed(100 * v, 1)}%`).join(' ')}` : '');
+      process.stdout.write(`original: ${o.videos} videos, ${o.bytes} bytes, ${fixed(o.kbps, 1)} kbps${top1(o.accuracy)}\n`);
       for (const c of result.cells) {
         const rate = c.crf !== undefined ? `crf ${c.crf}` : `qp ${c.qp}`;
-        process.stdout.write(`${rate} gop ${c.gop}: ${c.bytes} bytes, ${fixed(c.kbps, 1)} kbps, PSNR ${fixed(c.psnr, 2)} dB, SSIM ${fixed(c.ssim, 4)}, MAE ${fixed(c.mae, 2)}, RMSE ${fixed(c.rmse, 2)}\n`);
+        process.stdout.write(`${rate} gop ${c.gop}: ${c.bytes} bytes, ${fixed(c.kbps, 1)} kbps, PSNR ${fixed(c.psnr, 2)} dB, SSIM ${fixed(c.ssim, 4)}, MAE ${fixed(c.mae, 2)}, RMSE ${fixed(c.rmse, 2)}${top1(c.accuracy)}\n`);
       }
       process.stdout.write(`${out}/transcode.json\n`);
+      if (accuracy) process.stdout.write(`${out}/accuracy.md\n`);
     });
 }
 
