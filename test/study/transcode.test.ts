@@ -182,3 +182,153 @@ describe('study transcode', () => {
     await expect(transcodeStudy(missing, path.join(dir, 'out2'), { crf: [20], gop: [1] })).rejects.toThrow(`${missing}: no such file or folder`);
   });
 });
+
+// With --models: a tiny mv3d trained on six clips (two classes, three each: one test video per
+// class) at their capped size, tested on the originals and on each cell's own streams.
+describe('study transcode --models', () => {
+  const accDir = tempDir('mvclass-transcode-acc-');
+  const data = path.join(accDir, 'dataset');
+  const accOut = path.join(accDir, 'out');
+  const args = ['study', 'transcode', data, '-o', accOut, '--crf', '20,40', '--gop', '12', '--short-side', '144', '--jobs', '2'];
+  const training = ['--models', 'mv3d', '--iterations', '4', '--batch', '2', '--frames', '8', '--size', '16', '--width', '0.125', '--fc', '16', '--views', '2x1', '--threads', '1', '--json'];
+  let printed: { stdout: string; result: TranscodeStudyResult };
+
+  interface Manifest {
+    settings: { asIs: boolean; size: string | null };
+    dataset: { root: string };
+    videos: Array<{ path: string; label: number; split: string; frameTypes: string | string[] }>;
+  }
+  const types = (v: Manifest['videos'][number]) => (Array.isArray(v.frameTypes) ? v.frameTypes.join('') : v.frameTypes);
+  const manifest = (cache: string) => JSON.parse(readFileSync(path.join(cache, 'manifest.json'), 'utf8')) as Manifest;
+  /** A cache's test videos: each one's path below its dataset's root, without extension, with its label. */
+  const testVideos = (m: Manifest) =>
+    m.videos
+      .filter((v) => v.split === 'test')
+      .map((v) => `${path.relative(m.dataset.root, v.path).replace(/\.[^./]+$/, '')}:${v.label}`)
+      .sort();
+
+  beforeAll(async () => {
+    const real = fixtures().real;
+    mkdirSync(path.join(data, 'birds'), { recursive: true });
+    mkdirSync(path.join(data, 'ball'), { recursive: true });
+    for (const [k, start] of [0, 4, 8].entries()) {
+      ffmpeg(['-i', real['cockatoo']!, '-ss', String(start), '-t', '1.5', '-vf', 'scale=320:180', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-crf', '16', '-an', path.join(data, 'birds', `cockatoo-${k}.mp4`)]);
+    }
+    for (const [k, start] of [0, 3, 6].entries()) {
+      ffmpeg(['-i', real['balle']!, '-ss', String(start), '-t', '1.5', '-vf', 'scale=320:256', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-crf', '16', '-an', path.join(data, 'ball', `balle-${k}.mp4`)]);
+    }
+    const r = await cli([...args, ...training], 150_000);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    printed = { stdout: r.stdout, result: JSON.parse(r.stdout, infinityFromText) as TranscodeStudyResult };
+  }, 200_000);
+
+  it('every cell and the originals carry the top-1 of mv3d, which is the saved scores\' own', () => {
+    const { result } = printed;
+    expect(result.cells.map((c) => [c.crf, c.gop, c.videos])).toEqual([
+      [20, 12, 6],
+      [40, 12, 6],
+    ]);
+    expect(readFileSync(path.join(accOut, 'transcode.json'), 'utf8')).toBe(printed.stdout);
+    const top1 = (label: string) => {
+      const s = JSON.parse(readFileSync(path.join(accOut, 'accuracy', 'scores', label, 'mv3d.scores.json'), 'utf8')) as { videos: Array<{ label: number; scores: number[] }> };
+      expect(s.videos).toHaveLength(2);
+      return s.videos.filter((v) => v.scores.indexOf(Math.max(...v.scores)) === v.label).length / s.videos.length;
+    };
+    expect(Object.keys(result.original.accuracy ?? {})).toEqual(['mv3d']);
+    expect(result.original.accuracy!.mv3d).toBe(top1('original'));
+    for (const c of result.cells) {
+      expect(Object.keys(c.accuracy ?? {})).toEqual(['mv3d']);
+      expect(c.accuracy!.mv3d).toBeGreaterThanOrEqual(0);
+      expect(c.accuracy!.mv3d).toBeLessThanOrEqual(1);
+      expect(c.accuracy!.mv3d).toBe(top1(`crf${c.crf}-gop${c.gop}`));
+    }
+  });
+
+  it("the same test videos in every cache: the originals at the capped size, each cell's own streams as they are", () => {
+    const original = manifest(path.join(accOut, 'accuracy', 'original', 'cache'));
+    expect(original.settings.asIs).toBe(false);
+    // Three 180x144 and three 256x144 videos: the first in dataset order (ball) wins the tie.
+    expect(original.settings.size).toBe('180x144');
+    for (const v of original.videos) expect(types(v).slice(0, 25), v.path).toBe(`I${'P'.repeat(24)}`);
+    const expected = testVideos(original);
+    expect(expected).toHaveLength(2);
+    expect(new Set(expected.map((v) => v.split(':')[1]))).toEqual(new Set(['0', '1']));
+    for (const folder of ['crf20-gop12', 'crf40-gop12']) {
+      const m = manifest(path.join(accOut, 'accuracy', 'cells', folder, 'cache'));
+      expect(m.settings.asIs).toBe(true);
+      expect(m.dataset.root).toBe(path.join(accOut, 'transcoded', folder));
+      for (const v of m.videos) expect(statSync(v.path).isFile()).toBe(true);
+      // The cell's own stream: an IDR every 12 frames, where prepare's encoding of the originals has one.
+      for (const v of m.videos) expect(types(v).slice(0, 25), v.path).toBe(`I${'P'.repeat(11)}I${'P'.repeat(11)}I`);
+      expect(testVideos(m)).toEqual(expected);
+      expect(m.videos.map((v) => `${path.relative(m.dataset.root, v.path).replace(/\.mp4$/, '')}:${v.split}`)).toEqual(
+        original.videos.map((v) => `${path.relative(original.dataset.root, v.path).replace(/\.mp4$/, '')}:${v.split}`),
+      );
+    }
+  });
+
+  it('accuracy.md and accuracy.csv: a row for the originals and one per cell; the figure beside them', () => {
+    const { result } = printed;
+    const csv = readFileSync(path.join(accOut, 'accuracy.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('cell,CRF,GOP,bytes,kbps,SSIM,mv3d top-1 (%)');
+    expect(csv).toHaveLength(4);
+    expect(csv[1]!.split(',')).toEqual(['original', '', '', String(result.original.bytes), String(result.original.kbps), '', String(100 * result.original.accuracy!.mv3d!)]);
+    const c40 = result.cells[1]!;
+    expect(csv[3]!.split(',')).toEqual(['crf40-gop12', '40', '12', String(c40.bytes), String(c40.kbps), String(c40.ssim), String(100 * c40.accuracy!.mv3d!)]);
+    const md = readFileSync(path.join(accOut, 'accuracy.md'), 'utf8');
+    expect(md).toContain('| cell | CRF | GOP | bytes | kbps | SSIM | mv3d top-1 (%) |');
+    expect(md).toContain(`| crf40-gop12 | 40 | 12 | ${c40.bytes} | ${c40.kbps.toFixed(1)} | ${c40.ssim.toFixed(4)} |`);
+    expect(readFileSync(path.join(accOut, 'accuracy.svg'), 'utf8')).toContain('mv3d GOP 12');
+    expect(statSync(path.join(accOut, 'accuracy.png')).size).toBeGreaterThan(0);
+  });
+
+  it('a rerun trains, prepares and scores nothing again and prints the same JSON', async () => {
+    const before = await mtimes(accOut);
+    const r = await cli([...args, ...training], 120_000);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(printed.stdout);
+    const after = await mtimes(accOut);
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    const changed = [...after].filter(([f, t]) => before.get(f) !== t).map(([f]) => path.relative(accOut, f)).sort();
+    expect(changed).toEqual(['accuracy.csv', 'accuracy.md', 'accuracy.png', 'accuracy.svg', 'transcode.json']);
+  });
+
+  it('through the API: another schedule trains again and scores every cache again; the caches are kept', async () => {
+    const before = await mtimes(accOut);
+    const stages: string[] = [];
+    const r = await transcodeStudy(data, accOut, {
+      crf: [20, 40],
+      gop: [12],
+      shortSide: 144,
+      jobs: 2,
+      accuracy: { models: ['mv3d'], iterations: 5, batch: 2, frames: 8, size: 16, width: 0.125, fc: 16, views: '2x1', threads: 1, onStage: (stage, state) => stages.push(`${stage}: ${state}`) },
+    });
+    expect(stages).toEqual([
+      'prepare original: skipped',
+      'train mv3d: done',
+      'eval mv3d original: done',
+      'prepare crf20-gop12: skipped',
+      'eval mv3d crf20-gop12: done',
+      'prepare crf40-gop12: skipped',
+      'eval mv3d crf40-gop12: done',
+    ]);
+    const run = JSON.parse(readFileSync(path.join(accOut, 'accuracy', 'runs', 'mv3d', 'run.json'), 'utf8')) as { iteration: number };
+    expect(run.iteration).toBe(5);
+    const after = await mtimes(accOut);
+    const changed = [...after].filter(([f, t]) => before.get(f) !== t).map(([f]) => path.relative(accOut, f));
+    expect(changed.filter((f) => f.includes(`${path.sep}cache${path.sep}`))).toEqual([]);
+    for (const label of ['original', 'crf20-gop12', 'crf40-gop12']) expect(changed).toContain(path.join('accuracy', 'scores', label, 'mv3d.json'));
+    for (const c of r.cells) expect(c.accuracy!.mv3d).toBeGreaterThanOrEqual(0);
+  });
+
+  it('refuses an unknown model, and training options without --models', async () => {
+    const bad = await cli([...args, '--models', 'mv3d,resnet7']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('Expected one of');
+    expect(bad.stderr).toContain('for models but received "resnet7"');
+    const alone = await cli([...args, '--iterations', '4']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--iterations goes with --models');
+  });
+});
