@@ -24,7 +24,7 @@ import path from 'node:path';
 import { PRESETS } from '../config/presets.js';
 import { mergeSection } from '../config/merge.js';
 import type { DatasetItem, VideoDataset } from '../datasets/types.js';
-import { isFrameModel, MODELS, type Device, type ModelName } from '../nn/model.js';
+import { checkDevice, isFrameModel, MODELS, type Device, type ModelName } from '../nn/model.js';
 import { hasRun, readRun, runPaths } from '../run/format.js';
 import { writeFileAtomically } from '../util/atomic.js';
 import { MvclassError, UsageError } from '../util/errors.js';
@@ -109,6 +109,11 @@ export function accuracySettings(options: TranscodeAccuracyOptions): AccuracySet
   };
 }
 
+/** Refuses a device libtorch cannot use, before anything is encoded. */
+export async function checkAccuracyDevice(s: AccuracySettings): Promise<void> {
+  await checkDevice(s.device);
+}
+
 /** A model's shape: the CPU preset's, then the options'. */
 function shapeOf(model: ModelName, s: AccuracySettings): { frames?: number; size?: number; width?: number; fc?: number } {
   const preset = mergeSection([PRESETS.cpu], 'train', model);
@@ -159,6 +164,7 @@ export async function transcodeAccuracy(
   cells: readonly AccuracyCell[],
   out: string,
   s: AccuracySettings,
+  jobs: number,
   warn: (message: string) => void,
 ): Promise<AccuracyResult> {
   const root = path.join(out, 'accuracy');
@@ -180,7 +186,7 @@ export async function transcodeAccuracy(
   const originalCache = path.join(root, 'original', 'cache');
   const size = commonSize(sizes);
   await fs.mkdir(path.dirname(originalCache), { recursive: true });
-  const prepared = await prepareDataset(data, originalCache, { size, keySize: ACCURACY_KEY_SIZE, onWarning: warn });
+  const prepared = await prepareDataset(data, originalCache, { size, keySize: ACCURACY_KEY_SIZE, jobs, onWarning: warn });
   failures('original', originalCache, prepared.failed);
   s.onStage?.('prepare original', prepared.prepared > 0 ? 'done' : 'skipped', 0);
   const originalManifest = await fs.readFile(path.join(originalCache, 'manifest.json'), 'utf8');
@@ -251,7 +257,7 @@ export async function transcodeAccuracy(
     const items: DatasetItem[] = data.items.map((item, i) => ({ ...item, path: path.resolve(cell.files[i]!) }));
     const dataset: VideoDataset = { kind: data.kind, root: path.resolve(out, 'transcoded', cell.folder), classes: data.classes, items, missing: [] };
     await fs.mkdir(path.dirname(cache), { recursive: true });
-    const p = await prepareDataset(dataset, cache, { asIs: true, keySize: ACCURACY_KEY_SIZE, onWarning: warn });
+    const p = await prepareDataset(dataset, cache, { asIs: true, keySize: ACCURACY_KEY_SIZE, jobs, onWarning: warn });
     failures(cell.folder, cache, p.failed);
     s.onStage?.(`prepare ${cell.folder}`, p.prepared > 0 ? 'done' : 'skipped', 0);
     result.set(cell.folder, await score(cell.folder, cache, await fs.readFile(path.join(cache, 'manifest.json'), 'utf8')));

@@ -44,7 +44,7 @@ export interface TranscodeStudyOptions {
   gop?: readonly number[];
   /** The largest short side of the re-encoded videos (default 360); smaller videos keep their size. */
   shortSide?: number;
-  /** Videos encoded or compared at once (default: the number of cores). */
+  /** Videos encoded, compared or (with accuracy) prepared at once (default: the number of cores). */
   jobs?: number;
   /** Also train these networks on the originals and test them on every cell (and the originals). */
   accuracy?: TranscodeAccuracyOptions;
@@ -169,6 +169,7 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
   const accuracyModule = options.accuracy ? await import('./transcode-accuracy.js') : undefined;
   // Checked before anything is encoded: an unknown model is a usage error.
   const accuracy: AccuracySettings | undefined = options.accuracy ? accuracyModule!.accuracySettings(options.accuracy) : undefined;
+  if (accuracy) await accuracyModule!.checkAccuracyDevice(accuracy);
 
   const data = await openDataset(dataset);
   if (data.items.length === 0) throw new MvclassError(`${data.root}: the dataset has no videos`, data.root);
@@ -281,6 +282,7 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
       cells.map((cell) => ({ folder: cell.folder, files: sources.map((s) => path.join(out, 'transcoded', cell.folder, s.name)) })),
       out,
       accuracy,
+      jobs,
       onWarning,
     );
     result.original.accuracy = measured.original;

@@ -61,7 +61,7 @@ function transcodeCommand(): Command {
     .option('--qp <list>', 'constant QPs, 0-51, instead of CRFs')
     .option('--gop <list>', 'frames between IDR frames, 1 all intra, 0 one IDR (default 1,2,5,10,12)')
     .option('--short-side <S>', 'the largest short side of the re-encoded videos, even (default 360; never scaled up)')
-    .option('--jobs <n>', 'videos encoded or compared at once (default: cores)')
+    .option('--jobs <n>', 'videos encoded, compared or (with --models) prepared at once (default: cores)')
     .option('--models <list>', `also train these networks on the originals and test them on every cell (top-1 per cell): any of ${MODELS.join(', ')}`)
     .option('--iterations <n>', 'with --models: training iterations (default 300, the cpu preset)')
     .option('--batch <n>', 'with --models: batch size (default 16)')
