@@ -11,7 +11,7 @@
 import os from 'node:os';
 import type { CachedVideo } from '../cache/format.js';
 import type { PreparedCache } from '../cache/read.js';
-import { mulberry32, mixSeed, randomInt, randomView, testViews, VolumeLoader, type Layout, type MotionClip } from '../volumes/index.js';
+import { mulberry32, mixSeed, randomInt, randomView, scaleInPlace, testViews, VolumeLoader, type Layout, type MotionClip } from '../volumes/index.js';
 import { isFrameModel, type ModelConfig } from '../run/format.js';
 
 const MEAN = [0.485, 0.456, 0.406];
@@ -36,11 +36,6 @@ export function imageTensor(rgb: Uint8Array, width: number, x: number, y: number
 /** What motion volumes are multiplied by before the network sees them (1 for runs made before motionStd). */
 export function motionScale(config: ModelConfig): number {
   return config.motionStd ? 1 / config.motionStd : 1;
-}
-
-function scaleInPlace(data: Float32Array, k: number): Float32Array {
-  if (k !== 1) for (let i = 0; i < data.length; i++) data[i]! *= k;
-  return data;
 }
 
 /**

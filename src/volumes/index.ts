@@ -3,7 +3,7 @@
 
 export { mulberry32, mixSeed, randomInt, shuffleInPlace, toRng } from '../util/random.js';
 export type { Rng } from '../util/random.js';
-export { axisWeights, LAYOUTS, sampleVolume, validateClip, validateCrop, volumeLength, volumeShape } from './sample.js';
+export { axisWeights, LAYOUTS, sampleVolume, scaleInPlace, validateClip, validateCrop, volumeLength, volumeShape } from './sample.js';
 export type { AxisWeights, CropRect, Layout, MotionClip, SampleOptions } from './sample.js';
 export { DEFAULT_SCALES, randomView, randomViewSpec, validateScales } from './augment.js';
 export type { AugmentOptions } from './augment.js';

@@ -6,7 +6,7 @@ import { MvclassError } from '../util/errors.js';
 import { checkBoolean, integerInRange, invalid, nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from '../util/validate.js';
 import { randomView, validateScales, DEFAULT_SCALES } from './augment.js';
 import { mixSeed, mulberry32, shuffleInPlace } from '../util/random.js';
-import { LAYOUTS, sampleVolume, volumeLength, volumeShape } from './sample.js';
+import { LAYOUTS, sampleVolume, scaleInPlace, volumeLength, volumeShape } from './sample.js';
 import type { Layout, MotionClip } from './sample.js';
 import { centreView } from './views.js';
 import { SamplerPool, type WorkerSource } from './workers.js';
@@ -243,7 +243,7 @@ export class VolumeLoader implements AsyncIterable<VolumeBatch> {
     }
     // After sampling, not folded into its weights: the same float32 values training has always had
     // (a fold changes the last bit, and that alone moves a short real-footage run by many points).
-    if (scale !== 1) for (let i = 0; i < out.length; i++) out[i]! *= scale;
+    scaleInPlace(out, scale);
   }
 
   private async fromWorker(indices: number[], epoch: number): Promise<VolumeBatch> {

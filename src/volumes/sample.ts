@@ -49,6 +49,12 @@ export function volumeShape(frames: number, size: number, layout: Layout): numbe
   return layout === '3d' ? [2, frames, size, size] : [2 * frames, size, size];
 }
 
+/** Multiplies every value by `k` in place (a network's input normalisation, after sampling); returns `data`. */
+export function scaleInPlace(data: Float32Array, k: number): Float32Array {
+  if (k !== 1) for (let i = 0; i < data.length; i++) data[i]! *= k;
+  return data;
+}
+
 export function volumeLength(frames: number, size: number): number {
   return 2 * frames * size * size;
 }
