@@ -27,6 +27,7 @@ import type { DatasetItem, VideoDataset } from '../datasets/types.js';
 import { checkDevice, isFrameModel, MODELS, type Device, type ModelName } from '../nn/model.js';
 import { hasRun, readRun, runPaths } from '../run/format.js';
 import { writeFileAtomically } from '../util/atomic.js';
+import { readJsonIfAny } from '../util/json.js';
 import { MvclassError, UsageError } from '../util/errors.js';
 import { positiveInteger, testViewsOption } from '../util/validate.js';
 import { evaluateRun } from './evaluate.js';
@@ -140,14 +141,6 @@ export interface AccuracyResult {
 
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
 
-async function readJson<T>(file: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as T;
-  } catch {
-    return undefined; // absent or unreadable: made again
-  }
-}
-
 /** The most common of the videos' sizes, "WxH" (the first in dataset order on a tie). */
 export function commonSize(sizes: ReadonlyArray<{ width: number; height: number }>): string {
   const counts = new Map<string, number>();
@@ -198,7 +191,7 @@ export async function transcodeAccuracy(
     const shape = shapeOf(model, s);
     const keyFile = path.join(root, 'runs', `${model}.train.json`);
     const key = sha1(JSON.stringify({ cache: sha1(originalManifest), model, iterations: s.iterations, batch: s.batch, lr: s.lr, lrStep: s.lrStep, shape, seed: s.seed }));
-    const kept = await readJson<{ key?: string }>(keyFile);
+    const kept = await readJsonIfAny<{ key?: string }>(keyFile);
     const progress = kept?.key === key && (await hasRun(run)) ? ((await readRun(run)).iteration ?? 0) : 0;
     await timed(`train ${model}`, progress >= s.iterations, async () => {
       await fs.mkdir(path.dirname(keyFile), { recursive: true });
@@ -232,7 +225,7 @@ export async function transcodeAccuracy(
       const [runText, weights] = await Promise.all([fs.readFile(paths.run, 'utf8'), fs.stat(paths.last)]);
       const key = sha1(JSON.stringify({ manifest: sha1(manifest), run: sha1(runText), weights: [weights.size, weights.mtimeMs], temporal: s.temporal, crops: s.crops }));
       const file = path.join(root, 'scores', label, `${model}.json`);
-      const kept = await readJson<{ key?: string; top1?: unknown }>(file);
+      const kept = await readJsonIfAny<{ key?: string; top1?: unknown }>(file);
       if (kept?.key === key && typeof kept.top1 === 'number') {
         s.onStage?.(`eval ${model} ${label}`, 'skipped', 0);
         accuracy[model] = kept.top1;

@@ -23,7 +23,7 @@ import { compareVideos } from '../codec/quality.js';
 import { openDataset } from '../datasets/open.js';
 import { writeFileAtomically } from '../util/atomic.js';
 import { MvclassError, UsageError } from '../util/errors.js';
-import { infinityAsText, infinityFromText } from '../util/json.js';
+import { infinityAsText, infinityFromText, readJsonIfAny } from '../util/json.js';
 import { forEachLimit } from '../util/pool.js';
 import { integerInRange, invalid, nonNegativeInteger, positiveInteger } from '../util/validate.js';
 import { csvTable, markdownTable, type Cell as TableCell } from '../report/table.js';
@@ -144,14 +144,6 @@ function cellFolder(rate: Cell['rate'], gop: number): string {
   return 'crf' in rate ? `crf${rate.crf}-gop${gop}` : `qp${rate.qp}-gop${gop}`;
 }
 
-async function readRecord(file: string): Promise<VideoQualityRecord | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(file, 'utf8'), infinityFromText) as VideoQualityRecord;
-  } catch {
-    return undefined; // absent or unreadable: measured again
-  }
-}
-
 const mean = (values: readonly number[]): number => values.reduce((s, v) => s + v, 0) / values.length;
 
 export async function transcodeStudy(dataset: string, out: string, options: TranscodeStudyOptions = {}): Promise<TranscodeStudyResult> {
@@ -216,7 +208,7 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
     const target = path.join(out, 'transcoded', cell.folder, source.name);
     const recordFile = path.join(out, 'quality', cell.folder, source.name.replace(/\.mp4$/, '.json'));
     let reused = true;
-    let record = await readRecord(recordFile);
+    let record = await readJsonIfAny<VideoQualityRecord>(recordFile, infinityFromText); // absent or unreadable: measured again
     const changed = record !== undefined && (record.source?.bytes !== source.bytes || record.source?.mtimeMs !== source.mtimeMs);
     let stat = changed ? undefined : await fs.stat(target).catch(() => undefined);
     if (!stat) {
