@@ -21,6 +21,8 @@ import { PreparedCache } from '../src/cache/read.js';
 import { loaderWorkers, trainingBatches } from '../src/nn/inputs.js';
 import { CnnModel, type SessionSettings } from '../src/nn/model.js';
 import type { ModelConfig } from '../src/run/format.js';
+import { mulberry32 } from '../src/util/random.js';
+import { medianSeconds } from './support.js';
 
 const DEVICE = (process.env.DEVICE ?? 'cuda') as 'cuda' | 'cpu';
 const OUT = process.env.OUT ?? os.tmpdir();
@@ -53,18 +55,10 @@ const NETS: ModelConfig[] = QUICK
     ];
 const label = (c: ModelConfig) => `${c.model} [${c.model === 'vgg16' ? '' : `${c.frames}x`}${c.size}${c.width === 1 ? '' : `, width ${c.width}`}]`;
 
-/** Deterministic inputs in [-0.5, 0.5) (mulberry32). */
+/** Deterministic inputs in [-0.5, 0.5). */
 function randomBatch(per: number, batch: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const x = new Float32Array(per * batch);
-  for (let i = 0; i < x.length; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    x[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  }
-  return x;
+  const rng = mulberry32(seed);
+  return new Float32Array(per * batch).map(() => rng() - 0.5);
 }
 const labelsFor = (batch: number, classes = 101) => new Int32Array(batch).map((_, i) => (i * 7) % classes);
 const perItem = (m: CnnModel) => m.inputShape.reduce((a, b) => a * b, 1);
@@ -84,15 +78,10 @@ function argmaxAgree(a: Float32Array, b: Float32Array, classes: number): number 
 }
 const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
+/** The median of `reps` calls after `warmup`, in ms. */
 async function median(fn: () => Promise<unknown>, warmup: number, reps: number): Promise<number> {
   for (let i = 0; i < warmup; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+  return 1000 * (await medianSeconds(reps, fn));
 }
 
 const create = (config: ModelConfig, settings: SessionSettings) => CnnModel.create(config, { threads: THREADS, ...settings });
