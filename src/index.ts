@@ -63,6 +63,7 @@ export {
   type LoadedClassifier,
   type NetworkInputs,
 } from './app/classify.js';
+export { classifyRolling, ROLLING_DEFAULT_POINTS, type RollingOptions, type RollingPoint, type RollingResult, type RollingSegment } from './app/rolling.js';
 export * from './report/index.js';
 export { allTo3dRate, budgetsFor, checkMcnn, chooseNetwork, fitMcnnToVideos, temporalBits, type McnnCheck, type McnnFit, type McnnRuns } from './rate/mcnn/fit.js';
 export { fitMcnn, readMcnnParams, validateMcnn, writeMcnn } from './app/mcnn.js';

@@ -55,6 +55,13 @@ ReaderOptions ParseReaderOptions(const Napi::Object& o) {
       }
       options.clipIndices.push_back(static_cast<int64_t>(d));
     }
+  }
+  Napi::Value stride = o.Get("clipStride");
+  if (!stride.IsUndefined() && !stride.IsNull()) {
+    if (!options.clipIndices.empty()) throw Napi::RangeError::New(o.Env(), "options clipIndices and clipStride exclude each other");
+    options.clipStride = IntegerOption(o, "clipStride", 0, 1, 2147483647);
+  }
+  if (options.WantsClip()) {
     options.clipShortSide = static_cast<int>(IntegerOption(o, "clipShortSide", 0, 2, kMaxClipShortSide));
     if (options.clipShortSide % 2 != 0) throw Napi::RangeError::New(o.Env(), "option clipShortSide must be even");
   }

@@ -77,13 +77,13 @@ MotionReader::MotionReader(const ReaderOptions& options) : options_(options) {
 
   if (stream->codecpar->codec_id == AV_CODEC_ID_HEVC && wantVectors) {
     // FFmpeg's HEVC decoder exports no vectors: libde265 decodes, the walk in hevc.cc reads them.
-    hevc_ = std::make_unique<HevcDecoder>(options.path, stream, options.keyFrames || !options.clipIndices.empty());
+    hevc_ = std::make_unique<HevcDecoder>(options.path, stream, options.keyFrames || options.WantsClip());
   } else {
     // One thread: files are decoded in parallel instead (one reader per libuv worker). The
     // deblocking filter only changes pixels; vectors are identical without it (tested).
     DecoderSettings settings;
     settings.exportVectors = wantVectors;
-    settings.skipLoopFilter = !options.keyFrames && options.clipIndices.empty();
+    settings.skipLoopFilter = !options.keyFrames && !options.WantsClip();
     codec_ = OpenDecoder(options.path, input_, settings);
   }
 
@@ -115,7 +115,10 @@ MotionReader::MotionReader(const ReaderOptions& options) : options_(options) {
   if (options.keyFrames) {
     converter_ = std::make_unique<KeyFrameConverter>(options.keyWidth, options.keyHeight);
   }
-  if (!options.clipIndices.empty()) {
+  if (options.WantsClip()) {
+    if ((!options.clipIndices.empty() && options.clipStride > 0) || options.clipStride < 0) {
+      throw CodecError(options.path + ": a clip is given by its indices or by a stride, not both");
+    }
     if (options.clipIndices.size() > kMaxClipFrames || options.clipShortSide < 2 ||
         options.clipShortSide > kMaxClipShortSide || options.clipShortSide % 2 != 0) {
       throw CodecError(options.path + ": a clip needs 1 to " + std::to_string(kMaxClipFrames) +
@@ -144,6 +147,11 @@ void MotionReader::SkipLoopFilterWhenDone() {
   if (converter_ || clipConverter_) return;
   if (codec_) codec_->skip_loop_filter = AVDISCARD_ALL;
   if (hevc_) hevc_->SkipLoopFilters();
+}
+
+bool MotionReader::ClipWants(int64_t index) const {
+  if (options_.clipStride > 0) return index % options_.clipStride == 0;
+  return nextClip_ < options_.clipIndices.size() && options_.clipIndices[nextClip_] == index;
 }
 
 DecodedFrame MotionReader::FromFfmpeg() const {
@@ -236,8 +244,7 @@ void MotionReader::HandleFrame(const DecodedFrame& decoded, ReadBatch& batch) {
     }
   }
 
-  if (clipConverter_ && nextClip_ < options_.clipIndices.size() &&
-      options_.clipIndices[nextClip_] == record.index) {
+  if (clipConverter_ && ClipWants(record.index)) {
     ClipFrame clip;
     clip.index = record.index;
     try {
@@ -246,7 +253,7 @@ void MotionReader::HandleFrame(const DecodedFrame& decoded, ReadBatch& batch) {
       throw CodecError(options_.path + ": " + e.what());
     }
     batch.clipFrames.push_back(std::move(clip));
-    if (++nextClip_ == options_.clipIndices.size()) {
+    if (options_.clipStride == 0 && ++nextClip_ == options_.clipIndices.size()) {
       clipConverter_.reset();
       SkipLoopFilterWhenDone();
     }

@@ -27,7 +27,11 @@ struct ReaderOptions {
   // Decoded-frame clips: these display indices (strictly increasing, at most kMaxClipFrames)
   // converted to RGB with the short side clipShortSide (even, at most kMaxClipShortSide).
   std::vector<int64_t> clipIndices;
+  // Or, instead of indices, every clipStride-th display frame (0, k, 2k, ...) to the end, however
+  // many: a stream of frames (batch by batch), never held by the reader.
+  int64_t clipStride = 0;
   int clipShortSide = 0;
+  bool WantsClip() const { return !clipIndices.empty() || clipStride > 0; }
   bool requireVectors = true;  // refuse codecs FFmpeg exports no vectors for
   InputOptions inputOptions;   // demuxer/protocol options (common.h, OpenVideoInput)
 };
@@ -126,6 +130,7 @@ class MotionReader {
   std::unique_ptr<KeyFrameConverter> converter_;
   std::unique_ptr<KeyFrameConverter> clipConverter_;  // null when no clip is asked for, or once it is complete
   size_t nextClip_ = 0;                               // next entry of options_.clipIndices
+  bool ClipWants(int64_t index) const;                // whether display frame `index` is a clip frame
   AVRational timeBase_{0, 1};
   int64_t startPts_ = 0;
   int64_t framesOut_ = 0;

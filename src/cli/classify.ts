@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { keyValuePairs, testViewsOption } from '../util/validate.js';
+import { keyValuePairs, positiveInteger, testViewsOption } from '../util/validate.js';
+import { UsageError } from '../util/errors.js';
 import { parseDevice, parsePrecision } from '../nn/device.js';
 import { deviceOption, precisionOption, threadsOption, threadsValue } from './device.js';
 import { fixed, printJson, warn } from './output.js';
@@ -11,14 +12,46 @@ export function classifyCommand(): Command {
     .option('--input-option <key=value...>', 'demuxer/protocol option, as ffmpeg -i takes it (e.g. rtsp_transport=tcp)')
     .requiredOption('--run <run...>', 'run folders from mvclass train (several: their scores are averaged)')
     .option('--encode', 're-encode the video as the training cache was made (size, fps, QP) first')
-    .option('--views <TxC>', 'temporal views x crops per view (crops 1 or 10)', '10x10')
+    .option('--views <TxC>', 'temporal views x crops per view (crops 1 or 10; with --rolling only the crops count, default 1)', '10x10')
+    .option('--rolling <n>', 'a frame network trained on clips (prepare --rgb): its label over time, the mean of the last n scored frames')
+    .option('--stride <k>', 'with --rolling: score every k-th frame (default: every frame, up to 1500 scored frames)')
     .addOption(deviceOption())
     .addOption(precisionOption())
     .addOption(threadsOption())
     .option('--json', 'print the result as JSON')
-    .action(async (video: string, opts: { run: string[]; encode?: boolean; views: string; device: string; precision: string; threads: string; json?: boolean; inputOption?: string[] }) => {
+    .action(async (video: string, opts: { run: string[]; encode?: boolean; views: string; rolling?: string; stride?: string; device: string; precision: string; threads: string; json?: boolean; inputOption?: string[] }, command: Command) => {
       const device = parseDevice(opts.device, 'device');
       const threads = threadsValue(opts.threads);
+      if (opts.rolling !== undefined || opts.stride !== undefined) {
+        if (opts.rolling === undefined) throw new UsageError('--stride goes with --rolling <n>');
+        const rolling = positiveInteger(opts.rolling, 'rolling');
+        const stride = opts.stride === undefined ? undefined : positiveInteger(opts.stride, 'stride');
+        if (opts.run.length !== 1) throw new UsageError(`--rolling follows one network over time: give one --run, not ${opts.run.length}`);
+        const crops = command.getOptionValueSource('views') === 'default' ? 1 : testViewsOption(opts.views).crops;
+        const inputOptions = keyValuePairs(opts.inputOption, 'input-option');
+        const { classifyRolling } = await import('../app/rolling.js');
+        const r = await classifyRolling(video, opts.run[0]!, {
+          rolling,
+          ...(stride !== undefined ? { stride } : {}),
+          crops,
+          encode: opts.encode === true,
+          device,
+          precision: parsePrecision(opts.precision, 'precision'),
+          threads,
+          onWarning: warn,
+          ...(inputOptions ? { inputOptions } : {}),
+        });
+        if (opts.json) return printJson(r);
+        const every = r.stride === 1 ? 'every frame' : `one frame in ${r.stride}`;
+        const lines = [
+          `${video}: ${r.model}, ${every} (${r.points.length} of ${r.frames}), rolling mean of ${r.rolling}:`,
+          ...r.segments.map((g) => `  ${fixed(g.from, 2).padStart(8)} - ${fixed(g.to, 2).padEnd(8)} s  ${g.class}`),
+          `video: ${r.top1} (${fixed(100 * r.probability, 1)}%, the mean of the frames' scores)`,
+          `seconds: ${Object.entries(r.seconds).map(([k, v]) => `${k} ${fixed(v, 3)}`).join(', ')}`,
+        ];
+        process.stdout.write(lines.join('\n') + '\n');
+        return;
+      }
       const { classifyVideo } = await import('../app/classify.js'); // libtorch and the workflows, loaded on use
       const inputOptions = keyValuePairs(opts.inputOption, 'input-option');
       const r = await classifyVideo(video, opts.run, {

@@ -58,6 +58,9 @@ export interface DecodeOptions {
   /** Also convert the frames at these display indices (strictly increasing, at most MAX_CLIP_FRAMES)
    * to RGB with the short side `clipShortSide` (even; the long side scaled alike, rounded to even). */
   clipIndices?: number[];
+  /** Instead of clipIndices: every clipStride-th display frame (0, k, 2k, ...) to the end, however
+   * many, each handed over in the batch that decoded it (a stream of frames: the reader keeps none). */
+  clipStride?: number;
   clipShortSide?: number;
   /** Frames per native batch (default 64). */
   batchSize?: number;
@@ -81,7 +84,7 @@ export interface DecodedBatch {
   /** [frames, 2, rows, cols] dx then dy, and [frames, rows, cols] mask. */
   grid?: { rows: number; cols: number; block: number; units: GridUnits; data: Float32Array | Int16Array; mask: Uint8Array };
   keyFrames: KeyFrame[];
-  /** The frames of `clipIndices` decoded in this batch, packed RGB24 (absent: none asked for). */
+  /** The frames of `clipIndices` (or `clipStride`) decoded in this batch, packed RGB24 (absent: none asked for). */
   clipFrames?: Array<{ index: number; width: number; height: number; data: Uint8Array }>;
 }
 
@@ -165,7 +168,10 @@ export async function* decodeVideo(
       if (!Number.isSafeInteger(k) || k < 0 || (i > 0 && k <= clipIndices[i - 1]!)) throw new MvclassError(`Expected strictly increasing clipIndices from 0 but received ${JSON.stringify(clipIndices)}`);
     });
   }
-  const shortSide = clipIndices !== undefined ? clipShortSide(options.clipShortSide, 'clipShortSide') : 0;
+  const clipStride = options.clipStride === undefined ? undefined : positiveInteger(options.clipStride, 'clipStride');
+  if (clipStride !== undefined && clipIndices !== undefined) throw new MvclassError('Expected clipIndices or clipStride, not both');
+  const wantsClip = clipIndices !== undefined || clipStride !== undefined;
+  const shortSide = wantsClip ? clipShortSide(options.clipShortSide, 'clipShortSide') : 0;
   const vectors = options.vectors ?? true;
   const keyFrames = options.keyFrames ?? false;
   const warn = options.onWarning ?? defaultWarning;
@@ -184,6 +190,7 @@ export async function* decodeVideo(
       keyWidth,
       keyHeight,
       ...(clipIndices !== undefined ? { clipIndices: [...clipIndices], clipShortSide: shortSide } : {}),
+      ...(clipStride !== undefined ? { clipStride, clipShortSide: shortSide } : {}),
       requireVectors: vectors || grid > 0,
       ...(inputOptions ? { inputOptions } : {}),
     }),

@@ -37,6 +37,8 @@ export interface NativeReaderOptions {
   keyHeight?: number;
   /** Display indices to convert to RGB (strictly increasing, at most 1024), at clipShortSide. */
   clipIndices?: number[];
+  /** Or every clipStride-th display frame (0, k, 2k, ...) to the end, at clipShortSide. */
+  clipStride?: number;
   clipShortSide?: number;
   requireVectors?: boolean;
 }
