@@ -49,8 +49,39 @@ export interface LoadedClassifier {
   runs: string[];
   models: CnnModel[];
   classes: string[];
+  /** The first run's input settings: the grid, key-frame size and encoding a video is read with. */
   settings: CacheSettings;
+  /** Each run's own input settings (a frame network trained on clips has rgb and shortSide). */
+  inputs: CacheSettings[];
+  /** The decoded-frame clip the frame networks trained on clips take (prepare --rgb T --short-side S); null when none does. */
+  clip: ClipSettings | null;
   loadSeconds: number;
+}
+
+export interface ClipSettings {
+  frames: number;
+  shortSide: number;
+}
+
+/** Whether a run with these input settings learnt from decoded-frame clips (its cache was prepared with --rgb). */
+function trainedOnClips(input: CacheSettings | undefined): input is CacheSettings & { rgb: number; shortSide: number } {
+  return input?.rgb !== undefined && input.shortSide !== undefined;
+}
+
+/** The one clip every frame network trained on clips takes; runs trained on other clips cannot share a video's reading. */
+function clipOf(runs: string[], models: CnnModel[], inputs: CacheSettings[]): ClipSettings | null {
+  let clip: ClipSettings | null = null;
+  let from = '';
+  for (const [i, input] of inputs.entries()) {
+    if (!isFrameModel(models[i]!.config.model) || !trainedOnClips(input)) continue;
+    const own = { frames: input.rgb, shortSide: input.shortSide };
+    if (clip && (clip.frames !== own.frames || clip.shortSide !== own.shortSide)) {
+      throw new MvclassError(`${runs[i]}: trained on clips of ${own.frames} frames at short side ${own.shortSide}, ${from} on ${clip.frames} at ${clip.shortSide}: one video is read one way for all the runs`, runs[i]);
+    }
+    clip = own;
+    from = runs[i]!;
+  }
+  return clip;
 }
 
 export async function loadClassifier(runs: string[], settings: SessionSettings = {}): Promise<LoadedClassifier> {
@@ -62,7 +93,7 @@ export async function loadClassifier(runs: string[], settings: SessionSettings =
   for (const [i, m] of models.entries()) {
     if (JSON.stringify(m.config.classes) !== JSON.stringify(classes)) throw new MvclassError(`${runs[i]}: other classes than ${runs[0]}`, runs[i]);
   }
-  return { runs, models, classes, settings: inputs[0]!, loadSeconds: (performance.now() - t0) / 1000 };
+  return { runs, models, classes, settings: inputs[0]!, inputs, clip: clipOf(runs, models, inputs), loadSeconds: (performance.now() - t0) / 1000 };
 }
 
 export async function classifyVideo(video: string, runs: string[], options: ClassifyOptions = {}): Promise<ClassifyResult> {
@@ -73,7 +104,7 @@ export async function classifyVideo(video: string, runs: string[], options: Clas
 
 export async function classifyLoaded(video: string, classifier: LoadedClassifier, options: ClassifyOptions = {}): Promise<ClassifyResult> {
   const motion = classifier.models.some((m) => !isFrameModel(m.config.model));
-  const inputs = await readNetworkInputs(video, classifier.settings, { ...options, motion });
+  const inputs = await readNetworkInputs(video, classifier.settings, { ...options, motion, clip: classifier.clip });
   const result = await scoreNetworkInputs(video, inputs, classifier, options);
   return { ...result, seconds: { ...inputs.seconds, ...result.seconds } };
 }
@@ -82,6 +113,8 @@ export interface ReadInputsOptions extends Pick<ClassifyOptions, 'encode' | 'onW
   /** Read the motion grids (default true); false when only the spatial network runs, so that a
    * codec without vectors (VP9, AV1, Motion JPEG) can still be classified from its key frame. */
   motion?: boolean;
+  /** The decoded-frame clip to read (LoadedClassifier.clip); absent: the one `settings` describe, if any. */
+  clip?: ClipSettings | null;
 }
 
 /** How the video differs from the training cache's encoding, one phrase per difference. */
@@ -107,12 +140,13 @@ function mismatches(stream: VideoStream, types: { I: number; B: number }, settin
 export async function readNetworkInputs(video: string, settings: CacheSettings, options: ReadInputsOptions = {}): Promise<NetworkInputs> {
   const profile = options.encode ? profileOfCache(settings) : null;
   const motion = options.motion ?? true;
+  const clip = options.clip !== undefined ? options.clip : trainedOnClips(settings) ? { frames: settings.rgb, shortSide: settings.shortSide } : null;
   const ingested = await ingestVideo(video, {
     ...(profile ? { profile } : {}),
     ...(motion ? { grid: settings.grid } : {}),
     keyFrame: frameSize(settings.keySize, 'key-size'),
-    // A cache with clips trained its frame networks on them: the video's clip is read the same way.
-    ...(settings.rgb !== undefined && settings.shortSide !== undefined ? { clip: { frames: settings.rgb, shortSide: settings.shortSide } } : {}),
+    // Frame networks trained on clips: the video's clip is read as prepare --rgb reads a cache's (same sampling rule, same size).
+    ...(clip ? { clip } : {}),
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     ...(options.inputOptions ? { inputOptions: options.inputOptions } : {}),
   });
@@ -145,10 +179,12 @@ export async function scoreNetworkInputs(video: string, inputs: NetworkInputs, c
     const c = model.config;
     const views = await timed(seconds, `views ${c.model}`, async () => {
       if (!isFrameModel(c.model)) return volumeViews(clip, c, options.temporal ?? 10, options.crops ?? 10);
-      // Every frame of the clip when there is one (the score: the mean of the frames' scores), else the key frame.
-      if (frames) return framesViews(frames, c, options.crops ?? 10);
-      // Not silently the key frame for a network that learnt clips (the upload service reads no clips yet).
-      if (classifier.settings.rgb !== undefined) throw new MvclassError(`${video}: ${c.model} was trained on decoded-frame clips (prepare --rgb), and these inputs hold none`, video);
+      // A network that learnt clips scores every frame of the video's clip (the score: the mean of
+      // the frames' scores), as eval does; one that learnt key frames, the key frame.
+      if (trainedOnClips(classifier.inputs[i])) {
+        if (!frames) throw new MvclassError(`${video}: ${c.model} was trained on decoded-frame clips (prepare --rgb), and these inputs hold none`, video);
+        return framesViews(frames, c, options.crops ?? 10);
+      }
       if (!keyFrame) throw new MvclassError(`${video}: no I frame for the spatial network`, video);
       return imageViews(keyFrame, c, options.crops ?? 10);
     });

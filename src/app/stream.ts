@@ -92,6 +92,7 @@ export function scoringNetworks(chosen: Network, fuse: boolean): Network[] {
 /** Scores the stream's inputs with `networks` only (their mean scores when several). */
 export function scoreStream(name: string, model: StreamModel, inputs: NetworkInputs, networks: Network[], views: { temporal: number; crops: 1 | 10 }): Promise<ClassifyResult> {
   const { classifier } = model;
-  const scoring: LoadedClassifier = { ...classifier, runs: networks.map((n) => classifier.runs[NETWORK_INDEX[n]]!), models: networks.map((n) => classifier.models[NETWORK_INDEX[n]]!) };
+  const pick = <T>(list: T[]) => networks.map((n) => list[NETWORK_INDEX[n]]!);
+  const scoring: LoadedClassifier = { ...classifier, runs: pick(classifier.runs), models: pick(classifier.models), inputs: pick(classifier.inputs) };
   return scoreNetworkInputs(name, inputs, scoring, views);
 }

@@ -7,7 +7,7 @@ import { DEVICE_PATTERN } from '../nn/device.js';
 
 export const API_DESCRIPTION = [
   'Classifies the few-kbps cropped H.264 streams an edge device sends (mvclass edge): the stream\'s motion rate R_motion is measured from its P frames,',
-  'the Multi-CNN thresholds {R_L, R_H} for the budget choose the network (mv3d below R_L, mv2d below R_H, else the spatial network on the key frame),',
+  'the Multi-CNN thresholds {R_L, R_H} for the budget choose the network (mv3d below R_L, mv2d below R_H, else the spatial network on the key frame, or on every frame of the stream\'s decoded-frame clip when it learnt clips),',
   'and only that network scores the stream (with fuse=1, the spatial network too, and top5 is the two streams\' mean).',
 ].join(' ');
 

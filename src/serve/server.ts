@@ -81,7 +81,7 @@ function containerOf(body: Buffer, contentType: string | undefined): '.mp4' | '.
 
 /** The compiled worker module (from dist/ when the tests run the TypeScript sources). */
 function workerModule(): string {
-  const sources = ['src/serve/worker.ts', 'src/serve/upload.ts', 'src/app/classify.ts', 'src/ingest/ingest.ts', 'src/ingest/profile.ts', 'src/codec/crop.ts', 'src/codec/probe.ts', 'src/codec/decode.ts'];
+  const sources = ['src/serve/worker.ts', 'src/serve/upload.ts', 'src/app/classify.ts', 'src/ingest/ingest.ts', 'src/ingest/profile.ts', 'src/codec/crop.ts', 'src/codec/probe.ts', 'src/codec/decode.ts', 'src/codec/clips.ts'];
   return compiledModule(import.meta.url, 'serve/worker.js', sources, "the service's decoding worker");
 }
 
@@ -308,11 +308,12 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     await fs.mkdir(folder);
     await fs.writeFile(input, body);
     signal.throwIfAborted();
-    // Probe, crop and decoding run in a worker process: a stream that crashes native code costs
+    // Probe, crop and decoding (the grids, the key frame, and the clip when the spatial network
+    // learnt clips) run in a worker process: a stream that crashes native code costs
     // this request only; on the time limit or the memory limit the worker is killed.
-    const read = await pool.run({ input, folder, settings: classifier.settings, maxWidth: maxPicture.width, maxHeight: maxPicture.height }, signal);
+    const read = await pool.run({ input, folder, settings: classifier.settings, clip: classifier.clip, maxWidth: maxPicture.width, maxHeight: maxPicture.height }, signal);
     signal.throwIfAborted();
-    checkUploadRead(read, classifier.settings);
+    checkUploadRead(read, classifier.settings, classifier.clip);
     for (const warning of read.warnings) app.log.warn(`decoding an upload: ${warning.replaceAll(input, 'the stream')}`);
     const { info, cropped } = read;
     const duration = info.duration > 0 ? info.duration : read.croppedDuration;

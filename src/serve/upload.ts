@@ -1,11 +1,13 @@
 // Everything the service does with an upload's bytes that runs native code: probe, the picture
-// size check, crop (to measure the stream's motion rate) and reading the networks' inputs. The
+// size check, crop (to measure the stream's motion rate) and reading the networks' inputs (the
+// decoded-frame clip too when a frame network learnt clips: T frames, as prepare --rgb samples them). The
 // server runs it in a worker process (worker.ts), so a stream that crashes the native code
 // costs one request, not the service.
 
 import type { CroppedBits } from '../codec/crop.js';
 import type { VideoInfo } from '../codec/probe.js';
 import type { CacheSettings } from '../cache/format.js';
+import type { ClipSettings } from '../app/classify.js';
 import { ingestVideo, networkInputsOf, type NetworkInputs } from '../ingest/ingest.js';
 import { frameSize } from '../util/validate.js';
 
@@ -27,6 +29,8 @@ export interface UploadJob {
   folder: string;
   /** The training cache's input settings: grid and key-frame size. */
   settings: CacheSettings;
+  /** The decoded-frame clip the frame network learnt from (LoadedClassifier.clip): read too; absent or null: none. */
+  clip?: ClipSettings | null;
   /** The largest picture accepted, checked right after probing. */
   maxWidth: number;
   maxHeight: number;
@@ -62,6 +66,8 @@ export async function readUpload(job: UploadJob): Promise<UploadRead> {
     },
     grid: job.settings.grid,
     keyFrame: frameSize(job.settings.keySize, 'key-size'),
+    // Bounded: T frames (at most MAX_CLIP_FRAMES) at the run's short side, of a picture no larger than maxWidth x maxHeight.
+    ...(job.clip ? { clip: job.clip } : {}),
     workDir: job.folder,
     onWarning: (w) => warnings.push(w),
   });
@@ -73,9 +79,9 @@ export async function readUpload(job: UploadJob): Promise<UploadRead> {
  * The server's check of what a worker sent back, before the networks see it: a worker's heap may
  * have been damaged by the stream without crashing it, so the shapes are not taken on trust.
  */
-export function checkUploadRead(read: UploadRead, settings: CacheSettings): void {
+export function checkUploadRead(read: UploadRead, settings: CacheSettings, expectedClip: ClipSettings | null = null): void {
   const bad = (what: string) => new ClientError(422, `the decoder returned inconsistent data for the stream (${what}); it was not classified`);
-  const { clip, keyFrame } = read.inputs;
+  const { clip, keyFrame, frames } = read.inputs;
   const whole = (x: unknown) => Number.isSafeInteger(x) && (x as number) > 0;
   if (!(clip?.data instanceof Int16Array) || !whole(clip.frames) || !whole(clip.rows) || !whole(clip.cols)) throw bad('no motion clip');
   if (clip.data.length !== clip.frames * 2 * clip.rows * clip.cols) throw bad(`a motion clip of ${clip.data.length} values for ${clip.frames} frames of ${clip.rows}x${clip.cols}`);
@@ -85,6 +91,14 @@ export function checkUploadRead(read: UploadRead, settings: CacheSettings): void
       throw bad(`a key frame of ${keyFrame.width}x${keyFrame.height} where ${settings.keySize} was asked for`);
     }
   }
+  if (expectedClip) {
+    // T frames of one shape whose short side is the run's, and the bytes for exactly that.
+    const f = frames;
+    if (!f || !(f.data instanceof Uint8Array) || f.frames !== expectedClip.frames || !whole(f.width) || !whole(f.height)) throw bad(`a decoded-frame clip of ${f?.frames} frames where ${expectedClip.frames} were asked for`);
+    if (Math.min(f.width, f.height) !== expectedClip.shortSide || !Array.isArray(f.indices) || f.indices.length !== f.frames || f.data.length !== f.frames * f.width * f.height * 3) {
+      throw bad(`a clip of ${f.width}x${f.height} frames in ${f.data.length} bytes at short side ${expectedClip.shortSide}`);
+    }
+  } else if (frames) throw bad('a decoded-frame clip that was not asked for');
   const { frameBits, kinds } = read.cropped ?? {};
   if (!Array.isArray(frameBits) || typeof kinds !== 'string' || frameBits.length !== kinds.length || !frameBits.every((b) => Number.isFinite(b) && b >= 0)) throw bad('frame sizes that do not match their kinds');
 }
