@@ -121,6 +121,16 @@ describe('classifyRolling', () => {
     expect(last.rollingScores[0]!).toBeCloseTo(window.reduce((s, q) => s + q.scores[0]!, 0) / 4, 12);
   });
 
+  it('--encode re-encodes the video as the run\'s cache was made first (QP 30 here): the same frames, close scores', { timeout: 60_000 }, async () => {
+    const r = await classifyRolling(mixed, run, { rolling: N, stride: 10, encode: true, threads: 2 });
+    expect(r.points.map((p) => p.index)).toEqual([0, 10, 20, 30, 40, 50, 60, 70]);
+    expect(r.seconds.encode).toBeGreaterThan(0);
+    // QP 30 against the source's QP 22: the pictures differ a little, the labels hardly.
+    const agree = r.points.filter((p) => p.top1 === result.points[p.index]!.top1).length;
+    expect(agree).toBeGreaterThanOrEqual(6);
+    expect(r.points.some((p) => Math.abs(p.scores[0]! - result.points[p.index]!.scores[0]!) > 1e-6)).toBe(true);
+  });
+
   it('the window, the segments and the default stride by themselves', () => {
     const mean = new RollingMean(2, 2);
     expect(mean.push([1, 0])).toEqual([1, 0]);
