@@ -3,7 +3,8 @@
 // frames as prepare --rgb samples them, and the network scores every frame as eval does. On a
 // real-footage clip (Debian's realshort.mp4: 320x240 H.264, no B-frames, sent as it is) the
 // service's spatial scores and classify's equal eval's for that video in a cache prepared as is.
-// What a worker sends back is checked: a clip of the wrong length or size, or none, is refused.
+// The picture-size limit still refuses a stream before any clip frame is decoded, and what a
+// worker sends back is checked: a clip of the wrong length or size, or none, is refused.
 
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -70,6 +71,19 @@ describe('clips in the service and classify', () => {
     console.log(`service on realshort.mp4: spatial ${JSON.stringify(spatial.map((x) => Number(x.toFixed(6))))}, eval ${JSON.stringify(evaluated.map((x) => Number(x.toFixed(6))))}, largest difference ${gap.toExponential(2)}`);
     expect(spatial).toHaveLength(evaluated.length);
     spatial.forEach((s, c) => expect(Math.abs(s - evaluated[c]!)).toBeLessThan(1e-5));
+  });
+
+  it('the limits hold before any clip frame is decoded: a picture over --max-picture is refused after probing', { timeout: 60_000 }, async () => {
+    const temp = path.join(dir, 'tmp-small');
+    mkdirSync(temp);
+    const small = await createServer({ modelDir, tempDir: temp, concurrency: 1, threads: 1, maxPicture: { width: 160, height: 120 } });
+    try {
+      const res = await small.inject({ method: 'POST', url: '/v1/classify?fuse=1', payload: readFileSync(real), headers: { 'content-type': 'video/mp4' } });
+      expect([res.statusCode, res.json()]).toEqual([422, { error: 'picture 320x240 is larger than the service accepts (160x120): send the small streams an edge device crops' }]);
+    } finally {
+      await small.close();
+    }
+    expect(readdirSync(temp)).toEqual([]);
   });
 
   it('classify too, alone and beside a motion network trained on key-frame caches (each run read its own way)', { timeout: 60_000 }, async () => {
