@@ -64,8 +64,8 @@ export interface ClipSettings {
 }
 
 /** Whether a run with these input settings learnt from decoded-frame clips (its cache was prepared with --rgb). */
-function trainedOnClips(input: CacheSettings | undefined): input is CacheSettings & { rgb: number; shortSide: number } {
-  return input?.rgb !== undefined && input.shortSide !== undefined;
+export function trainedOnClips(input: CacheSettings | null | undefined): input is CacheSettings & { rgb: number; shortSide: number } {
+  return input?.rgb !== undefined && input?.shortSide !== undefined;
 }
 
 /** The one clip every frame network trained on clips takes; runs trained on other clips cannot share a video's reading. */

@@ -8,6 +8,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { trainedOnClips } from './classify.js';
 import { decodeVideo } from '../codec/decode.js';
 import { probe } from '../codec/probe.js';
 import { ingestVideo } from '../ingest/ingest.js';
@@ -149,7 +150,7 @@ export async function classifyRolling(video: string, run: string, options: Rolli
   if (!isFrameModel(config.model)) {
     throw new MvclassError(`${run}: --rolling scores a video frame by frame, and ${config.model} is a motion network; give the run of a frame network (vgg16, resnet18..152) trained on decoded-frame clips`, run);
   }
-  if (!input || input.rgb === undefined || input.shortSide === undefined) {
+  if (!trainedOnClips(input)) {
     throw new MvclassError(`${run}: ${config.model} was trained on key frames (its cache was prepared without --rgb); --rolling needs a frame network trained on decoded-frame clips (prepare --rgb T), whose frame size it reads from the run`, run);
   }
   const t0 = performance.now();

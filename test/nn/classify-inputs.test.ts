@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { classifyVideo, CnnModel, encode, type CacheSettings, type ModelConfig } from '../../src/index.js';
+import { classifyVideo, CnnModel, encode, loadClassifier, type CacheSettings, type ModelConfig } from '../../src/index.js';
 import { fixtures, tempDir } from '../setup/helpers.js';
 
 const f = fixtures();
@@ -15,12 +15,12 @@ let spatial: string;
 let motion: string;
 let paperClip: string;
 
-async function makeRun(name: string, config: ModelConfig): Promise<string> {
+async function makeRun(name: string, config: ModelConfig, input: CacheSettings = settings): Promise<string> {
   const run = path.join(dir, name);
   mkdirSync(run);
   const model = await CnnModel.create(config, { threads: 1 });
   await model.save(path.join(run, 'model.pt'));
-  await model.writeRun(run, { iteration: 0, input: settings });
+  await model.writeRun(run, { iteration: 0, input });
   return run;
 }
 
@@ -39,6 +39,15 @@ describe('classify inputs', () => {
     expect(r.top5.map((t) => t.class).sort()).toEqual(['left', 'right']);
     expect(r.top5[0]!.probability + r.top5[1]!.probability).toBeCloseTo(1, 5);
     await expect(classifyVideo(f.real['vp9']!, [motion], { threads: 1 })).rejects.toThrow(/codec vp9 has no motion vectors/);
+  });
+
+  it('runs trained on clips of other shapes cannot share one reading of a video; each says which clip it takes', async () => {
+    const config: ModelConfig = { model: 'vgg16', classes: ['left', 'right'], frames: 1, size: 32, width: 0.0625, fc: 32 };
+    const four = await makeRun('clips4', config, { ...settings, rgb: 4, shortSide: 64 });
+    const eight = await makeRun('clips8', config, { ...settings, rgb: 8, shortSide: 64 });
+    expect((await loadClassifier([motion, spatial, four], { threads: 1 })).clip).toEqual({ frames: 4, shortSide: 64 });
+    expect((await loadClassifier([motion, spatial], { threads: 1 })).clip).toBeNull();
+    await expect(loadClassifier([four, eight], { threads: 1 })).rejects.toThrow(`${eight}: trained on clips of 8 frames at short side 64, ${four} on 4 at 64: one video is read one way for all the runs`);
   });
 
   it('says how a video differs from the training encoding, and that --encode fixes it', async () => {
