@@ -6,6 +6,7 @@
 
 import { Command } from 'commander';
 import { parseDevice } from '../nn/device.js';
+import { queueUrl } from '../queue/queue.js';
 import { MODELS } from '../run/format.js';
 import { UsageError } from '../util/errors.js';
 import { deviceOption, threadsOption, threadsValue } from './device.js';
@@ -62,6 +63,8 @@ function transcodeCommand(): Command {
     .option('--gop <list>', 'frames between IDR frames, 1 all intra, 0 one IDR (default 1,2,5,10,12)')
     .option('--short-side <S>', 'the largest short side of the re-encoded videos, even (default 360; never scaled up)')
     .option('--jobs <n>', 'videos encoded, compared or (with --models) prepared at once (default: cores)')
+    .option('--queue <url>', 'hand the (cell, video) transcodes to the workers of this job queue (redis://host:6379[/db]; mvclass worker) instead; the output folder must be on a filesystem they all mount')
+    .option('--attempts <n>', 'with --queue: tries per (cell, video) before the video is listed as failed (default 3)')
     .option('--models <list>', `also train these networks on the originals and test them on every cell (top-1 per cell): any of ${MODELS.join(', ')}`)
     .option('--iterations <n>', 'with --models: training iterations (default 300, the cpu preset)')
     .option('--batch <n>', 'with --models: batch size (default 16)')
@@ -81,6 +84,9 @@ function transcodeCommand(): Command {
       if (opts.models === undefined && training.length > 0) throw new UsageError(`--${training[0]} goes with --models`);
       const threads = threadsValue(opts.threads);
       const device = parseDevice(opts.device, 'device');
+      const queue = opts.queue === undefined ? undefined : queueUrl(opts.queue);
+      if (opts.attempts !== undefined && queue === undefined) throw new UsageError('--attempts goes with --queue');
+      const attempts = opts.attempts === undefined ? undefined : positiveInteger(opts.attempts, 'attempts');
       const number = (v: unknown, name: string) => {
         const n = Number(v);
         if (!(Number.isFinite(n) && n > 0) || String(v).trim() === '') throw new UsageError(`Expected a positive number for ${name} but received ${JSON.stringify(v)}`);
@@ -117,6 +123,7 @@ function transcodeCommand(): Command {
         ...(opts.shortSide !== undefined ? { shortSide: positiveInteger(opts.shortSide, 'short-side') } : {}),
         ...(opts.jobs !== undefined ? { jobs: positiveInteger(opts.jobs, 'jobs') } : {}),
         ...(accuracy ? { accuracy } : {}),
+        ...(queue !== undefined ? { queue, ...(attempts !== undefined ? { attempts } : {}) } : {}),
         onWarning: warn,
         // A count on a terminal only: a log or a pipe gets the result alone.
         ...(process.stderr.isTTY ? { onProgress: (done: number, total: number) => process.stderr.write(`\rmvclass: transcode: ${done}/${total}${done === total ? '\n' : ''}`) } : {}),
@@ -132,6 +139,7 @@ function transcodeCommand(): Command {
         const rate = c.crf !== undefined ? `crf ${c.crf}` : `qp ${c.qp}`;
         process.stdout.write(`${rate} gop ${c.gop}: ${c.bytes} bytes, ${fixed(c.kbps, 1)} kbps, PSNR ${fixed(c.psnr, 2)} dB, SSIM ${fixed(c.ssim, 4)}, MAE ${fixed(c.mae, 2)}, RMSE ${fixed(c.rmse, 2)}${top1(c.accuracy)}\n`);
       }
+      for (const f of result.failed) process.stdout.write(`failed: ${f.path}: ${f.reason}\n`);
       process.stdout.write(`${out}/transcode.json\n`);
       if (accuracy) process.stdout.write(`${out}/accuracy.md\n`);
     });
