@@ -27,9 +27,10 @@ import { createHash } from 'node:crypto';
 import { promises as fs, type Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { encode, emitWarning } from '../codec/encode.js';
+import { encode, emitWarning, type EncodeOptions } from '../codec/encode.js';
 import { softwareVersions, type SoftwareVersions } from '../codec/native.js';
 import { probe } from '../codec/probe.js';
+import { assertRegionFits, pictureRegion, regionText, type PictureRegion } from '../codec/region.js';
 import { assertSameVersions, permanentFailure, runJobs } from '../queue/queue.js';
 import { compareVideos } from '../codec/quality.js';
 import { openDataset } from '../datasets/open.js';
@@ -58,6 +59,9 @@ export interface TranscodeStudyOptions {
   shortSide?: number;
   /** Videos encoded, compared or (with accuracy) prepared at once (default: the number of cores). */
   jobs?: number;
+  /** Re-encode only this region of each picture ("x,y,w,h"; codec/region.ts), compared with the
+   * same region of the original; the short side cap applies to the region. */
+  roi?: string | PictureRegion;
   /** Transcode and measure on the workers of this job queue (a Redis URL) instead of in this
    * process; `out` must be on a filesystem every worker mounts (docs/scale-out.md). */
   queue?: string;
@@ -93,6 +97,8 @@ export interface TranscodeStudyResult {
   dataset: string;
   shortSide: number;
   preset: string;
+  /** With a region: "x,y,w,h". */
+  roi?: string;
   cells: TranscodeCell[];
   /** The dataset's own files: total bytes and mean kbps. */
   original: { videos: number; bytes: number; kbps: number; accuracy?: Record<string, number> };
@@ -144,6 +150,8 @@ interface TranscodeTask {
   rate: Cell['rate'];
   gop: number;
   source: Source;
+  /** The original's region that is re-encoded and compared (absent: the whole picture). */
+  region?: PictureRegion;
 }
 
 function targetOf(task: TranscodeTask): string {
@@ -165,6 +173,14 @@ async function keptRecord(task: TranscodeTask): Promise<VideoQualityRecord | und
 }
 
 /**
+ * The encode() options of a cell's file: x264 preset medium at the cell's rate and GOP, at the
+ * capped size, one thread (the same bytes on every machine). bench/transcode encodes with them too.
+ */
+export function transcodeEncodeOptions(rate: { crf: number } | { qp: number }, gop: number, size: { width: number; height: number }, region?: PictureRegion): EncodeOptions {
+  return { ...rate, gop, preset: TRANSCODE_PRESET, size: `${size.width}x${size.height}`, threads: 1, ...(region ? { region } : {}) };
+}
+
+/**
  * Transcodes one video for one cell (unless its file is there, made from the same original) and
  * measures it against the original; the record is written last. Run here or by a queue's worker.
  */
@@ -178,10 +194,10 @@ async function transcodeOne(task: TranscodeTask, onWarning: (message: string) =>
   let stat = changed ? undefined : await fs.stat(target).catch(() => undefined);
   if (!stat) {
     await fs.mkdir(path.dirname(target), { recursive: true });
-    await encode(source.path, target, { ...task.rate, gop: task.gop, preset: TRANSCODE_PRESET, size: `${source.width}x${source.height}`, threads: 1, onWarning });
+    await encode(source.path, target, { ...transcodeEncodeOptions(task.rate, task.gop, source, task.region), onWarning });
     stat = await fs.stat(target);
   }
-  const [quality, info] = await Promise.all([compareVideos({ reference: source.path, distorted: target, width: source.width, height: source.height, onWarning }), probe(target)]);
+  const [quality, info] = await Promise.all([compareVideos({ reference: source.path, distorted: target, width: source.width, height: source.height, ...(task.region ? { referenceRegion: task.region } : {}), onWarning }), probe(target)]);
   const record: VideoQualityRecord = {
     source: { bytes: source.bytes, mtimeMs: source.mtimeMs },
     width: source.width,
@@ -294,6 +310,7 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
   const shortSide = positiveInteger(options.shortSide ?? DEFAULT_SHORT_SIDE, 'shortSide');
   if (shortSide % 2 || shortSide < 16) throw invalid('an even integer of at least 16', 'shortSide', options.shortSide);
   const jobs = positiveInteger(options.jobs ?? os.availableParallelism(), 'jobs');
+  const region = options.roi === undefined ? undefined : pictureRegion(options.roi, 'roi');
   const onWarning = options.onWarning ?? emitWarning;
   const accuracyModule = options.accuracy ? await import('./transcode-accuracy.js') : undefined;
   // Checked before anything is encoded: an unknown model is a usage error.
@@ -306,16 +323,14 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
 
   // Transcoded files made at another short side are not this study's: refuse rather than mix.
   const settingsFile = path.join(out, 'transcoded', 'settings.json');
-  const settings = { shortSide, preset: TRANSCODE_PRESET };
+  const settings: { shortSide: number; preset: string; roi?: string } = { shortSide, preset: TRANSCODE_PRESET, ...(region ? { roi: regionText(region) } : {}) };
   const saved = await readJsonFile<typeof settings>(settingsFile);
   if (saved !== undefined && (typeof saved !== 'object' || saved === null || typeof saved.shortSide !== 'number' || typeof saved.preset !== 'string')) {
     throw new MvclassError(`${settingsFile}: damaged, not the settings of a transcode study (a shortSide number and a preset name expected); remove it or use another folder`, settingsFile);
   }
-  if (saved && (saved.shortSide !== settings.shortSide || saved.preset !== settings.preset)) {
-    throw new MvclassError(
-      `${settingsFile}: ${out} holds videos transcoded at short side ${saved.shortSide}, preset ${saved.preset}; this study asks for ${shortSide}, ${TRANSCODE_PRESET}: use another output folder`,
-      settingsFile,
-    );
+  if (saved && (saved.shortSide !== settings.shortSide || saved.preset !== settings.preset || saved.roi !== settings.roi)) {
+    const what = (s: typeof settings) => `short side ${s.shortSide}, preset ${s.preset}${s.roi !== undefined ? `, region ${s.roi}` : ''}`;
+    throw new MvclassError(`${settingsFile}: ${out} holds videos transcoded at ${what(saved)}; this study asks for ${what(settings)}: use another output folder`, settingsFile);
   }
   await fs.mkdir(path.dirname(settingsFile), { recursive: true });
   if (!saved) await writeFileAtomically(settingsFile, JSON.stringify(settings, null, 2) + '\n');
@@ -342,7 +357,8 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
         failed.push({ path: item.path, reason: error instanceof Error ? error.message : String(error) });
         return;
       }
-      const size = cappedSize(info.width, info.height, shortSide);
+      if (region) assertRegionFits(region, info.width, info.height, item.path);
+      const size = region ? cappedSize(region.width, region.height, shortSide) : cappedSize(info.width, info.height, shortSide);
       if (size.width < 16 || size.height < 16) {
         throw new MvclassError(`${item.path}: ${info.width}x${info.height} is too small to compare (SSIM needs at least 16x16)`, item.path);
       }
@@ -352,7 +368,7 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
 
   const cells: Cell[] = rates.flatMap((r) => gops.map((gop) => ({ rate: r, gop, folder: cellFolder(r, gop) })));
   const root = path.resolve(out);
-  const tasks: TranscodeTask[] = cells.flatMap((cell) => sources.filter((s) => s !== undefined).map((source) => ({ out: root, folder: cell.folder, rate: cell.rate, gop: cell.gop, source })));
+  const tasks: TranscodeTask[] = cells.flatMap((cell) => sources.filter((s) => s !== undefined).map((source) => ({ out: root, folder: cell.folder, rate: cell.rate, gop: cell.gop, source, ...(region ? { region } : {}) })));
   const records = new Map<string, VideoQualityRecord>();
   // A (cell, video) that failed, by video: the first cell's reason in grid order.
   const cellFailures = new Map<string, Array<{ cell: number; reason: string }>>();
@@ -398,6 +414,7 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
     dataset: data.root,
     shortSide,
     preset: TRANSCODE_PRESET,
+    ...(region ? { roi: regionText(region) } : {}),
     cells: cells.map((cell) => {
       const rs = kept.map((s) => records.get(`${cell.folder}\n${s.name}`)!);
       return {
@@ -431,7 +448,10 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
       accuracy,
       jobs,
       onWarning,
-      options.queue !== undefined ? { url: options.queue, attempts: options.attempts } : undefined,
+      {
+        ...(options.queue !== undefined ? { queue: { url: options.queue, attempts: options.attempts } } : {}),
+        ...(region ? { roi: regionText(region) } : {}),
+      },
     );
     result.original.accuracy = measured.original;
     result.cells.forEach((c, i) => (c.accuracy = measured.cells.get(cells[i]!.folder)!));

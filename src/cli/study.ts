@@ -5,6 +5,7 @@
 // on the originals (app/transcode-accuracy.ts).
 
 import { Command } from 'commander';
+import { pictureRegion } from '../codec/region.js';
 import { parseDevice } from '../nn/device.js';
 import { queueUrl } from '../queue/queue.js';
 import { MODELS } from '../run/format.js';
@@ -61,6 +62,7 @@ function transcodeCommand(): Command {
     .option('--crf <list>', 'constant rate factors, 0-51 (default 0,10,20,30,40,50)')
     .option('--qp <list>', 'constant QPs, 0-51, instead of CRFs')
     .option('--gop <list>', 'frames between IDR frames, 1 all intra, 0 one IDR (default 1,2,5,10,12)')
+    .option('--roi <x,y,w,h>', 'decode, keep this region of every picture and re-encode it (even numbers), compared with the same region of the original; not the bitstream crop of mvclass crop')
     .option('--short-side <S>', 'the largest short side of the re-encoded videos, even (default 360; never scaled up)')
     .option('--jobs <n>', 'videos encoded, compared or (with --models) prepared at once (default: cores)')
     .option('--queue <url>', 'hand the (cell, video) transcodes to the workers of this job queue (redis://host:6379[/db]; mvclass worker) instead; the output folder must be on a filesystem they all mount')
@@ -121,6 +123,7 @@ function transcodeCommand(): Command {
         ...(opts.qp !== undefined ? { qp: list(opts.qp, (v) => integerInRange(v, 'qp', 0, 51)) } : {}),
         ...(opts.gop !== undefined ? { gop: list(opts.gop, (v) => nonNegativeInteger(v, 'gop')) } : {}),
         ...(opts.shortSide !== undefined ? { shortSide: positiveInteger(opts.shortSide, 'short-side') } : {}),
+        ...(opts.roi !== undefined ? { roi: pictureRegion(opts.roi, 'roi') } : {}),
         ...(opts.jobs !== undefined ? { jobs: positiveInteger(opts.jobs, 'jobs') } : {}),
         ...(accuracy ? { accuracy } : {}),
         ...(queue !== undefined ? { queue, ...(attempts !== undefined ? { attempts } : {}) } : {}),
