@@ -2,7 +2,8 @@
 // folder is the local run's byte for byte (transcoded files, quality records, transcode.json), on
 // a synthetic set and a real-footage clip; a video that cannot be decoded is tried again, then
 // listed with the local run's reason while the run completes; a coordinator killed and started
-// again finishes the same run. Real parts: Debian's redis-server, the CLI in separate processes.
+// again finishes the same run; with --models the preparations are queued too. Real parts:
+// Debian's redis-server, the CLI in separate processes.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -95,6 +96,30 @@ describe('study transcode --queue (BullMQ on Redis)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(local.stdout);
     expect(bytesOf(out)).toEqual(local.bytes);
+  });
+
+  it('with --models: the accuracy study refuses a run with failed videos, naming them', { timeout: 60_000 }, async () => {
+    const r = await cli(['study', 'transcode', set, '-o', path.join(dir, 'queued'), ...grid, '--queue', redis.url, '--models', 'mv3d', '--iterations', '1'], 60_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('2 video(s) could not be transcoded, and the accuracy study needs every video in every cell');
+    expect(r.stderr).toContain(`${path.join(set, 'run', 'run_zeroed.mp4')}: crf20-gop1: `);
+  });
+
+  it('with --models: the preparations go through the queue, training and evaluation stay here', { timeout: 120_000 }, async () => {
+    const clean = path.join(dir, 'clean');
+    await synthesizeActionSet(clean, { classes: 2, perClass: 3, seconds: 1, seed: 7 });
+    const out = path.join(dir, 'with-models');
+    const training = ['--models', 'mv3d', '--iterations', '2', '--batch', '2', '--frames', '8', '--size', '16', '--width', '0.125', '--fc', '16', '--views', '1x1', '--threads', '1'];
+    const r = await cli(['study', 'transcode', clean, '-o', out, '--crf', '40', '--gop', '12', '--short-side', '144', '--queue', redis.url, ...training, '--json'], 120_000);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { cells: Array<{ videos: number; accuracy: Record<string, number> }>; original: { accuracy: Record<string, number> } };
+    expect(result.cells[0]!.videos).toBe(6);
+    expect(Object.keys(result.cells[0]!.accuracy)).toEqual(['mv3d']);
+    expect(Object.keys(result.original.accuracy)).toEqual(['mv3d']);
+    const runs = (await queueStatus(redis.url)).runs;
+    expect(runs.find((x) => x.run === `transcode ${out}`)).toMatchObject({ completed: 6, failed: 0 });
+    expect(runs.find((x) => x.run === `prepare ${path.join(out, 'accuracy', 'original', 'cache')}`)).toMatchObject({ completed: 6, failed: 0 });
+    expect(runs.find((x) => x.run === `prepare ${path.join(out, 'accuracy', 'cells', 'crf40-gop12', 'cache')}`)).toMatchObject({ completed: 6, failed: 0 });
   });
 
   it('refuses --attempts without --queue and a URL that is not Redis', async () => {
