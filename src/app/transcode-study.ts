@@ -254,6 +254,7 @@ async function transcodeOnQueue(
   const software = softwareVersions();
   const byId = new Map<string, TranscodeTask>();
   const jobs = todo.map((task) => {
+    if (!path.isAbsolute(task.source.path)) throw new MvclassError(`${task.source.path}: a queued video's path must be absolute (the workers run elsewhere)`, task.source.path);
     // The run, the video as it is now and every setting its file depends on.
     const id = `transcode-${createHash('sha1').update(JSON.stringify([out, task.folder, task.rate, task.gop, TRANSCODE_PRESET, task.source])).digest('hex').slice(0, 24)}`;
     byId.set(id, task);
