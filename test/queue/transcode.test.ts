@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeActionSet } from '../../src/index.js';
-import { queueStatus } from '../../src/queue/queue.js';
+import { QUEUE_NAME, queueStatus } from '../../src/queue/queue.js';
 import { cli, fixtures, ROOT, tempDir } from '../setup/helpers.js';
 import { bytesOf, startQueueWorker, stopQueueWorkers } from '../support/queue.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
@@ -80,6 +80,16 @@ describe('study transcode --queue (BullMQ on Redis)', () => {
     const run = (await queueStatus(redis.url)).runs.find((x) => x.run === `transcode ${out}`);
     // 4 good videos + the real clip in 4 cells; the zeroed one failed in each.
     expect(run).toMatchObject({ waiting: 0, active: 0, completed: 20, failed: 4 });
+    // Each of the four tried twice (--attempts 2) before it counted as failed.
+    const { Queue } = await import('bullmq');
+    const queue = new Queue(QUEUE_NAME, { connection: { url: redis.url } });
+    try {
+      const failed = (await queue.getJobs(['failed'])).filter((j) => (j.data as { run: string }).run === `transcode ${out}`);
+      expect(failed.map((j) => j.attemptsMade)).toEqual([2, 2, 2, 2]);
+      expect(failed.every((j) => j.failedReason === `${path.join(set, 'run', 'run_zeroed.mp4')}: no video frame could be decoded`)).toBe(true);
+    } finally {
+      await queue.close();
+    }
   });
 
   it('a coordinator killed and started again finishes the same run with the same bytes', { timeout: 120_000 }, async () => {
