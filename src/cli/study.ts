@@ -14,6 +14,7 @@ import { deviceOption, threadsOption, threadsValue } from './device.js';
 import { infinityAsText } from '../util/json.js';
 import { integerInRange, nonNegativeInteger, positiveInteger } from '../util/validate.js';
 import { fixed, printJson, warn } from './output.js';
+import { progressBar, type Progress } from '../util/progress.js';
 
 function repeatsCommand(): Command {
   return new Command('repeats')
@@ -118,6 +119,8 @@ function transcodeCommand(): Command {
             };
       const { transcodeStudy } = await import('../app/transcode-study.js');
       const out = String(opts.out);
+      // One bar over every (cell, video), local or on the queue's workers (a terminal only: a log or a pipe gets the result alone).
+      let bar: Progress | undefined;
       const result = await transcodeStudy(dataset, out, {
         ...(opts.crf !== undefined ? { crf: list(opts.crf, (v) => integerInRange(v, 'crf', 0, 51)) } : {}),
         ...(opts.qp !== undefined ? { qp: list(opts.qp, (v) => integerInRange(v, 'qp', 0, 51)) } : {}),
@@ -128,9 +131,12 @@ function transcodeCommand(): Command {
         ...(accuracy ? { accuracy } : {}),
         ...(queue !== undefined ? { queue, ...(attempts !== undefined ? { attempts } : {}) } : {}),
         onWarning: warn,
-        // A count on a terminal only: a log or a pipe gets the result alone.
-        ...(process.stderr.isTTY ? { onProgress: (done: number, total: number) => process.stderr.write(`\rmvclass: transcode: ${done}/${total}${done === total ? '\n' : ''}`) } : {}),
-      });
+        onProgress: (done: number, total: number) => {
+          bar ??= progressBar('transcode', total, 'files');
+          bar.update(done);
+          if (done === total) bar.stop();
+        },
+      }).finally(() => bar?.stop());
       if (opts.json) {
         process.stdout.write(JSON.stringify(result, infinityAsText, 2) + '\n');
         return;
