@@ -215,6 +215,7 @@ Napi::Value TranscodeFile(const Napi::CallbackInfo& info) {
   options.input = StringOption(o, "input", "");
   options.decoderThreads = static_cast<int>(NumberOption(o, "decoderThreads", 0));
   options.encoder = ParseEncoderOptions(o);
+  options.crop = PictureCropOption(o);
   if (options.input.empty()) throw Napi::TypeError::New(info.Env(), "transcode needs an input path");
   return Start(new TranscodeWorker(info.Env(), std::move(options)));
 }

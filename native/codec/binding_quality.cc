@@ -60,6 +60,7 @@ Napi::Value Compare(const Napi::CallbackInfo& info) {
   options.width = static_cast<int>(IntegerOption(o, "width", 0, 16, 16384));
   options.height = static_cast<int>(IntegerOption(o, "height", 0, 16, 16384));
   options.decoderThreads = static_cast<int>(IntegerOption(o, "decoderThreads", 1, 0, 64));
+  options.referenceCrop = PictureCropOption(o);
   return Start(new QualityWorker(info.Env(), std::move(options)));
 }
 

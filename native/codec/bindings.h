@@ -4,6 +4,9 @@
 
 #include <napi.h>
 
+#include "common.h"
+#include "napi_util.h"
+
 namespace mvclass {
 
 // Per-environment state: the class constructors, held by N-API's single instance-data slot.
@@ -16,5 +19,16 @@ void InitReader(Napi::Env env, Napi::Object exports, AddonData& data);
 void InitEncoder(Napi::Env env, Napi::Object exports, AddonData& data);
 void InitCrop(Napi::Env env, Napi::Object exports);
 void InitQuality(Napi::Env env, Napi::Object exports);
+
+// The picture region in options cropX, cropY, cropWidth, cropHeight (absent: the whole picture).
+inline PictureCrop PictureCropOption(const Napi::Object& o) {
+  PictureCrop crop;
+  crop.width = static_cast<int>(IntegerOption(o, "cropWidth", 0, 0, 16384));
+  crop.height = static_cast<int>(IntegerOption(o, "cropHeight", 0, 0, 16384));
+  crop.x = static_cast<int>(IntegerOption(o, "cropX", 0, 0, 16384));
+  crop.y = static_cast<int>(IntegerOption(o, "cropY", 0, 0, 16384));
+  if ((crop.width == 0) != (crop.height == 0)) throw Napi::RangeError::New(o.Env(), "options cropWidth and cropHeight go together");
+  return crop;
+}
 
 }  // namespace mvclass

@@ -230,4 +230,20 @@ CodecPtr OpenDecoder(const std::string& path, const OpenedInput& input, const De
   return codec;
 }
 
+void ApplyPictureCrop(AVFrame* frame, const PictureCrop& crop, const std::string& path) {
+  if (crop.whole()) return;
+  if (crop.x < 0 || crop.y < 0 || crop.x + crop.width > frame->width || crop.y + crop.height > frame->height) {
+    throw CodecError(path + ": the region " + std::to_string(crop.x) + "," + std::to_string(crop.y) + "," +
+                     std::to_string(crop.width) + "," + std::to_string(crop.height) + " (x,y,w,h) does not fit its " +
+                     std::to_string(frame->width) + "x" + std::to_string(frame->height) + " picture");
+  }
+  frame->crop_left = static_cast<size_t>(crop.x);
+  frame->crop_top = static_cast<size_t>(crop.y);
+  frame->crop_right = static_cast<size_t>(frame->width - crop.x - crop.width);
+  frame->crop_bottom = static_cast<size_t>(frame->height - crop.y - crop.height);
+  // Unaligned: exactly the rectangle asked for (FFmpeg would otherwise round the left edge down).
+  const int ret = av_frame_apply_cropping(frame, AV_FRAME_CROP_UNALIGNED);
+  if (ret < 0) ThrowAv(path, "the region could not be cut from its picture", ret);
+}
+
 }  // namespace mvclass

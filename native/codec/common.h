@@ -135,6 +135,17 @@ struct DecoderSettings {
   bool exportVectors = false;   // flags2 +export_mvs: AV_FRAME_DATA_MOTION_VECTORS on each frame
   bool skipLoopFilter = false;  // the deblocking filter changes pixels only, never vectors
 };
+// A rectangle of the picture kept by a region-of-interest re-encode (transcode) and by the
+// quality comparison's reference; width 0: the whole picture. Pixels are cut from the decoded
+// frame (not the bitstream crop of crop.h, which keeps coded macroblocks).
+struct PictureCrop {
+  int x = 0, y = 0, width = 0, height = 0;
+  bool whole() const { return width <= 0 || height <= 0; }
+};
+// Cuts `frame` to `crop` in place (its data pointers and size; no copy). Throws CodecError
+// naming `path` when the rectangle does not fit the frame.
+void ApplyPictureCrop(AVFrame* frame, const PictureCrop& crop, const std::string& path);
+
 // The decoder of `input`'s video stream, configured from the stream's parameters and opened.
 // Throws CodecError naming `path`.
 CodecPtr OpenDecoder(const std::string& path, const OpenedInput& input, const DecoderSettings& settings);

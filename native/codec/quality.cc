@@ -30,8 +30,8 @@ struct Layout {
 // A video decoded frame by frame in display order, each frame as YUV 4:2:0 at the layout's size.
 class FrameSource {
  public:
-  FrameSource(const std::string& path, const Layout& layout, int threads, LogSink& log)
-      : path_(path), layout_(layout), log_(log) {
+  FrameSource(const std::string& path, const Layout& layout, int threads, LogSink& log, const PictureCrop& crop = {})
+      : path_(path), layout_(layout), crop_(crop), log_(log) {
     ScopedLogSink sink(&log_);
     input_ = OpenVideoInput(path, false);
     DecoderSettings settings;
@@ -47,6 +47,7 @@ class FrameSource {
     for (;;) {
       int ret = avcodec_receive_frame(decoder_.get(), frame_.get());
       if (ret >= 0) {
+        ApplyPictureCrop(frame_.get(), crop_, path_);
         Convert(frame_.get(), out);
         av_frame_unref(frame_.get());
         return true;
@@ -113,6 +114,7 @@ class FrameSource {
 
   std::string path_;
   Layout layout_;
+  PictureCrop crop_;
   LogSink& log_;
   OpenedInput input_;
   CodecPtr decoder_;
@@ -188,7 +190,7 @@ QualityResult CompareVideos(const QualityOptions& options) {
   }
   const Layout layout(options.width, options.height);
   LogSink referenceLog, distortedLog;
-  FrameSource reference(options.reference, layout, options.decoderThreads, referenceLog);
+  FrameSource reference(options.reference, layout, options.decoderThreads, referenceLog, options.referenceCrop);
   FrameSource distorted(options.distorted, layout, options.decoderThreads, distortedLog);
 
   QualityResult r;

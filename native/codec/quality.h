@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "common.h"
+
 namespace mvclass {
 
 struct QualityOptions {
@@ -15,6 +17,7 @@ struct QualityOptions {
   std::string distorted;
   int width = 0, height = 0;  // both are scaled to this (bicubic) when their size differs
   int decoderThreads = 1;
+  PictureCrop referenceCrop;  // the reference's region compared (a region-of-interest re-encode's)
 };
 
 struct QualityResult {

@@ -19,8 +19,9 @@ TranscodeResult Transcode(const TranscodeOptions& options) {
 
   TranscodeResult result;
   EncoderOptions enc = options.encoder;
-  if (enc.width <= 0) enc.width = stream->codecpar->width & ~1;
-  if (enc.height <= 0) enc.height = stream->codecpar->height & ~1;
+  const bool cropped = !options.crop.whole();
+  if (enc.width <= 0) enc.width = (cropped ? options.crop.width : stream->codecpar->width) & ~1;
+  if (enc.height <= 0) enc.height = (cropped ? options.crop.height : stream->codecpar->height) & ~1;
   if (enc.fpsNum <= 0) {
     AVRational rate = stream->avg_frame_rate.num > 0 ? stream->avg_frame_rate : stream->r_frame_rate;
     if (rate.num <= 0 || rate.den <= 0) rate = AVRational{25, 1};
@@ -86,6 +87,7 @@ TranscodeResult Transcode(const TranscodeOptions& options) {
         log.lines.push_back(std::string("a frame could not be decoded: ") + AvErrorText(ret));
         return;
       }
+      ApplyPictureCrop(frame.get(), options.crop, path);
       place(frame.get());
       av_frame_unref(frame.get());
     }

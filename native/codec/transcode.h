@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common.h"
 #include "encoder.h"
 
 namespace mvclass {
@@ -15,6 +16,7 @@ struct TranscodeOptions {
   std::string input;
   EncoderOptions encoder;  // width/height 0: the input's; fpsNum 0: the input's rate
   int decoderThreads = 0;  // pixels only, so frame threading is safe here
+  PictureCrop crop;        // the region kept, before scaling to the encoder's size (default: the region's)
 };
 
 struct TranscodeResult {

@@ -47,6 +47,7 @@ import { forEachLimit } from '../util/pool.js';
 import { MvclassError } from '../util/errors.js';
 import { frameSize, integerInRange, positiveInteger } from '../util/validate.js';
 import { clipFrames, clipShortSide } from '../codec/clips.js';
+import { pictureRegion, regionText, type PictureRegion } from '../codec/region.js';
 import { CACHE_FORMAT, CACHE_VERSION, SHARD_BYTES, type ByteRange, type CacheManifest, type CacheSettings, type CachedVideo, type SourceStamp } from '../cache/format.js';
 
 export interface PrepareOptions {
@@ -56,6 +57,8 @@ export interface PrepareOptions {
   crf?: number;
   /** Keep each input bitstream as it is (no re-encoding). */
   asIs?: boolean;
+  /** Re-encode only this region of each picture, "x,y,w,h" (codec/region.ts); `size` defaults to the region's. */
+  roi?: string | PictureRegion;
   size?: string;
   fps?: number;
   /** Key frame size "WxH" (the spatial network's input; default 112x112). */
@@ -174,17 +177,27 @@ function settingsOf(options: PrepareOptions): CacheSettings {
   if (options.rgb === undefined && options.shortSide !== undefined) throw new MvclassError('short-side sets the size of the --rgb clips: give --rgb too');
   // Only with clips, so a cache without them has the settings (and the manifest bytes) it had before clips existed.
   const clips = options.rgb === undefined ? {} : { rgb: clipFrames(options.rgb, 'rgb'), shortSide: clipShortSide(options.shortSide ?? DEFAULT_SHORT_SIDE, 'short-side') };
+  const roi = options.roi === undefined ? undefined : pictureRegion(options.roi, 'roi');
+  if (roi && asIs) throw new MvclassError('roi re-encodes a region of each picture: it cannot go with as-is');
   return {
     codec,
     qp: asIs ? null : options.crf !== undefined ? null : integerInRange(options.qp ?? PAPER_QP, 'qp', 0, 51),
     crf: asIs || options.crf === undefined ? null : integerInRange(options.crf, 'crf', 0, 51),
     asIs,
-    size: asIs ? null : (frameSize(options.size ?? PAPER_PROFILE.size, 'size'), options.size ?? PAPER_PROFILE.size),
+    size: asIs ? null : sizeOf(options.size ?? (roi ? `${roi.width}x${roi.height}` : PAPER_PROFILE.size)),
     fps: asIs ? null : positiveInteger(options.fps ?? PAPER_PROFILE.fps, 'fps'),
     grid: 8,
     keySize,
     ...clips,
+    // Only with a region, so a cache of whole pictures has the settings (and manifest bytes) it had before.
+    ...(roi ? { roi: regionText(roi) } : {}),
   };
+}
+
+/** A checked size, as given. */
+function sizeOf(size: string): string {
+  frameSize(size, 'size');
+  return size;
 }
 
 /** The clips' default short side: 128 (340x256 video gives 170x128 frames). */

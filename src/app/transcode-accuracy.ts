@@ -159,7 +159,15 @@ export async function transcodeAccuracy(
   s: AccuracySettings,
   jobs: number,
   warn: (message: string) => void,
+  more: {
+    /** The job queue the preparations go through (the training and evaluation stay here). */
+    queue?: { url: string; attempts?: number | undefined };
+    /** The region of the originals the cells were made from: the originals are prepared from it too. */
+    roi?: string;
+  } = {},
 ): Promise<AccuracyResult> {
+  const { queue } = more;
+  const queued = queue ? { queue: queue.url, ...(queue.attempts !== undefined ? { attempts: queue.attempts } : {}) } : {};
   const root = path.join(out, 'accuracy');
   const timed = async <T>(stage: string, skip: boolean, work: () => Promise<T>): Promise<T | undefined> => {
     if (skip) {
@@ -179,7 +187,7 @@ export async function transcodeAccuracy(
   const originalCache = path.join(root, 'original', 'cache');
   const size = commonSize(sizes);
   await fs.mkdir(path.dirname(originalCache), { recursive: true });
-  const prepared = await prepareDataset(data, originalCache, { size, keySize: ACCURACY_KEY_SIZE, jobs, onWarning: warn });
+  const prepared = await prepareDataset(data, originalCache, { size, keySize: ACCURACY_KEY_SIZE, jobs, onWarning: warn, ...queued, ...(more.roi !== undefined ? { roi: more.roi } : {}) });
   failures('original', originalCache, prepared.failed);
   s.onStage?.('prepare original', prepared.prepared > 0 ? 'done' : 'skipped', 0);
   const originalManifest = await fs.readFile(path.join(originalCache, 'manifest.json'), 'utf8');
@@ -250,7 +258,7 @@ export async function transcodeAccuracy(
     const items: DatasetItem[] = data.items.map((item, i) => ({ ...item, path: path.resolve(cell.files[i]!) }));
     const dataset: VideoDataset = { kind: data.kind, root: path.resolve(out, 'transcoded', cell.folder), classes: data.classes, items, missing: [] };
     await fs.mkdir(path.dirname(cache), { recursive: true });
-    const p = await prepareDataset(dataset, cache, { asIs: true, keySize: ACCURACY_KEY_SIZE, jobs, onWarning: warn });
+    const p = await prepareDataset(dataset, cache, { asIs: true, keySize: ACCURACY_KEY_SIZE, jobs, onWarning: warn, ...queued });
     failures(cell.folder, cache, p.failed);
     s.onStage?.(`prepare ${cell.folder}`, p.prepared > 0 ? 'done' : 'skipped', 0);
     result.set(cell.folder, await score(cell.folder, cache, await fs.readFile(path.join(cache, 'manifest.json'), 'utf8')));

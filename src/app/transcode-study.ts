@@ -5,25 +5,38 @@
 // bytes, mean kbps and mean MAE/RMSE/PSNR/SSIM over the videos; <out>/transcode.json.
 //
 // Resumable: outputs are written atomically, so a transcoded file that exists is complete and is
-// not encoded again; its quality is kept in <out>/quality/<cell>/<video>.json, tied to the
-// file's size and time, and not computed again either. An original whose size or time changed
-// since (as that record says) is transcoded and measured again.
+// not encoded again; its quality is kept in <out>/quality/<cell>/<video>.json, written after the
+// file and tied to its size, and not computed again either. An original whose size or time
+// changed since (as that record says) is transcoded and measured again. A video that cannot be
+// read, or fails in any cell, is listed in `failed` with the reason and left out of every cell.
+//
+// Distributed. With `queue` (a Redis URL) each (cell, video) left to do is a job of the job queue
+// (src/queue) run by `mvclass worker` processes on any machine, with the same transcodeOne into
+// the same folder, which must be on a filesystem every worker mounts; a job's id names the
+// study's folder, the cell's settings and the original as it is now, so a coordinator started
+// again adds nothing twice. The files, records and transcode.json are those of a local run, byte
+// for byte. With `accuracy`, the preparations go through the queue too; training and evaluation
+// stay in this process.
 //
 // With `accuracy` (models to train): networks trained on the originals are tested on each cell's
 // own streams, the same test videos everywhere (app/transcode-accuracy.ts); each cell and the
 // original get `accuracy` (top-1 per model), and accuracy.md / accuracy.csv (and accuracy.svg /
 // accuracy.png, accuracy vs kbps per model and GOP) go into <out>.
 
-import { promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { promises as fs, type Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { encode, emitWarning } from '../codec/encode.js';
+import { encode, emitWarning, type EncodeOptions } from '../codec/encode.js';
+import { softwareVersions, type SoftwareVersions } from '../codec/native.js';
 import { probe } from '../codec/probe.js';
+import { assertRegionFits, pictureRegion, regionText, type PictureRegion } from '../codec/region.js';
+import { assertSameVersions, permanentFailure, runJobs } from '../queue/queue.js';
 import { compareVideos } from '../codec/quality.js';
 import { openDataset } from '../datasets/open.js';
 import { writeFileAtomically } from '../util/atomic.js';
 import { MvclassError, UsageError } from '../util/errors.js';
-import { infinityAsText, infinityFromText, readJsonIfAny } from '../util/json.js';
+import { infinityAsText, infinityFromText, readJsonFile, readJsonIfAny } from '../util/json.js';
 import { forEachLimit } from '../util/pool.js';
 import { integerInRange, invalid, nonNegativeInteger, positiveInteger } from '../util/validate.js';
 import { csvTable, markdownTable, type Cell as TableCell } from '../report/table.js';
@@ -46,6 +59,14 @@ export interface TranscodeStudyOptions {
   shortSide?: number;
   /** Videos encoded, compared or (with accuracy) prepared at once (default: the number of cores). */
   jobs?: number;
+  /** Re-encode only this region of each picture ("x,y,w,h"; codec/region.ts), compared with the
+   * same region of the original; the short side cap applies to the region. */
+  roi?: string | PictureRegion;
+  /** Transcode and measure on the workers of this job queue (a Redis URL) instead of in this
+   * process; `out` must be on a filesystem every worker mounts (docs/scale-out.md). */
+  queue?: string;
+  /** With `queue`: tries per (cell, video) before it is listed as failed (default 3). */
+  attempts?: number;
   /** Also train these networks on the originals and test them on every cell (and the originals). */
   accuracy?: TranscodeAccuracyOptions;
   onWarning?: (message: string) => void;
@@ -76,9 +97,13 @@ export interface TranscodeStudyResult {
   dataset: string;
   shortSide: number;
   preset: string;
+  /** With a region: "x,y,w,h". */
+  roi?: string;
   cells: TranscodeCell[];
   /** The dataset's own files: total bytes and mean kbps. */
   original: { videos: number; bytes: number; kbps: number; accuracy?: Record<string, number> };
+  /** Videos left out of every cell, with the reason (the first failing cell's, in grid order). */
+  failed: Array<{ path: string; reason: string }>;
 }
 
 interface Source {
@@ -99,11 +124,14 @@ interface Cell {
   folder: string;
 }
 
+/**
+ * What was measured on one transcoded file. It holds nothing of the run that wrote it (no time of
+ * its own), so a queued run writes the bytes a local one does: the file it was measured on is the
+ * one of `bytes` bytes written before the record (a replaced file is newer and is measured again).
+ */
 interface VideoQualityRecord {
   /** The original it was made from (a changed original is transcoded again). */
   source: { bytes: number; mtimeMs: number };
-  /** The transcoded file this was measured on (a replaced file is measured again). */
-  file: { bytes: number; mtimeMs: number };
   width: number;
   height: number;
   bytes: number;
@@ -112,6 +140,132 @@ interface VideoQualityRecord {
   ssim: number;
   mae: number;
   rmse: number;
+}
+
+/** One (cell, video) of the grid: what transcodeOne needs, as JSON (a queued job's data). */
+interface TranscodeTask {
+  /** The study's folder, absolute. */
+  out: string;
+  folder: string;
+  rate: Cell['rate'];
+  gop: number;
+  source: Source;
+  /** The original's region that is re-encoded and compared (absent: the whole picture). */
+  region?: PictureRegion;
+}
+
+function targetOf(task: TranscodeTask): string {
+  return path.join(task.out, 'transcoded', task.folder, task.source.name);
+}
+
+function recordFileOf(task: TranscodeTask): string {
+  return path.join(task.out, 'quality', task.folder, task.source.name.replace(/\.mp4$/, '.json'));
+}
+
+/** The record an earlier run left for `task`, when it still holds: same original, same file, measured after it was written. */
+async function keptRecord(task: TranscodeTask): Promise<VideoQualityRecord | undefined> {
+  const recordFile = recordFileOf(task);
+  const record = await readJsonIfAny<VideoQualityRecord>(recordFile, infinityFromText); // absent or unreadable: measured again
+  if (!record || record.source?.bytes !== task.source.bytes || record.source?.mtimeMs !== task.source.mtimeMs) return undefined;
+  if (record.width !== task.source.width || record.height !== task.source.height) return undefined;
+  const [file, written] = await Promise.all([fs.stat(targetOf(task)).catch(() => undefined), fs.stat(recordFile).catch(() => undefined)]);
+  return file && written && file.size === record.bytes && file.mtimeMs <= written.mtimeMs ? record : undefined;
+}
+
+/**
+ * The encode() options of a cell's file: x264 preset medium at the cell's rate and GOP, at the
+ * capped size, one thread (the same bytes on every machine). bench/transcode encodes with them too.
+ */
+export function transcodeEncodeOptions(rate: { crf: number } | { qp: number }, gop: number, size: { width: number; height: number }, region?: PictureRegion): EncodeOptions {
+  return { ...rate, gop, preset: TRANSCODE_PRESET, size: `${size.width}x${size.height}`, threads: 1, ...(region ? { region } : {}) };
+}
+
+/**
+ * Transcodes one video for one cell (unless its file is there, made from the same original) and
+ * measures it against the original; the record is written last. Run here or by a queue's worker.
+ */
+async function transcodeOne(task: TranscodeTask, onWarning: (message: string) => void): Promise<VideoQualityRecord> {
+  const { source } = task;
+  const target = targetOf(task);
+  const recordFile = recordFileOf(task);
+  const old = await readJsonIfAny<VideoQualityRecord>(recordFile, infinityFromText);
+  // A file beside a record of another original was made from that one: made again.
+  const changed = old !== undefined && (old.source?.bytes !== source.bytes || old.source?.mtimeMs !== source.mtimeMs);
+  let stat = changed ? undefined : await fs.stat(target).catch(() => undefined);
+  if (!stat) {
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await encode(source.path, target, { ...transcodeEncodeOptions(task.rate, task.gop, source, task.region), onWarning });
+    stat = await fs.stat(target);
+  }
+  const [quality, info] = await Promise.all([compareVideos({ reference: source.path, distorted: target, width: source.width, height: source.height, ...(task.region ? { referenceRegion: task.region } : {}), onWarning }), probe(target)]);
+  const record: VideoQualityRecord = {
+    source: { bytes: source.bytes, mtimeMs: source.mtimeMs },
+    width: source.width,
+    height: source.height,
+    bytes: stat.size,
+    duration: info.duration,
+    psnr: quality.psnr.average,
+    ssim: quality.ssim.all,
+    mae: quality.mae,
+    rmse: quality.rmse,
+  };
+  await fs.mkdir(path.dirname(recordFile), { recursive: true });
+  await writeFileAtomically(recordFile, recordText(record));
+  return record;
+}
+
+const recordText = (record: VideoQualityRecord) => JSON.stringify(record, infinityAsText, 2) + '\n';
+
+/** A queued (cell, video): the task with the coordinator's software versions. */
+interface TranscodeJob {
+  task: TranscodeTask;
+  software: SoftwareVersions;
+}
+
+export const TRANSCODE_JOB = 'transcode-video';
+
+/**
+ * A worker's side of a queued (cell, video): transcodeOne into the coordinator's study folder;
+ * the record goes back as its text (JSON has no Infinity, the text keeps it).
+ */
+export async function runTranscodeJob(data: unknown, warn: (message: string) => void): Promise<string> {
+  const job = data as TranscodeJob;
+  const t = job?.task;
+  if (typeof t?.out !== 'string' || !path.isAbsolute(t.out) || typeof t.folder !== 'string' || typeof t.source?.path !== 'string' || !path.isAbsolute(t.source.path) || typeof t.rate !== 'object' || t.rate === null) {
+    throw permanentFailure('not a transcode job (task with an absolute out and source path expected)');
+  }
+  assertSameVersions(job.software, { ...softwareVersions() });
+  const folder = await fs.stat(path.join(t.out, 'transcoded')).catch(() => null);
+  if (!folder?.isDirectory()) {
+    throw permanentFailure(`${path.join(t.out, 'transcoded')} is not a folder on this machine: the study folder must be on a filesystem every worker mounts`);
+  }
+  return recordText(await transcodeOne(t, warn));
+}
+
+/** Hands `todo` to the job queue at `url` and waits for the workers; `finished` is told each outcome. */
+async function transcodeOnQueue(
+  url: string,
+  out: string,
+  todo: TranscodeTask[],
+  attempts: number | undefined,
+  warn: (m: string) => void,
+  finished: (task: TranscodeTask, outcome: { record: VideoQualityRecord; reused: boolean } | { reason: string }) => void,
+): Promise<void> {
+  const software = softwareVersions();
+  const byId = new Map<string, TranscodeTask>();
+  const jobs = todo.map((task) => {
+    if (!path.isAbsolute(task.source.path)) throw new MvclassError(`${task.source.path}: a queued video's path must be absolute (the workers run elsewhere)`, task.source.path);
+    // The run, the video as it is now and every setting its file depends on.
+    const id = `transcode-${createHash('sha1').update(JSON.stringify([out, task.folder, task.rate, task.gop, TRANSCODE_PRESET, task.source])).digest('hex').slice(0, 24)}`;
+    byId.set(id, task);
+    return { id, data: { task, software } satisfies TranscodeJob };
+  });
+  await runJobs<TranscodeJob, string>(url, `transcode ${out}`, TRANSCODE_JOB, jobs, {
+    ...(attempts !== undefined ? { attempts } : {}),
+    onResult: (id, text) => finished(byId.get(id)!, { record: JSON.parse(text, infinityFromText) as VideoQualityRecord, reused: false }),
+    onFailure: (id, reason) => finished(byId.get(id)!, { reason }),
+    onWarning: warn,
+  });
 }
 
 function levels(values: readonly unknown[] | undefined, fallback: readonly number[], name: string, check: (v: unknown) => number): number[] {
@@ -157,6 +311,7 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
   const shortSide = positiveInteger(options.shortSide ?? DEFAULT_SHORT_SIDE, 'shortSide');
   if (shortSide % 2 || shortSide < 16) throw invalid('an even integer of at least 16', 'shortSide', options.shortSide);
   const jobs = positiveInteger(options.jobs ?? os.availableParallelism(), 'jobs');
+  const region = options.roi === undefined ? undefined : pictureRegion(options.roi, 'roi');
   const onWarning = options.onWarning ?? emitWarning;
   const accuracyModule = options.accuracy ? await import('./transcode-accuracy.js') : undefined;
   // Checked before anything is encoded: an unknown model is a usage error.
@@ -169,19 +324,22 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
 
   // Transcoded files made at another short side are not this study's: refuse rather than mix.
   const settingsFile = path.join(out, 'transcoded', 'settings.json');
-  const settings = { shortSide, preset: TRANSCODE_PRESET };
-  const saved = await fs.readFile(settingsFile, 'utf8').then((t) => JSON.parse(t) as typeof settings, () => undefined);
-  if (saved && (saved.shortSide !== settings.shortSide || saved.preset !== settings.preset)) {
-    throw new MvclassError(
-      `${settingsFile}: ${out} holds videos transcoded at short side ${saved.shortSide}, preset ${saved.preset}; this study asks for ${shortSide}, ${TRANSCODE_PRESET}: use another output folder`,
-      settingsFile,
-    );
+  const settings: { shortSide: number; preset: string; roi?: string } = { shortSide, preset: TRANSCODE_PRESET, ...(region ? { roi: regionText(region) } : {}) };
+  const saved = await readJsonFile<typeof settings>(settingsFile);
+  if (saved !== undefined && (typeof saved !== 'object' || saved === null || typeof saved.shortSide !== 'number' || typeof saved.preset !== 'string')) {
+    throw new MvclassError(`${settingsFile}: damaged, not the settings of a transcode study (a shortSide number and a preset name expected); remove it or use another folder`, settingsFile);
+  }
+  if (saved && (saved.shortSide !== settings.shortSide || saved.preset !== settings.preset || saved.roi !== settings.roi)) {
+    const what = (s: typeof settings) => `short side ${s.shortSide}, preset ${s.preset}${s.roi !== undefined ? `, region ${s.roi}` : ''}`;
+    throw new MvclassError(`${settingsFile}: ${out} holds videos transcoded at ${what(saved)}; this study asks for ${what(settings)}: use another output folder`, settingsFile);
   }
   await fs.mkdir(path.dirname(settingsFile), { recursive: true });
   if (!saved) await writeFileAtomically(settingsFile, JSON.stringify(settings, null, 2) + '\n');
 
   const names = new Map<string, string>();
-  const sources: Source[] = [];
+  // Indexed as the dataset's items; a hole where a video could not be read.
+  const sources: Array<Source | undefined> = [];
+  const failed: TranscodeStudyResult['failed'] = data.missing.map((m) => ({ path: m.path, reason: m.reason }));
   await forEachLimit(
     data.items.map((item, index) => ({ item, index })),
     jobs,
@@ -190,9 +348,18 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
       const other = names.get(name);
       if (other) throw new MvclassError(`${item.path}: its outputs would have the same name as those of ${other} (${name})`, item.path);
       names.set(name, item.path);
-      const [info, stat] = await Promise.all([probe(item.path), fs.stat(item.path)]);
-      if (!(info.duration > 0)) throw new MvclassError(`${item.path}: no duration, so no bitrate`, item.path);
-      const size = cappedSize(info.width, info.height, shortSide);
+      let info: Awaited<ReturnType<typeof probe>>;
+      let stat: Stats;
+      try {
+        [info, stat] = await Promise.all([probe(item.path), fs.stat(item.path)]);
+        if (!(info.duration > 0)) throw new MvclassError(`${item.path}: no duration, so no bitrate`, item.path);
+      } catch (error) {
+        // A video that cannot be read is listed among the failures; the study goes on without it.
+        failed.push({ path: item.path, reason: error instanceof Error ? error.message : String(error) });
+        return;
+      }
+      if (region) assertRegionFits(region, info.width, info.height, item.path);
+      const size = region ? cappedSize(region.width, region.height, shortSide) : cappedSize(info.width, info.height, shortSide);
       if (size.width < 16 || size.height < 16) {
         throw new MvclassError(`${item.path}: ${info.width}x${info.height} is too small to compare (SSIM needs at least 16x16)`, item.path);
       }
@@ -201,54 +368,56 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
   );
 
   const cells: Cell[] = rates.flatMap((r) => gops.map((gop) => ({ rate: r, gop, folder: cellFolder(r, gop) })));
-  const tasks = cells.flatMap((cell) => sources.map((source) => ({ cell, source })));
+  const root = path.resolve(out);
+  const tasks: TranscodeTask[] = cells.flatMap((cell) => sources.filter((s) => s !== undefined).map((source) => ({ out: root, folder: cell.folder, rate: cell.rate, gop: cell.gop, source, ...(region ? { region } : {}) })));
   const records = new Map<string, VideoQualityRecord>();
+  // A (cell, video) that failed, by video: the first cell's reason in grid order.
+  const cellFailures = new Map<string, Array<{ cell: number; reason: string }>>();
+  const cellIndex = new Map(cells.map((c, i) => [c.folder, i]));
+  const key = (t: TranscodeTask) => `${t.folder}\n${t.source.name}`;
   let done = 0;
-  await forEachLimit(tasks, jobs, async ({ cell, source }) => {
-    const target = path.join(out, 'transcoded', cell.folder, source.name);
-    const recordFile = path.join(out, 'quality', cell.folder, source.name.replace(/\.mp4$/, '.json'));
-    let reused = true;
-    let record = await readJsonIfAny<VideoQualityRecord>(recordFile, infinityFromText); // absent or unreadable: measured again
-    const changed = record !== undefined && (record.source?.bytes !== source.bytes || record.source?.mtimeMs !== source.mtimeMs);
-    let stat = changed ? undefined : await fs.stat(target).catch(() => undefined);
-    if (!stat) {
-      reused = false;
-      await fs.mkdir(path.dirname(target), { recursive: true });
-      await encode(source.path, target, { ...cell.rate, gop: cell.gop, preset: TRANSCODE_PRESET, size: `${source.width}x${source.height}`, threads: 1, onWarning });
-      stat = await fs.stat(target);
+  const finished = (task: TranscodeTask, outcome: { record: VideoQualityRecord; reused: boolean } | { reason: string }) => {
+    if ('record' in outcome) records.set(key(task), outcome.record);
+    else {
+      const list = cellFailures.get(task.source.path) ?? [];
+      list.push({ cell: cellIndex.get(task.folder)!, reason: `${task.folder}: ${outcome.reason}` });
+      cellFailures.set(task.source.path, list);
     }
-    const fresh = record && record.file.bytes === stat.size && record.file.mtimeMs === stat.mtimeMs && record.width === source.width && record.height === source.height;
-    if (!record || !fresh) {
-      reused = false;
-      const [quality, info] = await Promise.all([
-        compareVideos({ reference: source.path, distorted: target, width: source.width, height: source.height, onWarning }),
-        probe(target),
-      ]);
-      record = {
-        source: { bytes: source.bytes, mtimeMs: source.mtimeMs },
-        file: { bytes: stat.size, mtimeMs: stat.mtimeMs },
-        width: source.width,
-        height: source.height,
-        bytes: stat.size,
-        duration: info.duration,
-        psnr: quality.psnr.average,
-        ssim: quality.ssim.all,
-        mae: quality.mae,
-        rmse: quality.rmse,
-      };
-      await fs.mkdir(path.dirname(recordFile), { recursive: true });
-      await writeFileAtomically(recordFile, JSON.stringify(record, infinityAsText, 2) + '\n');
-    }
-    records.set(`${cell.folder}\n${source.name}`, record);
-    options.onProgress?.(++done, tasks.length, reused);
+    options.onProgress?.(++done, tasks.length, 'record' in outcome && outcome.reused);
+  };
+  // What an earlier run left complete is taken as it is, here; the rest is made here or on the queue's workers.
+  const todo: TranscodeTask[] = [];
+  const earlier: Array<VideoQualityRecord | undefined> = [];
+  await forEachLimit(tasks.map((task, i) => ({ task, i })), 16, async ({ task, i }) => {
+    earlier[i] = await keptRecord(task);
   });
+  tasks.forEach((task, i) => (earlier[i] ? finished(task, { record: earlier[i], reused: true }) : todo.push(task)));
+  if (options.queue !== undefined) {
+    await transcodeOnQueue(options.queue, root, todo, options.attempts, onWarning, finished);
+  } else {
+    await forEachLimit(todo, jobs, async (task) => {
+      let outcome: { record: VideoQualityRecord; reused: boolean } | { reason: string };
+      try {
+        outcome = { record: await transcodeOne(task, onWarning), reused: false };
+      } catch (error) {
+        outcome = { reason: error instanceof Error ? error.message : String(error) };
+      }
+      finished(task, outcome); // outside the try: a progress callback that throws stops the run
+    });
+  }
+  for (const [file, list] of cellFailures) failed.push({ path: file, reason: list.sort((a, b) => a.cell - b.cell)[0]!.reason });
+  failed.sort((a, b) => a.path.localeCompare(b.path));
+  // Every cell averages the same videos: one that failed anywhere is left out of all.
+  const kept = sources.filter((s): s is Source => s !== undefined && !cellFailures.has(s.path));
+  if (kept.length === 0) throw new MvclassError(`${data.root}: no video could be transcoded: ${failed.map((f) => `${f.path}: ${f.reason}`).join('; ')}`, data.root);
 
   const result: TranscodeStudyResult = {
     dataset: data.root,
     shortSide,
     preset: TRANSCODE_PRESET,
+    ...(region ? { roi: regionText(region) } : {}),
     cells: cells.map((cell) => {
-      const rs = sources.map((s) => records.get(`${cell.folder}\n${s.name}`)!);
+      const rs = kept.map((s) => records.get(`${cell.folder}\n${s.name}`)!);
       return {
         ...cell.rate,
         gop: cell.gop,
@@ -262,20 +431,28 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
       };
     }),
     original: {
-      videos: sources.length,
-      bytes: sources.reduce((s, v) => s + v.bytes, 0),
-      kbps: mean(sources.map((v) => (v.bytes * 8) / v.duration / 1000)),
+      videos: kept.length,
+      bytes: kept.reduce((s, v) => s + v.bytes, 0),
+      kbps: mean(kept.map((v) => (v.bytes * 8) / v.duration / 1000)),
     },
+    failed,
   };
   if (accuracy) {
+    if (failed.length > 0) {
+      throw new MvclassError(`${data.root}: ${failed.length} video(s) could not be transcoded, and the accuracy study needs every video in every cell: ${failed.map((f) => `${f.path}: ${f.reason}`).join('; ')}`, data.root);
+    }
     const measured = await accuracyModule!.transcodeAccuracy(
       data,
-      sources,
-      cells.map((cell) => ({ folder: cell.folder, files: sources.map((s) => path.join(out, 'transcoded', cell.folder, s.name)) })),
+      kept,
+      cells.map((cell) => ({ folder: cell.folder, files: kept.map((s) => path.join(out, 'transcoded', cell.folder, s.name)) })),
       out,
       accuracy,
       jobs,
       onWarning,
+      {
+        ...(options.queue !== undefined ? { queue: { url: options.queue, attempts: options.attempts } } : {}),
+        ...(region ? { roi: regionText(region) } : {}),
+      },
     );
     result.original.accuracy = measured.original;
     result.cells.forEach((c, i) => (c.accuracy = measured.cells.get(cells[i]!.folder)!));

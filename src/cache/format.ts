@@ -38,6 +38,9 @@ export interface CacheSettings {
   rgb?: number;
   /** The clips' short side in pixels (prepare --short-side); present exactly when rgb is. */
   shortSide?: number;
+  /** The region of each picture that was re-encoded, "x,y,w,h" (prepare --roi; codec/region.ts);
+   * absent: the whole picture (and a cache's settings read as before regions existed). */
+  roi?: string;
 }
 
 export interface ByteRange {

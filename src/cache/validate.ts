@@ -41,6 +41,7 @@ export function cacheSettingsOf(f: Fields): CacheSettings {
     ...(f.raw('rgb') === undefined && f.raw('shortSide') === undefined
       ? {}
       : { rgb: f.integer('rgb', 1, MAX_CLIP_FRAMES), shortSide: f.integer('shortSide', 2, MAX_CLIP_SHORT_SIDE) }),
+    ...(f.raw('roi') === undefined ? {} : { roi: f.string('roi', /^\d{1,5},\d{1,5},\d{1,5},\d{1,5}$/, 'a region x,y,w,h') }),
   };
 }
 

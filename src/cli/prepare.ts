@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { clipFrames, clipShortSide } from '../codec/clips.js';
 import { VIDEO_CODECS, type VideoCodec } from '../codec/encode.js';
+import { pictureRegion } from '../codec/region.js';
 import { MvclassError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
 import { fraction, integerInRange, oneOf, positiveInteger } from '../util/validate.js';
@@ -20,6 +21,7 @@ export function prepareCommand(): Command {
     .option('--qp <list>', 'fixed QP, or several comma-separated (default 30)')
     .option('--crf <n>', 'constant rate factor instead of --qp')
     .option('--as-is', 'keep each input bitstream as it is (no re-encoding)')
+    .option('--roi <x,y,w,h>', 'decode, keep this region of every picture and re-encode it (even numbers; --size defaults to w x h); not the bitstream crop of mvclass crop')
     .option('--size <WxH>', 'encoding size', PAPER_PROFILE.size)
     .option('--fps <n>', 'encoding frame rate', String(PAPER_PROFILE.fps))
     .option('--key-size <WxH>', 'size of the stored key frame (the spatial network input)', '112x112')
@@ -34,7 +36,8 @@ export function prepareCommand(): Command {
     .option('--json', 'print a JSON summary');
   return addSettingsOptions(command).action(async (spec: string, raw: Record<string, unknown>) => {
     const [{ prepareDatasetAtQps }, { openDataset }] = await Promise.all([import('../app/prepare.js'), import('../datasets/open.js')]); // loaded on use
-    const opts = (await resolveSettings(command, raw, 'prepare')).opts;
+    const resolved = await resolveSettings(command, raw, 'prepare');
+    const opts = resolved.opts;
     if (raw.printConfig) return printConfig({ prepare: sectionSettings('prepare', opts) });
     if (opts.asIs && (opts.qp !== undefined || opts.crf !== undefined)) throw new MvclassError('--as-is keeps the input as it is: drop --qp and --crf');
     const codec = oneOf(opts.codec, 'codec', VIDEO_CODECS) as VideoCodec;
@@ -61,7 +64,9 @@ export function prepareCommand(): Command {
         codec,
         ...(opts.crf !== undefined ? { crf: integerInRange(opts.crf, 'crf', 0, 51) } : {}),
         asIs: opts.asIs === true,
-        size: String(opts.size),
+        // With a region, the region's own size unless a size was given.
+        ...(opts.roi === undefined || resolved.given.has('size') ? { size: String(opts.size) } : {}),
+        ...(opts.roi !== undefined ? { roi: pictureRegion(opts.roi, 'roi') } : {}),
         fps: positiveInteger(opts.fps, 'fps'),
         keySize: String(opts.keySize),
         ...(opts.rgb !== undefined ? { rgb: clipFrames(opts.rgb, 'rgb') } : {}),

@@ -5,13 +5,16 @@
 // on the originals (app/transcode-accuracy.ts).
 
 import { Command } from 'commander';
+import { pictureRegion } from '../codec/region.js';
 import { parseDevice } from '../nn/device.js';
+import { queueUrl } from '../queue/queue.js';
 import { MODELS } from '../run/format.js';
 import { UsageError } from '../util/errors.js';
 import { deviceOption, threadsOption, threadsValue } from './device.js';
 import { infinityAsText } from '../util/json.js';
 import { integerInRange, nonNegativeInteger, positiveInteger } from '../util/validate.js';
 import { fixed, printJson, warn } from './output.js';
+import { progressBar, type Progress } from '../util/progress.js';
 
 function repeatsCommand(): Command {
   return new Command('repeats')
@@ -60,8 +63,11 @@ function transcodeCommand(): Command {
     .option('--crf <list>', 'constant rate factors, 0-51 (default 0,10,20,30,40,50)')
     .option('--qp <list>', 'constant QPs, 0-51, instead of CRFs')
     .option('--gop <list>', 'frames between IDR frames, 1 all intra, 0 one IDR (default 1,2,5,10,12)')
+    .option('--roi <x,y,w,h>', 'decode, keep this region of every picture and re-encode it (even numbers), compared with the same region of the original; not the bitstream crop of mvclass crop')
     .option('--short-side <S>', 'the largest short side of the re-encoded videos, even (default 360; never scaled up)')
     .option('--jobs <n>', 'videos encoded, compared or (with --models) prepared at once (default: cores)')
+    .option('--queue <url>', 'hand the (cell, video) transcodes to the workers of this job queue (redis://host:6379[/db]; mvclass worker) instead; the output folder must be on a filesystem they all mount')
+    .option('--attempts <n>', 'with --queue: tries per (cell, video) before the video is listed as failed (default 3)')
     .option('--models <list>', `also train these networks on the originals and test them on every cell (top-1 per cell): any of ${MODELS.join(', ')}`)
     .option('--iterations <n>', 'with --models: training iterations (default 300, the cpu preset)')
     .option('--batch <n>', 'with --models: batch size (default 16)')
@@ -81,6 +87,9 @@ function transcodeCommand(): Command {
       if (opts.models === undefined && training.length > 0) throw new UsageError(`--${training[0]} goes with --models`);
       const threads = threadsValue(opts.threads);
       const device = parseDevice(opts.device, 'device');
+      const queue = opts.queue === undefined ? undefined : queueUrl(opts.queue);
+      if (opts.attempts !== undefined && queue === undefined) throw new UsageError('--attempts goes with --queue');
+      const attempts = opts.attempts === undefined ? undefined : positiveInteger(opts.attempts, 'attempts');
       const number = (v: unknown, name: string) => {
         const n = Number(v);
         if (!(Number.isFinite(n) && n > 0) || String(v).trim() === '') throw new UsageError(`Expected a positive number for ${name} but received ${JSON.stringify(v)}`);
@@ -110,17 +119,24 @@ function transcodeCommand(): Command {
             };
       const { transcodeStudy } = await import('../app/transcode-study.js');
       const out = String(opts.out);
+      // One bar over every (cell, video), local or on the queue's workers (a terminal only: a log or a pipe gets the result alone).
+      let bar: Progress | undefined;
       const result = await transcodeStudy(dataset, out, {
         ...(opts.crf !== undefined ? { crf: list(opts.crf, (v) => integerInRange(v, 'crf', 0, 51)) } : {}),
         ...(opts.qp !== undefined ? { qp: list(opts.qp, (v) => integerInRange(v, 'qp', 0, 51)) } : {}),
         ...(opts.gop !== undefined ? { gop: list(opts.gop, (v) => nonNegativeInteger(v, 'gop')) } : {}),
         ...(opts.shortSide !== undefined ? { shortSide: positiveInteger(opts.shortSide, 'short-side') } : {}),
+        ...(opts.roi !== undefined ? { roi: pictureRegion(opts.roi, 'roi') } : {}),
         ...(opts.jobs !== undefined ? { jobs: positiveInteger(opts.jobs, 'jobs') } : {}),
         ...(accuracy ? { accuracy } : {}),
+        ...(queue !== undefined ? { queue, ...(attempts !== undefined ? { attempts } : {}) } : {}),
         onWarning: warn,
-        // A count on a terminal only: a log or a pipe gets the result alone.
-        ...(process.stderr.isTTY ? { onProgress: (done: number, total: number) => process.stderr.write(`\rmvclass: transcode: ${done}/${total}${done === total ? '\n' : ''}`) } : {}),
-      });
+        onProgress: (done: number, total: number) => {
+          bar ??= progressBar('transcode', total, 'files');
+          bar.update(done);
+          if (done === total) bar.stop();
+        },
+      }).finally(() => bar?.stop());
       if (opts.json) {
         process.stdout.write(JSON.stringify(result, infinityAsText, 2) + '\n');
         return;
@@ -132,6 +148,7 @@ function transcodeCommand(): Command {
         const rate = c.crf !== undefined ? `crf ${c.crf}` : `qp ${c.qp}`;
         process.stdout.write(`${rate} gop ${c.gop}: ${c.bytes} bytes, ${fixed(c.kbps, 1)} kbps, PSNR ${fixed(c.psnr, 2)} dB, SSIM ${fixed(c.ssim, 4)}, MAE ${fixed(c.mae, 2)}, RMSE ${fixed(c.rmse, 2)}${top1(c.accuracy)}\n`);
       }
+      for (const f of result.failed) process.stdout.write(`failed: ${f.path}: ${f.reason}\n`);
       process.stdout.write(`${out}/transcode.json\n`);
       if (accuracy) process.stdout.write(`${out}/accuracy.md\n`);
     });

@@ -6,7 +6,7 @@ import { warn } from './output.js';
 
 export function workerCommand(): Command {
   return new Command('worker')
-    .description('take jobs from a job queue (Redis) and run them: the videos of prepare and extract started with --queue, on any machine')
+    .description('take jobs from a job queue (Redis) and run them: the videos of prepare, extract and study transcode started with --queue, on any machine')
     .requiredOption('--queue <url>', "the queue's Redis: redis://host:6379[/db]")
     .option('--concurrency <n>', 'jobs at once (default: the cores)')
     .option('--heartbeat <seconds>', "how often the worker renews its jobs' locks; a job whose worker misses two is run again by another", '5')

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeAtomically } from '../util/atomic.js';
 import { MvclassError, UsageError, withCallerStack } from '../util/errors.js';
+import { nativeRegion, pictureRegion, type PictureRegion } from './region.js';
 import { frameSize, integerInRange, nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
 import { checkInputFile } from './input.js';
 import { codecAddon, type NativeEncoderOptions, type NativeFrameBits, type NativePacket } from './native.js';
@@ -51,6 +52,8 @@ export interface EncodeOptions extends EncoderSettings {
   size?: string;
   /** Output frame rate; absent keeps the input's (the paper: 25). */
   fps?: number;
+  /** Keep only this region of each decoded picture (then scaled to `size`, default the region's size). */
+  region?: PictureRegion;
 }
 
 /** One coded frame: its packet and the encoder's split of its bits. */
@@ -206,6 +209,7 @@ export async function encode(input: string, output: string, options: EncodeOptio
   const size = options.size === undefined ? { width: 0, height: 0 } : frameSize(options.size, 'size');
   if (size.width % 2 || size.height % 2) throw new UsageError(`Expected an even frame size for size but received "${options.size}"`);
   const fps = options.fps === undefined ? 0 : positiveInteger(options.fps, 'fps');
+  const region = options.region === undefined ? undefined : pictureRegion(options.region, 'region');
   const format = muxerFor(output, codec);
   await assertNotInput(input, output);
   return withStatsFile((statsPath) =>
@@ -220,6 +224,7 @@ export async function encode(input: string, output: string, options: EncodeOptio
           fpsNum: fps,
           fpsDen: 1,
           statsPath,
+          ...nativeRegion(region),
           ...(format ? { format } : {}),
         }),
       );

@@ -87,6 +87,14 @@ export interface NativeReader {
   close(): void;
 }
 
+/** A picture region cut after decoding (codec/region.ts); absent: the whole picture. */
+export interface NativeRegion {
+  cropX?: number;
+  cropY?: number;
+  cropWidth?: number;
+  cropHeight?: number;
+}
+
 export interface NativeEncoderOptions {
   path: string;
   format?: string;
@@ -197,9 +205,9 @@ export interface CodecAddon {
     spec: { width: number; height: number; block: number; source: number; units: 'pixels' | 'quarter-pel'; rule: 'area' | 'top-left' },
   ): { rows: number; cols: number; data: Float32Array | Int16Array; mask: Uint8Array };
   openEncoder(options: NativeEncoderOptions): Promise<NativeEncoder>;
-  transcode(options: Omit<NativeEncoderOptions, 'width' | 'height'> & { input: string; width: number; height: number; decoderThreads?: number }): Promise<NativeTranscodeResult>;
+  transcode(options: Omit<NativeEncoderOptions, 'width' | 'height'> & { input: string; width: number; height: number; decoderThreads?: number } & NativeRegion): Promise<NativeTranscodeResult>;
   crop(options: { input: string; output: string; annexB: boolean }): Promise<NativeCropResult>;
-  compareVideos(options: { reference: string; distorted: string; width: number; height: number; decoderThreads?: number }): Promise<NativeQuality>;
+  compareVideos(options: { reference: string; distorted: string; width: number; height: number; decoderThreads?: number } & NativeRegion): Promise<NativeQuality>;
   /** extract's text rows on a worker (text.cc): CSV rows after each frame's number, or JSON rows after each frame's text;
    * with `into`, the number of bytes written there, or a Buffer of their own when they did not fit. */
   formatText(format: 'csv', columns: NativeVectorColumns, vectorStart: Uint32Array, vectorCount: Uint32Array, frameNumbers: Float64Array, into?: Uint8Array): Promise<Buffer | number>;

@@ -10,6 +10,7 @@ import { integerInRange, positiveInteger } from '../util/validate.js';
 import { emitWarning } from './encode.js';
 import { checkInputFile } from './input.js';
 import { codecAddon, type NativeQuality } from './native.js';
+import { nativeRegion, pictureRegion, type PictureRegion } from './region.js';
 
 export interface CompareVideosOptions {
   reference: string;
@@ -17,6 +18,8 @@ export interface CompareVideosOptions {
   /** The size both are compared at (each at least 16). */
   width: number;
   height: number;
+  /** Compare only this region of the reference's pictures (a region-of-interest re-encode's original). */
+  referenceRegion?: PictureRegion;
   /** Decoder threads per file (default 1; 0 lets FFmpeg choose). */
   decoderThreads?: number;
   /** Called with what a decoder reported about a damaged input; default: process.emitWarning. */
@@ -37,9 +40,10 @@ export async function compareVideos(options: CompareVideosOptions): Promise<Vide
   const width = atLeast16(options.width, 'width');
   const height = atLeast16(options.height, 'height');
   const decoderThreads = integerInRange(options.decoderThreads ?? 1, 'decoderThreads', 0, 64);
+  const region = options.referenceRegion === undefined ? undefined : pictureRegion(options.referenceRegion, 'referenceRegion');
   const reference = await checkInputFile(options.reference);
   const distorted = await checkInputFile(options.distorted);
-  const r = await withCallerStack(distorted, () => codecAddon().compareVideos({ reference, distorted, width, height, decoderThreads }));
+  const r = await withCallerStack(distorted, () => codecAddon().compareVideos({ reference, distorted, width, height, decoderThreads, ...nativeRegion(region) }));
   for (const message of r.warnings) (options.onWarning ?? emitWarning)(message);
   const { warnings: _warnings, ...rest } = r;
   return { ...rest, reference, distorted };

@@ -10,6 +10,7 @@
 //     mv3d: { frames: 64 }   # per-network shapes: frames, size, width, fc
 //   sweep: { qp: [30, 40], views: 3x10 }
 
+import { pictureRegion, regionText } from '../codec/region.js';
 import { clipFrames, clipShortSide } from '../codec/clips.js';
 import { VIDEO_CODECS } from '../codec/encode.js';
 import { parseDevice, parsePrecision } from '../nn/device.js';
@@ -100,6 +101,7 @@ export const PREPARE_FIELDS: Record<string, FieldSpec> = {
   qp: { check: qpList },
   crf: { check: qp },
   'as-is': { check: boolean },
+  roi: { check: (v, n) => regionText(pictureRegion(v, n)) },
   size: { check: size },
   fps: { check: positiveInteger },
   'key-size': { check: size },

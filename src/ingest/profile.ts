@@ -6,6 +6,7 @@
 
 import type { CacheSettings } from '../cache/format.js';
 import type { EncodeOptions, EncoderSettings, VideoCodec } from '../codec/encode.js';
+import { pictureRegion, type PictureRegion } from '../codec/region.js';
 
 export interface EncodingProfile {
   codec: VideoCodec;
@@ -21,6 +22,8 @@ export interface EncodingProfile {
   meRange: number;
   /** 1: the encoder's output, and so the vectors, do not depend on the machine's core count. */
   threads: number;
+  /** Only this region of each decoded picture is encoded (prepare --roi), scaled to `size`. */
+  region?: PictureRegion;
 }
 
 /**
@@ -53,7 +56,7 @@ export function encoderSettings(profile: EncodingProfile): EncoderSettings {
 
 /** The options of encode() for a profile. */
 export function encodeOptions(profile: EncodingProfile): EncodeOptions {
-  return { ...encoderSettings(profile), size: profile.size, fps: profile.fps };
+  return { ...encoderSettings(profile), size: profile.size, fps: profile.fps, ...(profile.region ? { region: profile.region } : {}) };
 }
 
 /** The profile a cache was prepared with; null for a cache of videos kept as they were. */
@@ -65,5 +68,6 @@ export function profileOfCache(settings: CacheSettings): EncodingProfile | null 
     size: settings.size ?? PAPER_PROFILE.size,
     fps: settings.fps ?? PAPER_PROFILE.fps,
     rate: settings.qp !== null ? { qp: settings.qp } : { crf: settings.crf ?? 23 },
+    ...(settings.roi !== undefined ? { region: pictureRegion(settings.roi, 'roi') } : {}),
   };
 }

@@ -4,12 +4,13 @@
 // port of the test's own, the CLI in separate processes.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeActionSet } from '../../src/index.js';
 import { queueStatus } from '../../src/queue/queue.js';
 import { cli, freePort, ROOT, tempDir } from '../setup/helpers.js';
+import { bytesOf, startQueueWorker, stopQueueWorkers } from '../support/queue.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
 const dir = tempDir();
@@ -18,31 +19,9 @@ let redis: TestRedis;
 const workers: ChildProcess[] = [];
 let local: { summary: Record<string, unknown>; bytes: Record<string, string> };
 
-/** Every file under `folder` (relative path → base64), for byte-for-byte comparison. */
-function bytesOf(folder: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const full = path.join(d, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else out[path.relative(folder, full)] = readFileSync(full).toString('base64');
-    }
-  };
-  walk(folder);
-  return out;
-}
-
 /** A worker process; resolves once it is taking jobs. */
 async function startWorker(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'mvclass.js'), 'worker', '--queue', redis.url, '--concurrency', '1', '--heartbeat', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (stderr.includes('taking jobs')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}): ${stderr}`)));
-  });
+  const child = await startQueueWorker(redis.url);
   workers.push(child);
   return child;
 }
@@ -81,7 +60,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // SIGTERM: each worker finishes what it runs and exits 0.
-  const codes = await Promise.all(workers.filter((w) => w.exitCode === null && w.signalCode === null).map((w) => new Promise<number | null>((resolve) => (w.once('exit', resolve), w.kill('SIGTERM')))));
+  const codes = await stopQueueWorkers(workers);
   await redis?.stop();
   expect(codes.every((c) => c === 0)).toBe(true);
 });

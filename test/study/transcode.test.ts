@@ -4,7 +4,7 @@
 // redoes nothing and prints the same JSON.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -177,6 +177,18 @@ describe('study transcode', () => {
     ffmpeg(['-i', path.join(dataset, 'birds', 'cockatoo.mp4'), '-vf', 'scale=40:12', '-c:v', 'libx264', '-an', tiny]);
     await expect(transcodeStudy(path.join(dir, 'tiny'), path.join(dir, 'tiny-out'), { crf: [20], gop: [1] })).rejects.toThrow(
       `${tiny}: 40x12 is too small to compare (SSIM needs at least 16x16)`,
+    );
+    // A damaged settings file: an error naming it and the problem, not a bare SyntaxError.
+    const damaged = path.join(dir, 'damaged');
+    mkdirSync(path.join(damaged, 'transcoded'), { recursive: true });
+    writeFileSync(path.join(damaged, 'transcoded', 'settings.json'), '{"shortSide": 144, "pre');
+    const d = await cli(['study', 'transcode', dataset, '-o', damaged, '--crf', '20', '--gop', '1']);
+    expect(d.code).toBe(1);
+    expect(d.stderr).toContain(`${path.join(damaged, 'transcoded', 'settings.json')}: damaged, not JSON (`);
+    expect(d.stderr).not.toContain('SyntaxError');
+    writeFileSync(path.join(damaged, 'transcoded', 'settings.json'), '[144]');
+    await expect(transcodeStudy(dataset, damaged, { crf: [20], gop: [1] })).rejects.toThrow(
+      `${path.join(damaged, 'transcoded', 'settings.json')}: damaged, not the settings of a transcode study (a shortSide number and a preset name expected)`,
     );
     const missing = path.join(dir, 'nowhere');
     await expect(transcodeStudy(missing, path.join(dir, 'out2'), { crf: [20], gop: [1] })).rejects.toThrow(`${missing}: no such file or folder`);
