@@ -277,7 +277,11 @@ function jsonParseMs(text: string): number {
   return performance.now() - t0;
 }
 
-export function fuzzManifests(options: { seconds: number; seed?: number; extraSeeds?: string[]; maxFindings?: number; slowMs?: number }): FuzzReport {
+/**
+ * Mutates manifests for `seconds`, or until `executions` inputs have run when that comes first: a
+ * test gives a count, so that what it reaches does not depend on how busy the machine is.
+ */
+export function fuzzManifests(options: { seconds: number; executions?: number; seed?: number; extraSeeds?: string[]; maxFindings?: number; slowMs?: number }): FuzzReport {
   const rng = mulberry32(options.seed ?? 1);
   // Each input is judged against the shard sizes of the sample it descends from, so that a range
   // nudged one byte past its shard's end is caught by checkShardRanges, not hidden by slack.
@@ -293,7 +297,8 @@ export function fuzzManifests(options: { seconds: number; seed?: number; extraSe
   const started = performance.now();
   const end = started + options.seconds * 1000;
   let executions = 0;
-  while (performance.now() < end && findings.length < (options.maxFindings ?? 20)) {
+  const limit = options.executions ?? Infinity;
+  while (executions < limit && performance.now() < end && findings.length < (options.maxFindings ?? 20)) {
     // The seeds first as they are, then mutants of the corpus.
     const parent = executions < corpus.length ? corpus[executions]! : pick(rng, corpus);
     const input = executions < corpus.length ? parent.text : mutate(rng, parent.text);
