@@ -108,8 +108,8 @@ describe('study transcode --queue (BullMQ on Redis)', () => {
     expect(bytesOf(out)).toEqual(local.bytes);
   });
 
-  it('with --models: the accuracy study refuses a run with failed videos, naming them', { timeout: 60_000 }, async () => {
-    const r = await cli(['study', 'transcode', set, '-o', path.join(dir, 'queued'), ...grid, '--queue', redis.url, '--models', 'mv3d', '--iterations', '1'], 60_000);
+  it('with --models: the accuracy study refuses a run with failed videos, naming them', { timeout: 120_000 }, async () => {
+    const r = await cli(['study', 'transcode', set, '-o', path.join(dir, 'queued'), ...grid, '--queue', redis.url, '--models', 'mv3d', '--iterations', '1'], 120_000);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('2 video(s) could not be transcoded, and the accuracy study needs every video in every cell');
     expect(r.stderr).toContain(`${path.join(set, 'run', 'run_zeroed.mp4')}: crf20-gop1: `);
