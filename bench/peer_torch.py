@@ -8,6 +8,9 @@ import torch
 import torch.nn as nn
 
 
+DROPOUT = 0.0  # cnn-lstm's (native/nn/models.cc, kCnnLstmDropout)
+
+
 def scaled(c, width):
     return max(4, round(c * width))
 
@@ -61,11 +64,36 @@ def resnet(name, classes, width):
     return getattr(torchvision.models, name)(num_classes=classes)
 
 
+class CnnLstm(nn.Module):
+    # native/nn/models.cc's cnn-lstm: torchvision's resnet without fc per frame, fc 3fc/4 fc/2 (ReLU,
+    # dropout), one LSTM layer (hidden fc/2) over the frames, its outputs averaged over time, fc/4 and the classes.
+    def __init__(self, classes, backbone, fc, dropout=DROPOUT):
+        super().__init__()
+        import torchvision
+        self.resnet = getattr(torchvision.models, backbone)()
+        features = self.resnet.fc.in_features
+        self.resnet.fc = nn.Identity()
+        self.encoder = nn.Sequential(nn.Linear(features, fc), nn.ReLU(), nn.Dropout(dropout), nn.Linear(fc, 3 * fc // 4), nn.ReLU(), nn.Dropout(dropout),
+                                     nn.Linear(3 * fc // 4, fc // 2))
+        self.lstm = nn.LSTM(fc // 2, fc // 2, num_layers=1, batch_first=True)
+        self.decoder = nn.Sequential(nn.Linear(fc // 2, fc // 4), nn.ReLU(), nn.Dropout(dropout), nn.Linear(fc // 4, classes))
+
+    def forward(self, x):
+        b, t = x.shape[:2]
+        per_frame = self.encoder(self.resnet(x.reshape(b * t, *x.shape[2:])))
+        out, _ = self.lstm(per_frame.view(b, t, -1))
+        return self.decoder(out.mean(1))
+
+
 def main():
     spec = json.loads(sys.argv[1])
     torch.set_num_threads(spec["threads"])
     torch.manual_seed(1)
-    if spec["model"].startswith("resnet"):
+    if spec["model"] == "cnn-lstm":
+        if spec["width"] != 1:
+            raise SystemExit("the PyTorch peer builds cnn-lstm's torchvision backbone at width 1 only")
+        model, shape = CnnLstm(spec["classes"], spec.get("backbone", "resnet18"), spec["fc"]), (spec["frames"], 3, spec["size"], spec["size"])
+    elif spec["model"].startswith("resnet"):
         model, shape = resnet(spec["model"], spec["classes"], spec["width"]), (3, spec["size"], spec["size"])
     else:
         build = mv3d if spec["model"] == "mv3d" else mv2d

@@ -115,7 +115,7 @@ class Session {
 
 // One layer applied to small tensors, to check the layers against a reference implementation.
 struct LayerCall {
-  std::string op;  // conv3d | conv2d | maxpool3d | maxpool2d | linear | softmax | prelu
+  std::string op;  // conv3d | conv2d | maxpool3d | maxpool2d | linear | softmax | prelu | lstm
   std::vector<float> input, weight, bias;
   std::vector<int64_t> inputShape, weightShape, stride, padding, kernel;
 };

@@ -13,8 +13,9 @@ import { MvclassError } from '../util/errors.js';
 import { timed } from '../util/timing.js';
 import { frameSize } from '../util/validate.js';
 import { framesViews, imageViews, volumeViews } from '../nn/inputs.js';
+import { clipViews } from '../nn/clip-loader.js';
 import { CnnModel, type SessionSettings } from '../nn/model.js';
-import { isFrameModel, readRun } from '../run/format.js';
+import { isClipModel, isMotionModel, readRun } from '../run/format.js';
 
 export interface ClassifyOptions extends SessionSettings {
   /** Re-encode the video as the training cache was made (size, fps, QP) before reading it. */
@@ -53,7 +54,7 @@ export interface LoadedClassifier {
   settings: CacheSettings;
   /** Each run's own input settings (a frame network trained on clips has rgb and shortSide). */
   inputs: CacheSettings[];
-  /** The decoded-frame clip the frame networks trained on clips take (prepare --rgb T --short-side S); null when none does. */
+  /** The decoded-frame clip the networks trained on clips take (prepare --rgb T --short-side S: frame networks and clip networks); null when none does. */
   clip: ClipSettings | null;
   loadSeconds: number;
 }
@@ -68,12 +69,12 @@ export function trainedOnClips(input: CacheSettings | null | undefined): input i
   return input?.rgb !== undefined && input?.shortSide !== undefined;
 }
 
-/** The one clip every frame network trained on clips takes; runs trained on other clips cannot share a video's reading. */
+/** The one clip every network trained on clips takes; runs trained on other clips cannot share a video's reading. */
 function clipOf(runs: string[], models: CnnModel[], inputs: CacheSettings[]): ClipSettings | null {
   let clip: ClipSettings | null = null;
   let from = '';
   for (const [i, input] of inputs.entries()) {
-    if (!isFrameModel(models[i]!.config.model) || !trainedOnClips(input)) continue;
+    if (isMotionModel(models[i]!.config.model) || !trainedOnClips(input)) continue;
     const own = { frames: input.rgb, shortSide: input.shortSide };
     if (clip && (clip.frames !== own.frames || clip.shortSide !== own.shortSide)) {
       throw new MvclassError(`${runs[i]}: trained on clips of ${own.frames} frames at short side ${own.shortSide}, ${from} on ${clip.frames} at ${clip.shortSide}: one video is read one way for all the runs`, runs[i]);
@@ -103,7 +104,7 @@ export async function classifyVideo(video: string, runs: string[], options: Clas
 }
 
 export async function classifyLoaded(video: string, classifier: LoadedClassifier, options: ClassifyOptions = {}): Promise<ClassifyResult> {
-  const motion = classifier.models.some((m) => !isFrameModel(m.config.model));
+  const motion = classifier.models.some((m) => isMotionModel(m.config.model));
   const inputs = await readNetworkInputs(video, classifier.settings, { ...options, motion, clip: classifier.clip });
   const result = await scoreNetworkInputs(video, inputs, classifier, options);
   return { ...result, seconds: { ...inputs.seconds, ...result.seconds } };
@@ -178,9 +179,14 @@ export async function scoreNetworkInputs(video: string, inputs: NetworkInputs, c
   for (const [i, model] of models.entries()) {
     const c = model.config;
     const views = await timed(seconds, `views ${c.model}`, async () => {
-      if (!isFrameModel(c.model)) return volumeViews(clip, c, options.temporal ?? 10, options.crops ?? 10);
-      // A network that learnt clips scores every frame of the video's clip (the score: the mean of
-      // the frames' scores), as eval does; one that learnt key frames, the key frame.
+      if (isMotionModel(c.model)) return volumeViews(clip, c, options.temporal ?? 10, options.crops ?? 10);
+      // A clip network: its T frames from the video's clip, read as prepare --rgb reads it.
+      if (isClipModel(c.model)) {
+        if (!frames) throw new MvclassError(`${video}: ${c.model} takes decoded-frame clips (prepare --rgb), and these inputs hold none`, video);
+        return clipViews(frames, c.frames, c.size, options.crops ?? 10);
+      }
+      // A frame network that learnt clips scores every frame of the video's clip (the score: the
+      // mean of the frames' scores), as eval does; one that learnt key frames, the key frame.
       if (trainedOnClips(classifier.inputs[i])) {
         if (!frames) throw new MvclassError(`${video}: ${c.model} was trained on decoded-frame clips (prepare --rgb), and these inputs hold none`, video);
         return framesViews(frames, c, options.crops ?? 10);

@@ -22,7 +22,7 @@ import { nnAddon } from '../nn/native.js';
 import { PROCESS_FORK_GATE, WorkerPool } from './pool.js';
 import { checkUploadRead, ClientError } from './upload.js';
 import { processAlive } from '../util/process.js';
-import { isFrameModel } from '../run/format.js';
+import { isMotionModel } from '../run/format.js';
 
 /** Where the access log and the service's warnings go: pino's level, and a stream other than stdout. */
 export interface ServeLogger {
@@ -328,7 +328,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
       top5: result.top5,
       chosen,
       mcnn: { budget: choice.budget, feasible: choice.feasible, rL: finite(choice.rL), rH: finite(choice.rH), rMotion: choice.rMotion },
-      streams: Object.fromEntries(result.streams.map((s) => [isFrameModel(s.model) ? 'spatial' : s.model, { top1: s.top1, probability: s.probability, scores: s.scores }])),
+      streams: Object.fromEntries(result.streams.map((s) => [isMotionModel(s.model) ? s.model : 'spatial', { top1: s.top1, probability: s.probability, scores: s.scores }])),
       stream: { bits: body.length * 8, duration, kbps: (body.length * 8) / duration / 1000, frames: info.frameCount },
       seconds: { measure: read.measureSeconds, ...read.inputs.seconds, ...result.seconds },
     };

@@ -4,7 +4,8 @@
 // real-footage clip (Debian's realshort.mp4: 320x240 H.264, no B-frames, sent as it is) the
 // service's spatial scores and classify's equal eval's for that video in a cache prepared as is.
 // The picture-size limit still refuses a stream before any clip frame is decoded, and what a
-// worker sends back is checked: a clip of the wrong length or size, or none, is refused.
+// worker sends back is checked: a clip of the wrong length or size, or none, is refused. A clip
+// network (cnn-lstm) as the spatial run is fed the same clip and scored as eval scores it.
 
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -90,6 +91,32 @@ describe('clips in the service and classify', () => {
     const alone = await classifyVideo(real, [run], { crops: 10, threads: 2 });
     const beside = await classifyVideo(real, [mcnn.runs.mv3d, run], { temporal: 1, crops: 10, threads: 2 });
     for (const scores of [alone.streams[0]!.scores, beside.streams[1]!.scores]) scores.forEach((s, c) => expect(Math.abs(s - evaluated[c]!)).toBeLessThan(1e-5));
+  });
+
+  it('a clip network (cnn-lstm) as the spatial run: the service scores the real clip as eval does (within 1e-5)', { timeout: 300_000 }, async () => {
+    const cache = path.join(dir, 'cache');
+    const lstm = path.join(dir, 'cnn-lstm');
+    await trainModel({ model: 'cnn-lstm', data: cache, out: lstm, iterations: 3, batch: 4, size: 64, width: 0.0625, fc: 32, threads: 2, seed: 1, valEvery: 0 });
+    const opened = await PreparedCache.open(cache);
+    const v = opened.videos.find((x) => x.path.endsWith('realshort.mp4'))!;
+    await opened.close();
+    const report = await evaluateRun({ run: lstm, data: cache, split: v.split === 'test' ? 'test' : 'train', temporal: 1, crops: 10, threads: 2, keepScores: true });
+    const expected = report.scores!.videos.find((s) => s.id === v.id)!.scores;
+    const models = path.join(dir, 'model-lstm');
+    mkdirSync(models);
+    writeFileSync(path.join(models, 'mcnn.json'), JSON.stringify({ ...mcnn, runs: { ...mcnn.runs, spatial: lstm } }));
+    const temp = path.join(dir, 'tmp-lstm');
+    mkdirSync(temp);
+    const service = await createServer({ modelDir: models, tempDir: temp, concurrency: 1, threads: 1 });
+    try {
+      const res = await service.inject({ method: 'POST', url: '/v1/classify?fuse=1', payload: readFileSync(real), headers: { 'content-type': 'video/mp4' } });
+      expect(res.statusCode, res.body).toBe(200);
+      const spatial = (res.json() as { streams: Record<string, { scores: number[] }> }).streams['spatial']!.scores;
+      expect(spatial).toHaveLength(expected.length);
+      spatial.forEach((s, c) => expect(Math.abs(s - expected[c]!)).toBeLessThan(1e-5));
+    } finally {
+      await service.close();
+    }
   });
 
   it('what a worker sends back is checked: the clip must be T frames at the short side, and only when asked for', { timeout: 60_000 }, async () => {
