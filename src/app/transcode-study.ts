@@ -29,6 +29,7 @@ import { integerInRange, invalid, nonNegativeInteger, positiveInteger } from '..
 import { csvTable, markdownTable, type Cell as TableCell } from '../report/table.js';
 // Types only: the module (and libtorch with it) is loaded when accuracy is asked for.
 import type { AccuracySettings, TranscodeAccuracyOptions } from './transcode-accuracy.js';
+import type { Comparison } from '../metrics/transcode.js';
 
 export const DEFAULT_CRFS = [0, 10, 20, 30, 40, 50] as const;
 export const DEFAULT_GOPS = [1, 2, 5, 10, 12] as const;
@@ -79,6 +80,8 @@ export interface TranscodeStudyResult {
   cells: TranscodeCell[];
   /** The dataset's own files: total bytes and mean kbps. */
   original: { videos: number; bytes: number; kbps: number; accuracy?: Record<string, number> };
+  /** With `accuracy`: the MV-vs-pixel comparison (metrics/transcode.ts, compareModels). */
+  comparison?: Comparison;
 }
 
 interface Source {
@@ -281,7 +284,11 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
     result.cells.forEach((c, i) => (c.accuracy = measured.cells.get(cells[i]!.folder)!));
     await writeAccuracyTables(out, result, accuracy.models);
   }
+  const report = await import('./transcode-report.js');
+  const comparison = report.transcodeComparison(result);
+  if (comparison) result.comparison = comparison;
   await writeFileAtomically(path.join(out, 'transcode.json'), JSON.stringify(result, infinityAsText, 2) + '\n');
+  await report.buildTranscodeReport(out);
   return result;
 }
 

@@ -118,7 +118,22 @@ describe('study transcode', () => {
     const after = await mtimes(out);
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
     const changed = [...after].filter(([f, t]) => before.get(f) !== t).map(([f]) => path.relative(out, f));
-    expect(changed).toEqual(['transcode.json']);
+    const report = ['transcode-sizes', 'transcode-quality'].flatMap((t) => ['csv', 'json', 'md'].map((e) => `${t}.${e}`));
+    expect(changed.sort()).toEqual(['report.html', 'transcode.json', ...report].sort());
+  });
+
+  it('report.html: the size and quality tables from transcode.json, no accuracy without models', () => {
+    const { result } = first;
+    const sizes = readFileSync(path.join(out, 'transcode-sizes.csv'), 'utf8').trim().split('\n');
+    expect(sizes[1]).toBe(`original,,3,${result.original.bytes},${Number(result.original.kbps.toFixed(1))},100`);
+    const c = cell(result, 40, 12);
+    expect(sizes).toContain(`12,40,3,${c.bytes},${Number(c.kbps.toFixed(1))},${Number(((100 * c.bytes) / result.original.bytes).toFixed(1))}`);
+    const quality = readFileSync(path.join(out, 'transcode-quality.csv'), 'utf8');
+    expect(quality).toContain(`12,40,${Number(c.psnr.toFixed(2))},${Number(c.ssim.toFixed(4))},${Number(c.mae.toFixed(3))},${Number(c.rmse.toFixed(3))}`);
+    const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('Total size per (GOP, CRF)');
+    expect(html).not.toContain('Motion vectors vs pixels');
+    expect(result.comparison).toBeUndefined();
   });
 
   it('through the API: a missing transcoded file is made again, the others are reused', async () => {
@@ -245,6 +260,27 @@ describe('study transcode --models', () => {
     }
   });
 
+  it('the MV-vs-pixel comparison in the JSON and the report: mv3d is the MV family, its change per cell from the originals', () => {
+    const { result } = printed;
+    const c = result.comparison!;
+    expect(c.rate).toBe('crf');
+    expect(c.points).toBe(1);
+    expect(c.models.map((m) => [m.model, m.family, m.original])).toEqual([['mv3d', 'mv', result.original.accuracy!.mv3d]]);
+    expect(c.models[0]!.cells.map((x) => [x.level, x.gop, x.top1])).toEqual(result.cells.map((x) => [x.crf, x.gop, x.accuracy!.mv3d]));
+    for (const [i, x] of c.models[0]!.cells.entries()) expect(x.change).toBeCloseTo(100 * (result.cells[i]!.accuracy!.mv3d! - result.original.accuracy!.mv3d!), 9);
+    expect(c.families).toHaveLength(1);
+    const f = c.families[0]!;
+    expect([f.family, f.models, f.gop]).toEqual(['mv', ['mv3d'], 12]);
+    const lost = result.cells.find((x) => 100 * (result.original.accuracy!.mv3d! - x.accuracy!.mv3d!) > 1 + 1e-9);
+    expect(f.level).toBe(lost?.crf ?? null);
+    expect(f.bytes).toBe(lost?.bytes ?? null);
+    const families = readFileSync(path.join(accOut, 'transcode-families.csv'), 'utf8').trim().split('\n');
+    expect(families[1]!.startsWith(`MV,mv3d,12,${f.level ?? 'none'},`)).toBe(true);
+    const html = readFileSync(path.join(accOut, 'report.html'), 'utf8');
+    expect(html).toContain('Motion vectors vs pixels under re-encoding');
+    expect(html).toContain('Per-class accuracy relative to the originals');
+  });
+
   it("the same test videos in every cache: the originals at the capped size, each cell's own streams as they are", () => {
     const original = manifest(path.join(accOut, 'accuracy', 'original', 'cache'));
     expect(original.settings.asIs).toBe(false);
@@ -291,7 +327,11 @@ describe('study transcode --models', () => {
     const after = await mtimes(accOut);
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
     const changed = [...after].filter(([f, t]) => before.get(f) !== t).map(([f]) => path.relative(accOut, f)).sort();
-    expect(changed).toEqual(['accuracy.csv', 'accuracy.md', 'accuracy.png', 'accuracy.svg', 'transcode.json']);
+    // Besides the tables and transcode.json: the report and the files it links to, made again from the saved numbers.
+    const html = readFileSync(path.join(accOut, 'report.html'), 'utf8');
+    const linked = new Set([...html.matchAll(/<a href="([^"]+)">/g)].map((m) => m[1]!));
+    expect(changed.filter((f) => !linked.has(f))).toEqual(['accuracy.csv', 'accuracy.md', 'accuracy.png', 'accuracy.svg', 'report.html', 'transcode.json']);
+    expect(changed.filter((f) => linked.has(f)).sort()).toEqual([...linked].sort());
   });
 
   it('through the API: another schedule trains again and scores every cache again; the caches are kept', async () => {
