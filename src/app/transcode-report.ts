@@ -81,20 +81,10 @@ async function relativePerClass(out: string, result: TranscodeStudyResult, model
   return { classes: original.classes, rows };
 }
 
-export interface TrainOnRow {
-  crf?: number;
-  qp?: number;
-  gop: number;
-  bytes: number;
-  kbps: number;
-  /** Top-1 per model, trained and tested on this setting's videos. */
-  accuracy: Record<string, number>;
-}
-
 /** Reads <out>/transcode.json and writes <out>/report.html with its tables and figures; returns the path of report.html. */
 export async function buildTranscodeReport(out: string): Promise<string> {
   const file = path.join(out, 'transcode.json');
-  const result = await readJsonIfAny<TranscodeStudyResult & { trainOn?: TrainOnRow[] }>(file, infinityFromText);
+  const result = await readJsonIfAny<TranscodeStudyResult>(file, infinityFromText);
   if (!result || !Array.isArray(result.cells)) throw new MvclassError(`${file}: no transcode study saved here (run mvclass study transcode first)`, file);
   const rate = rateOf(result);
   const gops = [...new Set(result.cells.map((c) => c.gop))].sort((a, b) => a - b);
