@@ -107,7 +107,12 @@ async function demoStudy(study: DemoStudyName, opts: { out: string; quick?: bool
     lines.push('', '  trained on \\ tested on (mean over the runs, max)');
     matrix.forEach((row, i) => lines.push(`  ${conditions[i]!.name.padEnd(8)} ${row.map((m, j) => `${conditions[j]!.name} ${pct(m.mean)} (${pct(m.max)})`).join('   ')}`));
     const spread = conditions.map((c) => `${c.name} ${fixed(100 * (c.max - c.min), 1)} points`).join(', ');
-    lines.push('', `what the data showed: run-to-run spread (max - min) ${spread}; ${conditions[1]!.name} costs ${fixed(100 * (conditions[0]!.mean - conditions[1]!.mean), 1)} points of mean top-1 for a ${pct(conditions[1]!.saving)} saving`);
+    const gap = 100 * (conditions[1]!.mean - conditions[0]!.mean);
+    lines.push(
+      '',
+      `what the data showed: run-to-run spread (max - min) ${spread}; ${conditions[1]!.name}'s mean top-1 is ${fixed(Math.abs(gap), 1)} points ${gap >= 0 ? 'above' : 'below'} ${conditions[0]!.name}'s for a ${pct(conditions[1]!.saving)} saving in bytes`,
+      `  (the test split has ${r.testVideos} videos, so one video is ${fixed(100 / Math.max(1, r.testVideos), 1)} points)`,
+    );
   }
   lines.push('', `report         ${path.resolve(r.report)}`, `time           ${fixed((performance.now() - opts.started) / 1000, 1)} s`);
   process.stdout.write(lines.join('\n') + '\n');
