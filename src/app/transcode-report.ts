@@ -130,7 +130,7 @@ export async function buildTranscodeReport(out: string): Promise<string> {
         caption: `${model}: top-1 vs ${rate.name}, one line per GOP (the originals: ${pct(acc[model]!)}%)`,
         figure: await rateAccuracyFigure(
           gops.map((gop) => ({ name: `GOP ${gop}`, points: byGop.filter((c) => c.gop === gop).map((c) => ({ label: '', rate: levelOf(c), accuracy: c.accuracy![model]! })) })),
-          { logRate: false, xTitle: rate.name, title: `${model}: top-1 vs ${rate.name} per GOP` },
+          { logRate: false, xTitle: rate.name, seriesTitle: 'GOP', title: `${model}: top-1 vs ${rate.name} per GOP` },
         ),
       });
     }
@@ -144,7 +144,7 @@ export async function buildTranscodeReport(out: string): Promise<string> {
           caption: `Top-1 vs mean kbps, one line per model and GOP, labelled by ${rate.name}`,
           figure: await rateAccuracyFigure(
             models.flatMap((m) => gops.map((gop) => ({ name: `${m} GOP ${gop}`, points: byGop.filter((c) => c.gop === gop).map((c) => ({ label: `${rate.name} ${levelOf(c)}`, rate: c.kbps, accuracy: c.accuracy![m]! })) }))),
-            { title: 'Top-1 vs kbps per model and GOP' },
+            { title: 'Top-1 vs kbps per model and GOP', seriesTitle: 'Model and GOP' },
           ),
         },
       ],

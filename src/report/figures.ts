@@ -31,6 +31,8 @@ export interface RateOptions extends FigureOptions {
   logRate?: boolean;
   /** The x axis' title (default "Rate (kbps)"), for another level on it such as a CRF. */
   xTitle?: string;
+  /** The legend's title (default "Network"). */
+  seriesTitle?: string;
 }
 
 // A font list that resvg resolves to the first one installed (DejaVu on Debian).
@@ -138,7 +140,7 @@ export async function rateAccuracyFigure(series: RateAccuracySeries[], options: 
       accuracy: percent(p.accuracy, `rateAccuracyFigure: ${s.name} point ${i} accuracy`),
     })),
   );
-  const color = { field: 'network', type: 'nominal' as const, title: 'Network', scale: { domain: names } };
+  const color = { field: 'network', type: 'nominal' as const, title: options.seriesTitle ?? 'Network', scale: { domain: names } };
   return renderVegaLite({
     title: options.title ?? 'Accuracy vs rate',
     ...size(options),
