@@ -95,7 +95,7 @@ export async function buildTranscodeReport(out: string): Promise<string> {
 
   sections.push({
     heading: 'Size',
-    text: `Every video re-encoded with x264 (preset ${result.preset}) at each ${rate.name} and GOP (frames between IDR frames), its short side capped at ${result.shortSide}. Bytes: the cell's files summed; kbps: the mean over videos of bytes x 8 / duration; size: bytes as a percentage of the original files' (which keep their own resolution and codec).`,
+    text: `The re-encoding study of A. Otani, R. Hashiguchi, K. Omi, N. Fukushima and T. Tamaki, "Performance evaluation of action recognition models on low quality videos", on this dataset. Every video re-encoded with x264 (preset ${result.preset}) at each ${rate.name} and GOP (frames between IDR frames), its short side capped at ${result.shortSide}. Bytes: the cell's files summed; kbps: the mean over videos of bytes x 8 / duration; size: bytes as a percentage of the original files' (which keep their own resolution and codec).`,
     tables: [
       {
         name: 'transcode-sizes',
@@ -164,7 +164,7 @@ export async function buildTranscodeReport(out: string): Promise<string> {
     sections.push({
       heading: 'Motion vectors vs pixels under re-encoding',
       text:
-        `The MV networks (mv3d, mv2d) read the motion vectors of each cell's own stream; the pixel networks (vgg16, resnet*) its decoded frames. Change: top-1 at the cell minus top-1 on the originals, in points. ` +
+        `The MV networks (mv3d, mv2d) read the motion vectors of each cell's own stream; the pixel networks (vgg16, resnet*) its decoded key frames. Change: top-1 at the cell minus top-1 on the originals, in points. ` +
         `A family first loses more than ${LOSS_POINTS} point at the lowest ${rate.name} (per GOP) at which any of its models' top-1 is more than ${LOSS_POINTS} point below that model's on the originals; "none" when no ${rate.name} of the grid costs that much.`,
       tables: [
         {
@@ -227,8 +227,8 @@ export async function buildTranscodeReport(out: string): Promise<string> {
     sections.push({
       heading: 'Accuracy vs quality',
       text:
-        `Top-1 (points, 0-100) fitted by least squares against SSIM and against luma MAE over the degraded range: the cells whose MAE is at least ${DEGRADED_MAE} level (here ${degraded.length} of ${result.cells.length}: ${degraded.map(cellName).join(', ') || 'none'}), where seed 003 finds the loss linear in the quality. ` +
-        `Slopes in seed 003's units (fig. 6): points per 0.01 SSIM (positive: accuracy falls as SSIM falls), and points per 1/256 MAE on [0, 1] pixels, i.e. per 255/256 of an 8-bit level (negative: accuracy falls as MAE grows). No fit with fewer than two degraded cells of different quality.`,
+        `Top-1 (points, 0-100) fitted by least squares against SSIM and against luma MAE over the degraded range: the cells whose MAE is at least ${DEGRADED_MAE} level (here ${degraded.length} of ${result.cells.length}: ${degraded.map(cellName).join(', ') || 'none'}), where Otani et al. find the loss linear in the quality. ` +
+        `Slopes in their units (their fig. 6): points per 0.01 SSIM (positive: accuracy falls as SSIM falls), and points per 1/256 MAE on [0, 1] pixels, i.e. per 255/256 of an 8-bit level (negative: accuracy falls as MAE grows). No fit with fewer than two degraded cells of different quality.`,
       figures: fits,
       tables: [
         {
@@ -264,7 +264,7 @@ export async function buildTranscodeReport(out: string): Promise<string> {
     if (classTables.length > 0) {
       sections.push({
         heading: 'Per-class accuracy relative to the originals',
-        text: `Seed 003 fig. 8: each class's top-1 (its recall on the test split) at each ${rate.name} at GOP ${gop}, the study's largest GOP, divided by the same class's top-1 on the originals, in %. Classes the originals got wholly wrong have no ratio and are left out.`,
+        text: `As Otani et al.'s fig. 8: each class's top-1 (its recall on the test split) at each ${rate.name} at GOP ${gop}, the study's largest GOP, divided by the same class's top-1 on the originals, in %. Classes the originals got wholly wrong have no ratio and are left out.`,
         figures: classFigures,
         tables: classTables,
       });
@@ -275,7 +275,7 @@ export async function buildTranscodeReport(out: string): Promise<string> {
     const trainModels = Object.keys(result.trainOn[0]!.accuracy);
     sections.push({
       heading: 'Trained and tested on transcoded videos',
-      text: `Seed 003 tables 6-9: each network trained on the train split of the videos transcoded at one setting and tested on the test split of the same setting; sizes beside accuracy. The originals' row: the networks trained and tested on the originals (above).`,
+      text: `As Otani et al.'s tables 6-9: each network trained on the train split of the videos transcoded at one setting and tested on the test split of the same setting; sizes beside accuracy. The originals' row: the networks trained and tested on the originals (above).`,
       tables: [
         {
           name: 'transcode-train-on',
