@@ -98,6 +98,10 @@ async function demoStudy(study: DemoStudyName, opts: { out: string; quick?: bool
       `what the data showed (a loss: more than 1 point of top-1 below the same network on the originals; the test split has ${r.testVideos} videos, so one video is ${fixed(100 / Math.max(1, r.testVideos), 1)} points)`,
       ...comparisonLines(r.result).map((l) => `  ${l}`),
     );
+    // A network no better than guessing on the originals has nothing to lose: say so rather than let "within 1 point" read as robustness.
+    const chance = 1 / r.set.classes + 1 / Math.max(1, r.testVideos);
+    const guessing = models.filter((m) => o.accuracy![m]! <= chance);
+    if (guessing.length) lines.push(`  ${guessing.join(', ')} ${guessing.length > 1 ? 'are' : 'is'} at chance on the originals (1/${r.set.classes} = ${pct(1 / r.set.classes)}, give or take a video): ${guessing.length > 1 ? 'their' : 'its'} lines say nothing about re-encoding`);
   } else {
     const s = DEMO_STUDY_SETTINGS.repeats[opts.quick ? 'quick' : 'full'];
     const { conditions, matrix } = r.result;
