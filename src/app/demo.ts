@@ -31,25 +31,31 @@ export interface DemoResult {
 
 export const DEMO_SET = { full: { classes: 8, perClass: 40, seconds: 4 }, quick: { classes: 6, perClass: 12, seconds: 3 } };
 
-export async function runDemo(options: DemoOptions): Promise<DemoResult> {
-  const stage = options.onStage ?? (() => {});
-  const device = await checkDevice(options.device);
-  await fs.mkdir(options.out, { recursive: true });
-  let t0 = performance.now();
-  const codecCheck = await runMotionDemo({ out: path.join(options.out, 'codec-check'), seconds: 2, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
-  stage('codec check', 'done', (performance.now() - t0) / 1000);
-
-  const params = options.quick ? DEMO_SET.quick : DEMO_SET.full;
-  const set = path.join(options.out, options.quick ? 'actions-quick' : 'actions');
+/** The demo's synthetic action set under `out` (actions/ or actions-quick/), made unless a complete one with the same parameters is there. */
+export async function demoActionSet(out: string, quick: boolean, stage: NonNullable<DemoOptions['onStage']>): Promise<{ set: string; params: (typeof DEMO_SET)['full'] }> {
+  const params = quick ? DEMO_SET.quick : DEMO_SET.full;
+  const set = path.join(out, quick ? 'actions-quick' : 'actions');
   const meta = await fs.readFile(path.join(set, 'synth.json'), 'utf8').then((t) => JSON.parse(t) as Record<string, number>, () => null);
   if (meta && meta.perClass === params.perClass && meta.seconds === params.seconds && meta.seed === 1 && existsSync(set)) {
     stage('synthesize the action set', 'skipped', 0);
   } else {
     stage('synthesize the action set', 'start', 0);
-    t0 = performance.now();
+    const t0 = performance.now();
     await synthesizeActionSet(set, { ...params, seed: 1 });
     stage('synthesize the action set', 'done', (performance.now() - t0) / 1000);
   }
+  return { set, params };
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const stage = options.onStage ?? (() => {});
+  const device = await checkDevice(options.device);
+  await fs.mkdir(options.out, { recursive: true });
+  const t0 = performance.now();
+  const codecCheck = await runMotionDemo({ out: path.join(options.out, 'codec-check'), seconds: 2, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
+  stage('codec check', 'done', (performance.now() - t0) / 1000);
+
+  const { set, params } = await demoActionSet(options.out, options.quick === true, stage);
   const schedule = options.quick ? { ...CPU_SCHEDULE, iterations: 240, lrStep: 200, temporal: 2 } : { ...CPU_SCHEDULE, iterations: 600, lrStep: 500 };
   const sweep = await runSweep({
     dataset: set,

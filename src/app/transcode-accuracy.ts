@@ -151,6 +151,72 @@ export function commonSize(sizes: ReadonlyArray<{ width: number; height: number 
   return best;
 }
 
+async function timed<T>(s: AccuracySettings, stage: string, skip: boolean, work: () => Promise<T>): Promise<T | undefined> {
+  if (skip) {
+    s.onStage?.(stage, 'skipped', 0);
+    return undefined;
+  }
+  const t0 = performance.now();
+  const r = await work();
+  s.onStage?.(stage, 'done', (performance.now() - t0) / 1000);
+  return r;
+}
+
+/**
+ * Trains `model` on `cache`'s train split into `run`, tied by `keyFile` to the cache's manifest and
+ * the schedule: a run complete under the same key is kept, one stopped short under it resumed,
+ * any other trained afresh.
+ */
+export async function trainOnCache(model: ModelName, cache: string, manifest: string, run: string, keyFile: string, stage: string, s: AccuracySettings): Promise<void> {
+  const shape = shapeOf(model, s);
+  const key = sha1(JSON.stringify({ cache: sha1(manifest), model, iterations: s.iterations, batch: s.batch, lr: s.lr, lrStep: s.lrStep, shape, seed: s.seed }));
+  const kept = await readJsonIfAny<{ key?: string }>(keyFile);
+  const progress = kept?.key === key && (await hasRun(run)) ? ((await readRun(run)).iteration ?? 0) : 0;
+  await timed(s, stage, progress >= s.iterations, async () => {
+    await fs.mkdir(path.dirname(keyFile), { recursive: true });
+    // Before training: a run stopped half-way is resumed only under the same key.
+    await writeFileAtomically(keyFile, JSON.stringify({ key, cache, model, iterations: s.iterations, batch: s.batch, shape, seed: s.seed }, null, 2) + '\n');
+    await trainModel({
+      model,
+      data: cache,
+      out: run,
+      iterations: s.iterations,
+      batch: s.batch,
+      lr: s.lr,
+      lrStep: s.lrStep,
+      ...shape,
+      seed: s.seed,
+      threads: s.threads,
+      valEvery: 0,
+      ...(s.device !== undefined ? { device: s.device } : {}),
+      ...(progress > 0 ? { resume: true } : { force: true }),
+    });
+  });
+}
+
+/**
+ * The top-1 of `run` on `cache`'s test split, kept in <dir>/<model>.json (the per-video scores in
+ * <model>.scores.json) with a key of the cache's manifest, the run's files and the views: computed
+ * again only when one of them changed.
+ */
+export async function scoreOnCache(run: string, cache: string, manifest: string, dir: string, model: string, stage: string, s: AccuracySettings): Promise<number> {
+  const paths = runPaths(run);
+  const [runText, weights] = await Promise.all([fs.readFile(paths.run, 'utf8'), fs.stat(paths.last)]);
+  const key = sha1(JSON.stringify({ manifest: sha1(manifest), run: sha1(runText), weights: [weights.size, weights.mtimeMs], temporal: s.temporal, crops: s.crops }));
+  const file = path.join(dir, `${model}.json`);
+  const kept = await readJsonIfAny<{ key?: string; top1?: unknown }>(file);
+  if (kept?.key === key && typeof kept.top1 === 'number') {
+    s.onStage?.(stage, 'skipped', 0);
+    return kept.top1;
+  }
+  await fs.mkdir(dir, { recursive: true });
+  const report = (await timed(s, stage, false, () =>
+    evaluateRun({ run, data: cache, split: 'test', temporal: s.temporal, crops: s.crops, saveScores: path.join(dir, `${model}.scores.json`), threads: s.threads, ...(s.device !== undefined ? { device: s.device } : {}) }),
+  ))!;
+  await writeFileAtomically(file, JSON.stringify({ key, cache, run, top1: report.top1, videos: report.videos, views: report.views, meanClassAccuracy: report.meanClassAccuracy, confusion: report.confusion, classes: report.classes }, null, 2) + '\n');
+  return report.top1;
+}
+
 export async function transcodeAccuracy(
   data: VideoDataset,
   sizes: ReadonlyArray<{ width: number; height: number }>,
@@ -169,16 +235,6 @@ export async function transcodeAccuracy(
   const { queue } = more;
   const queued = queue ? { queue: queue.url, ...(queue.attempts !== undefined ? { attempts: queue.attempts } : {}) } : {};
   const root = path.join(out, 'accuracy');
-  const timed = async <T>(stage: string, skip: boolean, work: () => Promise<T>): Promise<T | undefined> => {
-    if (skip) {
-      s.onStage?.(stage, 'skipped', 0);
-      return undefined;
-    }
-    const t0 = performance.now();
-    const r = await work();
-    s.onStage?.(stage, 'done', (performance.now() - t0) / 1000);
-    return r;
-  };
   const failures = (label: string, cache: string, failed: Array<{ path: string; reason: string }>) => {
     if (failed.length) throw new MvclassError(`${cache}: ${label}: ${failed.length} video(s) could not be prepared, so its test split is not the original's: ${failed.map((f) => `${f.path}: ${f.reason}`).join('; ')}`, cache);
   };
@@ -196,56 +252,14 @@ export async function transcodeAccuracy(
   const runs = new Map<ModelName, string>();
   for (const model of s.models) {
     const run = path.join(root, 'runs', model);
-    const shape = shapeOf(model, s);
-    const keyFile = path.join(root, 'runs', `${model}.train.json`);
-    const key = sha1(JSON.stringify({ cache: sha1(originalManifest), model, iterations: s.iterations, batch: s.batch, lr: s.lr, lrStep: s.lrStep, shape, seed: s.seed }));
-    const kept = await readJsonIfAny<{ key?: string }>(keyFile);
-    const progress = kept?.key === key && (await hasRun(run)) ? ((await readRun(run)).iteration ?? 0) : 0;
-    await timed(`train ${model}`, progress >= s.iterations, async () => {
-      await fs.mkdir(path.dirname(keyFile), { recursive: true });
-      // Before training: a run stopped half-way is resumed only under the same key.
-      await writeFileAtomically(keyFile, JSON.stringify({ key, cache: originalCache, model, iterations: s.iterations, batch: s.batch, shape, seed: s.seed }, null, 2) + '\n');
-      await trainModel({
-        model,
-        data: originalCache,
-        out: run,
-        iterations: s.iterations,
-        batch: s.batch,
-        lr: s.lr,
-        lrStep: s.lrStep,
-        ...shape,
-        seed: s.seed,
-        threads: s.threads,
-        valEvery: 0,
-        ...(s.device !== undefined ? { device: s.device } : {}),
-        ...(progress > 0 ? { resume: true } : { force: true }),
-      });
-    });
+    await trainOnCache(model, originalCache, originalManifest, run, path.join(root, 'runs', `${model}.train.json`), `train ${model}`, s);
     runs.set(model, run);
   }
 
   // 4. Scores on one cache's test split, each kept with what it was computed from.
   const score = async (label: string, cache: string, manifest: string): Promise<Record<string, number>> => {
     const accuracy: Record<string, number> = {};
-    for (const model of s.models) {
-      const run = runs.get(model)!;
-      const paths = runPaths(run);
-      const [runText, weights] = await Promise.all([fs.readFile(paths.run, 'utf8'), fs.stat(paths.last)]);
-      const key = sha1(JSON.stringify({ manifest: sha1(manifest), run: sha1(runText), weights: [weights.size, weights.mtimeMs], temporal: s.temporal, crops: s.crops }));
-      const file = path.join(root, 'scores', label, `${model}.json`);
-      const kept = await readJsonIfAny<{ key?: string; top1?: unknown }>(file);
-      if (kept?.key === key && typeof kept.top1 === 'number') {
-        s.onStage?.(`eval ${model} ${label}`, 'skipped', 0);
-        accuracy[model] = kept.top1;
-        continue;
-      }
-      await fs.mkdir(path.dirname(file), { recursive: true });
-      const report = (await timed(`eval ${model} ${label}`, false, () =>
-        evaluateRun({ run, data: cache, split: 'test', temporal: s.temporal, crops: s.crops, saveScores: path.join(root, 'scores', label, `${model}.scores.json`), threads: s.threads, ...(s.device !== undefined ? { device: s.device } : {}) }),
-      ))!;
-      await writeFileAtomically(file, JSON.stringify({ key, cache, run, top1: report.top1, videos: report.videos, views: report.views, meanClassAccuracy: report.meanClassAccuracy, confusion: report.confusion, classes: report.classes }, null, 2) + '\n');
-      accuracy[model] = report.top1;
-    }
+    for (const model of s.models) accuracy[model] = await scoreOnCache(runs.get(model)!, cache, manifest, path.join(root, 'scores', label), model, `eval ${model} ${label}`, s);
     return accuracy;
   };
 

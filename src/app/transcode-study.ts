@@ -21,7 +21,9 @@
 // With `accuracy` (models to train): networks trained on the originals are tested on each cell's
 // own streams, the same test videos everywhere (app/transcode-accuracy.ts); each cell and the
 // original get `accuracy` (top-1 per model), and accuracy.md / accuracy.csv (and accuracy.svg /
-// accuracy.png, accuracy vs kbps per model and GOP) go into <out>.
+// accuracy.png, accuracy vs kbps per model and GOP) go into <out>, and transcode.json gets the
+// MV-vs-pixel `comparison`; with `trainOn`, the networks are also trained and tested on chosen
+// cells (app/transcode-train-on.ts). Last, report.html from the saved JSON (app/transcode-report.ts).
 
 import { createHash } from 'node:crypto';
 import { promises as fs, type Stats } from 'node:fs';
@@ -42,6 +44,8 @@ import { integerInRange, invalid, nonNegativeInteger, positiveInteger } from '..
 import { csvTable, markdownTable, type Cell as TableCell } from '../report/table.js';
 // Types only: the module (and libtorch with it) is loaded when accuracy is asked for.
 import type { AccuracySettings, TranscodeAccuracyOptions } from './transcode-accuracy.js';
+import type { Comparison } from '../metrics/transcode.js';
+import type { TrainOnRow } from './transcode-train-on.js';
 
 export const DEFAULT_CRFS = [0, 10, 20, 30, 40, 50] as const;
 export const DEFAULT_GOPS = [1, 2, 5, 10, 12] as const;
@@ -69,6 +73,8 @@ export interface TranscodeStudyOptions {
   attempts?: number;
   /** Also train these networks on the originals and test them on every cell (and the originals). */
   accuracy?: TranscodeAccuracyOptions;
+  /** With `accuracy`: also train and test them on the cells at these levels (GOP 12, else the largest GOP; app/transcode-train-on.ts). */
+  trainOn?: readonly number[];
   onWarning?: (message: string) => void;
   /** After each (cell, video): how many of all are done, and whether it was reused. */
   onProgress?: (done: number, total: number, reused: boolean) => void;
@@ -104,6 +110,10 @@ export interface TranscodeStudyResult {
   original: { videos: number; bytes: number; kbps: number; accuracy?: Record<string, number> };
   /** Videos left out of every cell, with the reason (the first failing cell's, in grid order). */
   failed: Array<{ path: string; reason: string }>;
+  /** With `accuracy`: the MV-vs-pixel comparison (metrics/transcode.ts, compareModels). */
+  comparison?: Comparison;
+  /** With `trainOn`: the networks trained and tested on each of those cells, in trainOn's order. */
+  trainOn?: TrainOnRow[];
 }
 
 interface Source {
@@ -317,6 +327,9 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
   // Checked before anything is encoded: an unknown model is a usage error.
   const accuracy: AccuracySettings | undefined = options.accuracy ? accuracyModule!.accuracySettings(options.accuracy) : undefined;
   if (accuracy) await accuracyModule!.checkAccuracyDevice(accuracy);
+  if (options.trainOn !== undefined && !accuracy) throw new UsageError('trainOn goes with accuracy (the models to train)');
+  const trainOnModule = options.trainOn !== undefined ? await import('./transcode-train-on.js') : undefined;
+  const trainOn = trainOnModule?.trainOnSettings(options.trainOn!, 'crf' in rates[0]! ? 'crf' : 'qp', rates.map((r) => ('crf' in r ? r.crf : r.qp)), gops);
 
   const data = await openDataset(dataset);
   if (data.items.length === 0) throw new MvclassError(`${data.root}: the dataset has no videos`, data.root);
@@ -457,8 +470,20 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
     result.original.accuracy = measured.original;
     result.cells.forEach((c, i) => (c.accuracy = measured.cells.get(cells[i]!.folder)!));
     await writeAccuracyTables(out, result, accuracy.models);
+    if (trainOn) {
+      const chosen = trainOn.levels.map((level) => cells.findIndex((c) => ('crf' in c.rate ? c.rate.crf : c.rate.qp) === level && c.gop === trainOn.gop));
+      const measured = await trainOnModule!.transcodeTrainOn(out, chosen.map((i) => cells[i]!.folder), accuracy);
+      result.trainOn = chosen.map((i, k) => {
+        const c = result.cells[i]!;
+        return { ...(c.crf !== undefined ? { crf: c.crf } : { qp: c.qp! }), gop: c.gop, bytes: c.bytes, kbps: c.kbps, accuracy: measured[k]! };
+      });
+    }
   }
+  const report = await import('./transcode-report.js');
+  const comparison = report.transcodeComparison(result);
+  if (comparison) result.comparison = comparison;
   await writeFileAtomically(path.join(out, 'transcode.json'), JSON.stringify(result, infinityAsText, 2) + '\n');
+  await report.buildTranscodeReport(out);
   return result;
 }
 

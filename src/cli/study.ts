@@ -15,6 +15,7 @@ import { infinityAsText } from '../util/json.js';
 import { integerInRange, nonNegativeInteger, positiveInteger } from '../util/validate.js';
 import { fixed, printJson, warn } from './output.js';
 import { progressBar, type Progress } from '../util/progress.js';
+import type { TranscodeStudyResult } from '../app/transcode-study.js';
 
 function repeatsCommand(): Command {
   return new Command('repeats')
@@ -48,6 +49,19 @@ function repeatsCommand(): Command {
     });
 }
 
+/** What the MV-vs-pixel comparison showed, a line per family and GOP (for the study's and the demo's summaries). */
+export function comparisonLines(result: TranscodeStudyResult): string[] {
+  const c = result.comparison;
+  if (!c) return [];
+  const rate = c.rate.toUpperCase();
+  const levels = [...new Set(result.cells.map((x) => (x.crf ?? x.qp)!))].sort((a, b) => a - b);
+  return c.families.map((f) => {
+    const who = `${f.family === 'mv' ? 'MV' : 'pixel'} (${f.models.join(', ')}), GOP ${f.gop}:`;
+    if (f.level === null) return `${who} within ${c.points} point of the originals up to ${rate} ${levels[levels.length - 1]}`;
+    return `${who} first loses more than ${c.points} point at ${rate} ${f.level} (${f.model}), ${f.bytes} bytes, ${fixed(f.kbps!, 1)} kbps, ${fixed(100 * f.relativeSize!, 1)}% of the original size`;
+  });
+}
+
 /** "20,40" -> [20, 40], each checked by `check`. */
 function list(value: unknown, check: (item: string) => number): number[] {
   return String(value)
@@ -77,14 +91,15 @@ function transcodeCommand(): Command {
     .option('--fc <n>', "with --models: the networks' fully connected width (default: the cpu preset's per model)")
     .option('--views <TxC>', 'with --models: test views, <temporal>x<crops> (default 3x10, the cpu preset)')
     .option('--seed <n>', 'with --models: the training seed (default 1)')
+    .option('--train-on <list>', 'with --models: also train and test the networks on the cells at these CRFs (or QPs), at GOP 12 or the largest GOP of --gop')
     .addOption(threadsOption())
     .addOption(deviceOption())
     .option('--json', 'print transcode.json')
     .exitOverride()
     .action(async (dataset: string, opts: Record<string, unknown>) => {
       if (opts.crf !== undefined && opts.qp !== undefined) throw new UsageError('Give either --qp or --crf, not both');
-      const training = ['iterations', 'batch', 'frames', 'size', 'width', 'fc', 'views', 'seed'].filter((k) => opts[k] !== undefined);
-      if (opts.models === undefined && training.length > 0) throw new UsageError(`--${training[0]} goes with --models`);
+      const training = ['iterations', 'batch', 'frames', 'size', 'width', 'fc', 'views', 'seed', 'trainOn'].filter((k) => opts[k] !== undefined);
+      if (opts.models === undefined && training.length > 0) throw new UsageError(`--${training[0] === 'trainOn' ? 'train-on' : training[0]} goes with --models`);
       const threads = threadsValue(opts.threads);
       const device = parseDevice(opts.device, 'device');
       const queue = opts.queue === undefined ? undefined : queueUrl(opts.queue);
@@ -130,6 +145,7 @@ function transcodeCommand(): Command {
         ...(opts.jobs !== undefined ? { jobs: positiveInteger(opts.jobs, 'jobs') } : {}),
         ...(accuracy ? { accuracy } : {}),
         ...(queue !== undefined ? { queue, ...(attempts !== undefined ? { attempts } : {}) } : {}),
+        ...(opts.trainOn !== undefined ? { trainOn: list(opts.trainOn, (v) => integerInRange(v, 'train-on', 0, 51)) } : {}),
         onWarning: warn,
         onProgress: (done: number, total: number) => {
           bar ??= progressBar('transcode', total, 'files');
@@ -149,8 +165,13 @@ function transcodeCommand(): Command {
         process.stdout.write(`${rate} gop ${c.gop}: ${c.bytes} bytes, ${fixed(c.kbps, 1)} kbps, PSNR ${fixed(c.psnr, 2)} dB, SSIM ${fixed(c.ssim, 4)}, MAE ${fixed(c.mae, 2)}, RMSE ${fixed(c.rmse, 2)}${top1(c.accuracy)}\n`);
       }
       for (const f of result.failed) process.stdout.write(`failed: ${f.path}: ${f.reason}\n`);
+      for (const line of comparisonLines(result)) process.stdout.write(`${line}\n`);
+      for (const t of result.trainOn ?? []) {
+        process.stdout.write(`trained and tested on ${t.crf !== undefined ? `crf ${t.crf}` : `qp ${t.qp}`} gop ${t.gop}: ${t.bytes} bytes, ${fixed(t.kbps, 1)} kbps${top1(t.accuracy)}\n`);
+      }
       process.stdout.write(`${out}/transcode.json\n`);
       if (accuracy) process.stdout.write(`${out}/accuracy.md\n`);
+      process.stdout.write(`${out}/report.html\n`);
     });
 }
 

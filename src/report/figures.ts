@@ -29,6 +29,10 @@ export interface FigureOptions {
 export interface RateOptions extends FigureOptions {
   /** Log-scaled rate axis (default true). */
   logRate?: boolean;
+  /** The x axis' title (default "Rate (kbps)"), for another level on it such as a CRF. */
+  xTitle?: string;
+  /** The legend's title (default "Network"). */
+  seriesTitle?: string;
 }
 
 // A font list that resvg resolves to the first one installed (DejaVu on Debian).
@@ -136,12 +140,12 @@ export async function rateAccuracyFigure(series: RateAccuracySeries[], options: 
       accuracy: percent(p.accuracy, `rateAccuracyFigure: ${s.name} point ${i} accuracy`),
     })),
   );
-  const color = { field: 'network', type: 'nominal' as const, title: 'Network', scale: { domain: names } };
+  const color = { field: 'network', type: 'nominal' as const, title: options.seriesTitle ?? 'Network', scale: { domain: names } };
   return renderVegaLite({
     title: options.title ?? 'Accuracy vs rate',
     ...size(options),
     data: { values },
-    encoding: { x: { field: 'rate', ...rateAxis(log) }, y: { field: 'accuracy', ...ACCURACY_AXIS }, color },
+    encoding: { x: { field: 'rate', ...rateAxis(log, options.xTitle) }, y: { field: 'accuracy', ...ACCURACY_AXIS }, color },
     layer: [
       { mark: { type: 'line', point: { filled: true, size: 50 } } },
       { mark: { type: 'text', dy: -9, fontSize: 10 }, encoding: { text: { field: 'label' } } },
@@ -300,9 +304,11 @@ export interface LinearFitData {
   r2: number;
   xLabel: string;
   yLabel: string;
+  /** The x range the line is drawn over (default: the points' range), e.g. the range it was fitted on. */
+  lineRange?: [number, number];
 }
 
-/** Scatter of (x, y) with the fitted line over the range of x; R² in the title. */
+/** Scatter of (x, y) with the fitted line over the range of x (or lineRange); R² in the title. */
 export async function linearFitFigure(data: LinearFitData, options: Omit<FigureOptions, 'title'> = {}): Promise<Figure> {
   if (data.x.length !== data.y.length) throw new MvclassError(`linearFitFigure: ${data.x.length} x values but ${data.y.length} y values`);
   if (data.x.length === 0) throw new MvclassError('linearFitFigure: no points');
@@ -313,7 +319,8 @@ export async function linearFitFigure(data: LinearFitData, options: Omit<FigureO
   const xs = points.map((p) => p.x);
   const lo = Math.min(...xs);
   const hi = Math.max(...xs);
-  const line = [lo, hi].map((x) => ({ x, y: a * x + b }));
+  const ends = data.lineRange ? data.lineRange.map((x, i) => finite(x, `linearFitFigure: lineRange[${i}]`)) : [lo, hi];
+  const line = ends.map((x) => ({ x, y: a * x + b }));
   const x = { field: 'x', type: 'quantitative' as const, title: data.xLabel, scale: { zero: false } };
   const y = { field: 'y', type: 'quantitative' as const, title: data.yLabel, scale: { zero: false } };
   const sign = b < 0 ? '−' : '+';
@@ -371,6 +378,46 @@ export async function stripFigure(series: StripSeries[], options: FigureOptions 
         encoding: { x, xOffset: { field: 'offset', ...xOffset }, y, tooltip: [{ field: 'run' }, { field: 'accuracy' }] },
       },
       { data: { values: means }, mark: { type: 'tick', color: '#e45756', thickness: 2, size: 40 }, encoding: { x, xOffset: { datum: 0, ...xOffset }, y } },
+    ],
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-class accuracy relative to a reference (seed 003 fig. 8)
+
+export interface RelativePoint {
+  /** The level on the x axis, e.g. a CRF. */
+  level: number;
+  /** The class. */
+  name: string;
+  /** Percent of the reference's accuracy (100: as good; may exceed 100). */
+  relative: number;
+}
+
+/**
+ * One point per class and level (its accuracy as a percentage of the reference's), the mean over
+ * the classes per level as a line, and the reference (100) as a rule. Classes are coloured when
+ * there are at most 10 of them.
+ */
+export async function relativeAccuracyFigure(points: RelativePoint[], options: FigureOptions & { xTitle?: string } = {}): Promise<Figure> {
+  if (points.length === 0) throw new MvclassError('relativeAccuracyFigure: no points');
+  const values = points.map((p, i) => ({ level: finite(p.level, `relativeAccuracyFigure: point ${i} level`), name: p.name, relative: finite(p.relative, `relativeAccuracyFigure: point ${i} relative`) }));
+  const levels = [...new Set(values.map((v) => v.level))].sort((a, b) => a - b);
+  const means = levels.map((level) => {
+    const at = values.filter((v) => v.level === level);
+    return { level, relative: at.reduce((s, v) => s + v.relative, 0) / at.length };
+  });
+  const classes = new Set(values.map((v) => v.name)).size;
+  const x = { field: 'level', type: 'quantitative' as const, title: options.xTitle ?? 'CRF', scale: { zero: false } };
+  const y = { field: 'relative', type: 'quantitative' as const, title: 'Top-1 relative to the reference (%)', scale: { zero: false } };
+  const dot = classes <= 10 ? { color: { field: 'name', type: 'nominal' as const, title: 'Class' } } : {};
+  return renderVegaLite({
+    title: options.title ?? 'Per-class top-1 relative to the reference',
+    ...size(options),
+    layer: [
+      { data: { values: [{ relative: 100 }] }, mark: { type: 'rule', color: '#888', strokeDash: [4, 3] }, encoding: { y: { field: 'relative', type: 'quantitative' } } },
+      { data: { values }, mark: { type: 'point', filled: true, size: 40, opacity: 0.7, ...(classes <= 10 ? {} : { color: '#4c78a8' }) }, encoding: { x, y, ...dot, tooltip: [{ field: 'name' }, { field: 'relative' }] } },
+      { data: { values: means }, mark: { type: 'line', color: '#e45756', strokeWidth: 2, point: { color: '#e45756' } }, encoding: { x, y } },
     ],
   });
 }

@@ -6,6 +6,7 @@ import {
   gammaFitFigure,
   linearFitFigure,
   rateAccuracyFigure,
+  relativeAccuracyFigure,
   type Figure,
 } from '../../src/report/index.js';
 // The figures draw the Gamma density of src/rate/mcnn: checked here as the figure uses it.
@@ -188,5 +189,41 @@ describe('linearFitFigure', () => {
     expect(figure.svg).toContain('fit: y = 2.21 x + 9.04');
     expect(figure.svg).toContain('R_3D (kbps)');
     await expect(linearFitFigure({ title: 't', x: [1, 2], y: [1], a: 1, b: 0, r2: 1, xLabel: 'x', yLabel: 'y' })).rejects.toThrow(/2 x values but 1 y/);
+  });
+
+  it('draws the line over lineRange only (the range it was fitted on) when given', async () => {
+    const path = (svg: string) => /aria-roledescription="line mark"[^>]*d="M([\d.]+),[\d.]+L([\d.]+),/.exec(svg)!;
+    const data = { title: 'top-1 vs MAE', x: [0, 5, 10], y: [80, 70, 60], a: -2, b: 80, r2: 1, xLabel: 'MAE', yLabel: 'Top-1 (%)' };
+    const full = path((await linearFitFigure(data)).svg);
+    const part = path((await linearFitFigure({ ...data, lineRange: [5, 10] })).svg);
+    // The x scale spans the points both times: the partial line starts half-way along it.
+    expect(Number(part[1])).toBeCloseTo((Number(full[1]) + Number(full[2])) / 2, 0);
+    expect(Number(part[2])).toBeCloseTo(Number(full[2]), 3);
+  });
+});
+
+describe('relativeAccuracyFigure and rateAccuracyFigure with other axes', () => {
+  it("a point per class and level, the mean per level as a line, the reference as a rule; the axes' titles as given", async () => {
+    const figure = await relativeAccuracyFigure(
+      [
+        { level: 20, name: 'walk', relative: 100 },
+        { level: 20, name: 'run', relative: 80 },
+        { level: 40, name: 'walk', relative: 150 },
+        { level: 40, name: 'run', relative: 50 },
+      ],
+      { xTitle: 'QP', title: 'per class' },
+    );
+    expectFigure(figure, 'per class');
+    expect(figure.svg).toContain('QP');
+    expect(figure.svg).toContain('Top-1 relative to the reference (%)');
+    expect(figure.svg).toContain('name: run; relative: 50');
+    expect(count(figure.svg, 'aria-roledescription="rule mark"')).toBe(1);
+    // The means (90 and 100) as the line's two points.
+    expect(count(figure.svg, 'aria-roledescription="line mark"')).toBe(1);
+    await expect(relativeAccuracyFigure([])).rejects.toThrow('relativeAccuracyFigure: no points');
+    const crf = await rateAccuracyFigure([{ name: 'GOP 12', points: [{ label: '', rate: 0, accuracy: 0.5 }, { label: '', rate: 40, accuracy: 0.4 }] }], { logRate: false, xTitle: 'CRF', seriesTitle: 'GOP' });
+    expect(crf.svg).toContain('CRF');
+    expect(crf.svg).not.toContain('Rate (kbps)');
+    expect(crf.svg).toContain('>GOP<');
   });
 });

@@ -9,6 +9,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cappedSize, transcodeStudy, type TranscodeCell, type TranscodeStudyResult } from '../../src/app/transcode-study.js';
+import { trainOnSettings } from '../../src/app/transcode-train-on.js';
 import { compareVideos, probe } from '../../src/index.js';
 import { infinityFromText } from '../../src/util/json.js';
 import { fixtures } from '../setup/fixtures.js';
@@ -118,7 +119,22 @@ describe('study transcode', () => {
     const after = await mtimes(out);
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
     const changed = [...after].filter(([f, t]) => before.get(f) !== t).map(([f]) => path.relative(out, f));
-    expect(changed).toEqual(['transcode.json']);
+    const report = ['transcode-sizes', 'transcode-quality'].flatMap((t) => ['csv', 'json', 'md'].map((e) => `${t}.${e}`));
+    expect(changed.sort()).toEqual(['report.html', 'transcode.json', ...report].sort());
+  });
+
+  it('report.html: the size and quality tables from transcode.json, no accuracy without models', () => {
+    const { result } = first;
+    const sizes = readFileSync(path.join(out, 'transcode-sizes.csv'), 'utf8').trim().split('\n');
+    expect(sizes[1]).toBe(`original,,3,${result.original.bytes},${Number(result.original.kbps.toFixed(1))},100`);
+    const c = cell(result, 40, 12);
+    expect(sizes).toContain(`12,40,3,${c.bytes},${Number(c.kbps.toFixed(1))},${Number(((100 * c.bytes) / result.original.bytes).toFixed(1))}`);
+    const quality = readFileSync(path.join(out, 'transcode-quality.csv'), 'utf8');
+    expect(quality).toContain(`12,40,${Number(c.psnr.toFixed(2))},${Number(c.ssim.toFixed(4))},${Number(c.mae.toFixed(3))},${Number(c.rmse.toFixed(3))}`);
+    const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('Total size per (GOP, CRF)');
+    expect(html).not.toContain('Motion vectors vs pixels');
+    expect(result.comparison).toBeUndefined();
   });
 
   it('through the API: a missing transcoded file is made again, the others are reused', async () => {
@@ -257,6 +273,27 @@ describe('study transcode --models', () => {
     }
   });
 
+  it('the MV-vs-pixel comparison in the JSON and the report: mv3d is the MV family, its change per cell from the originals', () => {
+    const { result } = printed;
+    const c = result.comparison!;
+    expect(c.rate).toBe('crf');
+    expect(c.points).toBe(1);
+    expect(c.models.map((m) => [m.model, m.family, m.original])).toEqual([['mv3d', 'mv', result.original.accuracy!.mv3d]]);
+    expect(c.models[0]!.cells.map((x) => [x.level, x.gop, x.top1])).toEqual(result.cells.map((x) => [x.crf, x.gop, x.accuracy!.mv3d]));
+    for (const [i, x] of c.models[0]!.cells.entries()) expect(x.change).toBeCloseTo(100 * (result.cells[i]!.accuracy!.mv3d! - result.original.accuracy!.mv3d!), 9);
+    expect(c.families).toHaveLength(1);
+    const f = c.families[0]!;
+    expect([f.family, f.models, f.gop]).toEqual(['mv', ['mv3d'], 12]);
+    const lost = result.cells.find((x) => 100 * (result.original.accuracy!.mv3d! - x.accuracy!.mv3d!) > 1 + 1e-9);
+    expect(f.level).toBe(lost?.crf ?? null);
+    expect(f.bytes).toBe(lost?.bytes ?? null);
+    const families = readFileSync(path.join(accOut, 'transcode-families.csv'), 'utf8').trim().split('\n');
+    expect(families[1]!.startsWith(`MV,mv3d,12,${f.level ?? 'none'},`)).toBe(true);
+    const html = readFileSync(path.join(accOut, 'report.html'), 'utf8');
+    expect(html).toContain('Motion vectors vs pixels under re-encoding');
+    expect(html).toContain('Per-class accuracy relative to the originals');
+  });
+
   it("the same test videos in every cache: the originals at the capped size, each cell's own streams as they are", () => {
     const original = manifest(path.join(accOut, 'accuracy', 'original', 'cache'));
     expect(original.settings.asIs).toBe(false);
@@ -303,7 +340,11 @@ describe('study transcode --models', () => {
     const after = await mtimes(accOut);
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
     const changed = [...after].filter(([f, t]) => before.get(f) !== t).map(([f]) => path.relative(accOut, f)).sort();
-    expect(changed).toEqual(['accuracy.csv', 'accuracy.md', 'accuracy.png', 'accuracy.svg', 'transcode.json']);
+    // Besides the tables and transcode.json: the report and the files it links to, made again from the saved numbers.
+    const html = readFileSync(path.join(accOut, 'report.html'), 'utf8');
+    const linked = new Set([...html.matchAll(/<a href="([^"]+)">/g)].map((m) => m[1]!));
+    expect(changed.filter((f) => !linked.has(f))).toEqual(['accuracy.csv', 'accuracy.md', 'accuracy.png', 'accuracy.svg', 'report.html', 'transcode.json']);
+    expect(changed.filter((f) => linked.has(f)).sort()).toEqual([...linked].sort());
   });
 
   it('through the API: another schedule trains again and scores every cache again; the caches are kept', async () => {
@@ -332,6 +373,52 @@ describe('study transcode --models', () => {
     expect(changed.filter((f) => f.includes(`${path.sep}cache${path.sep}`))).toEqual([]);
     for (const label of ['original', 'crf20-gop12', 'crf40-gop12']) expect(changed).toContain(path.join('accuracy', 'scores', label, 'mv3d.json'));
     for (const c of r.cells) expect(c.accuracy!.mv3d).toBeGreaterThanOrEqual(0);
+  });
+
+  it('--train-on: mv3d trained and tested on the CRF 40 cell at GOP 12, its size beside; a rerun reuses the run and the score', async () => {
+    // The schedule of the test above (5 iterations): the runs on the originals are reused.
+    const accuracy = { models: ['mv3d'], iterations: 5, batch: 2, frames: 8, size: 16, width: 0.125, fc: 16, views: '2x1', threads: 1 };
+    const stages: string[] = [];
+    const options = { crf: [20, 40], gop: [12], shortSide: 144, jobs: 2, trainOn: [40], accuracy: { ...accuracy, onStage: (stage: string, state: string) => stages.push(`${stage}: ${state}`) } };
+    const r = await transcodeStudy(data, accOut, options);
+    expect(stages.filter((x) => x.includes('crf40-gop12') && !x.startsWith('prepare') && !x.startsWith('eval mv3d crf40'))).toEqual(['train mv3d on crf40-gop12: done', 'eval mv3d trained on crf40-gop12: done']);
+    const cell40 = r.cells.find((c) => c.crf === 40)!;
+    expect(r.trainOn).toHaveLength(1);
+    const t = r.trainOn![0]!;
+    expect([t.crf, t.qp, t.gop, t.bytes, t.kbps]).toEqual([40, undefined, 12, cell40.bytes, cell40.kbps]);
+    const root = path.join(accOut, 'accuracy', 'train-on', 'crf40-gop12');
+    // Trained on the cell's own cache, for the iterations asked, and scored on its test split.
+    const key = JSON.parse(readFileSync(path.join(root, 'runs', 'mv3d.train.json'), 'utf8')) as { cache: string; iterations: number };
+    expect(key.cache).toBe(path.join(accOut, 'accuracy', 'cells', 'crf40-gop12', 'cache'));
+    expect((JSON.parse(readFileSync(path.join(root, 'runs', 'mv3d', 'run.json'), 'utf8')) as { iteration: number }).iteration).toBe(5);
+    const saved = JSON.parse(readFileSync(path.join(root, 'scores', 'mv3d.json'), 'utf8')) as { top1: number; videos: number; cache: string };
+    expect(t.accuracy).toEqual({ mv3d: saved.top1 });
+    expect(saved.videos).toBe(2);
+    expect(saved.cache).toBe(key.cache);
+    expect(JSON.parse(readFileSync(path.join(accOut, 'transcode.json'), 'utf8')).trainOn).toEqual(r.trainOn);
+    const table = readFileSync(path.join(accOut, 'transcode-train-on.csv'), 'utf8').trim().split('\n');
+    expect(table[0]).toBe('GOP,CRF,bytes,kbps,size %,mv3d top-1 %');
+    expect(table[2]).toBe(`12,40,${t.bytes},${Number(t.kbps.toFixed(1))},${Number(((100 * t.bytes) / r.original.bytes).toFixed(1))},${Number((100 * saved.top1).toFixed(1))}`);
+
+    // A rerun: the train-on run and its score are reused, the same numbers.
+    stages.length = 0;
+    const again = await transcodeStudy(data, accOut, options);
+    expect(stages.filter((x) => x.includes('on crf40-gop12'))).toEqual(['train mv3d on crf40-gop12: skipped', 'eval mv3d trained on crf40-gop12: skipped']);
+    expect(again.trainOn).toEqual(r.trainOn);
+
+    // A level outside the grid, or without models, is refused before anything runs.
+    await expect(transcodeStudy(data, accOut, { ...options, trainOn: [30] })).rejects.toThrow("Expected trainOn levels among the study's crf levels (20, 40) but received 30");
+    await expect(transcodeStudy(data, accOut, { crf: [20], gop: [12], trainOn: [20] })).rejects.toThrow('trainOn goes with accuracy (the models to train)');
+    const cliAlone = await cli([...args, '--train-on', '40']);
+    expect(cliAlone.code).toBe(2);
+    expect(cliAlone.stderr).toContain('--train-on goes with --models');
+  }, 120_000);
+
+  it('--train-on trains at GOP 12 when the grid has it, else at its largest GOP', () => {
+    expect(trainOnSettings([20, 40], 'crf', [20, 30, 40], [1, 12, 5])).toEqual({ levels: [20, 40], gop: 12 });
+    expect(trainOnSettings([30], 'qp', [30], [1, 2, 5])).toEqual({ levels: [30], gop: 5 });
+    expect(() => trainOnSettings([30, 30], 'crf', [30], [12])).toThrow('Expected distinct values for trainOn but received 30,30');
+    expect(() => trainOnSettings(['x'], 'crf', [30], [12])).toThrow('Expected an integer from 0 to 51 for trainOn but received "x"');
   });
 
   it('refuses an unknown model, and training options without --models', async () => {
