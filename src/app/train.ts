@@ -17,7 +17,7 @@ import { classificationReport } from '../metrics/classification.js';
 import { scoreVideos } from '../nn/score.js';
 import { frameShape, loaderWorkers, motionStd, trainingBatches } from '../nn/inputs.js';
 import { checkDevice, CnnModel, DEFAULT_CLIP_NORM, OPTIMIZER_DEFAULTS, OPTIMIZERS, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from '../nn/model.js';
-import { hasRun, isFrameModel, readRun, refuseExistingRun, removeRun, runPaths } from '../run/format.js';
+import { hasRun, isFrameModel, isX3dModel, readRun, refuseExistingRun, removeRun, runPaths } from '../run/format.js';
 
 export { DEFAULT_CLIP_NORM, refuseExistingRun };
 
@@ -78,6 +78,10 @@ export interface TrainResult {
 
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const paper = PAPER_INPUT[options.model];
+  if (isX3dModel(options.model)) {
+    // The network runs (CnnModel takes [B, T, 3, S, S] clips); the cache does not feed it clips yet.
+    throw new UsageError(`${options.model} takes clips of decoded frames [T, 3, S, S], which training from a prepared cache does not feed yet: use the library (CnnModel) with your own clips`);
+  }
   const iterations = positiveInteger(options.iterations ?? 90_000, 'iterations');
   const batch = positiveInteger(options.batch ?? 64, 'batch');
   const lrStep = positiveInteger(options.lrStep ?? 30_000, 'lr-step');

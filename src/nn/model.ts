@@ -68,6 +68,8 @@ export const PAPER_INPUT: Record<ModelName, { frames: number; size: number; fc: 
   resnet50: { frames: 1, size: 224, fc: 2048 },
   resnet101: { frames: 1, size: 224, fc: 2048 },
   resnet152: { frames: 1, size: 224, fc: 2048 },
+  // X3D-S's: 13 frames at 160x160; fc is its head's width before the class projection.
+  'x3d-s': { frames: 13, size: 160, fc: 2048 },
 };
 
 /**

@@ -27,13 +27,23 @@ export const MOTION_MODELS = ['mv3d', 'mv2d'] as const;
  * would be the mean of these per-frame scores.
  */
 export const FRAME_MODELS = ['vgg16', 'resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'] as const;
-export const MODELS = [...MOTION_MODELS, ...FRAME_MODELS] as const;
+/**
+ * The 3D network on decoded-frame clips [T, 3, S, S] (seed 003's family): X3D-S in pytorchvideo's
+ * layout (native/nn/x3d.cc).
+ */
+export const X3D_MODELS = ['x3d-s'] as const;
+export const MODELS = [...MOTION_MODELS, ...FRAME_MODELS, ...X3D_MODELS] as const;
 export type ModelName = (typeof MODELS)[number];
 export type FrameModelName = (typeof FRAME_MODELS)[number];
 
 /** Whether a network takes the key frame (vgg16, the resnets) rather than motion volumes: the one test for it. */
 export function isFrameModel(model: string): model is FrameModelName {
   return (FRAME_MODELS as readonly string[]).includes(model);
+}
+
+/** Whether a network is the 3D one on decoded-frame clips (x3d-s). */
+export function isX3dModel(model: string): model is (typeof X3D_MODELS)[number] {
+  return (X3D_MODELS as readonly string[]).includes(model);
 }
 
 /** What rebuilds a network: its kind, classes and input shape. */
