@@ -162,7 +162,7 @@ class X3d(nn.Module):
         self.blocks = nn.ModuleList(blocks)
 
     def forward(self, x):
-        x = x.permute(0, 2, 1, 3, 4)
+        x = x.permute(0, 2, 1, 3, 4).contiguous()
         for block in self.blocks:
             x = block(x)
         return x

@@ -5,7 +5,7 @@
 
 namespace mvclass::nn {
 
-int ScaledChannels(int channels, double width) { return std::max(4, static_cast<int>(std::lround(channels * width))); }
+int Scaled(int channels, double width) { return std::max(4, static_cast<int>(std::lround(channels * width))); }
 
 namespace {
 
@@ -44,7 +44,7 @@ class Mv3d : public Network {
  public:
   Mv3d(const ModelSpec& s, const at::Generator& generator) : spec_(s) {
     namespace F = torch::nn;
-    const int c1 = ScaledChannels(64, s.width), c2 = ScaledChannels(128, s.width), c3 = ScaledChannels(256, s.width);
+    const int c1 = Scaled(64, s.width), c2 = Scaled(128, s.width), c3 = Scaled(256, s.width);
     // conv 3x3x3 stride (2,1,1) + PReLU, max-pool 2x2x2, twice; three 2x2x2 convolutions
     // ('same' padding, so short clips keep a temporal extent), max-pool; no batch norm.
     features_->push_back(F::Conv3d(F::Conv3dOptions(2, c1, 3).stride({2, 1, 1}).padding(1)));
@@ -77,7 +77,7 @@ class Mv2d : public Network {
   Mv2d(const ModelSpec& s, const at::Generator& generator) : spec_(s) {
     namespace F = torch::nn;
     const int in = 2 * s.frames;
-    const int c1 = ScaledChannels(96, s.width), c2 = ScaledChannels(256, s.width), c3 = ScaledChannels(384, s.width);
+    const int c1 = Scaled(96, s.width), c2 = Scaled(256, s.width), c3 = Scaled(384, s.width);
     // ClarifaiNet (ZF-Net) with the first filter 3x3 and stride 1 in the first two convolutions.
     features_->push_back(F::Conv2d(F::Conv2dOptions(in, c1, 3).stride(1).padding(1)));
     features_->push_back(F::ReLU());
@@ -116,7 +116,7 @@ class Vgg16 : public Network {
         features_->push_back(F::MaxPool2d(F::MaxPool2dOptions(2).stride(2)));
         continue;
       }
-      const int out = ScaledChannels(c, s.width);
+      const int out = Scaled(c, s.width);
       features_->push_back(F::Conv2d(F::Conv2dOptions(in, out, 3).padding(1)));
       features_->push_back(F::ReLU(F::ReLUOptions(true)));
       in = out;
@@ -249,13 +249,13 @@ class ResNet : public Network {
   explicit ResNet(const ModelSpec& s) : spec_(s) {
     const ResNetPlan plan = PlanOf(s.name);
     const int expansion = plan.bottleneck ? Bottleneck::kExpansion : BasicBlock::kExpansion;
-    int in = ScaledChannels(64, s.width);
+    int in = Scaled(64, s.width);
     conv1_ = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, in, 7).stride(2).padding(3).bias(false)));
     bn1_ = register_module("bn1", torch::nn::BatchNorm2d(in));
     const int planes[4] = {64, 128, 256, 512};
     for (int stage = 0; stage < 4; stage++) {
       torch::nn::ModuleList layer;
-      const int width = ScaledChannels(planes[stage], s.width);
+      const int width = Scaled(planes[stage], s.width);
       for (int b = 0; b < plan.blocks[stage]; b++) {
         // The first block of stages 2-4 halves the side; the rest keep it.
         const int stride = stage > 0 && b == 0 ? 2 : 1;

@@ -42,7 +42,7 @@ class Network : public torch::nn::Module {
 bool IsResNet(const std::string& name);
 
 // `channels` times the width multiplier, rounded, at least 4: how every network narrows.
-int ScaledChannels(int channels, double width);
+int Scaled(int channels, double width);
 
 // X3D-S (x3d.cc) and the pieces of it that tests check against a reference through ApplyLayer.
 std::shared_ptr<Network> MakeX3d(const ModelSpec& spec, const at::Generator& dropout);

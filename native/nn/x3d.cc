@@ -224,12 +224,12 @@ class X3d : public Network {
     constexpr int kDepths[4] = {3, 5, 11, 7};
     constexpr int kWidths[4] = {24, 48, 96, 192};
     constexpr double kBottleneck = 2.25;
-    int in = ScaledChannels(24, s.width);
+    int in = Scaled(24, s.width);
     stem_ = Stem(in);
     blocks->push_back(stem_);
     int inner = 0;
     for (int i = 0; i < 4; i++) {
-      const int out = ScaledChannels(kWidths[i], s.width);
+      const int out = Scaled(kWidths[i], s.width);
       inner = static_cast<int>(kBottleneck * out);
       stages_.push_back(Stage(kDepths[i], in, inner, out));
       blocks->push_back(stages_.back());
