@@ -354,7 +354,14 @@ Napi::Value ApplyLayerJs(const Napi::CallbackInfo& info) {
     }
   };
   fills(call.input, call.inputShape, "input");
-  if (call.op == "conv3d" || call.op == "conv2d" || call.op == "linear" || call.op == "squeeze_excitation") {
+  if (call.op == "lstm") {
+    if (call.weightShape.size() != 2 || call.weightShape[0] % 4 != 0 || call.weightShape[0] == 0 || call.weightShape[1] <= call.weightShape[0] / 4 ||
+        call.inputShape.size() != 3 || call.inputShape[2] != call.weightShape[1] - call.weightShape[0] / 4) {
+      throw Napi::RangeError::New(env, "lstm needs weightShape [4H, in + H] and inputShape [B, T, in]");
+    }
+    fills(call.weight, call.weightShape, "weight");
+    fills(call.bias, {call.weightShape[0]}, "bias");
+  } else if (call.op == "conv3d" || call.op == "conv2d" || call.op == "linear" || call.op == "squeeze_excitation") {
     if (call.weightShape.empty()) throw Napi::TypeError::New(env, "option weightShape is needed for " + call.op);
     fills(call.weight, call.weightShape, "weight");
     fills(call.bias, {call.weightShape[0]}, "bias");
@@ -417,6 +424,7 @@ Napi::Value CreateSession(const Napi::CallbackInfo& info) {
   options.spec.width = FiniteOption(o, "width", 1.0, 0);
   if (options.spec.width <= 0) throw Napi::RangeError::New(env, "option width must be above 0");
   options.spec.fc = static_cast<int>(IntegerOption(o, "fc", 2048, 1, 1 << 20));
+  options.spec.backbone = StringOption(o, "backbone", "resnet18");
   options.device = StringOption(o, "device", "cpu");
   options.threads = static_cast<int>(IntegerOption(o, "threads", 0, 0, 1024));
   options.optimizer = StringOption(o, "optimizer", "sgd");

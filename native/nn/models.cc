@@ -246,7 +246,8 @@ ResNetPlan PlanOf(const std::string& name) {
 
 class ResNet : public Network {
  public:
-  explicit ResNet(const ModelSpec& s) : spec_(s) {
+  // `classifier` false: no fc (a backbone, ending at the pooled features: features()).
+  explicit ResNet(const ModelSpec& s, bool classifier = true) : spec_(s) {
     const ResNetPlan plan = PlanOf(s.name);
     const int expansion = plan.bottleneck ? Bottleneck::kExpansion : BasicBlock::kExpansion;
     int in = Scaled(64, s.width);
@@ -268,7 +269,8 @@ class ResNet : public Network {
       }
       register_module("layer" + std::to_string(stage + 1), layer);
     }
-    fc_ = register_module("fc", torch::nn::Linear(in, s.classes));
+    features_ = in;
+    if (classifier) fc_ = register_module("fc", torch::nn::Linear(in, s.classes));
     // torchvision's initialisation: He's normal rule with fan-out for the convolutions, batch norm
     // as the identity (scale 1, shift 0); fc keeps the Linear default (as in PyTorch).
     torch::NoGradGuard noGrad;
@@ -281,24 +283,114 @@ class ResNet : public Network {
       }
     }
   }
-  torch::Tensor forward(torch::Tensor x) override {
+  // [B, 3, S, S] -> [B, featureCount()]: the pooled features fc takes.
+  torch::Tensor features(torch::Tensor x) {
     x = bn1_->forward(conv1_->forward(x)).relu_();
     x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
     for (auto& stage : blocks_) {
       for (auto& block : stage) x = block->forward(x);
     }
     // Global average pooling: any input side of at least 1 after the five halvings works.
-    return fc_->forward(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1));
+    return torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   }
+  torch::Tensor forward(torch::Tensor x) override { return fc_->forward(features(x)); }
   std::vector<int64_t> inputShape() const override { return {3, spec_.size, spec_.size}; }
   std::string headName() const override { return "fc"; }
+  int featureCount() const { return features_; }
+  const torch::Tensor& stemWeight() const { return conv1_->weight; }
 
  private:
   ModelSpec spec_;
+  int features_ = 0;
   torch::nn::Conv2d conv1_{nullptr};
   torch::nn::BatchNorm2d bn1_{nullptr};
   std::vector<std::shared_ptr<ResidualBlock>> blocks_[4];
   torch::nn::Linear fc_{nullptr};
+};
+
+// CNN-LSTM (seeds 000/001): each of the T frames through a ResNet backbone (torchvision's, without
+// its fc, any depth, the resnets' width multiplier), then fully connected layers fc, 3fc/4, fc/2
+// (ReLU, dropout between; fc = 1024 gives the seeds' 1024/768/512), an LSTM (one layer, hidden
+// fc/2) over the frames in order, and on its last time step fc/2 -> fc/4 (ReLU, dropout) ->
+// classes. Input [B, T, 3, S, S]. Names: encoder.resnet.* (torchvision's, so a resnet state dict
+// imports into the backbone), encoder.fc.{0,3,6}, decoder.lstm.*, decoder.fc.{0,3} (the head).
+// The backbone is initialised as torchvision's, the linear layers and the LSTM as PyTorch's defaults.
+constexpr double kCnnLstmDropout = 0.2;
+
+class ClipEncoder : public torch::nn::Module {
+ public:
+  ClipEncoder(const ModelSpec& s, const at::Generator& generator) {
+    ModelSpec backbone = s;
+    backbone.name = s.backbone;
+    if (!IsResNet(backbone.name)) throw std::invalid_argument("unknown backbone \"" + s.backbone + "\" (expected resnet18, resnet34, resnet50, resnet101 or resnet152)");
+    resnet_ = register_module("resnet", std::make_shared<ResNet>(backbone, /*classifier=*/false));
+    const int64_t f1 = s.fc, f2 = std::max(1, 3 * s.fc / 4), f3 = std::max(1, s.fc / 2);
+    fc_->push_back(torch::nn::Linear(resnet_->featureCount(), f1));
+    fc_->push_back(torch::nn::ReLU());
+    fc_->push_back(SeededDropout(kCnnLstmDropout, generator));
+    fc_->push_back(torch::nn::Linear(f1, f2));
+    fc_->push_back(torch::nn::ReLU());
+    fc_->push_back(SeededDropout(kCnnLstmDropout, generator));
+    fc_->push_back(torch::nn::Linear(f2, f3));
+    register_module("fc", fc_);
+  }
+  // [N, 3, S, S] -> [N, fc/2]
+  torch::Tensor forward(torch::Tensor x) { return fc_->forward(resnet_->features(x)); }
+  bool channelsLast() const {
+    const torch::Tensor& w = resnet_->stemWeight();
+    return w.is_contiguous(torch::MemoryFormat::ChannelsLast) && !w.is_contiguous();
+  }
+
+ private:
+  std::shared_ptr<ResNet> resnet_;
+  torch::nn::Sequential fc_;
+};
+
+class ClipDecoder : public torch::nn::Module {
+ public:
+  ClipDecoder(const ModelSpec& s, const at::Generator& generator) {
+    const int64_t in = std::max(1, s.fc / 2), hidden = std::max(1, s.fc / 2), f = std::max(1, s.fc / 4);
+    lstm_ = register_module("lstm", torch::nn::LSTM(torch::nn::LSTMOptions(in, hidden).num_layers(1).batch_first(true)));
+    fc_->push_back(torch::nn::Linear(hidden, f));
+    fc_->push_back(torch::nn::ReLU());
+    fc_->push_back(SeededDropout(kCnnLstmDropout, generator));
+    fc_->push_back(torch::nn::Linear(f, s.classes));
+    register_module("fc", fc_);
+  }
+  // [B, T, fc/2] -> class scores from the last time step's output.
+  torch::Tensor forward(torch::Tensor x) {
+    torch::Tensor out = std::get<0>(lstm_->forward(x));
+    return fc_->forward(out.select(1, out.size(1) - 1));
+  }
+
+ private:
+  torch::nn::LSTM lstm_{nullptr};
+  torch::nn::Sequential fc_;
+};
+
+class CnnLstm : public Network {
+ public:
+  CnnLstm(const ModelSpec& s, const at::Generator& generator) : spec_(s) {
+    encoder_ = register_module("encoder", std::make_shared<ClipEncoder>(s, generator));
+    decoder_ = register_module("decoder", std::make_shared<ClipDecoder>(s, generator));
+  }
+  torch::Tensor forward(torch::Tensor x) override {
+    TORCH_CHECK(x.dim() == 5, "cnn-lstm takes [batch, frames, 3, size, size]");
+    const int64_t b = x.size(0), t = x.size(1);
+    // The frames of every clip as one batch of images for the backbone (batch norm sees all B*T).
+    torch::Tensor images = x.reshape({b * t, x.size(2), x.size(3), x.size(4)});
+    if (encoder_->channelsLast()) images = images.contiguous(torch::MemoryFormat::ChannelsLast);
+    torch::Tensor perFrame = encoder_->forward(images);
+    return decoder_->forward(perFrame.view({b, t, perFrame.size(1)}));
+  }
+  std::vector<int64_t> inputShape() const override { return {spec_.frames, 3, spec_.size, spec_.size}; }
+  std::string headName() const override { return "decoder.fc.3"; }
+  std::string backbonePrefix() const override { return "encoder.resnet."; }
+
+ private:
+  ModelSpec spec_;
+  std::shared_ptr<ClipEncoder> encoder_;
+  std::shared_ptr<ClipDecoder> decoder_;
 };
 
 }  // namespace
@@ -341,8 +433,9 @@ std::shared_ptr<Network> MakeNetwork(const ModelSpec& spec, const at::Generator&
   else if (spec.name == "mv2d") net = std::make_shared<Mv2d>(spec, dropout);
   else if (spec.name == "vgg16") net = std::make_shared<Vgg16>(spec, dropout);
   else if (IsResNet(spec.name)) return std::make_shared<ResNet>(spec);  // initialised as torchvision does, in its constructor
+  else if (spec.name == "cnn-lstm") return std::make_shared<CnnLstm>(spec, dropout);  // the backbone as torchvision, the rest as PyTorch's defaults
   else if (spec.name == "x3d-s") return MakeX3d(spec, dropout);        // initialised as pytorchvideo does, in its constructor
-  else throw std::invalid_argument("unknown model \"" + spec.name + "\" (expected mv3d, mv2d, vgg16, resnet18, resnet34, resnet50, resnet101, resnet152 or x3d-s)");
+  else throw std::invalid_argument("unknown model \"" + spec.name + "\" (expected mv3d, mv2d, vgg16, resnet18, resnet34, resnet50, resnet101, resnet152, cnn-lstm or x3d-s)");
   // mv2d's fully connected layers start from N(0, 0.01), as Caffe's ZF-Net/ClarifaiNet (and
   // torchvision's VGG) do: with He's fan-in rule there its first loss on real footage was 2.9
   // against ln 6 = 1.79 and it had not learnt after 100 iterations; with N(0, 0.01) it starts at

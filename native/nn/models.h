@@ -8,6 +8,8 @@
 //           and an input size make it trainable on a CPU;
 //   resnet18/34/50/101/152 - torchvision's ResNets (v1.5), frame networks like vgg16, with
 //           its parameter and buffer names and the same width multiplier;
+//   cnn-lstm - a clip network (seeds 000/001): a ResNet backbone per frame, fully connected
+//           layers, an LSTM over the frames and a fully connected head on its last step;
 //   x3d-s  - X3D-S, a 3D network on RGB clips [B, T, 3, S, S] in pytorchvideo's layout and names
 //           (x3d.cc), with the same width multiplier.
 #pragma once
@@ -20,12 +22,13 @@
 namespace mvclass::nn {
 
 struct ModelSpec {
-  std::string name;        // mv3d | mv2d | vgg16 | resnet18 | resnet34 | resnet50 | resnet101 | resnet152 | x3d-s
+  std::string name;        // mv3d | mv2d | vgg16 | resnet18 | resnet34 | resnet50 | resnet101 | resnet152 | cnn-lstm | x3d-s
   int classes = 2;
-  int frames = 160;        // T (mv3d, mv2d, x3d-s)
+  int frames = 160;        // T (mv3d, mv2d, the clip networks)
   int size = 24;           // N: input side
-  double width = 1.0;      // channel multiplier (vgg16, the resnets, x3d-s, and mv2d/mv3d for small runs)
-  int fc = 2048;           // hidden units of the first two fully connected layers (none in a resnet; x3d-s: its head's one)
+  double width = 1.0;      // channel multiplier (vgg16, the resnets, the clip networks, and mv2d/mv3d for small runs)
+  int fc = 2048;           // hidden units of the first two fully connected layers (none in a resnet; cnn-lstm: its first; x3d-s: its head's)
+  std::string backbone = "resnet18";  // cnn-lstm: the ResNet applied to each frame
 };
 
 // A network is a torch::nn::Module with a forward(x) giving class scores (logits).
@@ -37,6 +40,9 @@ class Network : public torch::nn::Module {
   // The module of the class-score layer: the one layer whose shape follows the class count, so
   // importing weights trained on other classes skips it (and nothing else) when shapes differ.
   virtual std::string headName() const { return "classifier.6"; }
+  // The prefix (with its dot) under which the network holds a torchvision ResNet without its fc
+  // ("" when none): a torchvision resnet state dict imports into it (ImportWeights).
+  virtual std::string backbonePrefix() const { return ""; }
 };
 
 bool IsResNet(const std::string& name);

@@ -5,6 +5,7 @@
 #include <torch/serialize.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -404,8 +405,22 @@ std::pair<int, int> Session::ImportWeights(const std::string& path) {
   std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;
   int skipped = 0;
   std::vector<std::string> missing;
+  // A network with a ResNet backbone (cnn-lstm) takes a torchvision resnet's state dict (no name
+  // under the backbone's prefix, conv1.weight among them) into the backbone: the file's fc is not
+  // used, the network's other tensors keep their values and count as skipped.
+  const std::string backbone = net_->backbonePrefix();
+  bool intoBackbone = !backbone.empty() && source.count("conv1.weight") > 0 &&
+                      std::none_of(source.begin(), source.end(), [&](const auto& e) { return e.first.compare(0, backbone.size(), backbone) == 0; });
+  if (intoBackbone) {
+    source.erase("fc.weight");
+    source.erase("fc.bias");
+  }
   for (const auto& [name, target] : StateOf(*net_)) {
-    auto found = source.find(name);
+    if (intoBackbone && name.compare(0, backbone.size(), backbone) != 0) {
+      skipped++;
+      continue;
+    }
+    auto found = source.find(intoBackbone ? name.substr(backbone.size()) : name);
     if (found == source.end()) {
       missing.push_back(name);
       continue;
@@ -483,6 +498,19 @@ std::pair<std::vector<float>, std::vector<int64_t>> ApplyLayer(const LayerCall& 
     y = Swish(x);
   } else if (c.op == "squeeze_excitation") {
     y = SqueezeExcite(x, tensor(c.weight, c.weightShape), tensor(c.bias, {c.weightShape[0]}), tensor(c.weight2, c.weight2Shape), tensor(c.bias2, {c.weight2Shape[0]}));
+  } else if (c.op == "lstm") {
+    // One LSTM layer as cnn-lstm's decoder holds it (batch first): input [B, T, in], weight
+    // [4H, in + H] (weight_ih's columns, then weight_hh's), bias [4H] (bias_ih; bias_hh zero);
+    // the output at every step, [B, T, H].
+    const int64_t hidden = c.weightShape[0] / 4, in = c.weightShape[1] - hidden;
+    torch::nn::LSTM lstm(torch::nn::LSTMOptions(in, hidden).num_layers(1).batch_first(true));
+    torch::Tensor w = tensor(c.weight, c.weightShape);
+    auto params = lstm->named_parameters();
+    params["weight_ih_l0"].copy_(w.narrow(1, 0, in));
+    params["weight_hh_l0"].copy_(w.narrow(1, in, hidden));
+    params["bias_ih_l0"].copy_(tensor(c.bias, {4 * hidden}));
+    params["bias_hh_l0"].zero_();
+    y = std::get<0>(lstm->forward(x));
   } else {
     throw std::invalid_argument("unknown layer \"" + c.op + "\"");
   }

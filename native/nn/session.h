@@ -115,7 +115,7 @@ class Session {
 
 // One layer applied to small tensors, to check the layers against a reference implementation.
 struct LayerCall {
-  std::string op;  // conv3d | conv2d | maxpool3d | maxpool2d | linear | softmax | prelu | swish | squeeze_excitation
+  std::string op;  // conv3d | conv2d | maxpool3d | maxpool2d | linear | softmax | prelu | lstm | swish | squeeze_excitation
   // squeeze_excitation: weight/bias reduce, weight2/bias2 expand (1x1x1 convolutions).
   std::vector<float> input, weight, bias, weight2, bias2;
   std::vector<int64_t> inputShape, weightShape, weight2Shape, stride, padding, kernel;

@@ -13,8 +13,9 @@ import { MvclassError } from '../util/errors.js';
 import { timed } from '../util/timing.js';
 import { frameSize } from '../util/validate.js';
 import { framesViews, imageViews, volumeViews } from '../nn/inputs.js';
+import { clipViews } from '../nn/clip-loader.js';
 import { CnnModel, type SessionSettings } from '../nn/model.js';
-import { isFrameModel, readRun } from '../run/format.js';
+import { isClipModel, isMotionModel, readRun } from '../run/format.js';
 
 export interface ClassifyOptions extends SessionSettings {
   /** Re-encode the video as the training cache was made (size, fps, QP) before reading it. */
@@ -72,7 +73,7 @@ export async function classifyVideo(video: string, runs: string[], options: Clas
 }
 
 export async function classifyLoaded(video: string, classifier: LoadedClassifier, options: ClassifyOptions = {}): Promise<ClassifyResult> {
-  const motion = classifier.models.some((m) => !isFrameModel(m.config.model));
+  const motion = classifier.models.some((m) => isMotionModel(m.config.model));
   const inputs = await readNetworkInputs(video, classifier.settings, { ...options, motion });
   const result = await scoreNetworkInputs(video, inputs, classifier, options);
   return { ...result, seconds: { ...inputs.seconds, ...result.seconds } };
@@ -144,7 +145,12 @@ export async function scoreNetworkInputs(video: string, inputs: NetworkInputs, c
   for (const [i, model] of models.entries()) {
     const c = model.config;
     const views = await timed(seconds, `views ${c.model}`, async () => {
-      if (!isFrameModel(c.model)) return volumeViews(clip, c, options.temporal ?? 10, options.crops ?? 10);
+      if (isMotionModel(c.model)) return volumeViews(clip, c, options.temporal ?? 10, options.crops ?? 10);
+      // A clip network: its T frames from the video's clip, read as prepare --rgb reads it.
+      if (isClipModel(c.model)) {
+        if (!frames) throw new MvclassError(`${video}: ${c.model} takes decoded-frame clips (prepare --rgb), and these inputs hold none`, video);
+        return clipViews(frames, c.frames, c.size, options.crops ?? 10);
+      }
       // Every frame of the clip when there is one (the score: the mean of the frames' scores), else the key frame.
       if (frames) return framesViews(frames, c, options.crops ?? 10);
       // Not silently the key frame for a network that learnt clips (the upload service reads no clips yet).

@@ -6,7 +6,7 @@ import { classificationReport, meanScores, type ClassificationReport } from '../
 import { MvclassError } from '../util/errors.js';
 import { CnnModel, type SessionSettings } from '../nn/model.js';
 import { scoreVideos } from '../nn/score.js';
-import { isFrameModel, readScores, RUN_FILES, writeScores, type ScoresFile, type VideoScores } from '../run/format.js';
+import { isMotionModel, readScores, RUN_FILES, writeScores, type ScoresFile, type VideoScores } from '../run/format.js';
 
 export type { VideoScores };
 
@@ -53,7 +53,7 @@ export async function evaluateRun(options: EvaluateOptions): Promise<EvaluateRes
   }
   if (options.saveScores) await writeScores(options.saveScores, scores);
   const report = classificationReport(scores.videos.map((v) => v.scores), scores.videos.map((v) => v.label), scores.classes);
-  return { ...report, model: model.config.model, split, views: isFrameModel(model.config.model) ? `${crops} crops` : `${temporal}x${crops}`, ...(options.keepScores ? { scores } : {}) };
+  return { ...report, model: model.config.model, split, views: isMotionModel(model.config.model) ? `${temporal}x${crops}` : `${crops} crops`, ...(options.keepScores ? { scores } : {}) };
 }
 
 /** The "-F" classifiers: the mean of the streams' per-video softmax scores. */

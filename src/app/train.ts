@@ -11,13 +11,15 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PreparedCache } from '../cache/read.js';
+import { MAX_CLIP_FRAMES } from '../codec/clips.js';
 import { MvclassError, UsageError } from '../util/errors.js';
 import { nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
 import { classificationReport } from '../metrics/classification.js';
 import { scoreVideos } from '../nn/score.js';
-import { frameShape, loaderWorkers, motionStd, trainingBatches } from '../nn/inputs.js';
-import { checkDevice, CnnModel, DEFAULT_CLIP_NORM, OPTIMIZER_DEFAULTS, OPTIMIZERS, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from '../nn/model.js';
-import { hasRun, isFrameModel, isX3dModel, readRun, refuseExistingRun, removeRun, runPaths } from '../run/format.js';
+import { frameShape, loaderWorkers, motionStd, noClips, trainingBatches } from '../nn/inputs.js';
+import { IMAGENET } from '../nn/pixels.js';
+import { BACKBONES, checkDevice, CnnModel, DEFAULT_CLIP_NORM, OPTIMIZER_DEFAULTS, OPTIMIZERS, PAPER_INPUT, type BackboneName, type ModelConfig, type ModelName, type SessionSettings } from '../nn/model.js';
+import { hasBackbone, hasRun, isClipModel, isFrameModel, isMotionModel, readRun, refuseExistingRun, removeRun, runPaths } from '../run/format.js';
 
 export { DEFAULT_CLIP_NORM, refuseExistingRun };
 
@@ -46,8 +48,10 @@ export interface TrainOptions extends SessionSettings {
   force?: boolean;
   /** mv3d/mv2d: divide the motion volumes by this (default: the training set's RMS, measured; 1: raw pixels as sampled). */
   motionStd?: number;
-  /** A frame network (vgg16, the resnets): torchvision-layout weights to start from. */
+  /** A frame network (vgg16, the resnets): torchvision-layout weights to start from; cnn-lstm: a torchvision resnet's, into its backbone; x3d-s: pytorchvideo's. */
   weights?: string;
+  /** A clip network (cnn-lstm): the ResNet applied to each frame (default resnet18). */
+  backbone?: BackboneName;
   /**
    * A trained run to start from (fine-tuning, as seed 000 pre-trains on UCF-101 and then trains on
    * its 4 classes): the same network, its shape by default; its last checkpoint's weights, every
@@ -78,10 +82,6 @@ export interface TrainResult {
 
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const paper = PAPER_INPUT[options.model];
-  if (isX3dModel(options.model)) {
-    // The network runs (CnnModel takes [B, T, 3, S, S] clips); the cache does not feed it clips yet.
-    throw new UsageError(`${options.model} takes clips of decoded frames [T, 3, S, S], which training from a prepared cache does not feed yet: use the library (CnnModel) with your own clips`);
-  }
   const iterations = positiveInteger(options.iterations ?? 90_000, 'iterations');
   const batch = positiveInteger(options.batch ?? 64, 'batch');
   const lrStep = positiveInteger(options.lrStep ?? 30_000, 'lr-step');
@@ -101,7 +101,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   if (init && init.config.model !== options.model) {
     throw new UsageError(`${options.init}: a ${init.config.model} run cannot start a ${options.model} network (give --model ${init.config.model})`);
   }
-  const shape = init?.config ?? { frames: paper.frames, size: undefined, width: 1, fc: paper.fc };
+  const shape = init?.config ?? { frames: undefined, size: undefined, width: paper.width ?? 1, fc: paper.fc, backbone: undefined };
   // A device libtorch cannot use is refused before the cache is read (the motion scale is measured on it).
   await checkDevice(options.device);
   const cache = await PreparedCache.open(options.data);
@@ -111,20 +111,37 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   warmup ??= Math.min(500, Math.ceil(train.length / batch));
   // What a frame network crops its input from: the clips' frames when the cache has clips, else the key frames.
   const picture = frameShape(cache.video(0));
+  // A clip network takes the cache's clips and nothing else.
+  const clips = isClipModel(options.model);
+  if (clips && (cache.manifest.settings.rgb === undefined || !picture?.clip)) {
+    await cache.close();
+    throw noClips(options.data, options.model);
+  }
+  if (options.backbone !== undefined && !hasBackbone(options.model)) {
+    await cache.close();
+    throw new UsageError(`--backbone is cnn-lstm's; ${options.model} has none`);
+  }
+  const pixels = isFrameModel(options.model) || clips;
   const config: ModelConfig = {
     model: options.model,
     classes: cache.classes,
-    frames: isFrameModel(options.model) ? 1 : positiveInteger(options.frames ?? shape.frames, 'frames'),
-    size: positiveInteger(options.size ?? shape.size ?? (isFrameModel(options.model) ? Math.min(paper.size, picture ? (picture.clip ? Math.min(picture.width, picture.height) : picture.width) : paper.size) : paper.size), 'size'),
+    // A clip network: the cache's clip length unless given (more repeats frames by the clip rule).
+    frames: isFrameModel(options.model) ? 1 : positiveInteger(options.frames ?? shape.frames ?? (clips ? cache.manifest.settings.rgb : paper.frames), 'frames'),
+    size: positiveInteger(options.size ?? shape.size ?? (pixels ? Math.min(paper.size, picture ? (picture.clip ? Math.min(picture.width, picture.height) : picture.width) : paper.size) : paper.size), 'size'),
     width: options.width ?? shape.width,
     fc: positiveInteger(options.fc ?? shape.fc, 'fc'),
+    ...(hasBackbone(options.model) ? { backbone: oneOf(options.backbone ?? shape.backbone ?? 'resnet18', 'backbone', BACKBONES) } : {}),
   };
-  if (isFrameModel(options.model) && picture && (config.size > picture.width || config.size > picture.height)) {
+  if (clips && config.frames > MAX_CLIP_FRAMES) {
+    await cache.close();
+    throw new UsageError(`Expected an integer from 1 to ${MAX_CLIP_FRAMES} for frames but received ${config.frames}`);
+  }
+  if (pixels && picture && (config.size > picture.width || config.size > picture.height)) {
     await cache.close();
     const what = picture.clip ? "the clips' frames" : 'the key frames';
     throw new UsageError(`${options.data}: ${what} are ${picture.width}x${picture.height}, smaller than the input side ${config.size}: give a smaller --size, or prepare with a larger ${picture.clip ? '--short-side' : '--key-size'}`);
   }
-  if (!isFrameModel(options.model)) {
+  if (isMotionModel(options.model)) {
     // A resumed run keeps the normalisation it was trained with (none, for runs made before it existed).
     const saved = options.resume && options.motionStd === undefined ? await readRun(options.out).catch(() => null) : null;
     if (saved) {
@@ -170,7 +187,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   }
   const val = cache.subset('val');
   // How the inputs were made, so that classify prepares a new video the same way (motion: divided by config.motionStd).
-  const input = { ...cache.manifest.settings, normalisation: isFrameModel(options.model) ? { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } : config.motionStd === undefined ? null : { std: config.motionStd } };
+  const input = { ...cache.manifest.settings, normalisation: pixels ? { mean: [...IMAGENET.mean], std: [...IMAGENET.std] } : config.motionStd === undefined ? null : { std: config.motionStd } };
   const metricsFile = files.metrics;
   if (!options.resume) await fs.writeFile(metricsFile, '');
   const every = options.metricsEvery ?? Math.max(1, Math.min(100, Math.floor(iterations / 20)));

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { parseDevice, parsePrecision } from '../nn/device.js';
-import { DEFAULT_CLIP_NORM, MODELS, OPTIMIZER_DEFAULTS, OPTIMIZERS, type ModelName } from '../nn/model.js';
+import { BACKBONES, DEFAULT_CLIP_NORM, MODELS, OPTIMIZER_DEFAULTS, OPTIMIZERS, type ModelName } from '../nn/model.js';
 import { attributeName, TRAIN_FIELDS } from '../config/schema.js';
 import { readSavedRun, resumedSettings } from '../config/run.js';
 import { refuseExistingRun } from '../run/format.js';
@@ -14,7 +14,7 @@ import { addSettingsOptions, printConfig, resolveSettings, sectionSettings } fro
 
 export function trainCommand(): Command {
   const command = new Command('train')
-    .description("train mv3d, mv2d (motion), vgg16 or a resnet (key frame) on a prepared cache (the paper's SGD schedule by default)")
+    .description("train mv3d, mv2d (motion), vgg16 or a resnet (key frame or clip frames), cnn-lstm or x3d-s (clips) on a prepared cache (the paper's SGD schedule by default)")
     .addOption(new Option('--model <name>', `${MODELS.join(' | ')} (required), or train.model in --config; --resume takes the run's`))
     .addOption(new Option('--data <cache>', 'a cache from mvclass prepare (required), or train.data in --config; --resume takes the run\'s'))
     .requiredOption('-o, --out <run>', 'run folder: model.pt, run.json, metrics.jsonl')
@@ -27,11 +27,12 @@ export function trainCommand(): Command {
     .option('--warmup <n>', 'raise the learning rate linearly over the first n iterations (default: one epoch, ceil(training videos / batch), at most 500; 0: none)')
     .option('--clip-norm <x>', `clip the gradients to this global L2 norm (0: no clipping)`, String(DEFAULT_CLIP_NORM))
     .option('--val-every <n>', "score the cache's val split every n iterations and keep the best weights as best.pt (default: at each checkpoint, when the cache has a val split; 0: never)")
-    .option('--frames <n>', 'T: frames per volume (paper: mv3d 160, mv2d 60)')
+    .option('--frames <n>', "T: frames per volume (paper: mv3d 160, mv2d 60); cnn-lstm, x3d-s: frames per clip (default: the cache's --rgb)")
     .option('--size <n>', 'N: input side (paper: mv3d 24, mv2d 48, vgg16 224; torchvision\'s resnets 224)')
     .option('--width <x>', "channel multiplier (default 1, the paper's networks and torchvision's resnets; with --init, the run's)")
-    .option('--fc <n>', 'hidden units of the fully connected layers (paper: 2048 / 4096; a resnet has none and ignores it)')
-    .option('--weights <file>', 'vgg16 or a resnet: torchvision weights (width 1), saved as torch.save(dict(model.state_dict())); a head of other classes is replaced, any other mismatch is an error')
+    .option('--fc <n>', "hidden units of the fully connected layers (paper: 2048 / 4096; a resnet has none and ignores it; cnn-lstm: its first, fc 3fc/4 fc/2, LSTM fc/2, fc/4: the seeds' 1024; x3d-s: its head's, 2048)")
+    .option('--backbone <name>', `cnn-lstm: the ResNet applied to each frame, ${BACKBONES.join(' | ')} (default resnet18)`)
+    .option('--weights <file>', 'vgg16 or a resnet: torchvision weights (width 1), saved as torch.save(dict(model.state_dict())); a head of other classes is replaced, any other mismatch is an error; cnn-lstm: a torchvision resnet\'s, into its backbone; x3d-s: pytorchvideo\'s x3d_s (width 1, fc 2048)')
     .option('--init <run>', "fine-tune: start from a trained run's weights (the same --model; its shape and motion scale unless given; a new head when the classes differ)")
     .option('--seed <n>', 'seed (data order, augmentation, initialisation)', '1')
     .addOption(threadsOption())
@@ -82,6 +83,7 @@ export function trainCommand(): Command {
       ...(opts.size !== undefined ? { size: positiveInteger(opts.size, 'size') } : {}),
       ...(opts.width !== undefined ? { width: positiveNumber(opts.width, 'width') } : {}),
       ...(opts.fc !== undefined ? { fc: positiveInteger(opts.fc, 'fc') } : {}),
+      ...(opts.backbone !== undefined ? { backbone: oneOf(opts.backbone, 'backbone', BACKBONES) } : {}),
       ...(typeof opts.weights === 'string' ? { weights: opts.weights } : {}),
       ...(typeof opts.init === 'string' ? { init: opts.init } : {}),
       seed: positiveInteger(opts.seed, 'seed'),

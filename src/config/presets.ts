@@ -22,6 +22,8 @@ export const PRESETS: Record<PresetName, ConfigDocument> = {
       resnet50: { size: 224, width: 1 },
       resnet101: { size: 224, width: 1 },
       resnet152: { size: 224, width: 1 },
+      // Seeds 000/001's CNN-LSTM at their 224 input (they used resnet152; resnet18 by default here).
+      'cnn-lstm': { size: 224, width: 1, fc: 1024 },
     },
     sweep: { views: '10x10' },
   },
@@ -42,6 +44,7 @@ export const PRESETS: Record<PresetName, ConfigDocument> = {
       resnet50: { size: 96, width: 0.125 },
       resnet101: { size: 96, width: 0.125 },
       resnet152: { size: 96, width: 0.125 },
+      'cnn-lstm': { size: 112, width: 0.25, fc: 256 },
     },
     sweep: { views: '3x10' },
   },

@@ -46,7 +46,7 @@ export async function readSavedRun(runDir: string): Promise<SavedRun> {
   const run = await readRun(runDir);
   if (run.iteration === null) throw new MvclassError(`${runDir}: nothing to resume (run.json holds no iteration)`, runDir);
   const { config, training } = run;
-  const settings: Settings = { model: config.model, size: config.size, width: config.width, fc: config.fc, ...(isFrameModel(config.model) ? {} : { frames: config.frames }) };
+  const settings: Settings = { model: config.model, size: config.size, width: config.width, fc: config.fc, ...(isFrameModel(config.model) ? {} : { frames: config.frames }), ...(config.backbone ? { backbone: config.backbone } : {}) };
   for (const [name, key] of Object.entries(SAVED)) {
     if (!Object.hasOwn(training, name)) continue;
     try {

@@ -14,7 +14,7 @@ import { clipFrames, clipShortSide } from '../codec/clips.js';
 import { VIDEO_CODECS } from '../codec/encode.js';
 import { parseDevice, parsePrecision } from '../nn/device.js';
 import { queueUrl } from '../queue/queue.js';
-import { MODELS, OPTIMIZERS, type ModelName, type OptimizerName } from '../nn/model.js';
+import { BACKBONES, MODELS, OPTIMIZERS, type ModelName, type OptimizerName } from '../nn/model.js';
 import { UsageError } from '../util/errors.js';
 import {
   fraction,
@@ -72,6 +72,8 @@ export const SHAPE_FIELDS: Record<string, FieldSpec> = {
   size: { check: positiveInteger },
   width: { check: positiveNumber },
   fc: { check: positiveInteger },
+  /** A clip network's per-frame ResNet (cnn-lstm). */
+  backbone: { check: (v, n) => oneOf(v, n, BACKBONES) },
 };
 
 export const TRAIN_FIELDS: Record<string, FieldSpec> = {

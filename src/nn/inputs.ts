@@ -1,4 +1,6 @@
 // What each network eats, from a prepared cache: motion volumes for mv3d/mv2d (src/volumes),
+// T-frame clips for the clip networks (cnn-lstm: clip-loader.ts, short-side jitter + one crop and
+// flip for all frames when training; centre or 10 crops of every frame when testing),
 // key frames for the frame networks (vgg16, resnet*: random crop + flip when training, centre and
 // corner crops for testing), or, when the cache has decoded-frame clips (prepare --rgb), the
 // clip's frames instead: a random frame per example when training, every frame when testing (the
@@ -12,25 +14,15 @@ import os from 'node:os';
 import type { CachedVideo } from '../cache/format.js';
 import type { PreparedCache } from '../cache/read.js';
 import { mulberry32, mixSeed, randomInt, randomView, scaleInPlace, testViews, VolumeLoader, type Layout, type MotionClip } from '../volumes/index.js';
-import { isFrameModel, type ModelConfig } from '../run/format.js';
+import { isClipModel, isFrameModel, type ModelConfig } from '../run/format.js';
+import { MvclassError } from '../util/errors.js';
+import { ClipLoader, clipViews } from './clip-loader.js';
+import { frameOf, imageTensor, type FrameImages } from './pixels.js';
 
-const MEAN = [0.485, 0.456, 0.406];
-const STD = [0.229, 0.224, 0.225];
+export { imageTensor, type FrameImages } from './pixels.js';
 
 export function layoutOf(config: ModelConfig): Layout {
   return config.model === 'mv3d' ? '3d' : '2d';
-}
-
-/** [3, size, size] from an RGB24 image, cropped at (x, y), optionally mirrored. */
-export function imageTensor(rgb: Uint8Array, width: number, x: number, y: number, size: number, flip: boolean, out: Float32Array, offset = 0): void {
-  const plane = size * size;
-  for (let r = 0; r < size; r++) {
-    for (let c = 0; c < size; c++) {
-      const sx = x + (flip ? size - 1 - c : c);
-      const i = ((y + r) * width + sx) * 3;
-      for (let ch = 0; ch < 3; ch++) out[offset + ch * plane + r * size + c] = (rgb[i + ch]! / 255 - MEAN[ch]!) / STD[ch]!;
-    }
-  }
 }
 
 /** What motion volumes are multiplied by before the network sees them (1 for runs made before motionStd). */
@@ -58,18 +50,29 @@ export async function motionStd(cache: PreparedCache, config: Pick<ModelConfig, 
   return rms > 0 && Number.isFinite(rms) ? Number(rms.toPrecision(6)) : 1;
 }
 
-/** RGB frames [frames, height, width, 3]: a clip, or a key frame as a clip of one. */
-export interface FrameImages {
-  frames: number;
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
-
 /** The picture a frame network sees of a cached video: its clip's frames when the cache has clips, else its key frame. */
 export function frameShape(v: CachedVideo): { width: number; height: number; clip: boolean } | null {
   if (v.clip) return { width: v.clip.width, height: v.clip.height, clip: true };
   return v.keyFrame ? { width: v.keyFrame.width, height: v.keyFrame.height, clip: false } : null;
+}
+
+/** A clip network's videos: the cache's decoded-frame clips, or a clear error when it has none. */
+function clipCache(cache: PreparedCache, config: ModelConfig): { length: number; frames(i: number): Promise<FrameImages>; label(i: number): number } {
+  if (cache.manifest.settings.rgb === undefined) throw noClips(cache.dir, config.model);
+  return {
+    length: cache.length,
+    label: (i) => cache.label(i),
+    frames: async (i) => {
+      const clip = await cache.frames(i);
+      if (!clip) throw noClips(cache.dir, config.model);
+      return clip;
+    },
+  };
+}
+
+/** The refusal of a cache without clips to a clip network. */
+export function noClips(dir: string, model: string): MvclassError {
+  return new MvclassError(`${dir}: ${model} takes decoded-frame clips and this cache has none: prepare it with --rgb T (and --short-side S)`, dir);
 }
 
 /** What frameShape names, read: the clip (clip: true) or the key frame. */
@@ -79,12 +82,6 @@ async function frameImages(cache: PreparedCache, index: number): Promise<FrameIm
   const key = await cache.keyFrame(index);
   if (!key) throw new Error(`${cache.dir}: video ${index} has no key frame`);
   return { frames: 1, width: key.width, height: key.height, data: key.data, clip: false };
-}
-
-/** Frame t of `images`, zero-copy. */
-function frameOf(images: FrameImages, t: number): Uint8Array {
-  const bytes = images.width * images.height * 3;
-  return images.data.subarray(t * bytes, (t + 1) * bytes);
 }
 
 export interface Batch {
@@ -110,6 +107,12 @@ export function loaderWorkers(device: string): number {
  */
 export async function* trainingBatches(cache: PreparedCache, config: ModelConfig, batchSize: number, seed: number, skip = 0, workers = 0): AsyncGenerator<Batch> {
   if (cache.length === 0) throw new Error(`${cache.dir}: no videos to train on`);
+  if (isClipModel(config.model)) {
+    const clips = clipCache(cache, config);
+    const loader = new ClipLoader(clips, { batchSize, frames: config.frames, size: config.size, seed, jitter: true });
+    for await (const batch of loader.epochs(skip)) yield { data: batch.data, labels: batch.labels };
+    return;
+  }
   if (!isFrameModel(config.model)) {
     const loader = new VolumeLoader(cache, {
       batchSize, frames: config.frames, size: config.size, layout: layoutOf(config), shuffle: true, seed, augment: true,
@@ -189,6 +192,7 @@ export function framesViews(images: FrameImages, config: ModelConfig, crops: 1 |
 
 /** The test-time views of one cached video as one batch. */
 export async function testBatch(cache: PreparedCache, index: number, config: ModelConfig, temporal: number, crops: 1 | 10): Promise<Float32Array> {
+  if (isClipModel(config.model)) return clipViews((await clipCache(cache, config).frames(index)), config.frames, config.size, crops);
   if (!isFrameModel(config.model)) return volumeViews(await cache.clip(index), config, temporal, crops);
   return framesViews(await frameImages(cache, index), config, crops);
 }

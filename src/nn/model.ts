@@ -1,10 +1,10 @@
-// CnnModel: one of the paper's networks (mv3d, mv2d, vgg16) or a ResNet frame network in the nn addon, with the settings
+// CnnModel: one of the paper's networks (mv3d, mv2d, vgg16), a ResNet frame network or a clip network (cnn-lstm, x3d-s) in the nn addon, with the settings
 // that a checkpoint needs to rebuild it.
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeAtomically, writeFileAtomically } from '../util/atomic.js';
-import { MODELS, readRun, writeRun, type ModelConfig, type ModelName } from '../run/format.js';
+import { BACKBONES, hasBackbone, MODELS, readRun, writeRun, type ModelConfig, type ModelName } from '../run/format.js';
 import { MvclassError, withCallerStack } from '../util/errors.js';
 import { checkBoolean, integerInRange, oneOf, positiveInteger } from '../util/validate.js';
 import { parseDevice, parsePrecision, type Device, type Precision } from './device.js';
@@ -12,7 +12,7 @@ import { nnAddon, type NativeSession, type StateTensor } from './native.js';
 
 export { parseDevice, parsePrecision, PRECISIONS, type Device, type Precision } from './device.js';
 
-export { FRAME_MODELS, isFrameModel, MODELS, readRun, type FrameModelName, type ModelConfig, type ModelName, type TrainingRun } from '../run/format.js';
+export { BACKBONES, CLIP_MODELS, FRAME_MODELS, hasBackbone, isClipModel, isFrameModel, isMotionModel, MODELS, readRun, type BackboneName, type ClipModelName, type FrameModelName, type ModelConfig, type ModelName, type TrainingRun } from '../run/format.js';
 
 /** The gradient-norm clip when none is given: measured on real footage (docs/training.md). */
 export const DEFAULT_CLIP_NORM = 10;
@@ -59,7 +59,7 @@ export interface SessionSettings {
  * no hidden fully connected layers (its head `fc` maps the pooled features to the classes), so
  * `fc` does not change it: its default is the pooled feature count at width 1, for the record.
  */
-export const PAPER_INPUT: Record<ModelName, { frames: number; size: number; fc: number }> = {
+export const PAPER_INPUT: Record<ModelName, { frames: number; size: number; fc: number; width?: number }> = {
   mv3d: { frames: 160, size: 24, fc: 2048 },
   mv2d: { frames: 60, size: 48, fc: 4096 },
   vgg16: { frames: 1, size: 224, fc: 4096 },
@@ -68,6 +68,9 @@ export const PAPER_INPUT: Record<ModelName, { frames: number; size: number; fc: 
   resnet50: { frames: 1, size: 224, fc: 2048 },
   resnet101: { frames: 1, size: 224, fc: 2048 },
   resnet152: { frames: 1, size: 224, fc: 2048 },
+  // Not a paper's input: sized for a CPU (the seeds' network is fc 1024 on resnet152 at 224, width 1;
+  // the paper preset's). frames: when not given, the cache's clip length is used instead.
+  'cnn-lstm': { frames: 8, size: 112, fc: 256, width: 0.25 },
   // X3D-S's: 13 frames at 160x160; fc is its head's width before the class projection.
   'x3d-s': { frames: 13, size: 160, fc: 2048 },
 };
@@ -112,6 +115,8 @@ export class CnnModel {
     const model = oneOf(config.model, 'model', MODELS);
     const optimizer = oneOf(settings.optimizer ?? 'sgd', 'optimizer', OPTIMIZERS);
     if (config.classes.length < 2) throw new MvclassError(`a classifier needs at least 2 classes, got ${config.classes.length}`);
+    if (config.backbone !== undefined && !hasBackbone(model)) throw new MvclassError(`only cnn-lstm has a backbone; ${model} has none`);
+    const backbone = hasBackbone(model) ? oneOf(config.backbone ?? 'resnet18', 'backbone', BACKBONES) : undefined;
     const session = await withCallerStack(undefined, () =>
       nnAddon().createSession({
         model,
@@ -120,6 +125,7 @@ export class CnnModel {
         size: positiveInteger(config.size, 'size'),
         width: config.width,
         fc: positiveInteger(config.fc, 'fc'),
+        ...(backbone ? { backbone } : {}),
         device: parseDevice(settings.device ?? 'cpu', 'device'),
         threads: integerInRange(settings.threads ?? 0, 'threads', 0, 1024),
         seed: settings.seed ?? 1,
@@ -140,7 +146,7 @@ export class CnnModel {
     const { config, training } = await readRun(runDir);
     // Its checkpoints hold the state of the optimiser it was trained with (runs before Adam: SGD).
     const optimizer = (OPTIMIZERS as readonly unknown[]).includes(training.optimizer) ? (training.optimizer as OptimizerName) : 'sgd';
-    const described = `the network run.json describes (${config.model}, ${config.classes.length} classes, frames ${config.frames}, size ${config.size}, width ${config.width}, fc ${config.fc})`;
+    const described = `the network run.json describes (${config.model}${config.backbone ? ` on ${config.backbone}` : ''}, ${config.classes.length} classes, frames ${config.frames}, size ${config.size}, width ${config.width}, fc ${config.fc})`;
     const model = await CnnModel.create(config, { optimizer, ...settings }).catch((error: Error) => {
       throw new MvclassError(`${runDir}: cannot build ${described}: ${error.message}`, runDir);
     });

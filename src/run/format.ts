@@ -28,23 +28,40 @@ export const MOTION_MODELS = ['mv3d', 'mv2d'] as const;
  */
 export const FRAME_MODELS = ['vgg16', 'resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'] as const;
 /**
- * The 3D network on decoded-frame clips [T, 3, S, S] (seed 003's family): X3D-S in pytorchvideo's
- * layout (native/nn/x3d.cc).
+ * The networks on decoded-frame clips (prepare --rgb): T frames of one video as one input
+ * [T, 3, S, S] (ImageNet normalisation), the same crop and flip for every frame. cnn-lstm (seeds
+ * 000/001): a ResNet per frame, an LSTM over the frames. x3d-s (seed 003's family): X3D-S, a 3D
+ * network in pytorchvideo's layout (native/nn/x3d.cc). Only a cache with clips feeds them.
  */
-export const X3D_MODELS = ['x3d-s'] as const;
-export const MODELS = [...MOTION_MODELS, ...FRAME_MODELS, ...X3D_MODELS] as const;
+export const CLIP_MODELS = ['cnn-lstm', 'x3d-s'] as const;
+export const MODELS = [...MOTION_MODELS, ...FRAME_MODELS, ...CLIP_MODELS] as const;
 export type ModelName = (typeof MODELS)[number];
 export type FrameModelName = (typeof FRAME_MODELS)[number];
+export type ClipModelName = (typeof CLIP_MODELS)[number];
 
 /** Whether a network takes the key frame (vgg16, the resnets) rather than motion volumes: the one test for it. */
 export function isFrameModel(model: string): model is FrameModelName {
   return (FRAME_MODELS as readonly string[]).includes(model);
 }
 
-/** Whether a network is the 3D one on decoded-frame clips (x3d-s). */
-export function isX3dModel(model: string): model is (typeof X3D_MODELS)[number] {
-  return (X3D_MODELS as readonly string[]).includes(model);
+/** Whether a network takes a clip of T decoded frames as one input (cnn-lstm): the one test for it. */
+export function isClipModel(model: string): model is ClipModelName {
+  return (CLIP_MODELS as readonly string[]).includes(model);
 }
+
+/** Whether a network takes motion volumes (mv3d, mv2d). */
+export function isMotionModel(model: string): boolean {
+  return (MOTION_MODELS as readonly string[]).includes(model);
+}
+
+/** Whether a network has a ResNet backbone to choose (cnn-lstm; not x3d-s). */
+export function hasBackbone(model: string): boolean {
+  return model === 'cnn-lstm';
+}
+
+/** The ResNets a clip network may apply to each frame (its backbone). */
+export const BACKBONES = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'] as const;
+export type BackboneName = (typeof BACKBONES)[number];
 
 /** What rebuilds a network: its kind, classes and input shape. */
 export interface ModelConfig {
@@ -56,8 +73,10 @@ export interface ModelConfig {
   size: number;
   /** Channel multiplier (1 = the paper's networks). */
   width: number;
-  /** Hidden units of the first two fully connected layers. */
+  /** Hidden units of the first two fully connected layers (cnn-lstm: of its first; the others in proportion). */
   fc: number;
+  /** A clip network's per-frame ResNet (absent: resnet18; only clip networks have one). */
+  backbone?: BackboneName;
   /** mv3d/mv2d: motion volumes are divided by this, the training set's RMS (absent in runs made before it: 1). */
   motionStd?: number;
 }
@@ -129,6 +148,7 @@ export async function readRun(runDir: string): Promise<TrainingRun> {
     width: c.positive('width', 16),
     fc: c.integer('fc', 1, 65_536),
     ...(c.raw('motionStd') === undefined ? {} : { motionStd: c.positive('motionStd', 1e6) }),
+    ...(c.raw('backbone') === undefined ? {} : { backbone: c.oneOf('backbone', BACKBONES) }),
   };
   const training = run.raw('training');
   const best = run.raw('best') as { iteration?: unknown; top1?: unknown } | undefined;

@@ -6,10 +6,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CnnModel, type ModelConfig } from '../../src/nn/model.js';
 import { nnAddon, type StateTensor } from '../../src/nn/native.js';
-import { MODELS } from '../../src/run/format.js';
-import { trainModel } from '../../src/app/train.js';
-import { UsageError } from '../../src/util/errors.js';
-import { tempDir } from '../setup/helpers.js';
+import { openDataset, prepareDataset, synthesizeActionSet } from '../../src/index.js';
+import { CLIP_MODELS, MODELS, readRun } from '../../src/run/format.js';
+import { cli, tempDir } from '../setup/helpers.js';
+
+/** Training iterations of the command-line test. */
+const ITERATIONS = 30;
 
 function rand(n: number, seed: number): Float32Array {
   let s = seed;
@@ -208,6 +210,7 @@ describe('X3D-S layout', () => {
     expect(fullState.get('blocks.2.res_blocks.0.branch1_norm.running_var')).toEqual([48]);
     expect(fullState.get('blocks.5.pool.post_conv.weight')).toEqual([2048, 432, 1, 1, 1]);
     expect(MODELS).toContain('x3d-s');
+    expect([...CLIP_MODELS]).toEqual(['cnn-lstm', 'x3d-s']);
   });
 
   it('a clip of another length or side runs too (global pooling); the wrong input size is refused', async () => {
@@ -266,6 +269,17 @@ describe('X3D-S training maths', () => {
     expect(Array.from(await model.predict(x))).toEqual(Array.from(p2));
   });
 
+  it('learns: Adam fits a fixed batch of 8 random clips with 4 labels (loss from ln 4 to under 0.5 in 40 steps)', { timeout: 30_000 }, async () => {
+    const config = { ...tiny(4, 0.25), fc: 128 };
+    const model = await CnnModel.create(config, { threads: 1, seed: 3, optimizer: 'adam' });
+    const x = rand(8 * clipLength(config), 31);
+    const y = new Int32Array([0, 1, 2, 3, 0, 1, 2, 3]);
+    const losses: number[] = [];
+    for (let i = 0; i < 40; i++) losses.push((await model.trainStep(x, y, 0.001)).loss);
+    expect(Math.abs(losses[0]! - Math.log(4))).toBeLessThan(0.1);
+    expect(losses.at(-1)!).toBeLessThan(0.5);
+  });
+
   it('exact resume: N steps, save, load into a fresh network, M steps = N + M steps, bit for bit (running statistics, dropout draws, optimiser)', { timeout: 30_000 }, async () => {
     const config = tiny();
     const x = rand(6 * clipLength(config), 5).map((v) => 2 * v);
@@ -316,10 +330,42 @@ describe('pytorchvideo weight files', () => {
   });
 });
 
-describe('training from a prepared cache', () => {
-  it('is refused with a usage error before anything is read (the cache does not feed clips to x3d-s yet)', async () => {
-    const out = path.join(dir, 'run');
-    await expect(trainModel({ model: 'x3d-s', data: path.join(dir, 'no-cache'), out, iterations: 1 })).rejects.toThrow(UsageError);
-    await expect(trainModel({ model: 'x3d-s', data: path.join(dir, 'no-cache'), out, iterations: 1 })).rejects.toThrow(/x3d-s takes clips of decoded frames \[T, 3, S, S\]/);
+describe('training from decoded-frame clips', () => {
+  // The command line end to end on the synthetic action set's first four classes (40 clips of 1 s
+  // each, a quarter held out) prepared with 4-frame clips at short side 64 (86x64 frames): train
+  // takes the clips (T from the cache), eval scores them. Not a learning test: in the budgets tried
+  // on 2 shared cores (100-200 Adam iterations, 47-90 s) x3d-s stayed at chance on this set
+  // (held-out 25-30%, training loss at ln 4; docs/training.md), while the test above shows it fits.
+  it('mvclass train --model x3d-s on a cache with clips, then eval: the run records the clip shape, eval scores every held-out clip', { timeout: 180_000 }, async () => {
+    const set = path.join(dir, 'set');
+    await synthesizeActionSet(set, { classes: 4, perClass: 40, seconds: 1, seed: 5 });
+    const cache = path.join(dir, 'clips');
+    await prepareDataset(await openDataset(set, { testFraction: 0.25 }), cache, { qp: 30, keySize: '112x112', rgb: 4, shortSide: 64 });
+    const out = path.join(dir, 'x3d-run');
+    const train = await cli(['train', '--model', 'x3d-s', '--data', cache, '-o', out, '--iterations', String(ITERATIONS), '--batch', '8', '--optimizer', 'adam', '--lr', '0.001', '--seed', '1',
+      '--size', '56', '--width', '0.125', '--fc', '64', '--threads', '2', '--val-every', '0', '--json'], 150_000);
+    expect(train.stderr).toBe('');
+    expect(train.code).toBe(0);
+    const result = JSON.parse(train.stdout) as { iterations: number; finalLoss: number };
+    expect(result.iterations).toBe(ITERATIONS);
+    expect(Number.isFinite(result.finalLoss)).toBe(true);
+    const run = await readRun(out);
+    expect(run.config).toMatchObject({ model: 'x3d-s', frames: 4, size: 56, width: 0.125, fc: 64 });
+    expect(run.config.backbone).toBeUndefined();
+    const model = await CnnModel.open(out, { threads: 1 });
+    expect(model.inputShape).toEqual([4, 3, 56, 56]);
+    const evaluated = await cli(['eval', '--run', out, '--data', cache, '--split', 'test', '--threads', '2', '--json'], 120_000);
+    expect(evaluated.code).toBe(0);
+    const report = JSON.parse(evaluated.stdout) as { top1: number; videos: number; model: string };
+    console.log(`x3d-s on synthetic clips: ${ITERATIONS} iterations, last loss ${result.finalLoss.toFixed(3)}; held-out top-1 ${(100 * report.top1).toFixed(1)}% (${report.videos} clips, chance 25%)`);
+    expect(report.model).toBe('x3d-s');
+    expect(report.videos).toBe(40);
+    expect(report.top1).toBeGreaterThanOrEqual(0);
+  });
+
+  it('--backbone is refused for x3d-s (it has none)', async () => {
+    const r = await cli(['train', '--model', 'x3d-s', '--backbone', 'resnet18', '--data', path.join(dir, 'clips'), '-o', path.join(dir, 'bb')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe("mvclass: --backbone is cnn-lstm's; x3d-s has none");
   });
 });
