@@ -8,6 +8,9 @@ import torch
 import torch.nn as nn
 
 
+DROPOUT = 0.0  # cnn-lstm's (native/nn/models.cc, kCnnLstmDropout)
+
+
 def scaled(c, width):
     return max(4, round(c * width))
 
@@ -59,6 +62,27 @@ def resnet(name, classes, width):
     if width != 1:
         raise SystemExit("the PyTorch peer builds torchvision's ResNets at width 1 only")
     return getattr(torchvision.models, name)(num_classes=classes)
+
+
+class CnnLstm(nn.Module):
+    # native/nn/models.cc's cnn-lstm: torchvision's resnet without fc per frame, fc 3fc/4 fc/2 (ReLU,
+    # dropout), one LSTM layer (hidden fc/2) over the frames, its outputs averaged over time, fc/4 and the classes.
+    def __init__(self, classes, backbone, fc, dropout=DROPOUT):
+        super().__init__()
+        import torchvision
+        self.resnet = getattr(torchvision.models, backbone)()
+        features = self.resnet.fc.in_features
+        self.resnet.fc = nn.Identity()
+        self.encoder = nn.Sequential(nn.Linear(features, fc), nn.ReLU(), nn.Dropout(dropout), nn.Linear(fc, 3 * fc // 4), nn.ReLU(), nn.Dropout(dropout),
+                                     nn.Linear(3 * fc // 4, fc // 2))
+        self.lstm = nn.LSTM(fc // 2, fc // 2, num_layers=1, batch_first=True)
+        self.decoder = nn.Sequential(nn.Linear(fc // 2, fc // 4), nn.ReLU(), nn.Dropout(dropout), nn.Linear(fc // 4, classes))
+
+    def forward(self, x):
+        b, t = x.shape[:2]
+        per_frame = self.encoder(self.resnet(x.reshape(b * t, *x.shape[2:])))
+        out, _ = self.lstm(per_frame.view(b, t, -1))
+        return self.decoder(out.mean(1))
 
 
 def round_width(width, multiplier):
@@ -179,6 +203,10 @@ def main():
             print(json.dumps({"parameters": sum(p.numel() for p in model.parameters()),
                               "state": {k: list(v.shape) for k, v in model.state_dict().items()}}))
             return
+    elif spec["model"] == "cnn-lstm":
+        if spec["width"] != 1:
+            raise SystemExit("the PyTorch peer builds cnn-lstm's torchvision backbone at width 1 only")
+        model, shape = CnnLstm(spec["classes"], spec.get("backbone", "resnet18"), spec["fc"]), (spec["frames"], 3, spec["size"], spec["size"])
     elif spec["model"].startswith("resnet"):
         model, shape = resnet(spec["model"], spec["classes"], spec["width"]), (3, spec["size"], spec["size"])
     else:

@@ -46,7 +46,7 @@ export { PreparedCache, type CachedClip, type CachedFrames } from './cache/read.
 export { clipIndices, MAX_CLIP_FRAMES, MAX_CLIP_SHORT_SIDE } from './codec/clips.js';
 export type { CacheManifest, CachedVideo, CacheSettings } from './cache/format.js';
 export * from './volumes/index.js';
-export { checkDevice, CnnModel, FRAME_MODELS, isFrameModel, MODELS, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from './nn/model.js';
+export { BACKBONES, checkDevice, CLIP_MODELS, CnnModel, FRAME_MODELS, isClipModel, isFrameModel, MODELS, PAPER_INPUT, type ModelConfig, type ModelName, type SessionSettings } from './nn/model.js';
 export { DEVICE_PATTERN, parseDevice, parsePrecision, PRECISIONS, type Device, type Precision } from './nn/device.js';
 export { trainModel, type TrainOptions, type TrainResult } from './app/train.js';
 export { evaluateRun, fuseScores, type EvaluateOptions, type EvaluateResult, type VideoScores } from './app/evaluate.js';

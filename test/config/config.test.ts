@@ -52,7 +52,7 @@ describe('config files', () => {
     expect(failure('sweep:\n  views: 10\n')).toMatch(/^config\.yaml: Expected <temporal>x<crops> .* for sweep\.views but received 10$/);
     expect(failure('train:\n  bach: 8\n')).toBe('config.yaml: unknown key train.bach (did you mean train.batch?)');
     expect(failure('train:\n  lrStep: 8\n')).toBe('config.yaml: unknown key train.lrStep (did you mean train.lr-step?)');
-    expect(failure('train:\n  mv3d:\n    depth: 3\n')).toBe('config.yaml: unknown key train.mv3d.depth (known: frames, size, width, fc)');
+    expect(failure('train:\n  mv3d:\n    depth: 3\n')).toBe('config.yaml: unknown key train.mv3d.depth (known: frames, size, width, fc, backbone)');
     expect(failure('trian:\n  batch: 8\n')).toBe('config.yaml: unknown key trian (did you mean train?)');
     expect(failure('train: 8\n')).toBe('config.yaml: Expected a mapping of settings for train but received 8');
     expect(failure('- train\n')).toBe('config.yaml: Expected a mapping of sections (preset, prepare, train, sweep) but received an array of 1');

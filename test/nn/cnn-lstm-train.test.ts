@@ -1,0 +1,153 @@
+// cnn-lstm end to end: prepare --rgb, train (library and command line), eval, fuse, classify, exact
+// resume, the refusals; learning on the synthetic action set and on real footage.
+
+import { existsSync, readdirSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openDataset, prepareDataset, synthesizeActionSet } from '../../src/index.js';
+import { CnnModel } from '../../src/nn/model.js';
+import type { StateTensor } from '../../src/nn/native.js';
+import { evaluateRun } from '../../src/app/evaluate.js';
+import { trainModel } from '../../src/app/train.js';
+import { fixtures } from '../setup/fixtures.js';
+import { cli, tempDir } from '../setup/helpers.js';
+import { motionSet } from '../support/motionset.js';
+
+const dir = tempDir('mvclass-cnn-lstm-train-');
+const set = path.join(dir, 'set');
+const clips = path.join(dir, 'clips');
+const plain = path.join(dir, 'plain');
+const valuesOf = (state: StateTensor[]) => Object.fromEntries(state.map((t) => [t.name, Array.from(t.values)]));
+const losses = (run: string) =>
+  readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss?: number }).filter((m) => m.loss !== undefined).map((m) => m.loss!);
+
+beforeAll(async () => {
+  // The synthetic action set's first four classes (walk, run, jump, wave), 40 clips of 1 s each, a
+  // quarter held out; clips of 8 frames at short side 128 (170x128).
+  await synthesizeActionSet(set, { classes: 4, perClass: 40, seconds: 1, seed: 5 });
+  await prepareDataset(await openDataset(set, { testFraction: 0.25 }), clips, { qp: 30, rgb: 8, shortSide: 128, jobs: 2 });
+  await prepareDataset(await openDataset(set, { testFraction: 0.25 }), plain, { qp: 30, keySize: '112x112', jobs: 2 });
+}, 240_000);
+
+describe('cnn-lstm on the command line', () => {
+  it('train (frames default: the cache\'s 8), eval --json, eval --save-scores + fuse, classify: one path for a clip network', { timeout: 120_000 }, async () => {
+    const run = path.join(dir, 'cli');
+    const t = await cli(['train', '--model', 'cnn-lstm', '--data', clips, '-o', run, '--iterations', '3', '--batch', '4', '--optimizer', 'adam', '--lr', '0.001', '--seed', '3', '--size', '64', '--width', '0.125', '--fc', '32', '--threads', '2', '--json'], 100_000);
+    expect(t.code, t.stderr).toBe(0);
+    expect(JSON.parse(t.stdout)).toMatchObject({ iterations: 3 });
+    const saved = JSON.parse(readFileSync(path.join(run, 'run.json'), 'utf8'));
+    expect(saved.config).toEqual({ model: 'cnn-lstm', classes: ['jump', 'run', 'walk', 'wave'], frames: 8, size: 64, width: 0.125, fc: 32, backbone: 'resnet18' });
+    expect(saved.input.normalisation).toEqual({ mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+    const e = await cli(['eval', '--run', run, '--data', clips, '--split', 'test', '--views', '1x1', '--threads', '2', '--json'], 100_000);
+    expect(e.code, e.stderr).toBe(0);
+    const report = JSON.parse(e.stdout);
+    expect(report).toMatchObject({ model: 'cnn-lstm', videos: 40, views: '1 crops' });
+    expect(report.top1).toBeGreaterThanOrEqual(0);
+    expect(report.top1).toBeLessThanOrEqual(1);
+    const scores = path.join(dir, 'cnn-lstm-scores.json');
+    const s = await cli(['eval', '--run', run, '--data', clips, '--views', '1x10', '--threads', '2', '--save-scores', scores, '--json'], 100_000);
+    expect(s.code, s.stderr).toBe(0);
+    expect(JSON.parse(s.stdout).views).toBe('10 crops');
+    const f = await cli(['fuse', scores, scores, '--json']);
+    expect(f.code, f.stderr).toBe(0);
+    expect(JSON.parse(f.stdout).top1).toBeCloseTo(JSON.parse(s.stdout).top1, 10);
+    // classify decodes the video's 8-frame clip as prepare --rgb 8 --short-side 128 did.
+    const video = path.join(set, 'wave', readdirSync(path.join(set, 'wave')).sort()[0]!);
+    const c = await cli(['classify', video, '--run', run, '--views', '1x1', '--threads', '2', '--json'], 100_000);
+    expect(c.code, c.stderr).toBe(0);
+    const result = JSON.parse(c.stdout);
+    expect(result.streams).toHaveLength(1);
+    expect(result.streams[0].model).toBe('cnn-lstm');
+    expect(result.top5.map((x: { class: string }) => x.class).sort()).toEqual(['jump', 'run', 'walk', 'wave']);
+    expect(result.top5.reduce((sum: number, x: { probability: number }) => sum + x.probability, 0)).toBeCloseTo(1, 5);
+    const cached = JSON.parse(readFileSync(scores, 'utf8')) as { model: string; videos: Array<{ scores: number[] }> };
+    expect([cached.model, cached.videos.length, cached.videos[0]!.scores.length]).toEqual(['cnn-lstm', 40, 4]);
+  });
+
+  it('refusals: a cache without clips, --backbone on a frame network, an unknown backbone, more frames than a clip may hold, a size above the clips\'', { timeout: 60_000 }, async () => {
+    const run = path.join(dir, 'refused');
+    const noClips = await cli(['train', '--model', 'cnn-lstm', '--data', plain, '-o', run, '--iterations', '1', '--threads', '1']);
+    expect([noClips.code, noClips.stderr.trim()]).toEqual([1, `mvclass: ${plain}: cnn-lstm takes decoded-frame clips and this cache has none: prepare it with --rgb T (and --short-side S)`]);
+    expect(existsSync(run)).toBe(false);
+    const frame = await cli(['train', '--model', 'resnet18', '--backbone', 'resnet34', '--data', clips, '-o', run, '--iterations', '1', '--threads', '1']);
+    expect([frame.code, frame.stderr.trim()]).toEqual([2, 'mvclass: --backbone is a clip network\'s (cnn-lstm); resnet18 has none']);
+    const unknown = await cli(['train', '--model', 'cnn-lstm', '--backbone', 'vgg16', '--data', clips, '-o', run, '--iterations', '1']);
+    expect([unknown.code, unknown.stderr.trim()]).toEqual([2, 'mvclass: Expected one of "resnet18", "resnet34", "resnet50", "resnet101", "resnet152" for backbone but received "vgg16"']);
+    const many = await cli(['train', '--model', 'cnn-lstm', '--frames', '2000', '--data', clips, '-o', run, '--iterations', '1']);
+    expect([many.code, many.stderr.trim()]).toEqual([2, 'mvclass: Expected an integer from 1 to 1024 for frames but received 2000']);
+    const big = await cli(['train', '--model', 'cnn-lstm', '--size', '160', '--data', clips, '-o', run, '--iterations', '1']);
+    expect([big.code, big.stderr.trim()]).toEqual([2, `mvclass: ${clips}: the clips' frames are 170x128, smaller than the input side 160: give a smaller --size, or prepare with a larger --short-side`]);
+    expect(existsSync(run)).toBe(false);
+    // A clip network's run scored on a cache without clips.
+    await expect(evaluateRun({ run: path.join(dir, 'cli'), data: plain, temporal: 1, crops: 1, threads: 1 })).rejects.toThrow(`${plain}: cnn-lstm takes decoded-frame clips and this cache has none: prepare it with --rgb T (and --short-side S)`);
+  });
+
+  it('train --resume ends where an uninterrupted run does (weights, running statistics, Adam state), and T above the stored 8 repeats frames', { timeout: 60_000 }, async () => {
+    const settings = { model: 'cnn-lstm' as const, data: clips, size: 64, width: 0.125, fc: 32, frames: 12, batch: 4, optimizer: 'adam' as const, lr: 0.001, lrStep: 3, threads: 1, seed: 2, valEvery: 0 };
+    const whole = path.join(dir, 'whole');
+    await trainModel({ ...settings, out: whole, iterations: 6 });
+    const parts = path.join(dir, 'parts');
+    await trainModel({ ...settings, out: parts, iterations: 3 });
+    expect((await trainModel({ ...settings, out: parts, iterations: 6, resume: true })).resumedFrom).toBe(3);
+    const a = await (await CnnModel.open(whole, { threads: 1 })).state();
+    const b = await (await CnnModel.open(parts, { threads: 1 })).state();
+    expect(a.find((t) => t.name === 'encoder.resnet.bn1.num_batches_tracked')!.values[0]).toBe(6);
+    expect(valuesOf(b)).toEqual(valuesOf(a));
+    expect(JSON.parse(readFileSync(path.join(whole, 'run.json'), 'utf8')).config.frames).toBe(12);
+  });
+});
+
+describe('cnn-lstm learns', () => {
+  // 2 of the 8 stored frames (the clip rule: frames 2 and 6), 128x128 crops (short-side jitter has
+  // no room at S = the stored short side: only the position and the flip vary), width 1/8, fc 128,
+  // batch 16, 200 Adam steps at 0.001. Measured (2 cores, shared): 47-56 s; seed 1: 45.0% held out
+  // (18 of 40), seed 2: 17.5%; on its own training clips 56.7% and 45.8% (of 120; chance 25%).
+  // Held-out accuracy after so short a run is inside the noise (one seed above, one below chance),
+  // so the bar is on what it reliably does: fit its training clips, at least 1.5x chance (45 of
+  // 120; chance alone reaches it with probability below 0.1%). The held-out number is printed.
+  it('fits its training clips above chance (at least 1.5x) in 200 Adam steps; the held-out score is reported', { timeout: 240_000 }, async () => {
+    const out = path.join(dir, 'learn');
+    const r = await trainModel({ model: 'cnn-lstm', data: clips, out, frames: 2, size: 128, width: 0.125, fc: 128, iterations: 200, batch: 16, optimizer: 'adam', lr: 0.001, lrStep: 100_000, threads: 2, seed: 1, valEvery: 0 });
+    const train = await evaluateRun({ run: out, data: clips, split: 'train', checkpoint: 'last', temporal: 1, crops: 1, threads: 2 });
+    const test = await evaluateRun({ run: out, data: clips, split: 'test', checkpoint: 'last', temporal: 1, crops: 1, threads: 2 });
+    const l = losses(out);
+    console.log(`cnn-lstm on synthetic clips: ${r.iterations} iterations in ${r.seconds.toFixed(1)} s, loss ${l[0]!.toFixed(3)} -> ${l.at(-1)!.toFixed(3)}; training clips ${(100 * train.top1).toFixed(1)}% (${train.videos}), held out ${(100 * test.top1).toFixed(1)}% (${test.videos}; chance 25%)`);
+    expect(l.every(Number.isFinite)).toBe(true);
+    expect(train.videos).toBe(120);
+    expect(test.videos).toBe(40);
+    expect(train.top1).toBeGreaterThanOrEqual(1.5 * 0.25);
+  });
+
+  // Real footage (Debian's sample videos cut into camera-motion classes, test/support/motionset.ts):
+  // three of its classes, 12 clips each (27 train, 9 held out), 4 frames at short side 64 (86x64),
+  // 80 Adam steps of 8 clips. Measured (2 cores, shared): prepare 2-3 s, training 7-14 s; over
+  // seeds 1, 2, 3 the loss went 1.13 -> 0.78, 1.09 -> 0.52, 1.15 -> 0.76, the training clips
+  // scored 85.2%, 88.9%, 85.2%, and the 9 held-out clips 33.3%, 11.1%, 22.2% (chance 33.3%): in
+  // so short a run it fits the clips it saw and does not generalise. The bar is on that: the
+  // training clips at least 2x chance (18 of 27; chance alone: probability below 0.1%).
+  it('on real footage with --rgb: trains stably from ln K and fits its training clips (at least 2x chance); the held-out score is reported', { timeout: 240_000 }, async () => {
+    const { cockatoo, realshort, balle, inertie, vp9 } = fixtures().real;
+    const real = await motionSet({ sources: { cockatoo: cockatoo!, realshort: realshort!, balle: balle!, inertie: inertie!, vp9: vp9! }, perClass: 50 });
+    const few = path.join(dir, 'real');
+    for (const cls of ['still', 'shake', 'zoom-in']) {
+      mkdirSync(path.join(few, cls), { recursive: true });
+      for (const name of readdirSync(path.join(real, cls)).sort().slice(0, 12)) copyFileSync(path.join(real, cls, name), path.join(few, cls, name));
+    }
+    const cache = path.join(dir, 'real-cache');
+    const t0 = performance.now();
+    await prepareDataset(await openDataset(few, { testFraction: 0.25 }), cache, { qp: 30, size: '160x120', rgb: 4, shortSide: 64, jobs: 2 });
+    const prepared = (performance.now() - t0) / 1000;
+    const out = path.join(dir, 'real-run');
+    const r = await trainModel({ model: 'cnn-lstm', data: cache, out, size: 64, width: 0.125, fc: 64, iterations: 80, batch: 8, optimizer: 'adam', lr: 0.001, lrStep: 100_000, threads: 2, seed: 1, valEvery: 0 });
+    const train = await evaluateRun({ run: out, data: cache, split: 'train', checkpoint: 'last', temporal: 1, crops: 1, threads: 2 });
+    const test = await evaluateRun({ run: out, data: cache, split: 'test', checkpoint: 'last', temporal: 1, crops: 1, threads: 2 });
+    const l = losses(out);
+    console.log(`cnn-lstm on real footage: prepared in ${prepared.toFixed(1)} s; ${r.iterations} iterations in ${r.seconds.toFixed(1)} s, loss ${l[0]!.toFixed(3)} -> ${l.at(-1)!.toFixed(3)}; training clips ${(100 * train.top1).toFixed(1)}% (${train.videos}), held out ${(100 * test.top1).toFixed(1)}% (${test.videos}; chance 33.3%)`);
+    expect(l.every(Number.isFinite)).toBe(true);
+    expect(l[0]!).toBeLessThan(Math.log(3) + 0.7);
+    expect(test.videos).toBe(9);
+    expect(train.videos).toBe(27);
+    expect(l.at(-1)!).toBeLessThan(l[0]!);
+    expect(train.top1).toBeGreaterThanOrEqual(2 / 3);
+  });
+});
