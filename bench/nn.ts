@@ -5,7 +5,10 @@
 // against decoding the clip's pixels (ffmpeg -threads 1 -f null; goal <= 2x its time) and
 // against the pixel-domain route it replaces, decoding plus OpenCV's Farneback flow (goal >= 20x).
 // The ResNet frame CNNs against torchvision's (python3-torchvision) at 224x224, the same way; cnn-lstm
-// against the same network in PyTorch (torchvision's resnet18 without fc, FC, nn.LSTM, FC).
+// against the same network in PyTorch (torchvision's resnet18 without fc, FC, nn.LSTM, FC); X3D-S
+// at width 1 on 8 frames of 112x112 (its paper input is 13 of 160x160) against the same architecture
+// in PyTorch (peer_torch.py).
+// MODELS=x3d-s,resnet18 runs only those networks (and the classify comparison only with mv3d).
 // Run: npm run bench:nn   (installs python3-torch, python3-torchvision and python3-opencv as the peers if needed)
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -28,7 +31,7 @@ function ensurePeer(): void {
   execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'python3-torch', 'python3-torchvision', 'python3-opencv', 'python3-numpy'], { stdio: 'inherit' });
 }
 
-async function ours(spec: { model: 'mv3d' | 'mv2d' | 'resnet18' | 'resnet50' | 'cnn-lstm'; classes: number; frames: number; size: number; width: number; fc: number; batch: number; steps: number; warmup: number }) {
+async function ours(spec: { model: 'mv3d' | 'mv2d' | 'resnet18' | 'resnet50' | 'cnn-lstm' | 'x3d-s'; classes: number; frames: number; size: number; width: number; fc: number; batch: number; steps: number; warmup: number }) {
   const model = await CnnModel.create(
     { model: spec.model, classes: Array.from({ length: spec.classes }, (_, i) => `c${i}`), frames: spec.frames, size: spec.size, width: spec.width, fc: spec.fc },
     { threads: THREADS },
@@ -57,6 +60,7 @@ async function main(): Promise<void> {
     { model: 'resnet50' as const, classes: 101, frames: 1, size: 224, width: 1, fc: 2048, batch: 16, steps: 2, warmup: 1 },
     // Seeds 000/001's head (fc 1024) on resnet18, 8 frames of 112x112 per clip.
     { model: 'cnn-lstm' as const, classes: 101, frames: 8, size: 112, width: 1, fc: 1024, batch: 4, steps: 3, warmup: 1 },
+    { model: 'x3d-s' as const, classes: 101, frames: 8, size: 112, width: 1, fc: 2048, batch: 4, steps: 3, warmup: 1 },
   ];
   const only = process.env.MODELS?.split(',');
   for (const spec of specs.filter((s) => !only || only.includes(s.model))) {
@@ -65,6 +69,7 @@ async function main(): Promise<void> {
     console.log(`| ${spec.model} [${spec.frames}x${spec.size}], ${spec.batch} | ${a.train.toFixed(3)} s | ${peer.train.toFixed(3)} s | ${(a.train / peer.train).toFixed(2)}x | ${a.infer.toFixed(3)} s | ${peer.infer.toFixed(3)} s | ${(a.infer / peer.infer).toFixed(2)}x |`);
   }
 
+  if (only && !only.includes('mv3d')) return;
   // classify one clip from its vectors vs the pixel route.
   const scratch = path.join(os.tmpdir(), `mvclass-bench-nn-${process.pid}`);
   mkdirSync(scratch, { recursive: true });

@@ -85,11 +85,125 @@ class CnnLstm(nn.Module):
         return self.decoder(out.mean(1))
 
 
+def round_width(width, multiplier):
+    # pytorchvideo's round_width (divisor 8, at least 8).
+    w = width * multiplier
+    out = max(8, int(w + 4) // 8 * 8)
+    return out + 8 if out < 0.9 * w else out
+
+
+class Swish(nn.Module):
+    def forward(self, x):
+        return x * torch.sigmoid(x)
+
+
+class SqueezeExcitation(nn.Module):
+    def __init__(self, channels, reduced):
+        super().__init__()
+        self.block = nn.Sequential(nn.Conv3d(channels, reduced, 1), nn.ReLU(), nn.Conv3d(reduced, channels, 1), nn.Sigmoid())
+
+    def forward(self, x):
+        return x * self.block(x.mean((2, 3, 4), keepdim=True))
+
+
+class Module(nn.Module):
+    """A module with named children and a forward that runs them in order (None skipped)."""
+
+    def __init__(self, **children):
+        super().__init__()
+        self.order = []
+        for name, child in children.items():
+            if child is not None:
+                setattr(self, name, child)
+                self.order.append(name)
+
+    def forward(self, x):
+        for name in self.order:
+            x = getattr(self, name)(x)
+        return x
+
+
+class ResBlock(nn.Module):
+    def __init__(self, c_in, inner, out, stride, se):
+        super().__init__()
+        self.branch1_conv = nn.Conv3d(c_in, out, 1, stride=(1, stride, stride), bias=False) if c_in != out or stride > 1 else None
+        self.branch1_norm = nn.BatchNorm3d(out) if c_in != out else None
+        self.branch2 = Module(conv_a=nn.Conv3d(c_in, inner, 1, bias=False), norm_a=nn.BatchNorm3d(inner), act_a=nn.ReLU(),
+                              conv_b=nn.Conv3d(inner, inner, 3, stride=(1, stride, stride), padding=1, groups=inner, bias=False),
+                              norm_b=nn.Sequential(nn.BatchNorm3d(inner), SqueezeExcitation(inner, se) if se else nn.Identity()), act_b=Swish(),
+                              conv_c=nn.Conv3d(inner, out, 1, bias=False), norm_c=nn.BatchNorm3d(out))
+
+    def forward(self, x):
+        shortcut = x
+        if self.branch1_conv is not None:
+            shortcut = self.branch1_conv(x)
+        if self.branch1_norm is not None:
+            shortcut = self.branch1_norm(shortcut)
+        return torch.relu(shortcut + self.branch2(x))
+
+
+class ResStage(nn.Module):
+    def __init__(self, blocks):
+        super().__init__()
+        self.res_blocks = nn.ModuleList(blocks)
+
+    def forward(self, x):
+        for block in self.res_blocks:
+            x = block(x)
+        return x
+
+
+class X3dHead(nn.Module):
+    def __init__(self, c_in, inner, out, classes):
+        super().__init__()
+        self.pool = Module(pre_conv=nn.Conv3d(c_in, inner, 1, bias=False), pre_norm=nn.BatchNorm3d(inner), pre_act=nn.ReLU(),
+                           pool=nn.AdaptiveAvgPool3d(1), post_conv=nn.Conv3d(inner, out, 1, bias=False), post_act=nn.ReLU())
+        self.dropout = nn.Dropout(0.5)
+        self.proj = nn.Linear(out, classes)
+
+    def forward(self, x):
+        return self.proj(self.dropout(self.pool(x).flatten(1)))
+
+
+class X3d(nn.Module):
+    """X3D-S with pytorchvideo's module names (as native/nn/x3d.cc builds it), on [B, T, 3, S, S]."""
+
+    def __init__(self, classes, width, fc):
+        super().__init__()
+        c = scaled(24, width)
+        # pytorchvideo's stem names its spatial 1x3x3 convolution conv_t and the depthwise temporal one conv_xy.
+        stem = Module(conv=Module(conv_t=nn.Conv3d(3, c, (1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1), bias=False),
+                                  conv_xy=nn.Conv3d(c, c, (5, 1, 1), padding=(2, 0, 0), groups=c, bias=False)),
+                      norm=nn.BatchNorm3d(c), activation=nn.ReLU())
+        blocks = [stem]
+        for depth, w in zip((3, 5, 11, 7), (24, 48, 96, 192)):
+            out = scaled(w, width)
+            inner = int(2.25 * out)
+            res = [ResBlock(c if i == 0 else out, inner, out, 2 if i == 0 else 1, round_width(inner, 1 / 16) if i % 2 == 0 else 0) for i in range(depth)]
+            blocks.append(ResStage(res))
+            c = out
+        blocks.append(X3dHead(c, inner, fc, classes))
+        self.blocks = nn.ModuleList(blocks)
+
+    def forward(self, x):
+        x = x.permute(0, 2, 1, 3, 4).contiguous()
+        for block in self.blocks:
+            x = block(x)
+        return x
+
+
 def main():
     spec = json.loads(sys.argv[1])
     torch.set_num_threads(spec["threads"])
     torch.manual_seed(1)
-    if spec["model"] == "cnn-lstm":
+    if spec["model"] == "x3d-s":
+        model, shape = X3d(spec["classes"], spec["width"], spec["fc"]), (spec["frames"], 3, spec["size"], spec["size"])
+        if spec.get("state"):
+            # The state dict's names and shapes and the parameter count, instead of timings.
+            print(json.dumps({"parameters": sum(p.numel() for p in model.parameters()),
+                              "state": {k: list(v.shape) for k, v in model.state_dict().items()}}))
+            return
+    elif spec["model"] == "cnn-lstm":
         if spec["width"] != 1:
             raise SystemExit("the PyTorch peer builds cnn-lstm's torchvision backbone at width 1 only")
         model, shape = CnnLstm(spec["classes"], spec.get("backbone", "resnet18"), spec["fc"]), (spec["frames"], 3, spec["size"], spec["size"])

@@ -294,7 +294,8 @@ Napi::Value SessionWrap::State(const Napi::CallbackInfo& info) {
   return (new StateJob(info.Env(), this))->Start();
 }
 
-// applyLayer({op, input, inputShape, weight?, weightShape?, bias?, stride?, padding?, kernel?}):
+// applyLayer({op, input, inputShape, weight?, weightShape?, bias?, weight2?, weight2Shape?, bias2?, stride?,
+// padding?, kernel?, groups?}):
 // synchronous, for small tensors in tests. Each tensor's values must fill its shape.
 Napi::Value ApplyLayerJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -331,8 +332,17 @@ Napi::Value ApplyLayerJs(const Napi::CallbackInfo& info) {
   call.input = floats("input");
   call.weight = floats("weight");
   call.bias = floats("bias");
+  call.weight2 = floats("weight2");
+  call.bias2 = floats("bias2");
   call.inputShape = ints("inputShape");
   call.weightShape = ints("weightShape");
+  call.weight2Shape = ints("weight2Shape");
+  Napi::Value groups = o.Get("groups");
+  if (!groups.IsUndefined() && !groups.IsNull()) {
+    const double g = groups.IsNumber() ? groups.As<Napi::Number>().DoubleValue() : 0;
+    if (!(g >= 1 && g <= 1e6) || std::floor(g) != g) throw Napi::TypeError::New(env, "option groups must be an integer of at least 1");
+    call.groups = static_cast<int64_t>(g);
+  }
   call.stride = ints("stride");
   call.padding = ints("padding");
   call.kernel = ints("kernel");
@@ -351,10 +361,15 @@ Napi::Value ApplyLayerJs(const Napi::CallbackInfo& info) {
     }
     fills(call.weight, call.weightShape, "weight");
     fills(call.bias, {call.weightShape[0]}, "bias");
-  } else if (call.op == "conv3d" || call.op == "conv2d" || call.op == "linear") {
+  } else if (call.op == "conv3d" || call.op == "conv2d" || call.op == "linear" || call.op == "squeeze_excitation") {
     if (call.weightShape.empty()) throw Napi::TypeError::New(env, "option weightShape is needed for " + call.op);
     fills(call.weight, call.weightShape, "weight");
     fills(call.bias, {call.weightShape[0]}, "bias");
+    if (call.op == "squeeze_excitation") {
+      if (call.weight2Shape.empty()) throw Napi::TypeError::New(env, "option weight2Shape is needed for " + call.op);
+      fills(call.weight2, call.weight2Shape, "weight2");
+      fills(call.bias2, {call.weight2Shape[0]}, "bias2");
+    }
   } else if (call.op == "prelu") {
     fills(call.weight, {1}, "weight");
   }

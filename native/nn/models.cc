@@ -5,9 +5,9 @@
 
 namespace mvclass::nn {
 
-namespace {
-
 int Scaled(int channels, double width) { return std::max(4, static_cast<int>(std::lround(channels * width))); }
+
+namespace {
 
 // The paper's dropout on the first two fully connected layers (mv3d keeps it; vgg16 has its own).
 constexpr double kPaperDropout = 0.5;
@@ -440,7 +440,8 @@ std::shared_ptr<Network> MakeNetwork(const ModelSpec& spec, const at::Generator&
   else if (spec.name == "vgg16") net = std::make_shared<Vgg16>(spec, dropout);
   else if (IsResNet(spec.name)) return std::make_shared<ResNet>(spec);  // initialised as torchvision does, in its constructor
   else if (spec.name == "cnn-lstm") return std::make_shared<CnnLstm>(spec, dropout);  // initialised in its constructor
-  else throw std::invalid_argument("unknown model \"" + spec.name + "\" (expected mv3d, mv2d, vgg16, resnet18, resnet34, resnet50, resnet101, resnet152 or cnn-lstm)");
+  else if (spec.name == "x3d-s") return MakeX3d(spec, dropout);        // initialised as pytorchvideo does, in its constructor
+  else throw std::invalid_argument("unknown model \"" + spec.name + "\" (expected mv3d, mv2d, vgg16, resnet18, resnet34, resnet50, resnet101, resnet152, cnn-lstm or x3d-s)");
   // mv2d's fully connected layers start from N(0, 0.01), as Caffe's ZF-Net/ClarifaiNet (and
   // torchvision's VGG) do: with He's fan-in rule there its first loss on real footage was 2.9
   // against ln 6 = 1.79 and it had not learnt after 100 iterations; with N(0, 0.01) it starts at

@@ -9,7 +9,9 @@
 //   resnet18/34/50/101/152 - torchvision's ResNets (v1.5), frame networks like vgg16, with
 //           its parameter and buffer names and the same width multiplier;
 //   cnn-lstm - a clip network (seeds 000/001): a ResNet backbone per frame, fully connected
-//           layers, an LSTM over the frames and a fully connected head on its last step.
+//           layers, an LSTM over the frames and a fully connected head on its last step;
+//   x3d-s  - X3D-S, a 3D network on RGB clips [B, T, 3, S, S] in pytorchvideo's layout and names
+//           (x3d.cc), with the same width multiplier.
 #pragma once
 
 #include <torch/torch.h>
@@ -20,12 +22,12 @@
 namespace mvclass::nn {
 
 struct ModelSpec {
-  std::string name;        // mv3d | mv2d | vgg16 | resnet18 | resnet34 | resnet50 | resnet101 | resnet152 | cnn-lstm
+  std::string name;        // mv3d | mv2d | vgg16 | resnet18 | resnet34 | resnet50 | resnet101 | resnet152 | cnn-lstm | x3d-s
   int classes = 2;
   int frames = 160;        // T (mv3d, mv2d, the clip networks)
   int size = 24;           // N: input side
-  double width = 1.0;      // channel multiplier (vgg16, the resnets, and mv2d/mv3d for small runs)
-  int fc = 2048;           // hidden units of the first two fully connected layers (none in a resnet; cnn-lstm: its first)
+  double width = 1.0;      // channel multiplier (vgg16, the resnets, the clip networks, and mv2d/mv3d for small runs)
+  int fc = 2048;           // hidden units of the first two fully connected layers (none in a resnet; cnn-lstm: its first; x3d-s: its head's)
   std::string backbone = "resnet18";  // cnn-lstm: the ResNet applied to each frame
 };
 
@@ -44,6 +46,22 @@ class Network : public torch::nn::Module {
 };
 
 bool IsResNet(const std::string& name);
+
+// `channels` times the width multiplier, rounded, at least 4: how every network narrows.
+int Scaled(int channels, double width);
+
+// X3D-S (x3d.cc) and the pieces of it that tests check against a reference through ApplyLayer.
+std::shared_ptr<Network> MakeX3d(const ModelSpec& spec, const at::Generator& dropout);
+// x * sigmoid(x).
+torch::Tensor Swish(const torch::Tensor& x);
+// Squeeze-excitation on [B, C, T, H, W]: x times sigmoid(expand(relu(reduce(mean over T, H, W)))),
+// reduce and expand being 1x1x1 convolutions with biases.
+torch::Tensor SqueezeExcite(const torch::Tensor& x, const torch::Tensor& reduceWeight, const torch::Tensor& reduceBias,
+                            const torch::Tensor& expandWeight, const torch::Tensor& expandBias);
+// A bias-free depthwise 3D convolution (one filter per channel), 'same' padding for odd kernels.
+torch::nn::Conv3dOptions DepthwiseConv3dOptions(int channels, std::vector<int64_t> kernel, std::vector<int64_t> stride);
+// pytorchvideo's round_width(width, multiplier): a multiple of 8, at least 8.
+int X3dRoundWidth(double width, double multiplier);
 
 // Dropout whose masks come from a given generator (its session's) instead of Torch's global one.
 // The same computation as torch::nn::Dropout on the CPU (a Bernoulli(1 - p) mask divided by

@@ -481,7 +481,7 @@ std::pair<std::vector<float>, std::vector<int64_t>> ApplyLayer(const LayerCall& 
   namespace F = torch::nn::functional;
   torch::Tensor x = tensor(c.input, c.inputShape), y;
   if (c.op == "conv3d") {
-    y = F::conv3d(x, tensor(c.weight, c.weightShape), F::Conv3dFuncOptions().bias(tensor(c.bias, {c.weightShape[0]})).stride(c.stride).padding(c.padding));
+    y = F::conv3d(x, tensor(c.weight, c.weightShape), F::Conv3dFuncOptions().bias(tensor(c.bias, {c.weightShape[0]})).stride(c.stride).padding(c.padding).groups(c.groups));
   } else if (c.op == "conv2d") {
     y = F::conv2d(x, tensor(c.weight, c.weightShape), F::Conv2dFuncOptions().bias(tensor(c.bias, {c.weightShape[0]})).stride(c.stride).padding(c.padding));
   } else if (c.op == "maxpool3d") {
@@ -494,6 +494,10 @@ std::pair<std::vector<float>, std::vector<int64_t>> ApplyLayer(const LayerCall& 
     y = torch::softmax(x, -1);
   } else if (c.op == "prelu") {
     y = F::prelu(x, tensor(c.weight, {1}));
+  } else if (c.op == "swish") {
+    y = Swish(x);
+  } else if (c.op == "squeeze_excitation") {
+    y = SqueezeExcite(x, tensor(c.weight, c.weightShape), tensor(c.bias, {c.weightShape[0]}), tensor(c.weight2, c.weight2Shape), tensor(c.bias2, {c.weight2Shape[0]}));
   } else if (c.op == "lstm") {
     // One LSTM layer as cnn-lstm's decoder holds it (batch first): input [B, T, in], weight
     // [4H, in + H] (weight_ih's columns, then weight_hh's), bias [4H] (bias_ih; bias_hh zero);

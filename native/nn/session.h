@@ -115,9 +115,11 @@ class Session {
 
 // One layer applied to small tensors, to check the layers against a reference implementation.
 struct LayerCall {
-  std::string op;  // conv3d | conv2d | maxpool3d | maxpool2d | linear | softmax | prelu | lstm
-  std::vector<float> input, weight, bias;
-  std::vector<int64_t> inputShape, weightShape, stride, padding, kernel;
+  std::string op;  // conv3d | conv2d | maxpool3d | maxpool2d | linear | softmax | prelu | lstm | swish | squeeze_excitation
+  // squeeze_excitation: weight/bias reduce, weight2/bias2 expand (1x1x1 convolutions).
+  std::vector<float> input, weight, bias, weight2, bias2;
+  std::vector<int64_t> inputShape, weightShape, weight2Shape, stride, padding, kernel;
+  int64_t groups = 1;  // conv3d: groups (the channel count for a depthwise convolution)
 };
 std::pair<std::vector<float>, std::vector<int64_t>> ApplyLayer(const LayerCall& call);
 

@@ -19,7 +19,7 @@ import { scoreVideos } from '../nn/score.js';
 import { frameShape, loaderWorkers, motionStd, noClips, trainingBatches } from '../nn/inputs.js';
 import { IMAGENET } from '../nn/pixels.js';
 import { BACKBONES, checkDevice, CnnModel, DEFAULT_CLIP_NORM, OPTIMIZER_DEFAULTS, OPTIMIZERS, PAPER_INPUT, type BackboneName, type ModelConfig, type ModelName, type SessionSettings } from '../nn/model.js';
-import { hasRun, isClipModel, isFrameModel, isMotionModel, readRun, refuseExistingRun, removeRun, runPaths } from '../run/format.js';
+import { hasBackbone, hasRun, isClipModel, isFrameModel, isMotionModel, readRun, refuseExistingRun, removeRun, runPaths } from '../run/format.js';
 
 export { DEFAULT_CLIP_NORM, refuseExistingRun };
 
@@ -48,7 +48,7 @@ export interface TrainOptions extends SessionSettings {
   force?: boolean;
   /** mv3d/mv2d: divide the motion volumes by this (default: the training set's RMS, measured; 1: raw pixels as sampled). */
   motionStd?: number;
-  /** A frame network (vgg16, the resnets): torchvision-layout weights to start from; a clip network: a torchvision resnet's, into its backbone. */
+  /** A frame network (vgg16, the resnets): torchvision-layout weights to start from; cnn-lstm: a torchvision resnet's, into its backbone; x3d-s: pytorchvideo's. */
   weights?: string;
   /** A clip network (cnn-lstm): the ResNet applied to each frame (default resnet18). */
   backbone?: BackboneName;
@@ -117,9 +117,9 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     await cache.close();
     throw noClips(options.data, options.model);
   }
-  if (options.backbone !== undefined && !clips) {
+  if (options.backbone !== undefined && !hasBackbone(options.model)) {
     await cache.close();
-    throw new UsageError(`--backbone is a clip network's (cnn-lstm); ${options.model} has none`);
+    throw new UsageError(`--backbone is cnn-lstm's; ${options.model} has none`);
   }
   const pixels = isFrameModel(options.model) || clips;
   const config: ModelConfig = {
@@ -130,7 +130,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     size: positiveInteger(options.size ?? shape.size ?? (pixels ? Math.min(paper.size, picture ? (picture.clip ? Math.min(picture.width, picture.height) : picture.width) : paper.size) : paper.size), 'size'),
     width: options.width ?? shape.width,
     fc: positiveInteger(options.fc ?? shape.fc, 'fc'),
-    ...(clips ? { backbone: oneOf(options.backbone ?? shape.backbone ?? 'resnet18', 'backbone', BACKBONES) } : {}),
+    ...(hasBackbone(options.model) ? { backbone: oneOf(options.backbone ?? shape.backbone ?? 'resnet18', 'backbone', BACKBONES) } : {}),
   };
   if (clips && config.frames > MAX_CLIP_FRAMES) {
     await cache.close();

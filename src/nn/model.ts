@@ -1,10 +1,10 @@
-// CnnModel: one of the paper's networks (mv3d, mv2d, vgg16), a ResNet frame network or a clip network (cnn-lstm) in the nn addon, with the settings
+// CnnModel: one of the paper's networks (mv3d, mv2d, vgg16), a ResNet frame network or a clip network (cnn-lstm, x3d-s) in the nn addon, with the settings
 // that a checkpoint needs to rebuild it.
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeAtomically, writeFileAtomically } from '../util/atomic.js';
-import { BACKBONES, isClipModel, MODELS, readRun, writeRun, type ModelConfig, type ModelName } from '../run/format.js';
+import { BACKBONES, hasBackbone, MODELS, readRun, writeRun, type ModelConfig, type ModelName } from '../run/format.js';
 import { MvclassError, withCallerStack } from '../util/errors.js';
 import { checkBoolean, integerInRange, oneOf, positiveInteger } from '../util/validate.js';
 import { parseDevice, parsePrecision, type Device, type Precision } from './device.js';
@@ -12,7 +12,7 @@ import { nnAddon, type NativeSession, type StateTensor } from './native.js';
 
 export { parseDevice, parsePrecision, PRECISIONS, type Device, type Precision } from './device.js';
 
-export { BACKBONES, CLIP_MODELS, FRAME_MODELS, isClipModel, isFrameModel, isMotionModel, MODELS, readRun, type BackboneName, type ClipModelName, type FrameModelName, type ModelConfig, type ModelName, type TrainingRun } from '../run/format.js';
+export { BACKBONES, CLIP_MODELS, FRAME_MODELS, hasBackbone, isClipModel, isFrameModel, isMotionModel, MODELS, readRun, type BackboneName, type ClipModelName, type FrameModelName, type ModelConfig, type ModelName, type TrainingRun } from '../run/format.js';
 
 /** The gradient-norm clip when none is given: measured on real footage (docs/training.md). */
 export const DEFAULT_CLIP_NORM = 10;
@@ -71,6 +71,8 @@ export const PAPER_INPUT: Record<ModelName, { frames: number; size: number; fc: 
   // Not a paper's input: sized for a CPU (the seeds' network is fc 1024 on resnet152 at 224, width 1;
   // the paper preset's). frames: when not given, the cache's clip length is used instead.
   'cnn-lstm': { frames: 8, size: 112, fc: 256, width: 0.25 },
+  // X3D-S's: 13 frames at 160x160; fc is its head's width before the class projection.
+  'x3d-s': { frames: 13, size: 160, fc: 2048 },
 };
 
 /**
@@ -113,8 +115,8 @@ export class CnnModel {
     const model = oneOf(config.model, 'model', MODELS);
     const optimizer = oneOf(settings.optimizer ?? 'sgd', 'optimizer', OPTIMIZERS);
     if (config.classes.length < 2) throw new MvclassError(`a classifier needs at least 2 classes, got ${config.classes.length}`);
-    if (config.backbone !== undefined && !isClipModel(model)) throw new MvclassError(`only a clip network (cnn-lstm) has a backbone; ${model} has none`);
-    const backbone = isClipModel(model) ? oneOf(config.backbone ?? 'resnet18', 'backbone', BACKBONES) : undefined;
+    if (config.backbone !== undefined && !hasBackbone(model)) throw new MvclassError(`only cnn-lstm has a backbone; ${model} has none`);
+    const backbone = hasBackbone(model) ? oneOf(config.backbone ?? 'resnet18', 'backbone', BACKBONES) : undefined;
     const session = await withCallerStack(undefined, () =>
       nnAddon().createSession({
         model,

@@ -34,15 +34,21 @@ export interface StateTensor {
 }
 
 export interface LayerCall {
-  op: 'conv3d' | 'conv2d' | 'maxpool3d' | 'maxpool2d' | 'linear' | 'softmax' | 'prelu' | 'lstm';
+  op: 'conv3d' | 'conv2d' | 'maxpool3d' | 'maxpool2d' | 'linear' | 'softmax' | 'prelu' | 'lstm' | 'swish' | 'squeeze_excitation';
   input: Float32Array;
   inputShape: number[];
   weight?: Float32Array;
   weightShape?: number[];
   bias?: Float32Array;
+  /** squeeze_excitation: the expanding 1x1x1 convolution (weight/bias: the reducing one). */
+  weight2?: Float32Array;
+  weight2Shape?: number[];
+  bias2?: Float32Array;
   stride?: number[];
   padding?: number[];
   kernel?: number[];
+  /** conv3d: channel groups (the channel count: depthwise). */
+  groups?: number;
 }
 
 export interface NnAddon {

@@ -30,9 +30,10 @@ export const FRAME_MODELS = ['vgg16', 'resnet18', 'resnet34', 'resnet50', 'resne
 /**
  * The networks on decoded-frame clips (prepare --rgb): T frames of one video as one input
  * [T, 3, S, S] (ImageNet normalisation), the same crop and flip for every frame. cnn-lstm (seeds
- * 000/001): a ResNet per frame, an LSTM over the frames. Only a cache with clips feeds them.
+ * 000/001): a ResNet per frame, an LSTM over the frames. x3d-s (seed 003's family): X3D-S, a 3D
+ * network in pytorchvideo's layout (native/nn/x3d.cc). Only a cache with clips feeds them.
  */
-export const CLIP_MODELS = ['cnn-lstm'] as const;
+export const CLIP_MODELS = ['cnn-lstm', 'x3d-s'] as const;
 export const MODELS = [...MOTION_MODELS, ...FRAME_MODELS, ...CLIP_MODELS] as const;
 export type ModelName = (typeof MODELS)[number];
 export type FrameModelName = (typeof FRAME_MODELS)[number];
@@ -51,6 +52,11 @@ export function isClipModel(model: string): model is ClipModelName {
 /** Whether a network takes motion volumes (mv3d, mv2d). */
 export function isMotionModel(model: string): boolean {
   return (MOTION_MODELS as readonly string[]).includes(model);
+}
+
+/** Whether a network has a ResNet backbone to choose (cnn-lstm; not x3d-s). */
+export function hasBackbone(model: string): boolean {
+  return model === 'cnn-lstm';
 }
 
 /** The ResNets a clip network may apply to each frame (its backbone). */

@@ -70,7 +70,7 @@ describe('cnn-lstm on the command line', () => {
     expect([noClips.code, noClips.stderr.trim()]).toEqual([1, `mvclass: ${plain}: cnn-lstm takes decoded-frame clips and this cache has none: prepare it with --rgb T (and --short-side S)`]);
     expect(existsSync(run)).toBe(false);
     const frame = await cli(['train', '--model', 'resnet18', '--backbone', 'resnet34', '--data', clips, '-o', run, '--iterations', '1', '--threads', '1']);
-    expect([frame.code, frame.stderr.trim()]).toEqual([2, 'mvclass: --backbone is a clip network\'s (cnn-lstm); resnet18 has none']);
+    expect([frame.code, frame.stderr.trim()]).toEqual([2, 'mvclass: --backbone is cnn-lstm\'s; resnet18 has none']);
     const unknown = await cli(['train', '--model', 'cnn-lstm', '--backbone', 'vgg16', '--data', clips, '-o', run, '--iterations', '1']);
     expect([unknown.code, unknown.stderr.trim()]).toEqual([2, 'mvclass: Expected one of "resnet18", "resnet34", "resnet50", "resnet101", "resnet152" for backbone but received "vgg16"']);
     const many = await cli(['train', '--model', 'cnn-lstm', '--frames', '2000', '--data', clips, '-o', run, '--iterations', '1']);

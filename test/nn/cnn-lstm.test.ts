@@ -209,7 +209,7 @@ describe('cnn-lstm batch norm and checkpoints', () => {
 
   it('argument errors: a backbone that is not a resnet, a backbone on another network, an input of the wrong size', async () => {
     await expect(CnnModel.create(tiny(3, { backbone: 'resnet19' as 'resnet18' }))).rejects.toThrow('Expected one of "resnet18", "resnet34", "resnet50", "resnet101", "resnet152" for backbone but received "resnet19"');
-    await expect(CnnModel.create({ model: 'resnet18', classes: ['a', 'b'], frames: 1, size: 32, width: 0.125, fc: 1, backbone: 'resnet34' })).rejects.toThrow('only a clip network (cnn-lstm) has a backbone; resnet18 has none');
+    await expect(CnnModel.create({ model: 'resnet18', classes: ['a', 'b'], frames: 1, size: 32, width: 0.125, fc: 1, backbone: 'resnet34' })).rejects.toThrow('only cnn-lstm has a backbone; resnet18 has none');
     await expect(nnAddon().createSession({ model: 'cnn-lstm', classes: 2, frames: 2, size: 32, width: 0.125, fc: 8, backbone: 'vgg16' })).rejects.toThrow('unknown backbone "vgg16" (expected resnet18, resnet34, resnet50, resnet101 or resnet152)');
     const net = await CnnModel.create(tiny(), { threads: 1 });
     await expect(net.predict(new Float32Array(3 * 32 * 32))).rejects.toThrow('input of 3072 values is not a whole batch of [4, 3, 32, 32]');

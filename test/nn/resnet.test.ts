@@ -117,7 +117,7 @@ describe('ResNet layout', () => {
   it('the frame networks are one list: vgg16 and the resnets, every model name known to the config and the command line', async () => {
     expect([...FRAME_MODELS]).toEqual(['vgg16', ...RESNETS]);
     expect(MODELS.filter(isFrameModel)).toEqual([...FRAME_MODELS]);
-    expect(MODELS.filter((m) => !isFrameModel(m))).toEqual(['mv3d', 'mv2d', 'cnn-lstm']);
+    expect(MODELS.filter((m) => !isFrameModel(m))).toEqual(['mv3d', 'mv2d', 'cnn-lstm', 'x3d-s']);
     const names = MODELS.map((m) => `"${m}"`).join(', ');
     expect(() => parseConfig('train:\n  model: resnet19\n', 'c.yaml')).toThrow(new UsageError(`c.yaml: Expected one of ${names} for train.model but received "resnet19"`));
     expect(parseConfig('train:\n  model: resnet50\n  resnet50: { size: 64, width: 0.25 }\n', 'c.yaml')).toEqual({ train: { model: 'resnet50', resnet50: { size: 64, width: 0.25 } } });

@@ -71,7 +71,7 @@ describe('run.json', () => {
   it('checks its fields: types, known model names, class lists, the input settings', async () => {
     const file = (r: string) => path.join(r, 'run.json');
     const resnet = variant((j) => (j.config.model = 'resnet'));
-    expect(await rejection(readRun(resnet))).toBe(`${file(resnet)}: Expected one of "mv3d", "mv2d", "vgg16", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "cnn-lstm" for config.model but received "resnet"`);
+    expect(await rejection(readRun(resnet))).toBe(`${file(resnet)}: Expected one of "mv3d", "mv2d", "vgg16", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "cnn-lstm", "x3d-s" for config.model but received "resnet"`);
     const fc = variant((j) => (j.config.fc = 'x'));
     expect(await rejection(CnnModel.open(fc))).toBe(`${file(fc)}: Expected an integer from 1 to 65536 for config.fc but received "x"`);
     const one = variant((j) => (j.config.classes = ['a']));

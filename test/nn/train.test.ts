@@ -114,7 +114,7 @@ describe('CNN training and evaluation', () => {
 
   it('clear errors: bad arguments, missing or damaged checkpoints, CUDA on a CPU build', async () => {
     expect((await cli(['train', '--model', 'resnet', '--data', cache, '-o', path.join(dir, 'x')])).stderr.trim()).toBe(
-      'mvclass: Expected one of "mv3d", "mv2d", "vgg16", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "cnn-lstm" for model but received "resnet"',
+      'mvclass: Expected one of "mv3d", "mv2d", "vgg16", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "cnn-lstm", "x3d-s" for model but received "resnet"',
     );
     expect((await cli(['train', '--model', 'mv3d', '--data', cache, '-o', path.join(dir, 'x'), '--lr', 'fast'])).stderr.trim()).toBe(
       'mvclass: Expected a positive number for lr but received "fast"',
