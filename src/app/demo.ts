@@ -35,6 +35,8 @@ export const DEMO_SET = { full: { classes: 8, perClass: 40, seconds: 4 }, quick:
 export async function demoActionSet(out: string, quick: boolean, stage: NonNullable<DemoOptions['onStage']>): Promise<{ set: string; params: (typeof DEMO_SET)['full'] }> {
   const params = quick ? DEMO_SET.quick : DEMO_SET.full;
   const set = path.join(out, quick ? 'actions-quick' : 'actions');
+  // The synthesiser writes into `out`, which the study demos (unlike runDemo) had not made yet.
+  await fs.mkdir(out, { recursive: true });
   const meta = await fs.readFile(path.join(set, 'synth.json'), 'utf8').then((t) => JSON.parse(t) as Record<string, number>, () => null);
   if (meta && meta.perClass === params.perClass && meta.seconds === params.seconds && meta.seed === 1 && existsSync(set)) {
     stage('synthesize the action set', 'skipped', 0);
