@@ -10,6 +10,7 @@ import { CnnModel, type ModelConfig } from '../../src/nn/model.js';
 import { nnAddon, type StateTensor } from '../../src/nn/native.js';
 import { tempDir } from '../setup/helpers.js';
 import { expectInputGradient } from '../support/gradient.js';
+import { byName, expectExactResume, valuesOf } from '../support/resume.js';
 
 const dir = tempDir('mvclass-cnn-lstm-');
 
@@ -20,8 +21,6 @@ function rand(n: number, seed: number): Float32Array {
   return new Float32Array(n).map(() => 2 * ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 1);
 }
 
-const byName = (state: StateTensor[]) => new Map(state.map((t) => [t.name, t]));
-const valuesOf = (state: StateTensor[]) => Object.fromEntries(state.map((t) => [t.name, Array.from(t.values)]));
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
 /** PyTorch's LSTM (gates i, f, g, o in that order), zero initial state: the output h_t at every step of one sequence. */
@@ -149,18 +148,7 @@ describe('cnn-lstm batch norm and checkpoints', () => {
   it('N steps, save, load into a fresh network, M steps = N + M steps, bit for bit (Adam)', { timeout: 30_000 }, async () => {
     const x = rand(4 * 4 * 3 * 32 * 32, 5);
     const y = new Int32Array([0, 1, 2, 1]);
-    const settings = { threads: 1, seed: 9, optimizer: 'adam' as const };
-    const whole = await CnnModel.create(tiny(), settings);
-    for (let i = 0; i < 5; i++) await whole.trainStep(x, y, 0.001);
-    const first = await CnnModel.create(tiny(), settings);
-    for (let i = 0; i < 3; i++) await first.trainStep(x, y, 0.001);
-    const file = path.join(dir, 'cnn-lstm.pt');
-    await first.save(file);
-    const resumed = await CnnModel.create(tiny(), { ...settings, seed: 123 });
-    await resumed.load(file);
-    for (let i = 0; i < 2; i++) await resumed.trainStep(x, y, 0.001);
-    expect(valuesOf(await resumed.state())).toEqual(valuesOf(await whole.state()));
-    expect(Array.from(await resumed.predict(x))).toEqual(Array.from(await whole.predict(x)));
+    await expectExactResume((seed) => CnnModel.create(tiny(), { threads: 1, seed, optimizer: 'adam' }), x, y, 0.001, path.join(dir, 'cnn-lstm.pt'));
   });
 
   it('weights: export then import, the same scores; another class count replaces decoder.fc.3; a torchvision resnet18 state dict goes into the backbone', { timeout: 30_000 }, async () => {

@@ -9,12 +9,12 @@ import { openDataset, prepareDataset, synthesizeActionSet } from '../../src/inde
 import { parseConfig } from '../../src/config/file.js';
 import { mergeSection, settingLayers } from '../../src/config/merge.js';
 import { CnnModel, type ModelConfig } from '../../src/nn/model.js';
-import type { StateTensor } from '../../src/nn/native.js';
 import { FRAME_MODELS, isFrameModel, MODELS } from '../../src/run/format.js';
 import { trainModel } from '../../src/app/train.js';
 import { evaluateRun } from '../../src/app/evaluate.js';
 import { UsageError } from '../../src/util/errors.js';
 import { cli, tempDir } from '../setup/helpers.js';
+import { byName, expectExactResume, valuesOf } from '../support/resume.js';
 
 const RESNETS = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'] as const;
 type ResNetName = (typeof RESNETS)[number];
@@ -85,8 +85,6 @@ function frames(n: number, size: number, seed: number): Float32Array {
   return new Float32Array(n * 3 * size * size).map(() => 2 * ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 1);
 }
 
-const byName = (state: StateTensor[]) => new Map(state.map((t) => [t.name, t]));
-const valuesOf = (state: StateTensor[]) => Object.fromEntries(state.map((t) => [t.name, Array.from(t.values)]));
 
 const dir = tempDir('mvclass-resnet-');
 
@@ -165,20 +163,7 @@ describe('batch norm', () => {
     const config = tiny('resnet34');
     const x = frames(6, 64, 5);
     const y = new Int32Array([0, 1, 2, 2, 1, 0]);
-    const whole = await CnnModel.create(config, { threads: 1, seed: 9 });
-    for (let i = 0; i < 5; i++) await whole.trainStep(x, y, 0.02);
-    const first = await CnnModel.create(config, { threads: 1, seed: 9 });
-    for (let i = 0; i < 3; i++) await first.trainStep(x, y, 0.02);
-    const file = path.join(dir, 'resnet34.pt');
-    await first.save(file);
-    const resumed = await CnnModel.create(config, { threads: 1, seed: 123 });
-    await resumed.load(file);
-    expect(valuesOf(await resumed.state())).toEqual(valuesOf(await first.state()));
-    for (let i = 0; i < 2; i++) await resumed.trainStep(x, y, 0.02);
-    const a = await whole.state();
-    expect(byName(a).get('layer4.2.bn2.num_batches_tracked')!.values[0]).toBe(5);
-    expect(valuesOf(await resumed.state())).toEqual(valuesOf(a));
-    expect(Array.from(await resumed.predict(x))).toEqual(Array.from(await whole.predict(x)));
+    await expectExactResume((seed) => CnnModel.create(config, { threads: 1, seed }), x, y, 0.02, path.join(dir, 'resnet34.pt'), 'layer4.2.bn2.num_batches_tracked');
   });
 });
 

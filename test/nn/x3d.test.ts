@@ -5,11 +5,12 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CnnModel, type ModelConfig } from '../../src/nn/model.js';
-import { nnAddon, type StateTensor } from '../../src/nn/native.js';
+import { nnAddon } from '../../src/nn/native.js';
 import { openDataset, prepareDataset, synthesizeActionSet } from '../../src/index.js';
 import { CLIP_MODELS, MODELS, readRun } from '../../src/run/format.js';
 import { cli, tempDir } from '../setup/helpers.js';
 import { expectInputGradient } from '../support/gradient.js';
+import { byName, expectExactResume, valuesOf } from '../support/resume.js';
 
 /** Training iterations of the command-line test. */
 const ITERATIONS = 30;
@@ -125,8 +126,6 @@ const X3D_S_PARAMETERS = 3_794_274;
 const tiny = (classes = 3, width = 0.125): ModelConfig => ({ model: 'x3d-s', classes: Array.from({ length: classes }, (_, i) => `c${i}`), frames: 4, size: 32, width, fc: 16 });
 const clipLength = (c: ModelConfig) => c.frames * 3 * c.size * c.size;
 
-const byName = (state: StateTensor[]) => new Map(state.map((t) => [t.name, t]));
-const valuesOf = (state: StateTensor[]) => Object.fromEntries(state.map((t) => [t.name, Array.from(t.values)]));
 
 const dir = tempDir('mvclass-x3d-');
 
@@ -274,20 +273,7 @@ describe('X3D-S training maths', () => {
     const config = tiny();
     const x = rand(6 * clipLength(config), 5).map((v) => 2 * v);
     const y = new Int32Array([0, 1, 2, 2, 1, 0]);
-    const whole = await CnnModel.create(config, { threads: 1, seed: 9, optimizer: 'adam' });
-    for (let i = 0; i < 5; i++) await whole.trainStep(x, y, 0.001);
-    const first = await CnnModel.create(config, { threads: 1, seed: 9, optimizer: 'adam' });
-    for (let i = 0; i < 3; i++) await first.trainStep(x, y, 0.001);
-    const file = path.join(dir, 'x3d.pt');
-    await first.save(file);
-    const resumed = await CnnModel.create(config, { threads: 1, seed: 123, optimizer: 'adam' });
-    await resumed.load(file);
-    expect(valuesOf(await resumed.state())).toEqual(valuesOf(await first.state()));
-    for (let i = 0; i < 2; i++) await resumed.trainStep(x, y, 0.001);
-    const a = await whole.state();
-    expect(byName(a).get('blocks.4.res_blocks.6.branch2.norm_c.num_batches_tracked')!.values[0]).toBe(5);
-    expect(valuesOf(await resumed.state())).toEqual(valuesOf(a));
-    expect(Array.from(await resumed.predict(x))).toEqual(Array.from(await whole.predict(x)));
+    await expectExactResume((seed) => CnnModel.create(config, { threads: 1, seed, optimizer: 'adam' }), x, y, 0.001, path.join(dir, 'x3d.pt'), 'blocks.4.res_blocks.6.branch2.norm_c.num_batches_tracked');
   });
 });
 
