@@ -2,12 +2,12 @@
 // the readers only check that they exist.
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../setup/helpers.js';
 
 /** Writes `files` (relative path -> content) under a fresh temp dir and returns the dir. */
 export function makeTree(files: Record<string, string>): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mvclass-ds-'));
+  const root = tempDir('mvclass-ds-');
   for (const [relative, content] of Object.entries(files)) {
     const file = path.join(root, relative);
     fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -1,11 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { PNG } from 'pngjs';
 import { expect } from 'vitest';
+import { tempDir as makeTempDir } from '../setup/helpers.js';
 
 export function tempDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'mvclass-report-'));
+  return makeTempDir('mvclass-report-');
 }
 
 /** Every tag closed in order (a small well-formedness check, no XML parser needed). */

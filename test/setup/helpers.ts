@@ -10,8 +10,14 @@ export { fixtures, ROOT } from './fixtures.js';
 
 const execFileAsync = promisify(execFile);
 
+/** The folders tempDir made in this test file; test/setup/cleanup.ts removes them after it. */
+export const madeTempDirs = new Set<string>();
+
+/** A fresh folder in the system's temp directory, removed when the test file ends. */
 export function tempDir(prefix = 'mvclass-test-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  madeTempDirs.add(dir);
+  return dir;
 }
 
 /** Runs an external tool synchronously and returns its stdout as a Buffer. */
