@@ -129,45 +129,53 @@ bool ResolveChannelsLast(const std::string& wanted, const torch::Device& device,
 
 torch::MemoryFormat ChannelsLastFor(int64_t dims) { return dims == 5 ? torch::MemoryFormat::ChannelsLast3d : torch::MemoryFormat::ChannelsLast; }
 
+// libtorch 2.4 renamed the CUDA autocast calls (per device type); these two are the only place
+// that knows both spellings.
+struct AutocastState {
+  bool enabled;
+  at::ScalarType type;
+};
+
+AutocastState CudaAutocast() {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  return {at::autocast::is_autocast_enabled(at::kCUDA), at::autocast::get_autocast_dtype(at::kCUDA)};
+#else
+  return {at::autocast::is_enabled(), at::autocast::get_autocast_gpu_dtype()};
+#endif
+}
+
+void SetCudaAutocast(const AutocastState& state) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  at::autocast::set_autocast_enabled(at::kCUDA, state.enabled);
+  at::autocast::set_autocast_dtype(at::kCUDA, state.type);
+#else
+  at::autocast::set_enabled(state.enabled);
+  at::autocast::set_autocast_gpu_dtype(state.type);
+#endif
+}
+
 // Autocast for one forward pass on the session's GPU, restoring the thread's previous state after:
 // autocast is thread-local, and each job runs on whichever libuv worker is free.
 class AutocastScope {
  public:
   AutocastScope(const torch::Device& device, const std::string& precision) : on_(!device.is_cpu() && precision != "fp32") {
     if (!on_) return;
-    const at::ScalarType type = precision == "fp16" ? at::kHalf : at::kBFloat16;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-    wasEnabled_ = at::autocast::is_autocast_enabled(at::kCUDA);
-    wasType_ = at::autocast::get_autocast_dtype(at::kCUDA);
-    at::autocast::set_autocast_enabled(at::kCUDA, true);
-    at::autocast::set_autocast_dtype(at::kCUDA, type);
-#else
-    wasEnabled_ = at::autocast::is_enabled();
-    wasType_ = at::autocast::get_autocast_gpu_dtype();
-    at::autocast::set_enabled(true);
-    at::autocast::set_autocast_gpu_dtype(type);
-#endif
+    was_ = CudaAutocast();
+    SetCudaAutocast({true, precision == "fp16" ? at::kHalf : at::kBFloat16});
     at::autocast::increment_nesting();
   }
   ~AutocastScope() {
     if (!on_) return;
     // The casts of the weights are cached for the pass; dropped when the outermost scope ends.
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-    at::autocast::set_autocast_enabled(at::kCUDA, wasEnabled_);
-    at::autocast::set_autocast_dtype(at::kCUDA, wasType_);
-#else
-    at::autocast::set_enabled(wasEnabled_);
-    at::autocast::set_autocast_gpu_dtype(wasType_);
-#endif
+    SetCudaAutocast(was_);
   }
   AutocastScope(const AutocastScope&) = delete;
   AutocastScope& operator=(const AutocastScope&) = delete;
 
  private:
   bool on_;
-  bool wasEnabled_ = false;
-  at::ScalarType wasType_ = at::kFloat;
+  AutocastState was_{false, at::kFloat};
 };
 
 // The learning rate is set before every step (TrainStep); 0.01 is only a placeholder.
