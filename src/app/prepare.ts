@@ -24,6 +24,11 @@
 // dataset: the same manifest text, every video at its place, the same shards at their sizes and
 // nothing else in the folder) nothing is written at all.
 //
+// Regions. With `roi` every picture is cut to one region before it is encoded; with `roiFile`
+// each video to its own (config/regions.ts: the file is checked against the dataset first). The
+// regions' digest is a setting (`roiFile`), so parts and reuse are keyed by it, and each video's
+// region is recorded in its entry (`roi`).
+//
 // Distributed. With `queue` (a Redis URL) the videos to ingest become jobs of the job queue
 // (src/queue) instead of running here: workers on any machine (app/worker.ts, `mvclass worker`)
 // run the same prepareVideo into the same parts folder, which must therefore be on a filesystem
