@@ -4,12 +4,13 @@
 // video's region; the regions key the cache (a changed file prepares again, the same file
 // reuses); the refusals name the file, the videos and the sizes; study transcode encodes and
 // measures each video at its own region; a repeats study runs a condition with a region file
-// and refuses a kept cache made with other regions.
+// and refuses a kept cache made with other regions; on the job queue, a worker prepares each
+// video from its region, the local run's cache byte for byte.
 
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareDataset, type PrepareOptions } from '../../src/app/prepare.js';
 import { runRepeats } from '../../src/app/repeats.js';
 import { transcodeStudy } from '../../src/app/transcode-study.js';
@@ -19,6 +20,8 @@ import { compareVideos, probe } from '../../src/index.js';
 import { synthesizeActionSet } from '../../src/synth/actionset.js';
 import { fixtures } from '../setup/fixtures.js';
 import { cli, tempDir } from '../setup/helpers.js';
+import { bytesOf, startQueueWorker, stopQueueWorkers } from '../support/queue.js';
+import { startRedis, type TestRedis } from '../support/redis.js';
 
 const dir = tempDir('mvclass-roi-file-');
 const synth = path.join(dir, 'synth');
@@ -160,6 +163,28 @@ describe('prepare --roi-file on the synthetic set', () => {
     const second = path.join(synth, videos[1]!);
     expect(summary.videos).toBe(1);
     expect(summary.failed).toEqual([{ path: second, reason: `${second}: the region 200,160,160,120 (x,y,w,h) does not fit its 320x240 picture` }]);
+  });
+});
+
+describe('prepare --roi-file on the job queue', () => {
+  let redis: TestRedis | undefined;
+  const workers: ChildProcess[] = [];
+  afterAll(async () => {
+    await stopQueueWorkers(workers);
+    await redis?.stop();
+  });
+
+  it("a worker prepares each video from its region: the local run's cache byte for byte", { timeout: 120_000 }, async () => {
+    redis = await startRedis();
+    workers.push(await startQueueWorker(redis.url));
+    const videos = (await openDataset(synth)).items.map((i) => path.relative(synth, i.path));
+    const crops = write('queued.csv', `${videos[0]},0,0,160,120\n${videos[1]},96,64,192,144\n`);
+    const local = await cli(['prepare', synth, '-o', path.join(dir, 'queue-local'), '--roi-file', crops, '--size', '128x96', '--json']);
+    expect(local.code, local.stderr).toBe(0);
+    const queued = await cli(['prepare', synth, '-o', path.join(dir, 'queue-queued'), '--roi-file', crops, '--size', '128x96', '--queue', redis.url, '--json']);
+    expect(queued.code, queued.stderr).toBe(0);
+    expect(JSON.parse(queued.stdout)).toMatchObject({ videos: 2, prepared: 2, failed: [] });
+    expect(bytesOf(path.join(dir, 'queue-queued'))).toEqual(bytesOf(path.join(dir, 'queue-local')));
   });
 });
 
