@@ -99,11 +99,16 @@ export async function readRegionFile(file: string): Promise<Map<string, PictureR
     // A device or a pipe would be read forever; a huge file would be held in memory whole.
     if (!stat.isFile()) throw new MvclassError(`${file}: the region file is not a regular file`, file);
     if (stat.size > MAX_REGION_FILE_BYTES) throw new MvclassError(`${file}: the region file has ${stat.size} bytes, more than the ${MAX_REGION_FILE_BYTES / 1024 / 1024} MiB one may have`, file);
-    // Read no further than the bound, should the file grow meanwhile.
+    // Read to its end but no further than the size it had (one byte more tells it grew meanwhile).
     const buffer = Buffer.alloc(stat.size + 1);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    if (bytesRead > stat.size) throw new MvclassError(`${file}: the region file grew while it was read`, file);
-    text = buffer.subarray(0, bytesRead).toString('utf8');
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > stat.size) throw new MvclassError(`${file}: the region file grew while it was read`, file);
+    text = buffer.subarray(0, length).toString('utf8');
   } finally {
     await handle.close();
   }
