@@ -399,11 +399,12 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
 
   const cells: Cell[] = rates.flatMap((r) => gops.map((gop) => ({ rate: r, gop, folder: cellFolder(r, gop) })));
   const root = path.resolve(out);
-  const tasks: TranscodeTask[] = cells.flatMap((cell) => sources.filter((s) => s !== undefined).map((source) => {
-      const own = regionOf(source.path);
-      return { out: root, folder: cell.folder, rate: cell.rate, gop: cell.gop, source, ...(own ? { region: own } : {}) };
-    }),
-  );
+  // Each video's task carries its region (one for all, its own from a region file, or none).
+  const withRegion = (source: Source) => {
+    const own = regionOf(source.path);
+    return own ? { source, region: own } : { source };
+  };
+  const tasks: TranscodeTask[] = cells.flatMap((cell) => sources.filter((s) => s !== undefined).map((s) => ({ out: root, folder: cell.folder, rate: cell.rate, gop: cell.gop, ...withRegion(s) })));
   const records = new Map<string, VideoQualityRecord>();
   // A (cell, video) that failed, by video: the first cell's reason in grid order.
   const cellFailures = new Map<string, Array<{ cell: number; reason: string }>>();
