@@ -8,8 +8,10 @@
 // and a line (or the file alone, for an empty one), an accepted file whose regions break what
 // prepare relies on, or an input that takes longer than a second.
 //
-//   npm run build:ts && node dist/bench/regions-fuzz.js [executions, default 100000] [seed, default 1]
+//   scripts/fuzz.sh regions [--seconds N], or after npm run build:ts:
+//   node dist/bench/regions-fuzz.js [--seconds 60] [--seed 1] [--out <folder for findings, default build-fuzz/findings/regions>]
 
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pictureRegion, type PictureRegion } from '../src/codec/region.js';
@@ -116,13 +118,15 @@ export interface RegionFuzzReport {
   slowest: number;
 }
 
-/** Runs `executions` mutants (1 to 3 mutations each) of valid files from `seed`. */
-export function fuzzRegionFiles(options: { executions: number; seed: number }): RegionFuzzReport {
+/** Runs `executions` mutants (1 to 3 mutations each) of valid files from `seed`, or fewer when `seconds` run out first. */
+export function fuzzRegionFiles(options: { executions: number; seed: number; seconds?: number }): RegionFuzzReport {
   const rng = mulberry32(options.seed);
   const outcomes = new Set<string>();
   const findings: RegionFuzzReport['findings'] = [];
   let slowest = 0;
-  for (let n = 0; n < options.executions; n++) {
+  const end = options.seconds === undefined ? Infinity : performance.now() + options.seconds * 1000;
+  let n = 0;
+  for (; n < options.executions && performance.now() < end; n++) {
     let text = sampleRegionFile(rng);
     for (let k = 0; k < 1 + randomInt(rng, 3); k++) text = mutate(rng, text);
     const t0 = performance.now();
@@ -135,11 +139,34 @@ export function fuzzRegionFiles(options: { executions: number; seed: number }): 
     slowest = Math.max(slowest, ms);
     if (ms > 1000) findings.push({ input: text.slice(0, 2000), error: `took ${ms.toFixed(0)} ms` });
   }
-  return { executions: options.executions, outcomes: [...outcomes].sort(), findings, slowest };
+  return { executions: n, outcomes: [...outcomes].sort(), findings, slowest };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const report = fuzzRegionFiles({ executions: Number(process.argv[2] ?? 100_000), seed: Number(process.argv[3] ?? 1) });
-  console.log(JSON.stringify({ ...report, findings: report.findings.slice(0, 10) }, null, 2));
-  if (report.findings.length) process.exitCode = 1;
+  const option = (name: string, fallback: string) => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+  };
+  const seconds = Number(option('--seconds', '60'));
+  const seed = Number(option('--seed', '1'));
+  const out = option('--out', 'build-fuzz/findings/regions'); // ignored by git, beside the other targets' findings
+  if (!(seconds > 0) || !Number.isInteger(seed)) {
+    console.error('usage: node dist/bench/regions-fuzz.js [--seconds N] [--seed N] [--out DIR]');
+    process.exit(2);
+  }
+  const t0 = performance.now();
+  const report = fuzzRegionFiles({ executions: Number.MAX_SAFE_INTEGER, seed, seconds });
+  const took = (performance.now() - t0) / 1000;
+  console.log(`regions fuzz: ${report.executions} executions in ${took.toFixed(0)} s, seed ${seed}, slowest ${report.slowest.toFixed(0)} ms`);
+  console.log(`  ${report.outcomes.length} distinct outcomes, ${report.findings.length} findings`);
+  if (process.argv.includes('--outcomes')) for (const o of report.outcomes) console.log(`    ${o}`);
+  if (report.findings.length > 0) {
+    mkdirSync(out, { recursive: true });
+    for (const [i, f] of report.findings.entries()) {
+      const file = path.join(out, `finding-${i}.csv`);
+      writeFileSync(file, f.input);
+      console.log(`finding ${i} (input in ${file}):\n${f.error}\n`);
+    }
+    process.exit(1);
+  }
 }
