@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fuzzRegionFiles, fuzzRegionFileOnce } from '../../bench/regions-fuzz.js';
+import { parseConfig } from '../../src/config/file.js';
 import { checkRepeatsSpec } from '../../src/config/study.js';
 import { datasetRegions, MAX_REGION_FILE_BYTES, parseRegionFile, readRegionFile, sharedRegionSize } from '../../src/config/regions.js';
 import type { VideoDataset } from '../../src/datasets/types.js';
@@ -131,6 +132,13 @@ describe('a region file against a dataset', () => {
     const manifest: VideoDataset = { ...dataset(path.dirname(csv), ['v/1.mp4']), kind: 'manifest', root: csv };
     const r = await datasetRegions(manifest, file('m.csv', 'v/1.mp4,0,0,16,16\n'));
     expect([...r.regions.keys()]).toEqual([path.join(dir, 'm', 'v', '1.mp4')]);
+  });
+});
+
+describe('a region file in a config file', () => {
+  it("prepare.roi-file is relative to the config file's folder; roi-unlisted is checked", () => {
+    expect(parseConfig('prepare:\n  roi-file: crops.csv\n  roi-unlisted: full\n', '/work/study/config.yaml').prepare).toEqual({ 'roi-file': '/work/study/crops.csv', 'roi-unlisted': 'full' });
+    expect(() => parseConfig('prepare:\n  roi-unlisted: all\n', 'config.yaml')).toThrow('config.yaml: Expected one of "refuse", "full" for prepare.roi-unlisted but received "all"');
   });
 });
 

@@ -222,6 +222,13 @@ describe('a region per video on real footage', () => {
     const record = JSON.parse(readFileSync(path.join(out, 'quality', 'crf20-gop12', 'ball', 'balle.json'), 'utf8')) as { ssim: number; mae: number };
     expect([record.ssim, record.mae]).toEqual([q.ssim.all, q.mae]);
     expect(record.ssim).toBeGreaterThan(0.9);
+    // The CLI on the complete folder: everything reused, the same cells, the file named.
+    const again = await cli(['study', 'transcode', real, '-o', out, '--roi-file', crops, '--crf', '20', '--gop', '12', '--short-side', '144', '--jobs', '2', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    const printed = JSON.parse(again.stdout) as typeof result;
+    expect([printed.roiFile, printed.cells]).toEqual([crops, result.cells]);
+    const unlisted = await cli(['study', 'transcode', real, '-o', path.join(dir, 'study-unlisted'), '--roi-unlisted', 'full']);
+    expect([unlisted.code, unlisted.stderr.trim()]).toEqual([2, 'mvclass: roi-unlisted goes with roi-file (the videos that file does not list)']);
     const other = write('real-other.csv', `birds/cockatoo.mp4,${C}\nball/balle.mp4,${D}\n`);
     await expect(transcodeStudy(real, out, { ...grid, roiFile: other })).rejects.toThrow(/holds videos transcoded at short side 144, preset medium, the regions of digest [0-9a-f]{16}; this study asks for short side 144, preset medium, the regions of digest [0-9a-f]{16}: use another output folder/);
     await expect(transcodeStudy(real, path.join(dir, 'study-both'), { ...grid, roiFile: other, roi: C })).rejects.toThrow('Give either roi (one region for every video) or roi-file (a region per video), not both');
