@@ -72,6 +72,12 @@ export function sampleManifest(rng: Rng, clips = false): { manifest: CacheManife
     videos,
     failed: rng() < 0.5 ? [] : [{ path: '/data/broken.mp4', reason: 'no frames decoded' }],
   };
+  // Drawn last, so the draws above are those of the manifests before regions: with a region file
+  // (prepare --roi-file), the settings' digest and most videos' own region.
+  if (rng() < 0.3) {
+    manifest.settings.roiFile = '0123456789abcdef';
+    for (const v of videos) if (rng() < 0.8) v.roi = `${2 * randomInt(rng, 50)},${2 * randomInt(rng, 50)},${16 + 2 * randomInt(rng, 40)},${16 + 2 * randomInt(rng, 40)}`;
+  }
   return { manifest, sizes };
 }
 
@@ -90,6 +96,8 @@ function checkInvariants(m: CacheManifest, sizes: ReadonlyMap<string, number>): 
     if ((v.clip === undefined) !== (m.settings.rgb === undefined)) fail('a clip without rgb, or rgb without a clip');
     if (v.clip && (v.clip.frames !== m.settings.rgb || v.clip.bytes !== v.clip.frames * v.clip.height * v.clip.width * 3)) fail('clip size');
     if (v.clip && Math.min(v.clip.height, v.clip.width) !== m.settings.shortSide) fail('clip short side');
+    if (v.roi !== undefined && (m.settings.roiFile === undefined || !/^\d{1,5},\d{1,5},\d{1,5},\d{1,5}$/.test(v.roi))) fail('a video region without a region file, or not x,y,w,h');
+    if (m.settings.roi !== undefined && m.settings.roiFile !== undefined) fail('both roi and roiFile');
     for (const r of ranges) {
       if (!/^[\w-][\w.-]*$/.test(r.shard) || r.shard.includes('/')) fail(`shard name ${r.shard}`);
       if (!(Number.isSafeInteger(r.offset) && r.offset >= 0 && Number.isSafeInteger(r.bytes) && r.bytes >= 0)) fail('range numbers');

@@ -13,6 +13,7 @@
 #   reader       MotionReader: vectors, grids, key frames on H.264, MPEG-4, MPEG-1/2, H.263/H.263+,
 #                H.261, MS-MPEG-4, WMV1/2, FLV1, RealVideo, Snow and HEVC
 #   manifest     the prepared cache's manifest reader (TypeScript; see bench/fuzz-manifest.ts)
+#   regions      the per-video region file parser of --roi-file (TypeScript; see bench/regions-fuzz.ts)
 #
 # Work lives in build-fuzz/ (ignored by git): binaries, seeds/<target>, corpus/<target> (grown by
 # the fuzzer and kept between runs), findings/<target> (crash-*, timeout-*, oom-*). A finding
@@ -22,7 +23,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 WORK=$ROOT/build-fuzz
 NATIVE_TARGETS=(h264-syntax crop reader)
-ALL_TARGETS=("${NATIVE_TARGETS[@]}" manifest)
+ALL_TARGETS=("${NATIVE_TARGETS[@]}" manifest regions)
 
 die() { printf 'fuzz.sh: %s\n' "$*" >&2; exit 2; }
 
@@ -119,6 +120,10 @@ fuzz() {
     npm run --silent build:ts
     exec node dist/bench/fuzz-manifest.js --seconds "$seconds"
   fi
+  if [ "$target" = regions ]; then
+    npm run --silent build:ts
+    exec node dist/bench/regions-fuzz.js --seconds "$seconds"
+  fi
   build "$target"
   seeds "$target"
   local corpus=$WORK/corpus/$target findings=$WORK/findings/$target
@@ -146,6 +151,11 @@ regress() {
     if [ "$t" = manifest ]; then
       npm run --silent build:ts
       node dist/bench/fuzz-manifest.js --seconds 20
+      continue
+    fi
+    if [ "$t" = regions ]; then
+      npm run --silent build:ts
+      node dist/bench/regions-fuzz.js --seconds 20
       continue
     fi
     build "$t"

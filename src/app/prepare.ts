@@ -24,6 +24,11 @@
 // dataset: the same manifest text, every video at its place, the same shards at their sizes and
 // nothing else in the folder) nothing is written at all.
 //
+// Regions. With `roi` every picture is cut to one region before it is encoded; with `roiFile`
+// each video to its own (config/regions.ts: the file is checked against the dataset first). The
+// regions' digest is a setting (`roiFile`), so parts and reuse are keyed by it, and each video's
+// region is recorded in its entry (`roi`).
+//
 // Distributed. With `queue` (a Redis URL) the videos to ingest become jobs of the job queue
 // (src/queue) instead of running here: workers on any machine (app/worker.ts, `mvclass worker`)
 // run the same prepareVideo into the same parts folder, which must therefore be on a filesystem
@@ -44,8 +49,9 @@ import type { DatasetItem, VideoDataset } from '../datasets/types.js';
 import { PreparedCache } from '../cache/read.js';
 import { writeAtomically, writeFileAtomically } from '../util/atomic.js';
 import { forEachLimit } from '../util/pool.js';
-import { MvclassError } from '../util/errors.js';
-import { frameSize, integerInRange, positiveInteger } from '../util/validate.js';
+import { MvclassError, UsageError } from '../util/errors.js';
+import { frameSize, integerInRange, oneOf, positiveInteger } from '../util/validate.js';
+import { datasetRegions, sharedRegionSize, UNLISTED_CHOICES, type DatasetRegions, type UnlistedVideos } from '../config/regions.js';
 import { clipFrames, clipShortSide } from '../codec/clips.js';
 import { pictureRegion, regionText, type PictureRegion } from '../codec/region.js';
 import { CACHE_FORMAT, CACHE_VERSION, SHARD_BYTES, type ByteRange, type CacheManifest, type CacheSettings, type CachedVideo, type SourceStamp } from '../cache/format.js';
@@ -59,6 +65,11 @@ export interface PrepareOptions {
   asIs?: boolean;
   /** Re-encode only this region of each picture, "x,y,w,h" (codec/region.ts); `size` defaults to the region's. */
   roi?: string | PictureRegion;
+  /** Re-encode each video from its own region, as this region file lists them (config/regions.ts);
+   * `size` defaults to the regions' when they all have one. Not with `roi`. */
+  roiFile?: string;
+  /** With `roiFile`: the videos it does not list are refused ('refuse', the default) or keep their whole picture ('full'). */
+  roiUnlisted?: UnlistedVideos;
   size?: string;
   fps?: number;
   /** Key frame size "WxH" (the spatial network's input; default 112x112). */
@@ -95,7 +106,7 @@ export interface PrepareResult {
 }
 
 /** What ingesting a video measured: the fields of its cache entry that come from the video itself. */
-type Measured = Pick<CachedVideo, 'frames' | 'rows' | 'cols' | 'fps' | 'duration' | 'frameTypes' | 'frameBits' | 'rates' | 'cropped'> & {
+type Measured = Pick<CachedVideo, 'frames' | 'rows' | 'cols' | 'fps' | 'duration' | 'frameTypes' | 'frameBits' | 'rates' | 'cropped' | 'roi'> & {
   keyFrame: { width: number; height: number; index: number } | null;
   /** Absent without clips. */
   clip?: { frames: number; height: number; width: number } | undefined;
@@ -165,10 +176,46 @@ function entryOf(item: DatasetItem, source: SourceStamp | null, m: Measured, mot
     cropped: c ? { frameBits: c.frameBits, kinds: c.kinds, parameterSetBits: c.parameterSetBits, ...(c.estimated !== undefined ? { estimated: c.estimated } : {}) } : null,
     motion: { shard: motion.shard, offset: motion.offset, bytes: motion.bytes },
     ...(source ? { source: { size: source.size, mtimeMs: source.mtimeMs } } : {}),
+    ...(m.roi !== undefined ? { roi: m.roi } : {}),
   };
 }
 
-function settingsOf(options: PrepareOptions): CacheSettings {
+/**
+ * Each video's region from `options.roiFile` (none without one), checked against the dataset
+ * (config/regions.ts); refuses a region file beside `roi` or `asIs`.
+ */
+export async function regionsOf(dataset: VideoDataset, options: Pick<PrepareOptions, 'roi' | 'roiFile' | 'roiUnlisted' | 'asIs'>): Promise<DatasetRegions | undefined> {
+  if (options.roiFile === undefined) {
+    if (options.roiUnlisted !== undefined) throw new UsageError('roi-unlisted goes with roi-file (the videos that file does not list)');
+    return undefined;
+  }
+  if (options.roi !== undefined) throw new UsageError('Give either roi (one region for every video) or roi-file (a region per video), not both');
+  if (options.asIs) throw new UsageError('roi-file re-encodes a region of each picture: it cannot go with as-is');
+  const unlisted = options.roiUnlisted === undefined ? undefined : oneOf(options.roiUnlisted, 'roi-unlisted', UNLISTED_CHOICES);
+  return datasetRegions(dataset, options.roiFile, unlisted);
+}
+
+/** The settings a preparation of `dataset` with `options` writes into its cache (and compares with a cache's, to reuse it). */
+export async function cacheSettingsFor(dataset: VideoDataset, options: PrepareOptions): Promise<CacheSettings> {
+  return settingsOf(options, await regionsOf(dataset, options));
+}
+
+/**
+ * What the cache in `out` was prepared with that a preparation of `dataset` with `options` would
+ * not be ("roiFile "…" (now "…")"), or null when the settings agree: a workflow that keeps a
+ * complete cache (the repeats study) must not pass one of other settings off as the one asked for.
+ */
+export async function otherCacheSettings(dataset: VideoDataset, out: string, options: PrepareOptions): Promise<string | null> {
+  const wanted = await cacheSettingsFor(dataset, options);
+  const cache = await PreparedCache.open(out);
+  const have = cache.manifest.settings;
+  await cache.close();
+  const keys = [...new Set([...Object.keys(have), ...Object.keys(wanted)])] as Array<keyof CacheSettings>;
+  const differ = keys.filter((k) => have[k] !== wanted[k]);
+  return differ.length ? differ.map((k) => `${k} ${JSON.stringify(have[k]) ?? 'none'} (now ${JSON.stringify(wanted[k]) ?? 'none'})`).join(', ') : null;
+}
+
+function settingsOf(options: PrepareOptions, regions?: DatasetRegions): CacheSettings {
   const asIs = options.asIs ?? false;
   if (options.qp !== undefined && options.crf !== undefined) throw new MvclassError('Give either qp or crf, not both');
   const codec = options.codec ?? PAPER_PROFILE.codec;
@@ -179,18 +226,24 @@ function settingsOf(options: PrepareOptions): CacheSettings {
   const clips = options.rgb === undefined ? {} : { rgb: clipFrames(options.rgb, 'rgb'), shortSide: clipShortSide(options.shortSide ?? DEFAULT_SHORT_SIDE, 'short-side') };
   const roi = options.roi === undefined ? undefined : pictureRegion(options.roi, 'roi');
   if (roi && asIs) throw new MvclassError('roi re-encodes a region of each picture: it cannot go with as-is');
+  // With a region per video, their size when they share one; else a size must be given.
+  const regionSize = roi ? `${roi.width}x${roi.height}` : regions ? sharedRegionSize(regions.regions.values()) : undefined;
+  if (regions && regionSize === null && options.size === undefined) {
+    throw new UsageError(`${options.roiFile}: the regions are not all of one size: give size (the size every video is encoded at)`, options.roiFile);
+  }
   return {
     codec,
     qp: asIs ? null : options.crf !== undefined ? null : integerInRange(options.qp ?? PAPER_QP, 'qp', 0, 51),
     crf: asIs || options.crf === undefined ? null : integerInRange(options.crf, 'crf', 0, 51),
     asIs,
-    size: asIs ? null : sizeOf(options.size ?? (roi ? `${roi.width}x${roi.height}` : PAPER_PROFILE.size)),
+    size: asIs ? null : sizeOf(options.size ?? regionSize ?? PAPER_PROFILE.size),
     fps: asIs ? null : positiveInteger(options.fps ?? PAPER_PROFILE.fps, 'fps'),
     grid: 8,
     keySize,
     ...clips,
     // Only with a region, so a cache of whole pictures has the settings (and manifest bytes) it had before.
     ...(roi ? { roi: regionText(roi) } : {}),
+    ...(regions ? { roiFile: regions.digest } : {}),
   };
 }
 
@@ -224,7 +277,7 @@ async function readPart(partsDir: string, item: DatasetItem): Promise<Part | nul
  * the same video at once (a worker thought dead that was only slow) each leave a whole part, and
  * both the same bytes. The encoded and cropped streams go to a temporary folder under `workRoot`.
  */
-async function prepareVideo(item: DatasetItem, source: SourceStamp | null, settings: CacheSettings, partsDir: string, workRoot: string, warn: (m: string) => void): Promise<void> {
+async function prepareVideo(item: DatasetItem, source: SourceStamp | null, settings: CacheSettings, region: PictureRegion | undefined, partsDir: string, workRoot: string, warn: (m: string) => void): Promise<void> {
   const id = videoId(item);
   // A part made from an earlier version of the file goes first: its JSON marks a part complete.
   await fs.rm(path.join(partsDir, `${id}.json`), { force: true });
@@ -233,7 +286,9 @@ async function prepareVideo(item: DatasetItem, source: SourceStamp | null, setti
     const ingested = await writeAtomically(path.join(partsDir, `${id}.motion`), async (temporary): Promise<IngestResult> => {
       const motion = await fs.open(temporary, 'w');
       try {
-        const profile = profileOfCache(settings);
+        const cacheProfile = profileOfCache(settings);
+        // A region file's region for this video (settings.roiFile), else the cache's one for all.
+        const profile = cacheProfile && region ? { ...cacheProfile, region } : cacheProfile;
         const result = await ingestVideo(item.path, {
           ...(profile ? { profile } : {}),
           // The Multi-CNN needs the cropped stream's sizes: written for H.264 without B-frames (an
@@ -277,6 +332,7 @@ async function prepareVideo(item: DatasetItem, source: SourceStamp | null, setti
       ...(decoded.clip ? { clip: { frames: decoded.clip.frames, height: decoded.clip.height, width: decoded.clip.width } } : {}),
       rates: { rOrig: r.rOrig, rCropped: r.rCropped, rCroppedEncoder: settings.asIs ? null : r.rCroppedEncoder, rMotion: settings.asIs ? null : r.rMotion },
       cropped: ingested.cropped,
+      ...(region ? { roi: regionText(region) } : {}),
     };
     // The JSON goes last: its presence marks the part as complete.
     await writeFileAtomically(path.join(partsDir, `${id}.json`), JSON.stringify(part));
@@ -290,6 +346,8 @@ interface PrepareJob {
   item: DatasetItem;
   source: SourceStamp | null;
   settings: CacheSettings;
+  /** With a region file: this video's region. */
+  region?: PictureRegion;
   partsDir: string;
   software: SoftwareVersions;
 }
@@ -310,7 +368,8 @@ export async function runPrepareJob(data: unknown, warn: (message: string) => vo
   if (!parts?.isDirectory()) {
     throw permanentFailure(`${job.partsDir} is not a folder on this machine: the cache folder must be on a filesystem every worker mounts`);
   }
-  await prepareVideo(job.item, job.source, job.settings, job.partsDir, os.tmpdir(), warn);
+  const region = job.region === undefined ? undefined : pictureRegion(job.region, 'region');
+  await prepareVideo(job.item, job.source, job.settings, region, job.partsDir, os.tmpdir(), warn);
 }
 
 /**
@@ -322,6 +381,7 @@ async function prepareOnQueue(
   out: string,
   todo: Array<{ item: DatasetItem; source: SourceStamp | null }>,
   settings: CacheSettings,
+  regions: DatasetRegions | undefined,
   partsDir: string,
   attempts: number | undefined,
   warn: (m: string) => void,
@@ -333,7 +393,8 @@ async function prepareOnQueue(
     if (!path.isAbsolute(item.path)) throw new MvclassError(`${item.path}: a queued video's path must be absolute (the workers run elsewhere)`, item.path);
     const id = `prepare-${createHash('sha1').update(JSON.stringify([partsDir, item.path, source])).digest('hex').slice(0, 24)}`;
     byId.set(id, item);
-    return { id, data: { item, source, settings, partsDir, software } satisfies PrepareJob };
+    const region = regions?.regions.get(item.path);
+    return { id, data: { item, source, settings, ...(region ? { region } : {}), partsDir, software } satisfies PrepareJob };
   });
   await runJobs<PrepareJob, void>(url, `prepare ${path.resolve(out)}`, PREPARE_JOB, jobs, {
     ...(attempts !== undefined ? { attempts } : {}),
@@ -478,7 +539,8 @@ async function alreadyWritten(out: string, layout: Layout): Promise<boolean> {
 
 /** Prepares `dataset` into the cache folder `out` (replaced only when complete). */
 export async function prepareDataset(dataset: VideoDataset, out: string, options: PrepareOptions = {}): Promise<PrepareResult> {
-  const settings = settingsOf(options);
+  const regions = await regionsOf(dataset, options);
+  const settings = settingsOf(options, regions);
   // One more than the cores: a job waiting on its file or on JavaScript leaves no core idle.
   const jobs = positiveInteger(options.jobs ?? os.cpus().length + 1, 'jobs');
   const shardBytes = positiveInteger(options.shardBytes ?? SHARD_BYTES, 'shardBytes');
@@ -520,12 +582,12 @@ export async function prepareDataset(dataset: VideoDataset, out: string, options
       options.onProgress?.(++done, items.length);
     };
     if (options.queue !== undefined) {
-      await prepareOnQueue(options.queue, out, todo, settings, partsDir, options.attempts, warn, finished);
+      await prepareOnQueue(options.queue, out, todo, settings, regions, partsDir, options.attempts, warn, finished);
     } else {
       await forEachLimit(todo, jobs, async ({ item, source }) => {
         let error: string | null = null;
         try {
-          await prepareVideo(item, source, settings, partsDir, partsDir, warn);
+          await prepareVideo(item, source, settings, regions?.regions.get(item.path), partsDir, partsDir, warn);
         } catch (e) {
           error = e instanceof Error ? e.message : String(e);
         }

@@ -25,7 +25,7 @@ import { writeFileAtomically } from '../util/atomic.js';
 import { MvclassError } from '../util/errors.js';
 import { testViewsOption } from '../util/validate.js';
 import { evaluateRun } from './evaluate.js';
-import { prepareDataset, type PrepareOptions } from './prepare.js';
+import { otherCacheSettings, prepareDataset, type PrepareOptions } from './prepare.js';
 import { buildRepeatsReport } from './repeats-report.js';
 import { trainModel } from './train.js';
 
@@ -69,9 +69,13 @@ export async function runRepeats(spec: string | RepeatsSpec, out: string, option
   await fs.mkdir(out, { recursive: true });
   for (const [i, c] of study.conditions.entries()) {
     if ('data' in c) continue;
-    await stage(`prepare ${c.name}`, existsSync(path.join(caches[i]!, 'manifest.json')), async () => {
+    const { dataset, prepare } = prepareSettings(c.prepare);
+    const ready = existsSync(path.join(caches[i]!, 'manifest.json'));
+    // A cache kept from an earlier run must be the one the spec asks for now (another region file, another QP: refused).
+    const other = ready ? await otherCacheSettings(await openDataset(c.dataset, dataset), caches[i]!, prepare) : null;
+    if (other) throw new MvclassError(`${caches[i]}: the cache there was prepared with ${other}, not as ${where} says: study into another folder, or remove the cache to prepare it again`, caches[i]);
+    await stage(`prepare ${c.name}`, ready, async () => {
       await fs.mkdir(path.dirname(caches[i]!), { recursive: true });
-      const { dataset, prepare } = prepareSettings(c.prepare);
       const result = await prepareDataset(await openDataset(c.dataset, dataset), caches[i]!, { ...prepare, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
       if (result.videos === 0) throw new MvclassError(`${c.dataset}: no video could be prepared for condition ${c.name} (${result.failed.length} failed)`, c.dataset);
     });

@@ -31,6 +31,7 @@ import { readJsonIfAny } from '../util/json.js';
 import { MvclassError, UsageError } from '../util/errors.js';
 import { positiveInteger, testViewsOption } from '../util/validate.js';
 import { evaluateRun } from './evaluate.js';
+import type { UnlistedVideos } from '../config/regions.js';
 import { prepareDataset } from './prepare.js';
 import { trainModel } from './train.js';
 
@@ -230,6 +231,9 @@ export async function transcodeAccuracy(
     queue?: { url: string; attempts?: number | undefined };
     /** The region of the originals the cells were made from: the originals are prepared from it too. */
     roi?: string;
+    /** Or the region file each original's region came from (and what it says of the unlisted). */
+    roiFile?: string;
+    roiUnlisted?: UnlistedVideos;
   } = {},
 ): Promise<AccuracyResult> {
   const { queue } = more;
@@ -243,7 +247,7 @@ export async function transcodeAccuracy(
   const originalCache = path.join(root, 'original', 'cache');
   const size = commonSize(sizes);
   await fs.mkdir(path.dirname(originalCache), { recursive: true });
-  const prepared = await prepareDataset(data, originalCache, { size, keySize: ACCURACY_KEY_SIZE, jobs, onWarning: warn, ...queued, ...(more.roi !== undefined ? { roi: more.roi } : {}) });
+  const prepared = await prepareDataset(data, originalCache, { size, keySize: ACCURACY_KEY_SIZE, jobs, onWarning: warn, ...queued, ...(more.roi !== undefined ? { roi: more.roi } : {}), ...(more.roiFile !== undefined ? { roiFile: more.roiFile } : {}), ...(more.roiUnlisted !== undefined ? { roiUnlisted: more.roiUnlisted } : {}) });
   failures('original', originalCache, prepared.failed);
   s.onStage?.('prepare original', prepared.prepared > 0 ? 'done' : 'skipped', 0);
   const originalManifest = await fs.readFile(path.join(originalCache, 'manifest.json'), 'utf8');

@@ -36,6 +36,8 @@ import { assertRegionFits, pictureRegion, regionText, type PictureRegion } from 
 import { assertSameVersions, permanentFailure, runJobs } from '../queue/queue.js';
 import { compareVideos } from '../codec/quality.js';
 import { openDataset } from '../datasets/open.js';
+import type { UnlistedVideos } from '../config/regions.js';
+import { regionsOf } from './prepare.js';
 import { writeFileAtomically } from '../util/atomic.js';
 import { MvclassError, UsageError } from '../util/errors.js';
 import { infinityAsText, infinityFromText, readJsonFile, readJsonIfAny } from '../util/json.js';
@@ -66,6 +68,10 @@ export interface TranscodeStudyOptions {
   /** Re-encode only this region of each picture ("x,y,w,h"; codec/region.ts), compared with the
    * same region of the original; the short side cap applies to the region. */
   roi?: string | PictureRegion;
+  /** A region per video instead, as this region file lists them (config/regions.ts); not with `roi`. */
+  roiFile?: string;
+  /** With `roiFile`: the videos it does not list are refused ('refuse', the default) or keep their whole picture ('full'). */
+  roiUnlisted?: UnlistedVideos;
   /** Transcode and measure on the workers of this job queue (a Redis URL) instead of in this
    * process; `out` must be on a filesystem every worker mounts (docs/scale-out.md). */
   queue?: string;
@@ -105,6 +111,8 @@ export interface TranscodeStudyResult {
   preset: string;
   /** With a region: "x,y,w,h". */
   roi?: string;
+  /** With a region file: its path, as given. */
+  roiFile?: string;
   cells: TranscodeCell[];
   /** The dataset's own files: total bytes and mean kbps. */
   original: { videos: number; bytes: number; kbps: number; accuracy?: Record<string, number> };
@@ -333,17 +341,25 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
 
   const data = await openDataset(dataset);
   if (data.items.length === 0) throw new MvclassError(`${data.root}: the dataset has no videos`, data.root);
+  // A region per video: checked against the dataset before anything is written.
+  const regionFile = await regionsOf(data, { ...(options.roi !== undefined ? { roi: options.roi } : {}), ...(options.roiFile !== undefined ? { roiFile: options.roiFile } : {}), ...(options.roiUnlisted !== undefined ? { roiUnlisted: options.roiUnlisted } : {}) });
+  const regionOf = (video: string): PictureRegion | undefined => region ?? regionFile?.regions.get(video);
   await fs.mkdir(out, { recursive: true });
 
   // Transcoded files made at another short side are not this study's: refuse rather than mix.
   const settingsFile = path.join(out, 'transcoded', 'settings.json');
-  const settings: { shortSide: number; preset: string; roi?: string } = { shortSide, preset: TRANSCODE_PRESET, ...(region ? { roi: regionText(region) } : {}) };
+  const settings: { shortSide: number; preset: string; roi?: string; roiFile?: string } = {
+    shortSide,
+    preset: TRANSCODE_PRESET,
+    ...(region ? { roi: regionText(region) } : {}),
+    ...(regionFile ? { roiFile: regionFile.digest } : {}),
+  };
   const saved = await readJsonFile<typeof settings>(settingsFile);
   if (saved !== undefined && (typeof saved !== 'object' || saved === null || typeof saved.shortSide !== 'number' || typeof saved.preset !== 'string')) {
     throw new MvclassError(`${settingsFile}: damaged, not the settings of a transcode study (a shortSide number and a preset name expected); remove it or use another folder`, settingsFile);
   }
-  if (saved && (saved.shortSide !== settings.shortSide || saved.preset !== settings.preset || saved.roi !== settings.roi)) {
-    const what = (s: typeof settings) => `short side ${s.shortSide}, preset ${s.preset}${s.roi !== undefined ? `, region ${s.roi}` : ''}`;
+  if (saved && (saved.shortSide !== settings.shortSide || saved.preset !== settings.preset || saved.roi !== settings.roi || saved.roiFile !== settings.roiFile)) {
+    const what = (s: typeof settings) => `short side ${s.shortSide}, preset ${s.preset}${s.roi !== undefined ? `, region ${s.roi}` : ''}${s.roiFile !== undefined ? `, the regions of digest ${s.roiFile}` : ''}`;
     throw new MvclassError(`${settingsFile}: ${out} holds videos transcoded at ${what(saved)}; this study asks for ${what(settings)}: use another output folder`, settingsFile);
   }
   await fs.mkdir(path.dirname(settingsFile), { recursive: true });
@@ -371,8 +387,9 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
         failed.push({ path: item.path, reason: error instanceof Error ? error.message : String(error) });
         return;
       }
-      if (region) assertRegionFits(region, info.width, info.height, item.path);
-      const size = region ? cappedSize(region.width, region.height, shortSide) : cappedSize(info.width, info.height, shortSide);
+      const own = regionOf(item.path);
+      if (own) assertRegionFits(own, info.width, info.height, item.path);
+      const size = own ? cappedSize(own.width, own.height, shortSide) : cappedSize(info.width, info.height, shortSide);
       if (size.width < 16 || size.height < 16) {
         throw new MvclassError(`${item.path}: ${info.width}x${info.height} is too small to compare (SSIM needs at least 16x16)`, item.path);
       }
@@ -382,7 +399,12 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
 
   const cells: Cell[] = rates.flatMap((r) => gops.map((gop) => ({ rate: r, gop, folder: cellFolder(r, gop) })));
   const root = path.resolve(out);
-  const tasks: TranscodeTask[] = cells.flatMap((cell) => sources.filter((s) => s !== undefined).map((source) => ({ out: root, folder: cell.folder, rate: cell.rate, gop: cell.gop, source, ...(region ? { region } : {}) })));
+  // Each video's task carries its region (one for all, its own from a region file, or none).
+  const withRegion = (source: Source) => {
+    const own = regionOf(source.path);
+    return own ? { source, region: own } : { source };
+  };
+  const tasks: TranscodeTask[] = cells.flatMap((cell) => sources.filter((s) => s !== undefined).map((s) => ({ out: root, folder: cell.folder, rate: cell.rate, gop: cell.gop, ...withRegion(s) })));
   const records = new Map<string, VideoQualityRecord>();
   // A (cell, video) that failed, by video: the first cell's reason in grid order.
   const cellFailures = new Map<string, Array<{ cell: number; reason: string }>>();
@@ -429,6 +451,7 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
     shortSide,
     preset: TRANSCODE_PRESET,
     ...(region ? { roi: regionText(region) } : {}),
+    ...(regionFile ? { roiFile: options.roiFile! } : {}),
     cells: cells.map((cell) => {
       const rs = kept.map((s) => records.get(`${cell.folder}\n${s.name}`)!);
       return {
@@ -465,6 +488,7 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
       {
         ...(options.queue !== undefined ? { queue: { url: options.queue, attempts: options.attempts } } : {}),
         ...(region ? { roi: regionText(region) } : {}),
+        ...(regionFile ? { roiFile: options.roiFile!, ...(options.roiUnlisted !== undefined ? { roiUnlisted: options.roiUnlisted } : {}) } : {}),
       },
     );
     result.original.accuracy = measured.original;

@@ -41,6 +41,9 @@ export interface CacheSettings {
   /** The region of each picture that was re-encoded, "x,y,w,h" (prepare --roi; codec/region.ts);
    * absent: the whole picture (and a cache's settings read as before regions existed). */
   roi?: string;
+  /** With a region per video (prepare --roi-file; config/regions.ts): a digest of the file's
+   * regions, so a cache made with other regions is not reused; each video's is its `roi`. */
+  roiFile?: string;
 }
 
 export interface ByteRange {
@@ -76,6 +79,9 @@ export interface CachedVideo {
   cropped: CroppedBits | null;
   /** The input file when prepare read it; absent in older caches. */
   source?: SourceStamp;
+  /** With a region file (settings.roiFile): the region "x,y,w,h" this video was re-encoded from;
+   * absent: its whole picture. */
+  roi?: string;
 }
 
 /** What says a file is unchanged: its size in bytes and its modification time (fs.Stats.mtimeMs). */

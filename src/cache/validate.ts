@@ -26,6 +26,17 @@ function sizeText(f: Fields, key: string): string {
   return text;
 }
 
+/** A region "x,y,w,h" as prepare stores it (codec/region.ts's regionText). */
+function regionOf(f: Fields): string {
+  return f.string('roi', /^\d{1,5},\d{1,5},\d{1,5},\d{1,5}$/, 'a region x,y,w,h');
+}
+
+/** The digest of a region file (config/regions.ts); never beside one region for all. */
+function roiFileOf(f: Fields): string {
+  if (f.raw('roi') !== undefined) f.fail('settings have both roi (one region for all) and roiFile (a region per video)');
+  return f.string('roiFile', /^[0-9a-f]{16}$/, 'a digest of 16 hex digits');
+}
+
 /** The settings a cache was prepared with (also what a run records as its input). */
 export function cacheSettingsOf(f: Fields): CacheSettings {
   return {
@@ -41,7 +52,8 @@ export function cacheSettingsOf(f: Fields): CacheSettings {
     ...(f.raw('rgb') === undefined && f.raw('shortSide') === undefined
       ? {}
       : { rgb: f.integer('rgb', 1, MAX_CLIP_FRAMES), shortSide: f.integer('shortSide', 2, MAX_CLIP_SHORT_SIDE) }),
-    ...(f.raw('roi') === undefined ? {} : { roi: f.string('roi', /^\d{1,5},\d{1,5},\d{1,5},\d{1,5}$/, 'a region x,y,w,h') }),
+    ...(f.raw('roi') === undefined ? {} : { roi: regionOf(f) }),
+    ...(f.raw('roiFile') === undefined ? {} : { roiFile: roiFileOf(f) }),
   };
 }
 
@@ -115,6 +127,9 @@ function videoOf(file: string, value: unknown, index: number, classes: readonly 
   // Optional (caches before it lack it): the input's size and modification time, which decide
   // whether a later prepare may reuse this video.
   const source = f.raw('source') === undefined ? undefined : sourceOf(f.object('source'));
+  // Only with a region file: this video's own region (none: its whole picture).
+  const roi = f.raw('roi') === undefined ? undefined : regionOf(f);
+  if (roi !== undefined && settings.roiFile === undefined) f.fail('roi is given but the settings have no roiFile (a region per video)');
 
   return {
     id,
@@ -135,6 +150,7 @@ function videoOf(file: string, value: unknown, index: number, classes: readonly 
     rates,
     cropped,
     ...(source ? { source } : {}),
+    ...(roi !== undefined ? { roi } : {}),
   };
 }
 

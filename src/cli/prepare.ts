@@ -5,7 +5,8 @@ import { VIDEO_CODECS, type VideoCodec } from '../codec/encode.js';
 import { pictureRegion } from '../codec/region.js';
 import { MvclassError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
-import { fraction, integerInRange, oneOf, positiveInteger } from '../util/validate.js';
+import { fraction, integerInRange, nonEmptyString, oneOf, positiveInteger } from '../util/validate.js';
+import { UNLISTED_CHOICES } from '../config/regions.js';
 import { printJson, warn, warnSome } from './output.js';
 import { parseQpList } from './rates.js';
 import { addSettingsOptions, printConfig, resolveSettings, sectionSettings } from './settings.js';
@@ -22,6 +23,8 @@ export function prepareCommand(): Command {
     .option('--crf <n>', 'constant rate factor instead of --qp')
     .option('--as-is', 'keep each input bitstream as it is (no re-encoding)')
     .option('--roi <x,y,w,h>', 'decode, keep this region of every picture and re-encode it (even numbers; --size defaults to w x h); not the bitstream crop of mvclass crop')
+    .option('--roi-file <file>', 'a region per video: CSV lines path,x,y,w,h, paths relative to the dataset folder (--size defaults to the regions\' when they share one); not with --roi')
+    .option('--roi-unlisted <what>', 'with --roi-file: the videos it does not list are refused (refuse, default) or keep their whole picture (full)')
     .option('--size <WxH>', 'encoding size', PAPER_PROFILE.size)
     .option('--fps <n>', 'encoding frame rate', String(PAPER_PROFILE.fps))
     .option('--key-size <WxH>', 'size of the stored key frame (the spatial network input)', '112x112')
@@ -65,8 +68,10 @@ export function prepareCommand(): Command {
         ...(opts.crf !== undefined ? { crf: integerInRange(opts.crf, 'crf', 0, 51) } : {}),
         asIs: opts.asIs === true,
         // With a region, the region's own size unless a size was given.
-        ...(opts.roi === undefined || resolved.given.has('size') ? { size: String(opts.size) } : {}),
+        ...((opts.roi === undefined && opts.roiFile === undefined) || resolved.given.has('size') ? { size: String(opts.size) } : {}),
         ...(opts.roi !== undefined ? { roi: pictureRegion(opts.roi, 'roi') } : {}),
+        ...(opts.roiFile !== undefined ? { roiFile: nonEmptyString(opts.roiFile, 'roi-file') } : {}),
+        ...(opts.roiUnlisted !== undefined ? { roiUnlisted: oneOf(opts.roiUnlisted, 'roi-unlisted', UNLISTED_CHOICES) } : {}),
         fps: positiveInteger(opts.fps, 'fps'),
         keySize: String(opts.keySize),
         ...(opts.rgb !== undefined ? { rgb: clipFrames(opts.rgb, 'rgb') } : {}),

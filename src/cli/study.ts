@@ -12,7 +12,8 @@ import { MODELS } from '../run/format.js';
 import { UsageError } from '../util/errors.js';
 import { deviceOption, threadsOption, threadsValue } from './device.js';
 import { infinityAsText } from '../util/json.js';
-import { integerInRange, nonNegativeInteger, positiveInteger } from '../util/validate.js';
+import { integerInRange, nonEmptyString, nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
+import { UNLISTED_CHOICES } from '../config/regions.js';
 import { fixed, printJson, warn } from './output.js';
 import { progressBar, type Progress } from '../util/progress.js';
 import type { TranscodeStudyResult } from '../app/transcode-study.js';
@@ -78,6 +79,8 @@ function transcodeCommand(): Command {
     .option('--qp <list>', 'constant QPs, 0-51, instead of CRFs')
     .option('--gop <list>', 'frames between IDR frames, 1 all intra, 0 one IDR (default 1,2,5,10,12)')
     .option('--roi <x,y,w,h>', 'decode, keep this region of every picture and re-encode it (even numbers), compared with the same region of the original; not the bitstream crop of mvclass crop')
+    .option('--roi-file <file>', 'a region per video instead: CSV lines path,x,y,w,h, paths relative to the dataset folder (README: Regions of interest)')
+    .option('--roi-unlisted <what>', 'with --roi-file: the videos it does not list are refused (refuse, default) or keep their whole picture (full)')
     .option('--short-side <S>', 'the largest short side of the re-encoded videos, even (default 360; never scaled up)')
     .option('--jobs <n>', 'videos encoded, compared or (with --models) prepared at once (default: cores)')
     .option('--queue <url>', 'hand the (cell, video) transcodes to the workers of this job queue (redis://host:6379[/db]; mvclass worker) instead; the output folder must be on a filesystem they all mount')
@@ -142,6 +145,8 @@ function transcodeCommand(): Command {
         ...(opts.gop !== undefined ? { gop: list(opts.gop, (v) => nonNegativeInteger(v, 'gop')) } : {}),
         ...(opts.shortSide !== undefined ? { shortSide: positiveInteger(opts.shortSide, 'short-side') } : {}),
         ...(opts.roi !== undefined ? { roi: pictureRegion(opts.roi, 'roi') } : {}),
+        ...(opts.roiFile !== undefined ? { roiFile: nonEmptyString(opts.roiFile, 'roi-file') } : {}),
+        ...(opts.roiUnlisted !== undefined ? { roiUnlisted: oneOf(opts.roiUnlisted, 'roi-unlisted', UNLISTED_CHOICES) } : {}),
         ...(opts.jobs !== undefined ? { jobs: positiveInteger(opts.jobs, 'jobs') } : {}),
         ...(accuracy ? { accuracy } : {}),
         ...(queue !== undefined ? { queue, ...(attempts !== undefined ? { attempts } : {}) } : {}),

@@ -11,6 +11,7 @@
 //   sweep: { qp: [30, 40], views: 3x10 }
 
 import { pictureRegion, regionText } from '../codec/region.js';
+import { UNLISTED_CHOICES } from './regions.js';
 import { clipFrames, clipShortSide } from '../codec/clips.js';
 import { VIDEO_CODECS } from '../codec/encode.js';
 import { parseDevice, parsePrecision } from '../nn/device.js';
@@ -104,6 +105,8 @@ export const PREPARE_FIELDS: Record<string, FieldSpec> = {
   crf: { check: qp },
   'as-is': { check: boolean },
   roi: { check: (v, n) => regionText(pictureRegion(v, n)) },
+  'roi-file': { check: nonEmptyString, path: true },
+  'roi-unlisted': { check: (v, n) => oneOf(v, n, UNLISTED_CHOICES) },
   size: { check: size },
   fps: { check: positiveInteger },
   'key-size': { check: size },

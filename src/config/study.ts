@@ -10,6 +10,7 @@
 //   conditions:            # 2 or more, names unique
 //     - { name: qp30, data: ../caches/qp30 }                     # a prepared cache
 //     - { name: qp45, dataset: ../set, prepare: { qp: 45 } }     # prepared into <out>/caches/qp45
+//     - { name: roi, dataset: ../set, prepare: { roi-file: crops.csv, size: 112x112 } }  # a region per video
 //
 // Relative paths are relative to the spec file's folder.
 
@@ -129,8 +130,12 @@ function checkCondition(item: unknown, at: string, where: string, dir: string): 
   for (const [key, v] of Object.entries(raw)) {
     const spec = Object.hasOwn(CONDITION_PREPARE_FIELDS, key) ? CONDITION_PREPARE_FIELDS[key] : undefined;
     if (!spec) throw unknownKey(where, `${at}.prepare.`, key, Object.keys(CONDITION_PREPARE_FIELDS));
-    prepare[key] = checkSetting(spec, v, `${at}.prepare.${key}`, where);
+    const checked = checkSetting(spec, v, `${at}.prepare.${key}`, where);
+    // A path (roi-file) is relative to the spec's folder, as dataset and data are.
+    prepare[key] = spec.path && typeof checked === 'string' ? path.resolve(dir, checked) : checked;
   }
+  if (prepare['roi-file'] !== undefined && prepare.roi !== undefined) throw fail(`${at}.prepare: give either roi (one region for every video) or roi-file (a region per video), not both`);
+  if (prepare['roi-unlisted'] !== undefined && prepare['roi-file'] === undefined) throw fail(`${at}.prepare: roi-unlisted goes with roi-file (the videos that file does not list)`);
   if (prepare['as-is'] === true && (prepare.qp !== undefined || prepare.crf !== undefined)) throw fail(`${at}.prepare: as-is keeps the input as it is: drop qp and crf`);
   return { name, dataset: resolved('dataset'), prepare };
 }

@@ -19,6 +19,7 @@ let count = 0;
 function writeCache(change: (m: CacheManifest, v: CachedVideo) => void = () => {}): { dir: string; file: string } {
   const { manifest } = sampleManifest(mulberry32(3));
   manifest.dataset.classes = ['jump', 'run', 'walk'];
+  delete manifest.settings.roiFile; // whole pictures: a test adds regions itself
   const v: CachedVideo = {
     ...manifest.videos[0]!,
     id: 'v_Walk_g01',
@@ -33,6 +34,7 @@ function writeCache(change: (m: CacheManifest, v: CachedVideo) => void = () => {
     keyFrame: { shard: 'keys-000.bin', offset: 0, bytes: 4 * 4 * 3, width: 4, height: 4, index: 0 },
     cropped: { frameBits: [900, 80, 70, 60], kinds: 'CRRR', parameterSetBits: 200 },
   };
+  delete v.roi;
   manifest.shards = ['keys-000.bin', 'motion-000.bin'];
   manifest.videos = [v];
   change(manifest, v);
@@ -170,6 +172,31 @@ describe('PreparedCache.open checks the manifest', () => {
     expect((await rejection(shape.dir)).message).toBe(`${shape.file}: video "v_Walk_g01" (index 0): Expected an object for source but received an array of 2`);
   });
 
+  it('regions: a region file\'s digest in the settings and each video\'s region, checked; never both roi and roiFile', async () => {
+    const digest = '0123456789abcdef';
+    const good = writeCache((m, v) => {
+      m.settings.roiFile = digest;
+      v.roi = '112,40,96,64';
+    });
+    const cache = await PreparedCache.open(good.dir);
+    expect([cache.manifest.settings.roiFile, cache.video(0).roi]).toEqual([digest, '112,40,96,64']);
+    await cache.close();
+    const alone = writeCache((_, v) => (v.roi = '0,0,16,16'));
+    expect((await rejection(alone.dir)).message).toBe(`${alone.file}: video "v_Walk_g01" (index 0): roi is given but the settings have no roiFile (a region per video)`);
+    const both = writeCache((m) => {
+      m.settings.roiFile = digest;
+      m.settings.roi = '0,0,16,16';
+    });
+    expect((await rejection(both.dir)).message).toBe(`${both.file}: settings have both roi (one region for all) and roiFile (a region per video)`);
+    const short = writeCache((m) => (m.settings.roiFile = 'abc'));
+    expect((await rejection(short.dir)).message).toBe(`${short.file}: Expected a digest of 16 hex digits for settings.roiFile but received "abc"`);
+    const region = writeCache((m, v) => {
+      m.settings.roiFile = digest;
+      v.roi = '0,0,16';
+    });
+    expect((await rejection(region.dir)).message).toBe(`${region.file}: video "v_Walk_g01" (index 0): Expected a region x,y,w,h for roi but received "0,0,16"`);
+  });
+
   it('the CLI prints the message and exits 1, not a stack trace with exit 2', { timeout: 30_000 }, async () => {
     const { dir, file } = writeCache((_, v) => (v.label = 999));
     const r = await cli(['train', '--model', 'mv3d', '--data', dir, '-o', path.join(root, 'run')]);
@@ -196,5 +223,7 @@ describe('the manifest fuzzer (bench/fuzz-manifest.ts) as a regression check', (
     expect(report.outcomes).toContain(': video S (index N): motion.bytes is N but frames*N*rows*cols*N is N');
     // Clip fields (prepare --rgb) are mutated too.
     expect(report.outcomes.filter((o) => /clip/.test(o)).length).toBeGreaterThan(3);
+    // And the regions of prepare --roi-file.
+    expect(report.outcomes).toContain(': Expected a digest of N hex digits for settings.roiFile');
   });
 });
