@@ -325,6 +325,7 @@ async function rollingMotion(video: string, run: string, config: ModelConfig, in
     const ringAt: Array<{ index: number; time: number }> = new Array(T);
     let frames = 0;
     let inferSeconds = 0;
+    let windowSeconds = 0;
     // Windows waiting for the network: their volumes, and where each one ends.
     let pending: Float32Array[] = [];
     let pendingAt: Array<{ time: number; index: number; first: number }> = [];
@@ -349,7 +350,9 @@ async function rollingMotion(video: string, run: string, config: ModelConfig, in
         data.set(ring!.subarray(slot * 2 * plane, (slot + 1) * 2 * plane), j * 2 * plane);
       }
       // volumeViews with one temporal position: on a clip of exactly T frames every position is the same window.
+      const t = performance.now();
       pending.push(volumeViews({ frames: length, rows, cols, data }, config, 1, crops));
+      windowSeconds += (performance.now() - t) / 1000;
       const last = ringAt[(frames - 1) % T]!;
       pendingAt.push({ time: last.time, index: last.index, first: ringAt[firstFrame % T]!.index });
       if (pending.length >= WINDOWS_PER_BATCH) await flush();
@@ -388,7 +391,9 @@ async function rollingMotion(video: string, run: string, config: ModelConfig, in
       const message = mismatchWarning(video, decoded, input);
       if (message) options.onMismatch(message);
     }
-    seconds.decode = (ingested.seconds.decode ?? 0) - inferSeconds;
+    // The decoding pass's time, less what the windows took in it: making their volumes, and the network.
+    seconds.decode = (ingested.seconds.decode ?? 0) - windowSeconds - inferSeconds;
+    seconds.volumes = windowSeconds;
     seconds.infer = inferSeconds;
     if (series.points.length === 0) throw new MvclassError(`${video}: no frames decoded`, video);
     return {
