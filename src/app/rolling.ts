@@ -392,7 +392,7 @@ async function rollingMotion(video: string, run: string, config: ModelConfig, in
       if (message) options.onMismatch(message);
     }
     // The decoding pass's time, less what the windows took in it: making their volumes, and the network.
-    seconds.decode = (ingested.seconds.decode ?? 0) - windowSeconds - inferSeconds;
+    seconds.decode = Math.max(0, (ingested.seconds.decode ?? 0) - windowSeconds - inferSeconds);
     seconds.volumes = windowSeconds;
     seconds.infer = inferSeconds;
     if (series.points.length === 0) throw new MvclassError(`${video}: no frames decoded`, video);
