@@ -3,7 +3,7 @@
 // averaged ("-F"). Every stage is timed.
 
 import type { VideoStream } from '../codec/decode.js';
-import { ingestVideo, networkInputsOf, type NetworkInputs } from '../ingest/ingest.js';
+import { ingestVideo, networkInputsOf, type IngestResult, type NetworkInputs } from '../ingest/ingest.js';
 
 export { networkInputsOf, type NetworkInputs };
 import { PAPER_PROFILE, profileOfCache } from '../ingest/profile.js';
@@ -151,19 +151,28 @@ export async function readNetworkInputs(video: string, settings: CacheSettings, 
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     ...(options.inputOptions ? { inputOptions: options.inputOptions } : {}),
   });
-  const decoded = ingested.decoded!;
-  if (!profile && decoded.stream && options.onMismatch) {
-    const types = { I: 0, B: 0 };
-    for (const t of decoded.frameTypes) {
-      if (t === 'I') types.I++;
-      else if (t === 'B') types.B++;
-    }
-    const differences = mismatches(decoded.stream, types, settings);
-    if (differences.length > 0) {
-      options.onMismatch(`${video}: ${differences.join(', ')}: the networks were trained on videos encoded otherwise, so its motion vectors differ from theirs; --encode re-encodes it as the training cache was made`);
-    }
+  if (!profile && options.onMismatch) {
+    const message = mismatchWarning(video, ingested.decoded!, settings);
+    if (message) options.onMismatch(message);
   }
   return networkInputsOf(video, ingested, motion);
+}
+
+/**
+ * What to tell about a video read as it was (not re-encoded) whose stream differs from the
+ * training cache's encoding (size, frame rate, codec, B-frames, I frames): its vectors are then
+ * not the ones the networks learnt from. null when it matches, or the cache took videos as they were.
+ */
+export function mismatchWarning(video: string, decoded: Pick<NonNullable<IngestResult['decoded']>, 'stream' | 'frameTypes'>, settings: CacheSettings): string | null {
+  if (!decoded.stream) return null;
+  const types = { I: 0, B: 0 };
+  for (const t of decoded.frameTypes) {
+    if (t === 'I') types.I++;
+    else if (t === 'B') types.B++;
+  }
+  const differences = mismatches(decoded.stream, types, settings);
+  if (differences.length === 0) return null;
+  return `${video}: ${differences.join(', ')}: the networks were trained on videos encoded otherwise, so its motion vectors differ from theirs; --encode re-encodes it as the training cache was made`;
 }
 
 

@@ -4,6 +4,7 @@ import { UsageError } from '../util/errors.js';
 import { parseDevice, parsePrecision } from '../nn/device.js';
 import { deviceOption, precisionOption, threadsOption, threadsValue } from './device.js';
 import { fixed, printJson, warn } from './output.js';
+import { isMotionModel } from '../run/format.js';
 
 export function classifyCommand(): Command {
   return new Command('classify')
@@ -13,8 +14,8 @@ export function classifyCommand(): Command {
     .requiredOption('--run <run...>', 'run folders from mvclass train (several: their scores are averaged)')
     .option('--encode', 're-encode the video as the training cache was made (size, fps, QP) first')
     .option('--views <TxC>', 'temporal views x crops per view (crops 1 or 10; with --rolling only the crops count, default 1)', '10x10')
-    .option('--rolling <n>', 'a frame network trained on clips (prepare --rgb): its label over time, the mean of the last n scored frames')
-    .option('--stride <k>', 'with --rolling: score every k-th frame (default: every frame, up to 1500 scored frames)')
+    .option('--rolling <n>', "one network's label over time, the mean of the last n scores: a frame network trained on clips (prepare --rgb) frame by frame, mv3d or mv2d on the window of its T frames ending there")
+    .option('--stride <k>', 'with --rolling: score every k-th frame, or window (default: every one, up to 1500 scores)')
     .addOption(deviceOption())
     .addOption(precisionOption())
     .addOption(threadsOption())
@@ -39,14 +40,19 @@ export function classifyCommand(): Command {
           precision: parsePrecision(opts.precision, 'precision'),
           threads,
           onWarning: warn,
+          onMismatch: warn,
           ...(inputOptions ? { inputOptions } : {}),
         });
         if (opts.json) return printJson(r);
         const every = r.stride === 1 ? 'every frame' : `one frame in ${r.stride}`;
+        // A motion network's points are windows of T frames, each timed at its last frame.
+        const scored = isMotionModel(r.model)
+          ? `${r.window}-frame windows, ${r.stride === 1 ? 'one per frame' : `one every ${r.stride} frames`} (${r.points.length} windows over ${r.frames} frames)`
+          : `${every} (${r.points.length} of ${r.frames})`;
         const lines = [
-          `${video}: ${r.model}, ${every} (${r.points.length} of ${r.frames}), rolling mean of ${r.rolling}:`,
+          `${video}: ${r.model}, ${scored}, rolling mean of ${r.rolling}:`,
           ...r.segments.map((g) => `  ${fixed(g.from, 2).padStart(8)} - ${fixed(g.to, 2).padEnd(8)} s  ${g.class}`),
-          `video: ${r.top1} (${fixed(100 * r.probability, 1)}%, the mean of the frames' scores)`,
+          `video: ${r.top1} (${fixed(100 * r.probability, 1)}%, the mean of the ${isMotionModel(r.model) ? 'windows' : 'frames'}' scores)`,
           `seconds: ${Object.entries(r.seconds).map(([k, v]) => `${k} ${fixed(v, 3)}`).join(', ')}`,
         ];
         process.stdout.write(lines.join('\n') + '\n');

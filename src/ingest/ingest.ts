@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { crop, croppedBits, type CroppedBits, type CropResult } from '../codec/crop.js';
 import { clipFrames, clipIndices, clipShortSide, distinctIndices } from '../codec/clips.js';
-import { decodeVideo, type VideoStream } from '../codec/decode.js';
+import { decodeVideo, type FrameMeta, type VideoStream } from '../codec/decode.js';
 import { encode, type EncodeResult } from '../codec/encode.js';
 import { probe, type VideoInfo } from '../codec/probe.js';
 import { estimatedCroppedBits, ratesOfEncoding, ratesOfStream, type Rates } from '../rate/rates.js';
@@ -37,8 +37,9 @@ export interface IngestOptions {
   onCropWarning?: (message: string) => void;
   /** Motion grids of this block size (pixels); absent: none. */
   grid?: number;
-  /** Grids are handed here batch by batch (prepare writes them to disk) instead of collected. */
-  onGrids?: (grids: { rows: number; cols: number; data: Int16Array }) => Promise<void> | void;
+  /** Grids are handed here batch by batch (prepare writes them to disk; classify --rolling keeps the
+   * last window's) instead of collected, with the batch's frame records (display order). */
+  onGrids?: (grids: { rows: number; cols: number; data: Int16Array; frames: FrameMeta[] }) => Promise<void> | void;
   /** The first key frame as RGB at this size; absent: none. */
   keyFrame?: { width: number; height: number };
   /** A decoded-frame clip: `frames` frames sampled over the whole video (codec/clips.ts), RGB with
@@ -195,7 +196,7 @@ async function readStream(stream: string, options: IngestOptions, expectedFrames
       rows = batch.grid.rows;
       cols = batch.grid.cols;
       const data = batch.grid.data as Int16Array;
-      if (options.onGrids) await options.onGrids({ rows, cols, data });
+      if (options.onGrids) await options.onGrids({ rows, cols, data, frames: batch.frames });
       else chunks.push(data);
     }
     const k = batch.keyFrames[0];

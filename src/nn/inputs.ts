@@ -13,7 +13,7 @@
 import os from 'node:os';
 import type { CachedVideo } from '../cache/format.js';
 import type { PreparedCache } from '../cache/read.js';
-import { mulberry32, mixSeed, randomInt, randomView, scaleInPlace, testViews, VolumeLoader, type Layout, type MotionClip } from '../volumes/index.js';
+import { mulberry32, mixSeed, randomInt, randomView, sampleVolume, scaleInPlace, testViewSpecs, volumeLength, VolumeLoader, type Layout, type MotionClip } from '../volumes/index.js';
 import { isClipModel, isFrameModel, type ModelConfig } from '../run/format.js';
 import { MvclassError } from '../util/errors.js';
 import { ClipLoader, clipViews } from './clip-loader.js';
@@ -155,12 +155,14 @@ export async function* trainingBatches(cache: PreparedCache, config: ModelConfig
 
 /** Test-time views of a motion clip as one batch: `temporal` positions x 10 crops (or the centre one). */
 export function volumeViews(clip: MotionClip, config: ModelConfig, temporal: number, crops: 1 | 10): Float32Array {
-  const views = testViews(clip, { frames: config.frames, size: config.size, layout: layoutOf(config), temporal });
-  // testViews gives the ten crops per temporal position; keep the centre one alone when asked.
-  const chosen = crops === 10 ? views : views.filter((_, i) => i % 10 === 4);
-  const per = chosen[0]!.volume.length;
+  // testViewSpecs gives the ten crops per temporal position; only the centre one is sampled when
+  // asked for alone (classify --rolling samples a window per frame). Zero-centred as testViews does.
+  const specs = testViewSpecs(clip, config.frames, temporal);
+  const chosen = crops === 10 ? specs : specs.filter((_, i) => i % 10 === 4);
+  const per = volumeLength(config.frames, config.size);
   const out = new Float32Array(chosen.length * per);
-  chosen.forEach((v, i) => out.set(v.volume, i * per));
+  const layout = layoutOf(config);
+  chosen.forEach((v, i) => sampleVolume(clip, { frames: config.frames, size: config.size, layout, start: v.start, crop: v.crop, flip: v.flip, zeroCentre: true }, out.subarray(i * per, (i + 1) * per)));
   return scaleInPlace(out, motionScale(config));
 }
 

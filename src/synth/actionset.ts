@@ -102,6 +102,11 @@ export interface SynthResult {
 
 export const SYNTH_VERSION = 1;
 
+/** The seed of clip i of class c (its index in ACTIONS) in the set of seed `seed`: one PRNG stream per clip, so a clip does not depend on the order clips are made in. */
+export function actionClipSeed(seed: number, c: number, i: number): number {
+  return (seed * 1_000_003 + c * 10_007 + i * 101 + 17) >>> 0;
+}
+
 /** Writes the set to `out` (a folder per class, and synth.json); `out` appears only when complete. */
 export async function synthesizeActionSet(out: string, options: SynthOptions = {}): Promise<SynthResult> {
   const classCount = integerInRange(options.classes ?? 8, 'classes', 2, ACTIONS.length);
@@ -117,11 +122,9 @@ export async function synthesizeActionSet(out: string, options: SynthOptions = {
     await Promise.all(classes.map((name) => fs.mkdir(path.join(dir, name))));
     let done = 0;
     await forEachLimit(clips, jobs, async ({ action, c, i }) => {
-      // One PRNG stream per clip, so a clip does not depend on the order clips are made in.
-      const clipSeed = (seed * 1_000_003 + c * 10_007 + i * 101 + 17) >>> 0;
       await encodeFrames(
         path.join(dir, action, `${action}_${String(i).padStart(3, '0')}.mp4`),
-        renderActionClip(action, { frames: seconds * 25, seed: clipSeed }),
+        renderActionClip(action, { frames: seconds * 25, seed: actionClipSeed(seed, c, i) }),
         // A clean camera-like source (prepare re-encodes at the paper's settings). One
         // encoder thread and a fixed QP, so that the bytes do not depend on the machine:
         // with CRF, libx264's float rate control (mb-tree) gave a different tail about one

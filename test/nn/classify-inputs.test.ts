@@ -6,6 +6,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classifyVideo, CnnModel, encode, loadClassifier, type CacheSettings, type ModelConfig } from '../../src/index.js';
+import { volumeViews } from '../../src/nn/inputs.js';
+import { testViews } from '../../src/volumes/index.js';
 import { fixtures, tempDir } from '../setup/helpers.js';
 
 const f = fixtures();
@@ -62,5 +64,21 @@ describe('classify inputs', () => {
     await classifyVideo(paperClip, [motion], { threads: 1, temporal: 1, crops: 1, onMismatch: (m) => quiet.push(m) });
     await classifyVideo(f.real['balle']!, [motion], { threads: 1, temporal: 1, crops: 1, encode: true, onMismatch: (m) => quiet.push(m) });
     expect(quiet).toEqual([]);
+  });
+
+  it("a motion clip's test views: with 10 crops testViews' volumes in order, with 1 the centre ones, scaled by 1 / motionStd", () => {
+    const clip = { frames: 11, rows: 9, cols: 13, data: Int16Array.from({ length: 11 * 2 * 9 * 13 }, (_, i) => ((i * 7919) % 61) - 30) };
+    for (const [model, layout] of [['mv3d', '3d'], ['mv2d', '2d']] as const) {
+      const config: ModelConfig = { model, classes: ['a', 'b'], frames: 4, size: 6, width: 0.25, fc: 8, motionStd: 2 };
+      const views = testViews(clip, { frames: 4, size: 6, layout, temporal: 3 });
+      const per = views[0]!.volume.length;
+      const ten = volumeViews(clip, config, 3, 10);
+      const one = volumeViews(clip, config, 3, 1);
+      expect([ten.length, one.length]).toEqual([30 * per, 3 * per]);
+      views.forEach((v, i) => {
+        expect(Array.from(ten.subarray(i * per, (i + 1) * per))).toEqual(Array.from(v.volume, (x) => Math.fround(x / 2)));
+        if (i % 10 === 4) expect(Array.from(one.subarray(((i - 4) / 10) * per, ((i - 4) / 10 + 1) * per))).toEqual(Array.from(v.volume, (x) => Math.fround(x / 2)));
+      });
+    }
   });
 });

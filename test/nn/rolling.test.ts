@@ -5,8 +5,8 @@
 // mean of the last n raw vectors (recomputed here), and a frame's raw vector is the network's score
 // of that frame decoded on its own (by index, the way prepare --rgb reads a clip). On real
 // footage (with B-frames: display order) the series has one point per k-th frame at the probe's
-// frame rate. Bad --rolling / --stride values, a motion network and a frame network trained on key
-// frames are refused with a message.
+// frame rate. Bad --rolling / --stride values, a clip network and a frame network trained on key
+// frames are refused with a message. (Motion networks: rolling-motion.test.ts.)
 
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -160,7 +160,7 @@ describe('classifyRolling', () => {
     expect(r.points.at(-1)!.time).toBeLessThanOrEqual(info.duration);
   });
 
-  it('refuses a motion network and a frame network trained on key frames, naming the run', async () => {
+  it('refuses a clip network and a frame network trained on key frames, naming the run', async () => {
     const keySettings: CacheSettings = { codec: 'h264', qp: 30, crf: null, asIs: false, size: '320x240', fps: 25, grid: 8, keySize: '32x32' };
     const make = async (name: string, config: ModelConfig) => {
       const folder = path.join(dir, name);
@@ -170,9 +170,9 @@ describe('classifyRolling', () => {
       await model.writeRun(folder, { iteration: 0, input: keySettings });
       return folder;
     };
-    const motion = await make('motion', { model: 'mv2d', classes: ['a', 'b'], frames: 4, size: 48, width: 0.25, fc: 64 });
+    const clipNetwork = await make('clip', { model: 'x3d-s', classes: ['a', 'b'], frames: 4, size: 32, width: 0.125, fc: 16 });
     const keyFrames = await make('key', { model: 'vgg16', classes: ['a', 'b'], frames: 1, size: 32, width: 0.0625, fc: 32 });
-    await expect(classifyRolling(mixed, motion, { rolling: 4 })).rejects.toThrow(`${motion}: --rolling scores a video frame by frame, and mv2d is a motion network`);
+    await expect(classifyRolling(mixed, clipNetwork, { rolling: 4 })).rejects.toThrow(`${clipNetwork}: --rolling follows a frame network frame by frame or a motion network window by window, and x3d-s is a clip network`);
     await expect(classifyRolling(mixed, keyFrames, { rolling: 4 })).rejects.toThrow(`${keyFrames}: vgg16 was trained on key frames (its cache was prepared without --rgb); --rolling needs a frame network trained on decoded-frame clips`);
     await expect(classifyRolling(mixed, run, { rolling: 0 })).rejects.toThrow('Expected a positive integer for rolling but received 0');
   });
