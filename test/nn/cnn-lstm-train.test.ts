@@ -103,6 +103,34 @@ describe('cnn-lstm on the command line', () => {
     await expect(evaluateRun({ run: path.join(dir, 'cli'), data: plain, temporal: 1, crops: 1, threads: 1 })).rejects.toThrow(`${plain}: cnn-lstm takes decoded-frame clips and this cache has none: prepare it with --rgb T (and --short-side S)`);
   });
 
+  it('train --init <resnet run>: the frame network\'s weights start the backbone (its depth and width), the rest is new; other networks and another depth are refused', { timeout: 120_000 }, async () => {
+    const frame = path.join(dir, 'frame-resnet');
+    await trainModel({ model: 'resnet18', data: clips, out: frame, size: 64, width: 0.125, iterations: 2, batch: 4, optimizer: 'adam', lr: 0.001, threads: 2, seed: 4, valEvery: 0 });
+    const run = path.join(dir, 'from-frames');
+    // A learning rate so small that one step leaves the parameters where the import put them.
+    const t = await cli(['train', '--model', 'cnn-lstm', '--init', frame, '--data', clips, '-o', run, '--iterations', '1', '--batch', '2', '--frames', '2', '--size', '64', '--fc', '32', '--optimizer', 'adam', '--lr', '1e-12', '--threads', '2', '--json'], 100_000);
+    expect(t.code, t.stderr).toBe(0);
+    const source = valuesOf(await (await CnnModel.open(frame, { threads: 1 })).state());
+    const state = await (await CnnModel.open(run, { threads: 1 })).state();
+    const backbone = state.filter((x) => x.name.startsWith('encoder.resnet.'));
+    // Every backbone tensor (parameters and batch norm buffers) came from the frame run; the fc layers, LSTM and head did not.
+    expect(JSON.parse(t.stdout).init).toEqual({ run: frame, loaded: backbone.length, skipped: state.length - backbone.length });
+    const saved = JSON.parse(readFileSync(path.join(run, 'run.json'), 'utf8'));
+    expect(saved.config).toMatchObject({ model: 'cnn-lstm', width: 0.125, backbone: 'resnet18', fc: 32 });
+    expect(saved.training.init).toBe(path.resolve(frame));
+    for (const name of ['conv1.weight', 'layer2.0.downsample.0.weight', 'layer4.1.bn2.bias']) {
+      const mine = Array.from(backbone.find((x) => x.name === `encoder.resnet.${name}`)!.values);
+      expect(mine.length).toBe(source[name]!.length);
+      mine.forEach((v, i) => expect(Math.abs(v - source[name]![i]!)).toBeLessThan(1e-6));
+    }
+    const x3d = await cli(['train', '--model', 'x3d-s', '--init', frame, '--data', clips, '-o', path.join(dir, 'x3d-from-frames'), '--iterations', '1']);
+    expect([x3d.code, x3d.stderr.trim()]).toEqual([2, `mvclass: ${frame}: a resnet18 run cannot start a x3d-s network (give --model resnet18)`]);
+    const deeper = await cli(['train', '--model', 'cnn-lstm', '--backbone', 'resnet34', '--init', frame, '--data', clips, '-o', path.join(dir, 'deeper'), '--iterations', '1']);
+    expect([deeper.code, deeper.stderr.trim()]).toEqual([2, `mvclass: ${frame}: a resnet18 run cannot start a resnet34 backbone (drop --backbone, or give --backbone resnet18)`]);
+    const lstm = await cli(['train', '--model', 'resnet18', '--init', run, '--data', clips, '-o', path.join(dir, 'back'), '--iterations', '1']);
+    expect([lstm.code, lstm.stderr.trim()]).toEqual([2, `mvclass: ${run}: a cnn-lstm run cannot start a resnet18 network (give --model cnn-lstm)`]);
+  });
+
   it('train --resume ends where an uninterrupted run does (weights, running statistics, Adam state), and T above the stored 8 repeats frames', { timeout: 60_000 }, async () => {
     const settings = { model: 'cnn-lstm' as const, data: clips, size: 64, width: 0.125, fc: 32, frames: 12, batch: 4, optimizer: 'adam' as const, lr: 0.001, lrStep: 3, threads: 1, seed: 2, valEvery: 0 };
     const whole = path.join(dir, 'whole');
