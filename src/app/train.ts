@@ -57,7 +57,8 @@ export interface TrainOptions extends SessionSettings {
    * its 4 classes): the same network, its shape by default; its last checkpoint's weights, every
    * tensor but the head when the classes differ (a new head); another shape elsewhere is an error.
    * The motion scale is measured on the new data (the weights learnt unit-RMS inputs); the
-   * optimiser starts afresh.
+   * optimiser starts afresh. cnn-lstm also takes a resnet18…152 frame network's run: its weights
+   * start the backbone (that depth and width by default; its fc is not used), the rest as initialised.
    */
   init?: string;
   /** mv3d/mv2d: threads sampling the volumes (default: loaderWorkers(device), none on the CPU); the batches are the same whatever the number. */
@@ -98,10 +99,19 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     throw new UsageError(`--init starts a new run from ${options.init}'s weights: it cannot go with ${options.resume ? '--resume' : '--weights'}`);
   }
   const init = options.init === undefined ? null : await readRun(options.init);
-  if (init && init.config.model !== options.model) {
-    throw new UsageError(`${options.init}: a ${init.config.model} run cannot start a ${options.model} network (give --model ${init.config.model})`);
+  // A network with a ResNet backbone (cnn-lstm) may also start from a ResNet frame network's run:
+  // its weights go into the backbone (the torchvision-resnet path of importWeights), the rest as initialised.
+  const intoBackbone = init !== null && hasBackbone(options.model) && (BACKBONES as readonly string[]).includes(init.config.model);
+  if (init && init.config.model !== options.model && !intoBackbone) {
+    const or = hasBackbone(options.model) ? ` or a ${BACKBONES.join('/')} run for the backbone` : '';
+    throw new UsageError(`${options.init}: a ${init.config.model} run cannot start a ${options.model} network (give --model ${init.config.model}${or})`);
   }
-  const shape = init?.config ?? { frames: undefined, size: undefined, width: paper.width ?? 1, fc: paper.fc, backbone: undefined };
+  if (intoBackbone && options.backbone !== undefined && options.backbone !== init.config.model) {
+    throw new UsageError(`${options.init}: a ${init.config.model} run cannot start a ${options.backbone} backbone (drop --backbone, or give --backbone ${init.config.model})`);
+  }
+  const shape = intoBackbone
+    ? { frames: undefined, size: undefined, width: init.config.width, fc: paper.fc, backbone: init.config.model as BackboneName }
+    : (init?.config ?? { frames: undefined, size: undefined, width: paper.width ?? 1, fc: paper.fc, backbone: undefined });
   // A device libtorch cannot use is refused before the cache is read (the motion scale is measured on it).
   await checkDevice(options.device);
   const cache = await PreparedCache.open(options.data);

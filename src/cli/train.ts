@@ -33,7 +33,7 @@ export function trainCommand(): Command {
     .option('--fc <n>', "hidden units of the fully connected layers (paper: 2048 / 4096; a resnet has none and ignores it; cnn-lstm: its first, fc 3fc/4 fc/2, LSTM fc/2, fc/4: the seeds' 1024; x3d-s: its head's, 2048)")
     .option('--backbone <name>', `cnn-lstm: the ResNet applied to each frame, ${BACKBONES.join(' | ')} (default resnet18)`)
     .option('--weights <file>', 'vgg16 or a resnet: torchvision weights (width 1), saved as torch.save(dict(model.state_dict())); a head of other classes is replaced, any other mismatch is an error; cnn-lstm: a torchvision resnet\'s, into its backbone; x3d-s: pytorchvideo\'s x3d_s (width 1, fc 2048)')
-    .option('--init <run>', "fine-tune: start from a trained run's weights (the same --model; its shape and motion scale unless given; a new head when the classes differ)")
+    .option('--init <run>', "fine-tune: start from a trained run's weights (the same --model; its shape and motion scale unless given; a new head when the classes differ); cnn-lstm: also a resnet18…152 run, whose weights start the backbone (its depth and width unless given)")
     .option('--seed <n>', 'seed (data order, augmentation, initialisation)', '1')
     .addOption(threadsOption())
     .addOption(deviceOption())

@@ -29,26 +29,30 @@ beforeAll(async () => {
   await prepareDataset(await openDataset(set, { testFraction: 0.25 }), plain, { qp: 30, keySize: '112x112', jobs: 2 });
 }, 240_000);
 
-// Real footage for the clip networks: 3 camera-motion classes x 12 clips of Debian's videos,
-// prepared once for the tests below with 4-frame clips at short side 64.
-let realCache: Promise<{ cache: string; seconds: number }> | undefined;
-function realFootage(): Promise<{ cache: string; seconds: number }> {
-  realCache ??= (async () => {
-    const { cockatoo, realshort, balle, inertie, vp9 } = fixtures().real;
-    const real = await motionSet({ sources: { cockatoo: cockatoo!, realshort: realshort!, balle: balle!, inertie: inertie!, vp9: vp9! }, perClass: 50 });
-    const few = path.join(dir, 'real');
-    for (const cls of ['still', 'shake', 'zoom-in']) {
-      mkdirSync(path.join(few, cls), { recursive: true });
-      for (const name of readdirSync(path.join(real, cls)).sort().slice(0, 12)) copyFileSync(path.join(real, cls, name), path.join(few, cls, name));
-    }
-    const cache = path.join(dir, 'real-cache');
-    const t0 = performance.now();
-    await prepareDataset(await openDataset(few, { testFraction: 0.25 }), cache, { qp: 30, size: '160x120', rgb: 4, shortSide: 64, jobs: 2 });
-    const prepared = (performance.now() - t0) / 1000;
-    return { cache, seconds: prepared };
-  })();
-  return realCache;
+// Real footage for the clip networks (test/support/motionset.ts: camera-motion classes cut from
+// Debian's videos), 4-frame clips at short side 64 (86x64), prepared once per set for the tests below.
+async function realSubset(name: string, classes: readonly string[], perClass: number, split: { testFraction?: number; valFraction?: number }): Promise<{ cache: string; seconds: number }> {
+  const { cockatoo, realshort, balle, inertie, vp9 } = fixtures().real;
+  const real = await motionSet({ sources: { cockatoo: cockatoo!, realshort: realshort!, balle: balle!, inertie: inertie!, vp9: vp9! }, perClass: 50 });
+  const few = path.join(dir, name);
+  for (const cls of classes) {
+    mkdirSync(path.join(few, cls), { recursive: true });
+    for (const file of readdirSync(path.join(real, cls)).sort().slice(0, perClass)) copyFileSync(path.join(real, cls, file), path.join(few, cls, file));
+  }
+  const cache = `${few}-cache`;
+  const t0 = performance.now();
+  await prepareDataset(await openDataset(few, split), cache, { qp: 30, size: '160x120', rgb: 4, shortSide: 64, jobs: 2 });
+  return { cache, seconds: (performance.now() - t0) / 1000 };
 }
+
+// 3 classes x 12 clips (27 train, 9 held out): still, shake, zoom-in.
+let realCache: Promise<{ cache: string; seconds: number }> | undefined;
+const realFootage = () => (realCache ??= realSubset('real', ['still', 'shake', 'zoom-in'], 12, { testFraction: 0.25 }));
+
+// The classes a per-frame backbone can tell apart (docs/training.md, "Clip networks on held-out
+// clips"): still, zoom-in, zoom-out, all 50 clips of each (102 train, 18 val, 30 held out).
+let zoomCache: Promise<{ cache: string; seconds: number }> | undefined;
+const zoomFootage = () => (zoomCache ??= realSubset('zoom', ['still', 'zoom-in', 'zoom-out'], 50, { valFraction: 0.15 }));
 
 describe('cnn-lstm on the command line', () => {
   it('train (frames default: the cache\'s 8), eval --json, eval --save-scores + fuse, classify: one path for a clip network', { timeout: 120_000 }, async () => {
@@ -101,6 +105,34 @@ describe('cnn-lstm on the command line', () => {
     expect(existsSync(run)).toBe(false);
     // A clip network's run scored on a cache without clips.
     await expect(evaluateRun({ run: path.join(dir, 'cli'), data: plain, temporal: 1, crops: 1, threads: 1 })).rejects.toThrow(`${plain}: cnn-lstm takes decoded-frame clips and this cache has none: prepare it with --rgb T (and --short-side S)`);
+  });
+
+  it('train --init <resnet run>: the frame network\'s weights start the backbone (its depth and width), the rest is new; other networks and another depth are refused', { timeout: 120_000 }, async () => {
+    const frame = path.join(dir, 'frame-resnet');
+    await trainModel({ model: 'resnet18', data: clips, out: frame, size: 64, width: 0.125, iterations: 2, batch: 4, optimizer: 'adam', lr: 0.001, threads: 2, seed: 4, valEvery: 0 });
+    const run = path.join(dir, 'from-frames');
+    // A learning rate so small that one step leaves the parameters where the import put them.
+    const t = await cli(['train', '--model', 'cnn-lstm', '--init', frame, '--data', clips, '-o', run, '--iterations', '1', '--batch', '2', '--frames', '2', '--size', '64', '--fc', '32', '--optimizer', 'adam', '--lr', '1e-12', '--threads', '2', '--json'], 100_000);
+    expect(t.code, t.stderr).toBe(0);
+    const source = valuesOf(await (await CnnModel.open(frame, { threads: 1 })).state());
+    const state = await (await CnnModel.open(run, { threads: 1 })).state();
+    const backbone = state.filter((x) => x.name.startsWith('encoder.resnet.'));
+    // Every backbone tensor (parameters and batch norm buffers) came from the frame run; the fc layers, LSTM and head did not.
+    expect(JSON.parse(t.stdout).init).toEqual({ run: frame, loaded: backbone.length, skipped: state.length - backbone.length });
+    const saved = JSON.parse(readFileSync(path.join(run, 'run.json'), 'utf8'));
+    expect(saved.config).toMatchObject({ model: 'cnn-lstm', width: 0.125, backbone: 'resnet18', fc: 32 });
+    expect(saved.training.init).toBe(path.resolve(frame));
+    for (const name of ['conv1.weight', 'layer2.0.downsample.0.weight', 'layer4.1.bn2.bias']) {
+      const mine = Array.from(backbone.find((x) => x.name === `encoder.resnet.${name}`)!.values);
+      expect(mine.length).toBe(source[name]!.length);
+      mine.forEach((v, i) => expect(Math.abs(v - source[name]![i]!)).toBeLessThan(1e-6));
+    }
+    const x3d = await cli(['train', '--model', 'x3d-s', '--init', frame, '--data', clips, '-o', path.join(dir, 'x3d-from-frames'), '--iterations', '1']);
+    expect([x3d.code, x3d.stderr.trim()]).toEqual([2, `mvclass: ${frame}: a resnet18 run cannot start a x3d-s network (give --model resnet18)`]);
+    const deeper = await cli(['train', '--model', 'cnn-lstm', '--backbone', 'resnet34', '--init', frame, '--data', clips, '-o', path.join(dir, 'deeper'), '--iterations', '1']);
+    expect([deeper.code, deeper.stderr.trim()]).toEqual([2, `mvclass: ${frame}: a resnet18 run cannot start a resnet34 backbone (drop --backbone, or give --backbone resnet18)`]);
+    const lstm = await cli(['train', '--model', 'resnet18', '--init', run, '--data', clips, '-o', path.join(dir, 'back'), '--iterations', '1']);
+    expect([lstm.code, lstm.stderr.trim()]).toEqual([2, `mvclass: ${run}: a cnn-lstm run cannot start a resnet18 network (give --model cnn-lstm)`]);
   });
 
   it('train --resume ends where an uninterrupted run does (weights, running statistics, Adam state), and T above the stored 8 repeats frames', { timeout: 60_000 }, async () => {
@@ -160,6 +192,27 @@ describe('cnn-lstm learns', () => {
     expect(train.videos).toBe(27);
     expect(l.at(-1)!).toBeLessThan(l[0]!);
     expect(train.top1).toBeGreaterThanOrEqual(2 / 3);
+  });
+
+  // Held out, on real footage whose classes a per-frame backbone can see (docs/training.md, "Clip
+  // networks on held-out clips"): still, zoom-in and zoom-out, 50 clips each, 30 held out. A zoom
+  // changes every frame's scale, in an order only the LSTM sees; a shake or a sweep moves the
+  // picture by a few pixels, which the backbone's global pooling all but removes. 400 Adam steps of
+  // 8 clips from random weights. Measured (2 cores, shared; prepare 15 s, training 25-31 s) over
+  // seeds 1-5: 83.3%, 80.0%, 56.7%, 66.7%, 56.7% held out (centre crop; training clips 76-93%);
+  // chance is 33.3%. The bar, 1.5x chance (15 of 30), is 2 clips below the worst seed; chance alone
+  // reaches it with probability 4%. Before (27 training clips, 80 steps, the test above): 11-33%.
+  it('on real footage it beats chance on held-out clips (still / zoom-in / zoom-out, 30 clips): at least 1.5x chance', { timeout: 240_000 }, async () => {
+    const { cache, seconds: prepared } = await zoomFootage();
+    const out = path.join(dir, 'zoom-run');
+    const r = await trainModel({ model: 'cnn-lstm', data: cache, out, size: 64, width: 0.125, fc: 64, iterations: 400, batch: 8, optimizer: 'adam', lr: 0.001, lrStep: 100_000, threads: 2, seed: 1, valEvery: 0 });
+    const train = await evaluateRun({ run: out, data: cache, split: 'train', checkpoint: 'last', temporal: 1, crops: 1, threads: 2 });
+    const test = await evaluateRun({ run: out, data: cache, split: 'test', checkpoint: 'last', temporal: 1, crops: 1, threads: 2 });
+    const l = losses(out);
+    console.log(`cnn-lstm on still / zoom-in / zoom-out: prepared in ${prepared.toFixed(1)} s; ${r.iterations} iterations in ${r.seconds.toFixed(1)} s, loss ${l[0]!.toFixed(3)} -> ${l.at(-1)!.toFixed(3)}; training clips ${(100 * train.top1).toFixed(1)}% (${train.videos}), held out ${(100 * test.top1).toFixed(1)}% (${test.videos}; chance 33.3%), per class ${JSON.stringify(test.perClass)}`);
+    expect(l.every(Number.isFinite)).toBe(true);
+    expect([train.videos, test.videos]).toEqual([102, 30]);
+    expect(test.top1).toBeGreaterThanOrEqual(1.5 / 3);
   });
 
   it('x3d-s on the same real footage: trains stably from ln K and fits its training clips (at least 1.5x chance); the held-out score is reported', { timeout: 240_000 }, async () => {
