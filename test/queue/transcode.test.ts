@@ -111,12 +111,19 @@ describe('study transcode --queue (BullMQ on Redis)', () => {
     // Its temporary file is gone too.
     expect(bytesOf(out)).toEqual(local.bytes);
     expect((await queueStatus(redis.url)).runs.find((x) => x.run === `transcode ${out}`)).toMatchObject({ waiting: 0, active: 0, completed: 20, failed: 4 });
-    // The killed job was taken back from the victim once and finished by another worker.
+    // The killed job (the cell and video of the temporary file) was taken back from the victim
+    // once and finished by another worker.
+    const [, cell, ...rest] = file!.split(path.sep);
+    const video = path.join(...rest.slice(0, -1), path.basename(file!).replace(/^\.(.+)\.tmp-.*$/, '$1'));
     const { Queue } = await import('bullmq');
     const queue = new Queue(QUEUE_NAME, { connection: { url: redis.url } });
     try {
-      const stalled = (await queue.getJobs(['completed', 'failed'])).filter((j) => (j.data as { run: string }).run === `transcode ${out}` && j.stalledCounter > 0);
-      expect(stalled.map((j) => j.stalledCounter)).toEqual([1]);
+      type Data = { run: string; data: { task: { folder: string; source: { name: string } } } };
+      const killed = (await queue.getJobs(['completed', 'failed'])).filter((j) => {
+        const d = j.data as Data;
+        return d.run === `transcode ${out}` && d.data.task.folder === cell && d.data.task.source.name === video;
+      });
+      expect(killed.map((j) => j.stalledCounter)).toEqual([1]);
     } finally {
       await queue.close();
     }
