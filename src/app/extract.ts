@@ -13,6 +13,7 @@ import { videosUnder } from '../datasets/files.js';
 import { extractMotion, EXTRACT_FORMATS, type ExtractFormat } from '../export/extract.js';
 import type { MotionSummary } from '../export/stats.js';
 import { assertSameVersions, permanentFailure, runJobs } from '../queue/queue.js';
+import { removeTemporaries } from '../util/atomic.js';
 import { MvclassError } from '../util/errors.js';
 import { forEachLimit } from '../util/pool.js';
 import { oneOf, positiveInteger } from '../util/validate.js';
@@ -150,6 +151,11 @@ export async function extractFolder(folder: string, out: string, options: Extrac
       report(video, summary, reason); // outside the try: a progress callback that throws stops the run
     });
   }
+  // A writer killed in the middle (a worker's SIGKILL, a Ctrl-C of an earlier run) left its
+  // temporary output beside the video's: removed, now that every video is done.
+  await forEachLimit([...new Set([...outputs.values()].map((o) => path.dirname(o)))], 16, async (dir) => {
+    await removeTemporaries(dir);
+  });
   const order = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   return { folder: root, out: target, format: settings.format, videos: done.sort(order), failed: failed.sort(order) };
 }

@@ -38,7 +38,7 @@ import { compareVideos } from '../codec/quality.js';
 import { openDataset } from '../datasets/open.js';
 import type { UnlistedVideos } from '../config/regions.js';
 import { regionsOf } from './prepare.js';
-import { writeFileAtomically } from '../util/atomic.js';
+import { removeTemporaries, writeFileAtomically } from '../util/atomic.js';
 import { MvclassError, UsageError } from '../util/errors.js';
 import { infinityAsText, infinityFromText, readJsonFile, readJsonIfAny } from '../util/json.js';
 import { forEachLimit } from '../util/pool.js';
@@ -440,6 +440,11 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
       finished(task, outcome); // outside the try: a progress callback that throws stops the run
     });
   }
+  // A writer killed in the middle (a worker's SIGKILL, a Ctrl-C of an earlier run) left its
+  // temporary file beside the output: removed, now that every (cell, video) is done.
+  await forEachLimit([...new Set(tasks.flatMap((t) => [path.dirname(targetOf(t)), path.dirname(recordFileOf(t))]))], 16, async (dir) => {
+    await removeTemporaries(dir);
+  });
   for (const [file, list] of cellFailures) failed.push({ path: file, reason: list.sort((a, b) => a.cell - b.cell)[0]!.reason });
   failed.sort((a, b) => a.path.localeCompare(b.path));
   // Every cell averages the same videos: one that failed anywhere is left out of all.

@@ -14,6 +14,20 @@ export function temporarySibling(target: string): string {
   return path.join(dir, `.${base}.tmp-${process.pid}-${randomBytes(4).toString('hex')}${ext}`);
 }
 
+/** A name temporarySibling gives (a folder being replaced adds .old): `.<name>.tmp-<pid>-<8 hex>[<ext>]`. */
+const TEMPORARY = /^\..+\.tmp-\d+-[0-9a-f]{8}(\.[^.]*)?(\.old)?$/;
+
+/**
+ * Removes from `dir` what a writer killed in the middle (SIGKILL, a crashed machine) left of its
+ * temporary siblings: call it once nothing writes into `dir` any more. A missing `dir` is fine.
+ * Returns the names removed.
+ */
+export async function removeTemporaries(dir: string): Promise<string[]> {
+  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => TEMPORARY.test(n));
+  await Promise.all(names.map((n) => fs.rm(path.join(dir, n), { recursive: true, force: true })));
+  return names;
+}
+
 /** Fails early, naming the path, when the folder an output goes into does not exist. */
 export async function assertParentExists(target: string): Promise<void> {
   const dir = path.dirname(path.resolve(target));

@@ -1,12 +1,13 @@
 // study transcode --queue: worker processes transcode and measure each (cell, video) and the study
 // folder is the local run's byte for byte (transcoded files, quality records, transcode.json), on
 // a synthetic set and a real-footage clip; a video that cannot be decoded is tried again, then
-// listed with the local run's reason while the run completes; a coordinator killed and started
-// again finishes the same run; with --models the preparations are queued too. Real parts:
+// listed with the local run's reason while the run completes; a worker killed in the middle of an
+// encode leaves its (cell, video) to another and no trace in the folder; a coordinator killed and
+// started again finishes the same run; with --models the preparations are queued too. Real parts:
 // Debian's redis-server, the CLI in separate processes.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeActionSet } from '../../src/index.js';
@@ -87,6 +88,42 @@ describe('study transcode --queue (BullMQ on Redis)', () => {
       const failed = (await queue.getJobs(['failed'])).filter((j) => (j.data as { run: string }).run === `transcode ${out}`);
       expect(failed.map((j) => j.attemptsMade)).toEqual([2, 2, 2, 2]);
       expect(failed.every((j) => j.failedReason === `${path.join(set, 'run', 'run_zeroed.mp4')}: no video frame could be decoded`)).toBe(true);
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('a worker killed in the middle of an encode: another runs its (cell, video), the folder is the local run\'s byte for byte, nothing counted twice', { timeout: 120_000 }, async () => {
+    const victim = await startQueueWorker(redis.url);
+    const out = path.join(dir, 'killed-worker');
+    const run = startStudy(out);
+    let ended = false;
+    void run.done.then(() => (ended = true));
+    // Mid-job: a temporary file of the victim's (its process id in the name) is being encoded.
+    const writing = () => readdirSync(out, { recursive: true, encoding: 'utf8' }).find((f) => f.startsWith('transcoded') && path.basename(f).includes(`.tmp-${victim.pid}-`));
+    let file: string | undefined;
+    while (!ended && !(file = (() => { try { return writing(); } catch { return undefined; } })())) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(file, 'the victim was never seen encoding').toBeDefined();
+    victim.kill('SIGKILL');
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(local.stdout);
+    // Its temporary file is gone too.
+    expect(bytesOf(out)).toEqual(local.bytes);
+    expect((await queueStatus(redis.url)).runs.find((x) => x.run === `transcode ${out}`)).toMatchObject({ waiting: 0, active: 0, completed: 20, failed: 4 });
+    // The killed job (the cell and video of the temporary file) was taken back from the victim
+    // once and finished by another worker.
+    const [, cell, ...rest] = file!.split(path.sep);
+    const video = path.join(...rest.slice(0, -1), path.basename(file!).replace(/^\.(.+)\.tmp-.*$/, '$1'));
+    const { Queue } = await import('bullmq');
+    const queue = new Queue(QUEUE_NAME, { connection: { url: redis.url } });
+    try {
+      type Data = { run: string; data: { task: { folder: string; source: { name: string } } } };
+      const killed = (await queue.getJobs(['completed', 'failed'])).filter((j) => {
+        const d = j.data as Data;
+        return d.run === `transcode ${out}` && d.data.task.folder === cell && d.data.task.source.name === video;
+      });
+      expect(killed.map((j) => j.stalledCounter)).toEqual([1]);
     } finally {
       await queue.close();
     }
