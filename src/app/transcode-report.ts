@@ -26,7 +26,7 @@ import {
 } from '../metrics/transcode.js';
 import { infinityFromText, readJsonIfAny } from '../util/json.js';
 import { MvclassError } from '../util/errors.js';
-import type { TranscodeCell, TranscodeStudyResult } from './transcode-study.js';
+import type { TranscodeCell, TranscodeStudyResult } from './transcode-result.js';
 
 /** The cells' rate level and its name. */
 function rateOf(result: TranscodeStudyResult): { key: 'crf' | 'qp'; name: string } {

@@ -46,8 +46,8 @@ import { integerInRange, invalid, nonNegativeInteger, positiveInteger } from '..
 import { csvTable, markdownTable, type Cell as TableCell } from '../report/table.js';
 // Types only: the module (and libtorch with it) is loaded when accuracy is asked for.
 import type { AccuracySettings, TranscodeAccuracyOptions } from './transcode-accuracy.js';
-import type { Comparison } from '../metrics/transcode.js';
-import type { TrainOnRow } from './transcode-train-on.js';
+import type { TranscodeCell, TranscodeStudyResult } from './transcode-result.js';
+export type { TranscodeCell, TranscodeStudyResult } from './transcode-result.js';
 
 export const DEFAULT_CRFS = [0, 10, 20, 30, 40, 50] as const;
 export const DEFAULT_GOPS = [1, 2, 5, 10, 12] as const;
@@ -87,43 +87,6 @@ export interface TranscodeStudyOptions {
 }
 
 /** One cell of the grid: its settings and the means over the dataset's videos. */
-export interface TranscodeCell {
-  crf?: number;
-  qp?: number;
-  gop: number;
-  videos: number;
-  /** Total bytes of the cell's files. */
-  bytes: number;
-  /** Mean over videos of bytes * 8 / duration, in kilobits per second. */
-  kbps: number;
-  /** Means over videos of FFmpeg's average PSNR (dB; Infinity where identical), SSIM All, luma MAE and RMSE. */
-  psnr: number;
-  ssim: number;
-  mae: number;
-  rmse: number;
-  /** With `accuracy`: top-1 on the test split per model, the networks trained on the originals. */
-  accuracy?: Record<string, number>;
-}
-
-export interface TranscodeStudyResult {
-  dataset: string;
-  shortSide: number;
-  preset: string;
-  /** With a region: "x,y,w,h". */
-  roi?: string;
-  /** With a region file: its path, as given. */
-  roiFile?: string;
-  cells: TranscodeCell[];
-  /** The dataset's own files: total bytes and mean kbps. */
-  original: { videos: number; bytes: number; kbps: number; accuracy?: Record<string, number> };
-  /** Videos left out of every cell, with the reason (the first failing cell's, in grid order). */
-  failed: Array<{ path: string; reason: string }>;
-  /** With `accuracy`: the MV-vs-pixel comparison (metrics/transcode.ts, compareModels). */
-  comparison?: Comparison;
-  /** With `trainOn`: the networks trained and tested on each of those cells, in trainOn's order. */
-  trainOn?: TrainOnRow[];
-}
-
 interface Source {
   path: string;
   /** The dataset-relative name its outputs take, with .mp4 for an extension. */

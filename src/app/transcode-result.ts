@@ -1,0 +1,42 @@
+// The transcode study's result, as transcode.json holds it and --json prints it: written by
+// app/transcode-study.ts, read by app/transcode-report.ts (its own file, so that neither imports the other).
+
+import type { Comparison } from '../metrics/transcode.js';
+import type { TrainOnRow } from './transcode-train-on.js';
+
+export interface TranscodeCell {
+  crf?: number;
+  qp?: number;
+  gop: number;
+  videos: number;
+  /** Total bytes of the cell's files. */
+  bytes: number;
+  /** Mean over videos of bytes * 8 / duration, in kilobits per second. */
+  kbps: number;
+  /** Means over videos of FFmpeg's average PSNR (dB; Infinity where identical), SSIM All, luma MAE and RMSE. */
+  psnr: number;
+  ssim: number;
+  mae: number;
+  rmse: number;
+  /** With `accuracy`: top-1 on the test split per model, the networks trained on the originals. */
+  accuracy?: Record<string, number>;
+}
+
+export interface TranscodeStudyResult {
+  dataset: string;
+  shortSide: number;
+  preset: string;
+  /** With a region: "x,y,w,h". */
+  roi?: string;
+  /** With a region file: its path, as given. */
+  roiFile?: string;
+  cells: TranscodeCell[];
+  /** The dataset's own files: total bytes and mean kbps. */
+  original: { videos: number; bytes: number; kbps: number; accuracy?: Record<string, number> };
+  /** Videos left out of every cell, with the reason (the first failing cell's, in grid order). */
+  failed: Array<{ path: string; reason: string }>;
+  /** With `accuracy`: the MV-vs-pixel comparison (metrics/transcode.ts, compareModels). */
+  comparison?: Comparison;
+  /** With `trainOn`: the networks trained and tested on each of those cells, in trainOn's order. */
+  trainOn?: TrainOnRow[];
+}
