@@ -16,6 +16,7 @@ import { defaultStride, RollingMean, rollingSegments } from '../../src/app/rolli
 import { trainModel } from '../../src/app/train.js';
 import { imageViews } from '../../src/nn/inputs.js';
 import { cli, fixtures, tempDir } from '../setup/helpers.js';
+import { expectRollingArithmetic } from '../support/rolling.js';
 
 const dir = tempDir('mvclass-rolling-');
 const set = path.join(dir, 'set');
@@ -74,15 +75,7 @@ describe('classifyRolling', () => {
   });
 
   it('the rolling series is the mean of the last n raw vectors; the video score the mean of all; times are the frames\' at 25 fps', () => {
-    const k = result.classes.length;
-    result.points.forEach((p, i) => {
-      const window = result.points.slice(Math.max(0, i - N + 1), i + 1);
-      for (let c = 0; c < k; c++) expect(p.rollingScores[c]!).toBeCloseTo(window.reduce((s, q) => s + q.scores[c]!, 0) / window.length, 12);
-      expect(p.rollingProbability).toBe(Math.max(...p.rollingScores));
-      expect(p.probability).toBe(Math.max(...p.scores));
-      expect(p.time).toBeCloseTo(p.index / 25, 6);
-    });
-    for (let c = 0; c < k; c++) expect(result.scores[c]!).toBeCloseTo(result.points.reduce((s, q) => s + q.scores[c]!, 0) / result.points.length, 12);
+    expectRollingArithmetic(result, N, 25);
   });
 
   it("a frame's raw vector is the network's score of that frame decoded by index at the run's short side", { timeout: 60_000 }, async () => {
