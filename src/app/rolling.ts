@@ -236,18 +236,37 @@ async function workFolder(input: CacheSettings, options: RollingOptions): Promis
   return options.encode && profileOfCache(input) ? fs.mkdtemp(path.join(os.tmpdir(), 'mvclass-rolling-')) : null;
 }
 
-async function rollingFrames(video: string, run: string, config: ModelConfig, input: CacheSettings & { shortSide: number }, options: Checked): Promise<RollingResult> {
-  const { rolling, crops } = options;
+/** What both rolling paths start from: the run's model (its load timed), and the stream to read (re-encoded as the run's cache was, with --encode). */
+interface RollingInput {
+  model: CnnModel;
+  stream: string;
+  /** The caller's input options, unless the stream is our own re-encode. */
+  inputOptions: Checked['inputOptions'];
+  /** Whether the stream was re-encoded (then the encoding matches the cache by construction). */
+  encoded: boolean;
+  seconds: Record<string, number>;
+}
+
+/** Opens the model and the stream, runs `body`, and removes the re-encode's folder whatever happens. */
+async function withRollingInput<T>(video: string, run: string, input: CacheSettings, options: Checked, body: (opened: RollingInput) => Promise<T>): Promise<T> {
   const seconds: Record<string, number> = {};
   const t0 = performance.now();
   const model = await CnnModel.open(run, options);
   seconds['load model'] = (performance.now() - t0) / 1000;
-  const classes = config.classes;
-  const k = classes.length;
   const work = await workFolder(input, options);
   try {
     const stream = await encodedStream(video, input, options, work, seconds);
-    const inputOptions = work ? undefined : options.inputOptions;
+    return await body({ model, stream, inputOptions: work ? undefined : options.inputOptions, encoded: work !== null, seconds });
+  } finally {
+    if (work) await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+async function rollingFrames(video: string, run: string, config: ModelConfig, input: CacheSettings & { shortSide: number }, options: Checked): Promise<RollingResult> {
+  const { rolling, crops } = options;
+  const classes = config.classes;
+  const k = classes.length;
+  return withRollingInput(video, run, input, options, async ({ model, stream, inputOptions, seconds }) => {
     const stride = options.stride ?? defaultStride(await frameCountOf(stream, inputOptions));
     const series = new Series(classes, rolling);
     let frames = 0;
@@ -294,9 +313,7 @@ async function rollingFrames(video: string, run: string, config: ModelConfig, in
     seconds.infer = inferSeconds;
     if (series.points.length === 0) throw new MvclassError(`${video}: no frames decoded`, video);
     return { video, run, model: config.model, classes, rolling, stride, crops, window: 1, frames, fps, points: series.points, segments: rollingSegments(series.points), ...series.score(), seconds };
-  } finally {
-    if (work) await fs.rm(work, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Windows scored in one call of the network (a few MB of volumes, even with 10 crops each). */
@@ -304,17 +321,10 @@ const WINDOWS_PER_BATCH = 8;
 
 async function rollingMotion(video: string, run: string, config: ModelConfig, input: CacheSettings, options: Checked): Promise<RollingResult> {
   const { rolling, crops } = options;
-  const seconds: Record<string, number> = {};
-  const t0 = performance.now();
-  const model = await CnnModel.open(run, options);
-  seconds['load model'] = (performance.now() - t0) / 1000;
   const classes = config.classes;
   const k = classes.length;
   const T = config.frames;
-  const work = await workFolder(input, options);
-  try {
-    const stream = await encodedStream(video, input, options, work, seconds);
-    const inputOptions = work ? undefined : options.inputOptions;
+  return withRollingInput(video, run, input, options, async ({ model, stream, inputOptions, encoded, seconds }) => {
     let stride = options.stride ?? 1;
     const series = new Series(classes, rolling);
     // The last T frames' grids, a ring of planes [2, rows, cols] (allocated at the first batch), with their index and time.
@@ -387,7 +397,7 @@ async function rollingMotion(video: string, run: string, config: ModelConfig, in
     if (frames > 0 && frames < T) await window(frames);
     await flush();
     const decoded = ingested.decoded!;
-    if (!work && options.onMismatch) {
+    if (!encoded && options.onMismatch) {
       const message = mismatchWarning(video, decoded, input);
       if (message) options.onMismatch(message);
     }
@@ -400,7 +410,5 @@ async function rollingMotion(video: string, run: string, config: ModelConfig, in
       video, run, model: config.model, classes, rolling, stride, crops, window: Math.min(T, frames), frames, fps: decoded.stream?.fps ?? 0,
       points: series.points, segments: rollingSegments(series.points), ...series.score(), seconds,
     };
-  } finally {
-    if (work) await fs.rm(work, { recursive: true, force: true });
-  }
+  });
 }
