@@ -173,6 +173,15 @@ describe('cnn-lstm learns', () => {
 
   // Real footage (Debian's sample videos cut into camera-motion classes, test/support/motionset.ts):
   // three of its classes, 12 clips each (27 train, 9 held out), 4 frames at short side 64 (86x64),
+  /** The real-footage recipe (64 px, width 1/8, fc 64, Adam 0.001, batch 8, seed 1), then the last checkpoint scored on both splits. */
+  async function trainOnRealFootage(cache: string, name: string, iterations: number) {
+    const out = path.join(dir, name);
+    const r = await trainModel({ model: 'cnn-lstm', data: cache, out, size: 64, width: 0.125, fc: 64, iterations, batch: 8, optimizer: 'adam', lr: 0.001, lrStep: 100_000, threads: 2, seed: 1, valEvery: 0 });
+    const train = await evaluateRun({ run: out, data: cache, split: 'train', checkpoint: 'last', temporal: 1, crops: 1, threads: 2 });
+    const test = await evaluateRun({ run: out, data: cache, split: 'test', checkpoint: 'last', temporal: 1, crops: 1, threads: 2 });
+    return { r, train, test, l: losses(out) };
+  }
+
   // 80 Adam steps of 8 clips. Measured (2 cores, shared): prepare 2-3 s, training 7-14 s; over
   // seeds 1, 2, 3 the loss went 1.13 -> 0.78, 1.09 -> 0.52, 1.15 -> 0.76, the training clips
   // scored 85.2%, 88.9%, 85.2%, and the 9 held-out clips 33.3%, 11.1%, 22.2% (chance 33.3%): in
@@ -180,11 +189,7 @@ describe('cnn-lstm learns', () => {
   // training clips at least 2x chance (18 of 27; chance alone: probability below 0.1%).
   it('on real footage with --rgb: trains stably from ln K and fits its training clips (at least 2x chance); the held-out score is reported', { timeout: 240_000 }, async () => {
     const { cache, seconds: prepared } = await realFootage();
-    const out = path.join(dir, 'real-run');
-    const r = await trainModel({ model: 'cnn-lstm', data: cache, out, size: 64, width: 0.125, fc: 64, iterations: 80, batch: 8, optimizer: 'adam', lr: 0.001, lrStep: 100_000, threads: 2, seed: 1, valEvery: 0 });
-    const train = await evaluateRun({ run: out, data: cache, split: 'train', checkpoint: 'last', temporal: 1, crops: 1, threads: 2 });
-    const test = await evaluateRun({ run: out, data: cache, split: 'test', checkpoint: 'last', temporal: 1, crops: 1, threads: 2 });
-    const l = losses(out);
+    const { r, train, test, l } = await trainOnRealFootage(cache, 'real-run', 80);
     console.log(`cnn-lstm on real footage: prepared in ${prepared.toFixed(1)} s; ${r.iterations} iterations in ${r.seconds.toFixed(1)} s, loss ${l[0]!.toFixed(3)} -> ${l.at(-1)!.toFixed(3)}; training clips ${(100 * train.top1).toFixed(1)}% (${train.videos}), held out ${(100 * test.top1).toFixed(1)}% (${test.videos}; chance 33.3%)`);
     expect(l.every(Number.isFinite)).toBe(true);
     expect(l[0]!).toBeLessThan(Math.log(3) + 0.7);
@@ -204,11 +209,7 @@ describe('cnn-lstm learns', () => {
   // reaches it with probability 4%. Before (27 training clips, 80 steps, the test above): 11-33%.
   it('on real footage it beats chance on held-out clips (still / zoom-in / zoom-out, 30 clips): at least 1.5x chance', { timeout: 240_000 }, async () => {
     const { cache, seconds: prepared } = await zoomFootage();
-    const out = path.join(dir, 'zoom-run');
-    const r = await trainModel({ model: 'cnn-lstm', data: cache, out, size: 64, width: 0.125, fc: 64, iterations: 400, batch: 8, optimizer: 'adam', lr: 0.001, lrStep: 100_000, threads: 2, seed: 1, valEvery: 0 });
-    const train = await evaluateRun({ run: out, data: cache, split: 'train', checkpoint: 'last', temporal: 1, crops: 1, threads: 2 });
-    const test = await evaluateRun({ run: out, data: cache, split: 'test', checkpoint: 'last', temporal: 1, crops: 1, threads: 2 });
-    const l = losses(out);
+    const { r, train, test, l } = await trainOnRealFootage(cache, 'zoom-run', 400);
     console.log(`cnn-lstm on still / zoom-in / zoom-out: prepared in ${prepared.toFixed(1)} s; ${r.iterations} iterations in ${r.seconds.toFixed(1)} s, loss ${l[0]!.toFixed(3)} -> ${l.at(-1)!.toFixed(3)}; training clips ${(100 * train.top1).toFixed(1)}% (${train.videos}), held out ${(100 * test.top1).toFixed(1)}% (${test.videos}; chance 33.3%), per class ${JSON.stringify(test.perClass)}`);
     expect(l.every(Number.isFinite)).toBe(true);
     expect([train.videos, test.videos]).toEqual([102, 30]);
