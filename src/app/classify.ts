@@ -6,7 +6,8 @@ import type { VideoStream } from '../codec/decode.js';
 import { ingestVideo, networkInputsOf, type IngestResult, type NetworkInputs } from '../ingest/ingest.js';
 
 export { networkInputsOf, type NetworkInputs };
-import { PAPER_PROFILE, profileOfCache } from '../ingest/profile.js';
+import { PAPER_PROFILE, profileForVideo, type EncodingProfile } from '../ingest/profile.js';
+import { regionText, type PictureRegion } from '../codec/region.js';
 import type { CacheSettings } from '../cache/format.js';
 import { meanScores } from '../metrics/classification.js';
 import { MvclassError } from '../util/errors.js';
@@ -20,6 +21,9 @@ import { isClipModel, isMotionModel, readRun } from '../run/format.js';
 export interface ClassifyOptions extends SessionSettings {
   /** Re-encode the video as the training cache was made (size, fps, QP) before reading it. */
   encode?: boolean;
+  /** With `encode`: cut this region of each picture first, in place of the cache's own (the
+   * video's region, when the networks were trained on a region per video: prepare --roi-file). */
+  region?: PictureRegion;
   temporal?: number;
   crops?: 1 | 10;
   onWarning?: (message: string) => void;
@@ -110,7 +114,7 @@ export async function classifyLoaded(video: string, classifier: LoadedClassifier
   return { ...result, seconds: { ...inputs.seconds, ...result.seconds } };
 }
 
-export interface ReadInputsOptions extends Pick<ClassifyOptions, 'encode' | 'onWarning' | 'inputOptions' | 'onMismatch'> {
+export interface ReadInputsOptions extends Pick<ClassifyOptions, 'encode' | 'region' | 'onWarning' | 'inputOptions' | 'onMismatch'> {
   /** Read the motion grids (default true); false when only the spatial network runs, so that a
    * codec without vectors (VP9, AV1, Motion JPEG) can still be classified from its key frame. */
   motion?: boolean;
@@ -139,7 +143,7 @@ function mismatches(stream: VideoStream, types: { I: number; B: number }, settin
  * worker process and score in its own.
  */
 export async function readNetworkInputs(video: string, settings: CacheSettings, options: ReadInputsOptions = {}): Promise<NetworkInputs> {
-  const profile = options.encode ? profileOfCache(settings) : null;
+  const profile = encodingFor(video, settings, options);
   const motion = options.motion ?? true;
   const clip = options.clip !== undefined ? options.clip : trainedOnClips(settings) ? { frames: settings.rgb, shortSide: settings.shortSide } : null;
   const ingested = await ingestVideo(video, {
@@ -156,6 +160,23 @@ export async function readNetworkInputs(video: string, settings: CacheSettings, 
     if (message) options.onMismatch(message);
   }
   return networkInputsOf(video, ingested, motion);
+}
+
+/**
+ * How `video` is re-encoded before it is read (null: read as it is): with `encode`, the cache's
+ * profile, with `region` cut first when one is given. A cache whose videos were each cut to a
+ * region of their own (prepare --roi-file) has no region that fits a new video; without `region`
+ * the whole picture is encoded, and onMismatch is told so.
+ */
+export function encodingFor(video: string, settings: CacheSettings, options: Pick<ClassifyOptions, 'encode' | 'region' | 'onMismatch'>): EncodingProfile | null {
+  if (options.region !== undefined && !options.encode) {
+    throw new MvclassError(`${video}: a region (${regionText(options.region)}) is cut while re-encoding: it goes with encode`, video);
+  }
+  if (!options.encode) return null;
+  if (settings.roiFile !== undefined && options.region === undefined && options.onMismatch) {
+    options.onMismatch(`${video}: the networks were trained on a region of each video (prepare --roi-file), and this video is encoded whole; --roi x,y,w,h cuts its region as its training videos were cut`);
+  }
+  return profileForVideo(settings, options.region);
 }
 
 /**

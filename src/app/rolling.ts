@@ -18,12 +18,13 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mismatchWarning, trainedOnClips } from './classify.js';
+import { encodingFor, mismatchWarning, trainedOnClips } from './classify.js';
 import type { CacheSettings } from '../cache/format.js';
 import { decodeVideo } from '../codec/decode.js';
 import { probe } from '../codec/probe.js';
 import { ingestVideo } from '../ingest/ingest.js';
-import { profileOfCache } from '../ingest/profile.js';
+import type { EncodingProfile } from '../ingest/profile.js';
+import type { PictureRegion } from '../codec/region.js';
 import { meanScores } from '../metrics/classification.js';
 import { imageViews, volumeViews } from '../nn/inputs.js';
 import { CnnModel, type SessionSettings } from '../nn/model.js';
@@ -43,6 +44,8 @@ export interface RollingOptions extends SessionSettings {
   crops?: 1 | 10;
   /** Re-encode the video as the run's cache was made (size, fps, QP) before reading it. */
   encode?: boolean;
+  /** With `encode`: cut this region of each picture first (as classify's `region`). */
+  region?: PictureRegion;
   inputOptions?: Record<string, string>;
   onWarning?: (message: string) => void;
   /** A motion network and a video read as it was: told when the video is encoded otherwise than the run's training videos (as classify tells it). */
@@ -221,19 +224,12 @@ export async function classifyRolling(video: string, run: string, options: Rolli
 
 type Checked = RollingOptions & { rolling: number; stride: number | undefined; crops: 1 | 10 };
 
-/** Re-encodes the video as the run's cache was made when asked (and possible) into `work`; the stream to read. */
-async function encodedStream(video: string, input: CacheSettings, options: Checked, work: string | null, seconds: Record<string, number>): Promise<string> {
-  const profile = options.encode ? profileOfCache(input) : null;
-  if (!work || !profile) return video;
+/** Re-encodes the video with `profile` (the run's cache's) into `work`; the stream to read. */
+async function encodedStream(video: string, profile: EncodingProfile, options: Checked, work: string, seconds: Record<string, number>): Promise<string> {
   const t = performance.now();
   const encoded = await ingestVideo(video, { profile, decode: false, workDir: work, ...(options.onWarning ? { onWarning: options.onWarning } : {}), ...(options.inputOptions ? { inputOptions: options.inputOptions } : {}) });
   seconds.encode = (performance.now() - t) / 1000;
   return encoded.stream;
-}
-
-/** A temporary folder for the re-encoded stream, when there is one to make (a cache of videos taken as they were (--as-is) has no encoding to repeat). */
-async function workFolder(input: CacheSettings, options: RollingOptions): Promise<string | null> {
-  return options.encode && profileOfCache(input) ? fs.mkdtemp(path.join(os.tmpdir(), 'mvclass-rolling-')) : null;
 }
 
 /** What both rolling paths start from: the run's model (its load timed), and the stream to read (re-encoded as the run's cache was, with --encode). */
@@ -249,13 +245,15 @@ interface RollingInput {
 
 /** Opens the model and the stream, runs `body`, and removes the re-encode's folder whatever happens. */
 async function withRollingInput<T>(video: string, run: string, input: CacheSettings, options: Checked, body: (opened: RollingInput) => Promise<T>): Promise<T> {
+  // A cache of videos taken as they were (--as-is) has no encoding to repeat: no profile, no folder.
+  const profile = encodingFor(video, input, options);
   const seconds: Record<string, number> = {};
   const t0 = performance.now();
   const model = await CnnModel.open(run, options);
   seconds['load model'] = (performance.now() - t0) / 1000;
-  const work = await workFolder(input, options);
+  const work = profile ? await fs.mkdtemp(path.join(os.tmpdir(), 'mvclass-rolling-')) : null;
   try {
-    const stream = await encodedStream(video, input, options, work, seconds);
+    const stream = work && profile ? await encodedStream(video, profile, options, work, seconds) : video;
     return await body({ model, stream, inputOptions: work ? undefined : options.inputOptions, encoded: work !== null, seconds });
   } finally {
     if (work) await fs.rm(work, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { parseDevice, parsePrecision } from '../nn/device.js';
 import { deviceOption, precisionOption, threadsOption, threadsValue } from './device.js';
 import { fixed, printJson, warn } from './output.js';
 import { isMotionModel } from '../run/format.js';
+import { pictureRegion } from '../codec/region.js';
 
 export function classifyCommand(): Command {
   return new Command('classify')
@@ -13,6 +14,7 @@ export function classifyCommand(): Command {
     .option('--input-option <key=value...>', 'demuxer/protocol option, as ffmpeg -i takes it (e.g. rtsp_transport=tcp)')
     .requiredOption('--run <run...>', 'run folders from mvclass train (several: their scores are averaged)')
     .option('--encode', 're-encode the video as the training cache was made (size, fps, QP) first')
+    .option('--roi <x,y,w,h>', "with --encode: cut this region of every picture before re-encoding (the video's region, for networks trained on prepare --roi-file; replaces a --roi the cache was prepared with)")
     .option('--views <TxC>', 'temporal views x crops per view (crops 1 or 10; with --rolling only the crops count, default 1)', '10x10')
     .option('--rolling <n>', "one network's label over time, the mean of the last n scores: a frame network trained on clips (prepare --rgb) frame by frame, mv3d or mv2d on the window of its T frames ending there")
     .option('--stride <k>', 'with --rolling: score every k-th frame, or window (default: every one, up to 1500 scores)')
@@ -20,9 +22,11 @@ export function classifyCommand(): Command {
     .addOption(precisionOption())
     .addOption(threadsOption())
     .option('--json', 'print the result as JSON')
-    .action(async (video: string, opts: { run: string[]; encode?: boolean; views: string; rolling?: string; stride?: string; device: string; precision: string; threads: string; json?: boolean; inputOption?: string[] }, command: Command) => {
+    .action(async (video: string, opts: { run: string[]; encode?: boolean; roi?: string; views: string; rolling?: string; stride?: string; device: string; precision: string; threads: string; json?: boolean; inputOption?: string[] }, command: Command) => {
       const device = parseDevice(opts.device, 'device');
       const threads = threadsValue(opts.threads);
+      if (opts.roi !== undefined && opts.encode !== true) throw new UsageError('--roi goes with --encode (the region is cut before the video is re-encoded)');
+      const region = opts.roi !== undefined ? { region: pictureRegion(opts.roi, 'roi') } : {};
       if (opts.rolling !== undefined || opts.stride !== undefined) {
         if (opts.rolling === undefined) throw new UsageError('--stride goes with --rolling <n>');
         const rolling = positiveInteger(opts.rolling, 'rolling');
@@ -36,6 +40,7 @@ export function classifyCommand(): Command {
           ...(stride !== undefined ? { stride } : {}),
           crops,
           encode: opts.encode === true,
+          ...region,
           device,
           precision: parsePrecision(opts.precision, 'precision'),
           threads,
@@ -62,6 +67,7 @@ export function classifyCommand(): Command {
       const inputOptions = keyValuePairs(opts.inputOption, 'input-option');
       const r = await classifyVideo(video, opts.run, {
         encode: opts.encode === true,
+        ...region,
         ...testViewsOption(opts.views),
         device,
         precision: parsePrecision(opts.precision, 'precision'),

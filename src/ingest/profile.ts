@@ -71,3 +71,14 @@ export function profileOfCache(settings: CacheSettings): EncodingProfile | null 
     ...(settings.roi !== undefined ? { region: pictureRegion(settings.roi, 'roi') } : {}),
   };
 }
+
+/**
+ * The profile one more video is re-encoded with to meet a cache's networks (classify --encode):
+ * the cache's, with `region` cut first in place of the cache's own (classify --roi: the region of
+ * this video, as prepare --roi-file gave each training video its own).
+ */
+export function profileForVideo(settings: CacheSettings, region?: PictureRegion): EncodingProfile | null {
+  const profile = profileOfCache(settings);
+  if (!profile || region === undefined) return profile;
+  return { ...profile, region };
+}

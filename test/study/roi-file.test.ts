@@ -17,6 +17,8 @@ import { transcodeStudy } from '../../src/app/transcode-study.js';
 import { PreparedCache } from '../../src/cache/read.js';
 import { openDataset } from '../../src/datasets/open.js';
 import { compareVideos, probe } from '../../src/index.js';
+import { readNetworkInputs } from '../../src/app/classify.js';
+import { pictureRegion } from '../../src/codec/region.js';
 import { synthesizeActionSet } from '../../src/synth/actionset.js';
 import { fixtures } from '../setup/fixtures.js';
 import { cli, tempDir } from '../setup/helpers.js';
@@ -206,6 +208,31 @@ describe('a region per video on real footage', () => {
       [8, 12],
       [8, 12],
     ]);
+  });
+
+  it("classify --encode --roi: a new video is read as its region's training video was; without --roi the whole picture is encoded, and that is told", { timeout: 120_000 }, async () => {
+    // The cache of the test above: each clip cut to its own region (prepare --roi-file).
+    const cache = await PreparedCache.open(path.join(dir, 'real-file'));
+    const settings = cache.manifest.settings;
+    await cache.close();
+    const cached = (await videosOf(path.join(dir, 'real-file'))).get(balle)!;
+    const told: string[] = [];
+    const cut = await readNetworkInputs(balle, settings, { encode: true, region: pictureRegion(D), onMismatch: (m) => told.push(m) });
+    expect(told).toEqual([]);
+    expect(Buffer.from(cut.clip.data.buffer, cut.clip.data.byteOffset, cut.clip.data.byteLength).equals(cached.motion)).toBe(true);
+    expect(Buffer.from(cut.keyFrame!.data).equals(cached.key!)).toBe(true);
+    const whole = await readNetworkInputs(balle, settings, { encode: true, onMismatch: (m) => told.push(m) });
+    expect([whole.clip.rows, whole.clip.cols]).toEqual([8, 12]);
+    expect(Buffer.from(whole.clip.data.buffer, whole.clip.data.byteOffset, whole.clip.data.byteLength).equals(cached.motion)).toBe(false);
+    expect(told).toEqual([`${balle}: the networks were trained on a region of each video (prepare --roi-file), and this video is encoded whole; --roi x,y,w,h cuts its region as its training videos were cut`]);
+    await expect(readNetworkInputs(balle, settings, { region: pictureRegion(D) })).rejects.toThrow(`${balle}: a region (${D}) is cut while re-encoding: it goes with encode`);
+    await expect(readNetworkInputs(balle, settings, { encode: true, region: pictureRegion('256,128,96,64') })).rejects.toThrow(`${balle}: the region 256,128,96,64 (x,y,w,h) does not fit its 320x256 picture`);
+    // The command line refuses --roi without --encode, and a malformed region, before any network is loaded.
+    const loose = await cli(['classify', balle, '--run', path.join(dir, 'no-run'), '--roi', D]);
+    expect([loose.code, loose.stderr.trim()]).toEqual([2, 'mvclass: --roi goes with --encode (the region is cut before the video is re-encoded)']);
+    const bad = await cli(['classify', balle, '--run', path.join(dir, 'no-run'), '--encode', '--roi', '1,2,x,4']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('roi');
   });
 
   it('study transcode --roi-file: each clip encoded and measured at its own region; another file in the same folder is refused', { timeout: 120_000 }, async () => {
