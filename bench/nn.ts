@@ -39,13 +39,20 @@ async function ours(spec: { model: 'mv3d' | 'mv2d' | 'resnet18' | 'resnet50' | '
   const per = model.inputShape.reduce((a, b) => a * b, 1);
   const x = new Float32Array(spec.batch * per).map(() => Math.random() - 0.5);
   const y = new Int32Array(spec.batch).map((_, i) => i % spec.classes);
+  let usage = { cpu: 0, faults: 0 };
   const time = async (fn: () => Promise<unknown>) => {
     for (let i = 0; i < spec.warmup; i++) await fn();
+    const r0 = process.resourceUsage();
     const t0 = performance.now();
     for (let i = 0; i < spec.steps; i++) await fn();
-    return (performance.now() - t0) / 1000 / spec.steps;
+    const seconds = (performance.now() - t0) / 1000 / spec.steps;
+    const r1 = process.resourceUsage();
+    usage = { cpu: (r1.userCPUTime + r1.systemCPUTime - r0.userCPUTime - r0.systemCPUTime) / 1e6 / spec.steps, faults: (r1.minorPageFault - r0.minorPageFault) / spec.steps };
+    return seconds;
   };
-  return { train: await time(() => model.trainStep(x, y, 0.01)), infer: await time(() => model.predict(x)) };
+  const train = await time(() => model.trainStep(x, y, 0.01));
+  const trainUsage = usage;
+  return { train, trainCpu: trainUsage.cpu, trainFaults: trainUsage.faults, infer: await time(() => model.predict(x)) };
 }
 
 async function main(): Promise<void> {
@@ -63,11 +70,18 @@ async function main(): Promise<void> {
     { model: 'x3d-s' as const, classes: 101, frames: 8, size: 112, width: 1, fc: 2048, batch: 4, steps: 3, warmup: 1 },
   ];
   const only = process.env.MODELS?.split(',');
+  // CPU time and minor page faults per train step, both sides: counts that a loaded machine
+  // disturbs far less than wall time (the faults not at all).
+  const usage: string[] = [];
   for (const spec of specs.filter((s) => !only || only.includes(s.model))) {
     const a = await ours(spec);
-    const peer = JSON.parse(execFileSync(PYTHON, [path.join(ROOT, 'bench', 'peer_torch.py'), JSON.stringify({ ...spec, threads: THREADS })], { encoding: 'utf8' })) as { train: number; infer: number };
+    const peer = JSON.parse(execFileSync(PYTHON, [path.join(ROOT, 'bench', 'peer_torch.py'), JSON.stringify({ ...spec, threads: THREADS })], { encoding: 'utf8' })) as { train: number; trainCpu: number; trainFaults: number; infer: number };
     console.log(`| ${spec.model} [${spec.frames}x${spec.size}], ${spec.batch} | ${a.train.toFixed(3)} s | ${peer.train.toFixed(3)} s | ${(a.train / peer.train).toFixed(2)}x | ${a.infer.toFixed(3)} s | ${peer.infer.toFixed(3)} s | ${(a.infer / peer.infer).toFixed(2)}x |`);
+    usage.push(`| ${spec.model} [${spec.frames}x${spec.size}], ${spec.batch} | ${a.trainCpu.toFixed(3)} s | ${peer.trainCpu.toFixed(3)} s | ${(a.trainCpu / peer.trainCpu).toFixed(2)}x | ${Math.round(a.trainFaults)} | ${Math.round(peer.trainFaults)} |`);
   }
+  console.log('\n| network, batch | mvclass train step CPU (user + sys) | PyTorch train step CPU | ratio | mvclass minor faults / step | PyTorch minor faults / step |');
+  console.log('|---|---|---|---|---|---|');
+  for (const row of usage) console.log(row);
 
   if (only && !only.includes('mv3d')) return;
   // classify one clip from its vectors vs the pixel route.

@@ -1,6 +1,7 @@
 """The PyTorch peer of bench/nn: the same networks (built the same way as native/nn/models.cc),
 timed the same way. Run by bench/nn.ts with Debian's python3-torch; prints one JSON line."""
 import json
+import resource
 import sys
 import time
 
@@ -233,10 +234,15 @@ def main():
     for name, fn in (("train", step), ("infer", infer)):
         for _ in range(spec["warmup"]):
             fn()
+        r0 = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.perf_counter()
         for _ in range(spec["steps"]):
             fn()
         out[name] = (time.perf_counter() - t0) / spec["steps"]
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
+        if name == "train":
+            out["trainCpu"] = (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) / spec["steps"]
+            out["trainFaults"] = (r1.ru_minflt - r0.ru_minflt) / spec["steps"]
     print(json.dumps(out))
 
 

@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "../codec/napi_util.h"
+#include "allocator.h"
 #include "session.h"
 
 namespace {
@@ -494,6 +495,7 @@ void OneMallocArena() {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   OneMallocArena();
+  mvclass::nn::UseCachingCpuAllocator();
   auto* ctors = new Constructors();
   ctors->session = Napi::Persistent(SessionWrap::Define(env));
   env.SetInstanceData<Constructors>(ctors);
