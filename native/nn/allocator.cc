@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace mvclass::nn {
@@ -35,10 +37,15 @@ class CachingCpuAllocator final : public c10::Allocator {
  public:
   explicit CachingCpuAllocator(size_t cap) : cap_(cap) {}
 
-  c10::DataPtr allocate(size_t bytes) const override {
+  // libtorch declares allocate const before 2.3 and not from 2.3 on, when copy_data also became
+  // pure virtual: both spellings are here, without `override`, and the base's own is the one
+  // that overrides (a libtorch with neither fails to compile: the class would be abstract).
+  c10::DataPtr allocate(size_t bytes) const {
     void* data = bytes == 0 ? nullptr : Self()->Take(bytes);
     return {data, data, &Release, c10::Device(c10::DeviceType::CPU)};
   }
+  c10::DataPtr allocate(size_t bytes) { return std::as_const(*this).allocate(bytes); }
+  void copy_data(void* dest, const void* src, std::size_t count) const { std::memcpy(dest, src, count); }
 
   // One deleter for every block, with the data pointer as its context: raw_allocate and
   // raw_deallocate are safe, as with c10's default allocator.
