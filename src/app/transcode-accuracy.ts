@@ -135,6 +135,8 @@ export interface AccuracyCell {
   files: string[];
   /** The models tested on it (default all): a JPEG cell has no motion vectors for the MV networks. */
   models?: readonly ModelName[];
+  /** Its streams carry no motion vectors (JPEG): prepared for their pictures alone (prepare's noMotion). */
+  noMotion?: boolean;
 }
 
 export interface AccuracyResult {
@@ -278,7 +280,7 @@ export async function transcodeAccuracy(
     const items: DatasetItem[] = data.items.map((item, i) => ({ ...item, path: path.resolve(cell.files[i]!) }));
     const dataset: VideoDataset = { kind: data.kind, root: path.resolve(out, 'transcoded', cell.folder), classes: data.classes, items, missing: [] };
     await fs.mkdir(path.dirname(cache), { recursive: true });
-    const p = await prepareDataset(dataset, cache, { asIs: true, keySize: ACCURACY_KEY_SIZE, jobs, onWarning: warn, ...queued });
+    const p = await prepareDataset(dataset, cache, { asIs: true, ...(cell.noMotion ? { noMotion: true } : {}), keySize: ACCURACY_KEY_SIZE, jobs, onWarning: warn, ...queued });
     failures(cell.folder, cache, p.failed);
     s.onStage?.(`prepare ${cell.folder}`, p.prepared > 0 ? 'done' : 'skipped', 0);
     result.set(cell.folder, await score(cell.folder, cache, await fs.readFile(path.join(cache, 'manifest.json'), 'utf8'), cell.models));

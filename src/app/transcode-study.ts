@@ -476,7 +476,7 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
       [
         ...h264Cells.map((cell) => ({ folder: cell.folder, files: kept.map((s) => cellFile(out, cell, s)) })),
         // JPEG frames carry no motion vectors: only the pixel networks are tested on them.
-        ...(pixelModels.length > 0 ? jpegCells.map((cell) => ({ folder: cell.folder, files: kept.map((s) => cellFile(out, cell, s)), models: pixelModels })) : []),
+        ...(pixelModels.length > 0 ? jpegCells.map((cell) => ({ folder: cell.folder, files: kept.map((s) => cellFile(out, cell, s)), models: pixelModels, noMotion: true })) : []),
       ],
       out,
       accuracy,
