@@ -11,6 +11,8 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { transcodeStudy, type TranscodeStudyResult } from '../../src/app/transcode-study.js';
+import { prepareDataset } from '../../src/app/prepare.js';
+import { openDataset } from '../../src/datasets/open.js';
 import { encodeJpeg, jpegQuality } from '../../src/codec/encode.js';
 import { compareVideos, probe } from '../../src/index.js';
 import { NO_MOTION_VECTORS } from '../../src/metrics/transcode.js';
@@ -238,6 +240,14 @@ describe('study transcode --jpeg --models', () => {
     expect(manifest.settings).toMatchObject({ asIs: true, noMotion: true });
     // Every JPEG frame stands alone.
     for (const v of manifest.videos) expect([...(Array.isArray(v.frameTypes) ? v.frameTypes.join('') : v.frameTypes)].every((t) => t === 'I')).toBe(true);
+  });
+
+  it('prepare reads MJPEG only when told noMotion (with as-is); without it the stream is refused as before', async () => {
+    const folder = await openDataset(path.join(out, 'transcoded', 'jpeg-q31'));
+    const refused = await prepareDataset(folder, path.join(dir, 'no-flag-cache'), { asIs: true, jobs: 1 });
+    expect(refused.failed).toHaveLength(6);
+    expect(refused.failed[0]!.reason).toContain('codec mjpeg has no motion vectors that mvclass can read');
+    await expect(prepareDataset(folder, path.join(dir, 'encoded-cache'), { noMotion: true })).rejects.toThrow('noMotion reads the videos as they are: it goes with as-is');
   });
 
   it('the tables say n/a for the MV network on the JPEG cells, never a number', () => {
