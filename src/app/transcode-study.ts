@@ -275,6 +275,20 @@ function levels(values: readonly unknown[] | undefined, fallback: readonly numbe
   return out;
 }
 
+/**
+ * `warn` without FFmpeg 5.1's "mjpeg: EOI missing, emulating" about a JPEG cell's own files: its
+ * mjpeg decoder says it of some well-formed JPEGs (ending in EOI) that its own encoder writes, the
+ * ffmpeg CLI's alike (its scan parser stops a byte short of the EOI marker on them), and decodes the
+ * whole picture all the same (libjpeg's luma of such a frame differs from FFmpeg's by at most one
+ * level, IDCT rounding). Any other warning, and this one about any other file, is passed on.
+ */
+function withoutBenignJpegWarnings(warn: (message: string) => void): (message: string) => void {
+  return (message) => {
+    if (/[/\\]transcoded[/\\]jpeg-q\d+[/\\].*\.avi: mjpeg: EOI missing, emulating$/.test(message)) return;
+    warn(message);
+  };
+}
+
 /** Even width and height with the short side at most `shortSide` (never scaled up). */
 export function cappedSize(width: number, height: number, shortSide: number): { width: number; height: number } {
   const short = Math.min(width, height);
@@ -313,7 +327,7 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
   if (shortSide % 2 || shortSide < 16) throw invalid('an even integer of at least 16', 'shortSide', options.shortSide);
   const jobs = positiveInteger(options.jobs ?? os.availableParallelism(), 'jobs');
   const region = options.roi === undefined ? undefined : pictureRegion(options.roi, 'roi');
-  const onWarning = options.onWarning ?? emitWarning;
+  const onWarning = withoutBenignJpegWarnings(options.onWarning ?? emitWarning);
   const accuracyModule = options.accuracy ? await import('./transcode-accuracy.js') : undefined;
   // Checked before anything is encoded: an unknown model is a usage error.
   const accuracy: AccuracySettings | undefined = options.accuracy ? accuracyModule!.accuracySettings(options.accuracy) : undefined;

@@ -189,6 +189,24 @@ describe('study transcode --jpeg', () => {
     expect(html).toContain('JPEG q 2, 17, 31');
   });
 
+  it("FFmpeg 5.1's \"EOI missing, emulating\" about the study's own well-formed JPEGs is not passed on", async () => {
+    // This cut of the ball footage at its capped 450x360 and q 31 has frames FFmpeg's decoder says it of.
+    const set = path.join(dir, 'eoi-set');
+    mkdirSync(path.join(set, 'ball'), { recursive: true });
+    ffmpeg(['-v', 'error', '-i', fixtures().real['balle']!, '-ss', '3', '-t', '1.5', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-crf', '16', '-an', path.join(set, 'ball', 'balle.mp4')]);
+    const warnings: string[] = [];
+    const r = await transcodeStudy(set, path.join(dir, 'eoi-out'), { crf: [40], gop: [12], jpeg: [31], jobs: 1, onWarning: (m) => warnings.push(m) });
+    const file = path.join(dir, 'eoi-out', 'transcoded', 'jpeg-q31', 'ball', 'balle.avi');
+    expect(ffmpeg(['-v', 'warning', '-i', file, '-f', 'null', '-'])).toContain('EOI missing, emulating');
+    // Every frame still ends in EOI (FF D9): the JPEGs are whole.
+    const frames = path.join(dir, 'eoi-frames');
+    mkdirSync(frames);
+    ffmpeg(['-v', 'error', '-i', file, '-c', 'copy', '-f', 'image2', path.join(frames, '%03d.jpg')]);
+    for (const name of readdirSync(frames)) expect(readFileSync(path.join(frames, name)).subarray(-2).toString('hex'), name).toBe('ffd9');
+    expect(warnings).toEqual([]);
+    expect(r.jpeg![0]!.videos).toBe(1);
+  });
+
   it('refuses --jpeg values FFmpeg does not encode at, and repeats, naming them', async () => {
     const high = await cli(['study', 'transcode', dataset, '-o', out, '--crf', '40', '--gop', '12', '--jpeg', '10,40']);
     expect(high.code).toBe(2);
