@@ -2,7 +2,8 @@
 // tested on every condition (app/repeats.ts; the spec's format: src/config/study.ts).
 // mvclass study transcode <dataset> -o <dir>: a dataset re-encoded at CRF (or QP) x GOP, size and
 // quality per cell (app/transcode-study.ts); with --models, the top-1 per cell of networks trained
-// on the originals (app/transcode-accuracy.ts).
+// on the originals (app/transcode-accuracy.ts); with --jpeg, also every frame as a JPEG at each
+// FFmpeg q-scale (seed 003's JPEG study), the pixel networks alone tested there.
 
 import { Command } from 'commander';
 import { jpegQuality } from '../codec/encode.js';

@@ -11,6 +11,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { transcodeStudy, type TranscodeStudyResult } from '../../src/app/transcode-study.js';
+import { evaluateRun } from '../../src/app/evaluate.js';
 import { prepareDataset } from '../../src/app/prepare.js';
 import { openDataset } from '../../src/datasets/open.js';
 import { encodeJpeg, jpegQuality } from '../../src/codec/encode.js';
@@ -266,6 +267,13 @@ describe('study transcode --jpeg --models', () => {
     expect(refused.failed).toHaveLength(6);
     expect(refused.failed[0]!.reason).toContain('codec mjpeg has no motion vectors that mvclass can read');
     await expect(prepareDataset(folder, path.join(dir, 'encoded-cache'), { noMotion: true })).rejects.toThrow('noMotion reads the videos as they are: it goes with as-is');
+  });
+
+  it('the MV network is refused on a JPEG cell\'s cache, naming it: its grids are all holes', async () => {
+    const cache = path.join(out, 'accuracy', 'cells', 'jpeg-q2', 'cache');
+    await expect(evaluateRun({ run: path.join(out, 'accuracy', 'runs', 'mv3d'), data: cache, split: 'test', temporal: 1, crops: 1, threads: 1 })).rejects.toThrow(
+      `${cache}: mv3d reads motion vectors and this cache was prepared without them (noMotion: its videos carry none, e.g. JPEG frames); test a pixel network on it`,
+    );
   });
 
   it('the tables say n/a for the MV network on the JPEG cells, never a number', () => {
