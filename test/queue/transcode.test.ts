@@ -3,7 +3,8 @@
 // a synthetic set and a real-footage clip; a video that cannot be decoded is tried again, then
 // listed with the local run's reason while the run completes; a worker killed in the middle of an
 // encode leaves its (cell, video) to another and no trace in the folder; a coordinator killed and
-// started again finishes the same run; with --models the preparations are queued too. Real parts:
+// started again finishes the same run; with --models the preparations are queued too; --jpeg's
+// JPEG cells are the local run's bytes too. Real parts:
 // Debian's redis-server, the CLI in separate processes.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
