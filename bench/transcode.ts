@@ -8,15 +8,19 @@
 //   2. Quality: compareVideos (MAE, RMSE, PSNR and SSIM in one decoding pass of both files) on
 //      every file vs `ffmpeg -lavfi ssim, psnr` (both filters in one graph, one process per
 //      file), and the largest difference between their PSNR and SSIM.
+//   3. With --jpeg (q-scales): every frame as a JPEG, encodeJpeg (the study's JPEG cells) vs
+//      `ffmpeg -vf scale,setsar=1 -c:v mjpeg -q:v q -pix_fmt yuv420p -color_range tv` with one
+//      thread, and how many of the files are byte for byte the CLI's.
 // Medians of `repeat` runs, ours and theirs alternating.
-// Run: npm run bench:transcode [-- --clips 6 --seconds 3 --crf 20,40 --gop 1,12 --short-side 180 --jobs 2 --repeat 3]
+// Run: npm run bench:transcode [-- --clips 6 --seconds 3 --crf 20,40 --gop 1,12 --jpeg 10,31 --short-side 180 --jobs 2 --repeat 3]
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cappedSize, transcodeEncodeOptions } from '../src/app/transcode-study.js';
+import { encodeJpeg } from '../src/codec/encode.js';
 import { compareVideos, encode, probe, synthesizeActionSet } from '../src/index.js';
 import { openDataset } from '../src/datasets/open.js';
 import { forEachLimit } from '../src/util/pool.js';
@@ -53,6 +57,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '3' },
       crf: { type: 'string', default: '20,40' },
       gop: { type: 'string', default: '1,12' },
+      jpeg: { type: 'string', default: '' },
       'short-side': { type: 'string', default: '180' },
       jobs: { type: 'string', default: '2' },
       repeat: { type: 'string', default: '3' },
@@ -63,6 +68,7 @@ async function main(): Promise<void> {
   const repeat = Number(values.repeat);
   const crfs = values.crf.split(',').map(Number);
   const gops = values.gop.split(',').map(Number);
+  const jpegs = values.jpeg === '' ? [] : values.jpeg.split(',').map(Number);
   const shortSide = Number(values['short-side']);
   const dir = path.join(os.tmpdir(), `mvclass-bench-transcode-${process.pid}`);
   const set = path.join(dir, 'set');
@@ -75,6 +81,13 @@ async function main(): Promise<void> {
   mkdirSync(path.join(dir, 'theirs'), { recursive: true });
   const ours = (t: (typeof tasks)[number]) => path.join(dir, 'ours', `${t.name}.mp4`);
   const theirs = (t: (typeof tasks)[number]) => path.join(dir, 'theirs', `${t.name}.mp4`);
+  const jpegTasks = jpegs.flatMap((q) => sources.map((s, i) => ({ q, ...s, size: cappedSize(s.info.width, s.info.height, shortSide), name: `jpeg-q${q}-${i}` })));
+  const jpegOf = (side: 'ours' | 'theirs', t: (typeof jpegTasks)[number]) => path.join(dir, side, `${t.name}.avi`);
+  const jpegOurs = () => forEachLimit(jpegTasks, jobs, async (t) => void (await encodeJpeg(t.file, jpegOf('ours', t), { q: t.q, size: `${t.size.width}x${t.size.height}` })));
+  const jpegTheirs = () =>
+    forEachLimit(jpegTasks, jobs, async (t) => {
+      await ffmpeg(['-v', 'error', '-threads', '1', '-i', t.file, '-vf', `scale=${t.size.width}:${t.size.height}:flags=bicubic,setsar=1`, '-c:v', 'mjpeg', '-q:v', String(t.q), '-pix_fmt', 'yuv420p', '-color_range', 'tv', '-strict', 'unofficial', '-threads', '1', '-an', jpegOf('theirs', t)]);
+    });
 
   const encodeOurs = () => forEachLimit(tasks, jobs, async (t) => void (await encode(t.file, ours(t), transcodeEncodeOptions({ crf: t.crf }, t.gop, t.size))));
   const encodeTheirs = () =>
@@ -106,7 +119,7 @@ async function main(): Promise<void> {
 
   // Wall-clock seconds and CPU seconds (ours: this process's threads; theirs: the reaped children's).
   type Sample = { wall: number; cpu: number };
-  const times: Record<'encodeOurs' | 'encodeTheirs' | 'measureOurs' | 'measureTheirs', Sample[]> = { encodeOurs: [], encodeTheirs: [], measureOurs: [], measureTheirs: [] };
+  const times: Record<'encodeOurs' | 'encodeTheirs' | 'measureOurs' | 'measureTheirs' | 'jpegOurs' | 'jpegTheirs', Sample[]> = { encodeOurs: [], encodeTheirs: [], measureOurs: [], measureTheirs: [], jpegOurs: [], jpegTheirs: [] };
   const timed = async (key: keyof typeof times, work: () => Promise<void>, cpu: () => number) => {
     const c0 = cpu();
     const wall = await medianSeconds(1, work);
@@ -120,7 +133,8 @@ async function main(): Promise<void> {
       ['measureOurs', measureOurs, ownCpuSeconds],
       ['measureTheirs', measureTheirs, childCpuSeconds],
     ];
-    if (r % 2) [pairs[0], pairs[1], pairs[2], pairs[3]] = [pairs[1]!, pairs[0]!, pairs[3]!, pairs[2]!];
+    if (jpegTasks.length > 0) pairs.push(['jpegOurs', jpegOurs, ownCpuSeconds], ['jpegTheirs', jpegTheirs, childCpuSeconds]);
+    if (r % 2) for (let k = 0; k < pairs.length; k += 2) [pairs[k], pairs[k + 1]] = [pairs[k + 1]!, pairs[k]!];
     for (const [key, work, cpu] of pairs) await timed(key, work, cpu);
   }
   const median = (xs: Sample[], k: keyof Sample) => xs.map((x) => x[k]).sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -150,6 +164,15 @@ async function main(): Promise<void> {
   console.log(`| transcode (x264 preset medium, 1 thread each) | ${eo.toFixed(2)} | ${et.toFixed(2)} | ${(eo / et).toFixed(3)}x (goal <= 1.0x) | ${ceo.toFixed(2)} | ${cet.toFixed(2)} | ${(ceo / cet).toFixed(3)}x |`);
   console.log(`| quality (ours: MAE, RMSE, PSNR, SSIM; ffmpeg: ssim + psnr) | ${mo.toFixed(2)} | ${mt.toFixed(2)} | ${(mo / mt).toFixed(3)}x | ${cmo.toFixed(2)} | ${cmt.toFixed(2)} | ${(cmo / cmt).toFixed(3)}x |`);
   console.log(`\nlargest difference from ffmpeg's filters over ${quality.size} files: PSNR average ${dPsnr.toFixed(4)} dB, SSIM All ${dSsim.toFixed(6)}, SSIM Y ${dSsimY.toFixed(6)}`);
+  if (jpegTasks.length > 0) {
+    const [jo, jt, cjo, cjt] = [median(times.jpegOurs, 'wall'), median(times.jpegTheirs, 'wall'), median(times.jpegOurs, 'cpu'), median(times.jpegTheirs, 'cpu')];
+    // The pictures, not the AVI around them (whose headers name the writer): the JPEGs in stream order, copied out.
+    const pictures = (file: string) => spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-c', 'copy', '-f', 'mjpeg', '-'], { maxBuffer: 1 << 30 }).stdout;
+    const same = jpegTasks.filter((t) => pictures(jpegOf('ours', t)).equals(pictures(jpegOf('theirs', t)))).length;
+    console.log(`\n| stage | mvclass (in-process), s | ffmpeg CLI, s | ratio | CPU s, mvclass | CPU s, ffmpeg | CPU ratio |\n|---|---|---|---|---|---|---|`);
+    console.log(`| JPEG frames (mjpeg, q ${jpegs.join(',')}, 1 thread each; ${jpegTasks.length} files) | ${jo.toFixed(2)} | ${jt.toFixed(2)} | ${(jo / jt).toFixed(3)}x | ${cjo.toFixed(2)} | ${cjt.toFixed(2)} | ${(cjo / cjt).toFixed(3)}x |`);
+    console.log(`${same} of ${jpegTasks.length} files hold the very JPEGs the ffmpeg CLI wrote, byte for byte`);
+  }
   if (rechecked > 0) console.log(`${rechecked} files differed in SSIM All by more than 0.0005; against FFmpeg's ssim without SIMD (-cpuflags 0) the largest difference is ${dSsimC.toFixed(6)}`);
   rmSync(dir, { recursive: true, force: true });
 }

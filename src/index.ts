@@ -19,6 +19,10 @@ export { readKeyFrames, type ReadKeyFramesOptions } from './codec/keyframes.js';
 export {
   encode,
   encodeFrames,
+  encodeJpeg,
+  jpegQuality,
+  type EncodeJpegOptions,
+  type EncodeJpegResult,
   type EncodeFramesOptions,
   type EncodeOptions,
   type EncodeResult,
@@ -72,7 +76,7 @@ export { ingestVideo, type IngestOptions, type IngestResult, type MotionGrids } 
 export { encodeOptions, encoderSettings, PAPER_PROFILE, PAPER_QP, profileOfCache, withRate, type EncodingProfile } from './ingest/profile.js';
 export { readRun, RUN_FILES, runPaths, type TrainingRun } from './run/format.js';
 export { CPU_SCHEDULE, PAPER_SCHEDULE, runSweep, type SweepOptions, type SweepResult, type SweepSchedule } from './app/sweep.js';
-export { transcodeStudy, type TranscodeCell, type TranscodeStudyOptions, type TranscodeStudyResult } from './app/transcode-study.js';
+export { transcodeStudy, type JpegCell, type TranscodeCell, type TranscodeStudyOptions, type TranscodeStudyResult } from './app/transcode-study.js';
 export type { TranscodeAccuracyOptions } from './app/transcode-accuracy.js';
 export { conditionCache, runRepeats, type RepeatsOptions } from './app/repeats.js';
 export { checkRepeatsSpec, DEFAULT_REPEATS, loadRepeatsSpec, type RepeatsCondition, type RepeatsSpec } from './config/study.js';

@@ -77,8 +77,20 @@ VideoEncoder::VideoEncoder(const EncoderOptions& options) : options_(options) {
     av_dict_set(&opts, "x265-params", params.c_str(), 0);
   } else {
     if (options.qp >= 0) {
+      // A fixed quantiser scale, as the ffmpeg CLI's -q:v sets it (for mjpeg, its q-scale 2-31).
       c->flags |= AV_CODEC_FLAG_QSCALE;
       c->global_quality = FF_QP2LAMBDA * options.qp;
+    }
+    if (options.codec == "mjpeg") {
+      // The frames stay in limited-range YUV 4:2:0, as decoded: the loss measured is JPEG's alone,
+      // not also a conversion to full range and back. FFmpeg marks such a JPEG ("CS=ITU601") and
+      // its decoder gives limited-range YUV again; the standard leaves the range to JFIF's full.
+      c->color_range = AVCOL_RANGE_MPEG;
+      c->strict_std_compliance = FF_COMPLIANCE_UNOFFICIAL;
+      c->gop_size = 1;  // every picture stands alone (a larger interval only draws a warning)
+      // Square pixels, said: with an aspect ratio the encoder writes the JFIF header (APP0), as
+      // the ffmpeg CLI's output of a square-pixel input has it.
+      c->sample_aspect_ratio = AVRational{1, 1};
     }
   }
   ret = avcodec_open2(c, encoder, &opts);
@@ -156,6 +168,9 @@ void VideoEncoder::Write(const uint8_t* yuv, size_t count, std::vector<PacketRec
       }
     }
     frame_->pts = nextPts_++;
+    // FFmpeg's own encoders (mjpeg, mpeg4) take a fixed quantiser from each frame's quality, not
+    // from the context: the ffmpeg CLI copies global_quality into every frame, and so do we.
+    if (codec_->flags & AV_CODEC_FLAG_QSCALE) frame_->quality = codec_->global_quality;
     ret = avcodec_send_frame(codec_.get(), frame_.get());
     if (ret < 0) ThrowAv(options_.path, "cannot send a frame to the encoder", ret);
     Drain(out);

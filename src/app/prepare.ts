@@ -63,6 +63,9 @@ export interface PrepareOptions {
   crf?: number;
   /** Keep each input bitstream as it is (no re-encoding). */
   asIs?: boolean;
+  /** With asIs: read streams that carry no motion vectors (MJPEG: study transcode's JPEG cells) for
+   * their pictures alone; their grids are all holes, so only the pixel networks can use the cache. */
+  noMotion?: boolean;
   /** Re-encode only this region of each picture, "x,y,w,h" (codec/region.ts); `size` defaults to the region's. */
   roi?: string | PictureRegion;
   /** Re-encode each video from its own region, as this region file lists them (config/regions.ts);
@@ -226,6 +229,7 @@ function settingsOf(options: PrepareOptions, regions?: DatasetRegions): CacheSet
   const clips = options.rgb === undefined ? {} : { rgb: clipFrames(options.rgb, 'rgb'), shortSide: clipShortSide(options.shortSide ?? DEFAULT_SHORT_SIDE, 'short-side') };
   const roi = options.roi === undefined ? undefined : pictureRegion(options.roi, 'roi');
   if (roi && asIs) throw new MvclassError('roi re-encodes a region of each picture: it cannot go with as-is');
+  if (options.noMotion && !asIs) throw new MvclassError('noMotion reads the videos as they are: it goes with as-is');
   // With a region per video, their size when they share one; else a size must be given.
   const regionSize = roi ? `${roi.width}x${roi.height}` : regions ? sharedRegionSize(regions.regions.values()) : undefined;
   if (regions && regionSize === null && options.size === undefined) {
@@ -244,6 +248,7 @@ function settingsOf(options: PrepareOptions, regions?: DatasetRegions): CacheSet
     // Only with a region, so a cache of whole pictures has the settings (and manifest bytes) it had before.
     ...(roi ? { roi: regionText(roi) } : {}),
     ...(regions ? { roiFile: regions.digest } : {}),
+    ...(options.noMotion ? { noMotion: true as const } : {}),
   };
 }
 
@@ -295,6 +300,7 @@ async function prepareVideo(item: DatasetItem, source: SourceStamp | null, setti
           // HEVC encoding's are the encoder's estimate); an as-is stream that cannot be cropped has none.
           crop: 'auto',
           grid: settings.grid,
+          ...(settings.noMotion ? { requireVectors: false } : {}),
           onGrids: async (g) => {
             await motion.write(new Uint8Array(g.data.buffer, g.data.byteOffset, g.data.byteLength));
           },

@@ -133,6 +133,10 @@ function shapeOf(model: ModelName, s: AccuracySettings): { frames?: number; size
 export interface AccuracyCell {
   folder: string;
   files: string[];
+  /** The models tested on it (default all): a JPEG cell has no motion vectors for the MV networks. */
+  models?: readonly ModelName[];
+  /** Its streams carry no motion vectors (JPEG): prepared for their pictures alone (prepare's noMotion). */
+  noMotion?: boolean;
 }
 
 export interface AccuracyResult {
@@ -261,9 +265,9 @@ export async function transcodeAccuracy(
   }
 
   // 4. Scores on one cache's test split, each kept with what it was computed from.
-  const score = async (label: string, cache: string, manifest: string): Promise<Record<string, number>> => {
+  const score = async (label: string, cache: string, manifest: string, models: readonly ModelName[] = s.models): Promise<Record<string, number>> => {
     const accuracy: Record<string, number> = {};
-    for (const model of s.models) accuracy[model] = await scoreOnCache(runs.get(model)!, cache, manifest, path.join(root, 'scores', label), model, `eval ${model} ${label}`, s);
+    for (const model of models) accuracy[model] = await scoreOnCache(runs.get(model)!, cache, manifest, path.join(root, 'scores', label), model, `eval ${model} ${label}`, s);
     return accuracy;
   };
 
@@ -276,10 +280,10 @@ export async function transcodeAccuracy(
     const items: DatasetItem[] = data.items.map((item, i) => ({ ...item, path: path.resolve(cell.files[i]!) }));
     const dataset: VideoDataset = { kind: data.kind, root: path.resolve(out, 'transcoded', cell.folder), classes: data.classes, items, missing: [] };
     await fs.mkdir(path.dirname(cache), { recursive: true });
-    const p = await prepareDataset(dataset, cache, { asIs: true, keySize: ACCURACY_KEY_SIZE, jobs, onWarning: warn, ...queued });
+    const p = await prepareDataset(dataset, cache, { asIs: true, ...(cell.noMotion ? { noMotion: true } : {}), keySize: ACCURACY_KEY_SIZE, jobs, onWarning: warn, ...queued });
     failures(cell.folder, cache, p.failed);
     s.onStage?.(`prepare ${cell.folder}`, p.prepared > 0 ? 'done' : 'skipped', 0);
-    result.set(cell.folder, await score(cell.folder, cache, await fs.readFile(path.join(cache, 'manifest.json'), 'utf8')));
+    result.set(cell.folder, await score(cell.folder, cache, await fs.readFile(path.join(cache, 'manifest.json'), 'utf8'), cell.models));
   }
   return { original, cells: result };
 }

@@ -8,7 +8,8 @@
 // accuracy vs kbps, accuracy vs SSIM and vs MAE with the least-squares slope over the degraded
 // range (metrics/transcode.ts), the MV-vs-pixel comparison, per-class accuracy relative to the
 // originals (at the largest GOP), and with --train-on the networks trained and tested on
-// transcoded videos. Every table also as CSV, JSON and Markdown.
+// transcoded videos; with JPEG cells, their size and quality and (with models) the pixel models'
+// top-1 vs q-scale and vs SSIM/MAE with the fitted slopes. Every table also as CSV, JSON and Markdown.
 
 import path from 'node:path';
 import { linearFitFigure, rateAccuracyFigure, relativeAccuracyFigure, type Figure, type RelativePoint } from '../report/figures.js';
@@ -16,6 +17,8 @@ import { writeReport, type ReportSection, type ReportTable } from '../report/htm
 import {
   accuracySlope,
   compareModels,
+  modelFamily,
+  NO_MOTION_VECTORS,
   DEGRADED_MAE,
   LOSS_POINTS,
   MAE_UNIT,
@@ -50,16 +53,76 @@ export function transcodeComparison(result: TranscodeStudyResult): Comparison | 
   });
 }
 
-/** Each model's fit of top-1 against SSIM and MAE over the degraded cells (MAE at least DEGRADED_MAE). */
-export function qualitySlopes(result: TranscodeStudyResult, models: readonly string[]) {
-  const degraded = result.cells.filter((c) => c.accuracy && Number.isFinite(c.mae) && c.mae >= DEGRADED_MAE);
+/** One cell (H.264 or JPEG) as the accuracy-vs-quality fits see it. */
+interface QualityPoint {
+  name: string;
+  ssim: number;
+  mae: number;
+  accuracy: Record<string, number>;
+}
+
+const degradedOf = (points: readonly QualityPoint[]) => points.filter((p) => Number.isFinite(p.mae) && p.mae >= DEGRADED_MAE);
+
+/** Each model's fit of top-1 against SSIM and MAE over the degraded points (MAE at least DEGRADED_MAE). */
+function slopesOver(points: readonly QualityPoint[], models: readonly string[]) {
+  const degraded = degradedOf(points);
   return models.map((model) => ({
     model,
-    cells: degraded.map(cellName),
-    ssim: accuracySlope(degraded.map((c) => c.ssim), degraded.map((c) => c.accuracy![model]!), SSIM_UNIT),
-    mae: accuracySlope(degraded.map((c) => c.mae), degraded.map((c) => c.accuracy![model]!), MAE_UNIT),
+    cells: degraded.map((p) => p.name),
+    ssim: accuracySlope(degraded.map((p) => p.ssim), degraded.map((p) => p.accuracy[model]!), SSIM_UNIT),
+    mae: accuracySlope(degraded.map((p) => p.mae), degraded.map((p) => p.accuracy[model]!), MAE_UNIT),
   }));
 }
+
+const h264Points = (result: TranscodeStudyResult): QualityPoint[] => result.cells.filter((c) => c.accuracy).map((c) => ({ name: cellName(c), ssim: c.ssim, mae: c.mae, accuracy: c.accuracy! }));
+const jpegPoints = (result: TranscodeStudyResult): QualityPoint[] => (result.jpeg ?? []).filter((c) => c.accuracy).map((c) => ({ name: `jpeg-q${c.q}`, ssim: c.ssim, mae: c.mae, accuracy: c.accuracy! }));
+
+/** Each model's fit of top-1 against SSIM and MAE over the degraded H.264 cells (MAE at least DEGRADED_MAE). */
+export function qualitySlopes(result: TranscodeStudyResult, models: readonly string[]) {
+  return slopesOver(h264Points(result), models);
+}
+
+/** The same fits over the degraded JPEG cells, for the pixel models (the MV networks have none). */
+export function jpegQualitySlopes(result: TranscodeStudyResult, models: readonly string[]) {
+  return slopesOver(jpegPoints(result), models);
+}
+
+/** Top-1 vs SSIM and vs MAE over every point, with each fitted line drawn over the degraded range. */
+async function fitFigures(points: readonly QualityPoint[], slopes: ReturnType<typeof slopesOver>, prefix: string): Promise<Array<{ name: string; caption: string; figure: Figure }>> {
+  const fits: Array<{ name: string; caption: string; figure: Figure }> = [];
+  const degraded = degradedOf(points);
+  for (const s of slopes) {
+    for (const [index, fit, unit] of [
+      ['ssim', s.ssim, 'per 0.01 SSIM'],
+      ['mae', s.mae, 'per 1/256 MAE'],
+    ] as const) {
+      if (!fit) continue;
+      const xs = degraded.map((p) => p[index]);
+      const shown = points.filter((p) => Number.isFinite(p[index]));
+      fits.push({
+        name: `${prefix}accuracy-vs-${index}-${s.model}`,
+        caption: `${s.model}: top-1 vs ${index.toUpperCase()} over every cell; the line fitted over the ${fit.points} degraded cells: ${fit.slope.toFixed(2)} points ${unit}`,
+        figure: await linearFitFigure({
+          title: `${s.model}: top-1 vs ${index.toUpperCase()}`,
+          x: shown.map((p) => p[index]),
+          y: shown.map((p) => 100 * p.accuracy[s.model]!),
+          a: fit.a,
+          b: fit.b,
+          r2: fit.r2,
+          xLabel: index === 'ssim' ? 'SSIM' : 'luma MAE (8-bit levels)',
+          yLabel: 'Top-1 (%)',
+          lineRange: [Math.min(...xs), Math.max(...xs)],
+        }),
+      });
+    }
+  }
+  return fits;
+}
+
+/** The slope table's rows (H.264 and JPEG sections alike). */
+const slopeRows = (slopes: ReturnType<typeof slopesOver>) =>
+  slopes.map((s) => [s.model, s.cells.length, s.ssim ? round(s.ssim.slope, 3) : null, s.ssim ? round(s.ssim.r2, 3) : null, s.mae ? round(s.mae.slope, 3) : null, s.mae ? round(s.mae.r2, 3) : null]);
+const SLOPE_HEADER = ['model', 'cells fitted', 'points per 0.01 SSIM', 'R² (SSIM)', 'points per 1/256 MAE', 'R² (MAE)'];
 
 interface ScoreRecord {
   confusion?: number[][];
@@ -79,6 +142,66 @@ async function relativePerClass(out: string, result: TranscodeStudyResult, model
     rows.push({ level: levelOf(c), relative: relativeAccuracy(perClassAccuracy(r.confusion), base) });
   }
   return { classes: original.classes, rows };
+}
+
+/** The JPEG cells: size and quality per q-scale; with models, top-1 vs q and vs quality with the fitted slopes (pixel models only). */
+async function jpegSection(result: TranscodeStudyResult, models: readonly string[]): Promise<ReportSection> {
+  const o = result.original;
+  const jpeg = [...result.jpeg!].sort((a, b) => a.q - b.q);
+  const size = (bytes: number) => round((100 * bytes) / o.bytes, 1);
+  const tables: ReportTable[] = [
+    {
+      name: 'transcode-jpeg',
+      caption: 'Total size and quality per JPEG q-scale',
+      header: ['q', 'videos', 'bytes', 'kbps', 'size (% of original)', 'PSNR (dB)', 'SSIM', 'MAE', 'RMSE'],
+      rows: [
+        ['original', o.videos, o.bytes, round(o.kbps, 1), 100, null, null, null, null],
+        ...jpeg.map((c) => [c.q, c.videos, c.bytes, round(c.kbps, 1), size(c.bytes), round(c.psnr, 2), round(c.ssim, 4), round(c.mae, 3), round(c.rmse, 3)]),
+      ],
+    },
+  ];
+  const figures: Array<{ name: string; caption: string; figure: Figure }> = [];
+  const pixel = models.filter((m) => modelFamily(m) === 'pixel');
+  const tested = models.length > 0 && jpeg.every((c) => c.accuracy);
+  let fitted = '';
+  if (tested) {
+    const acc = o.accuracy!;
+    tables.push({
+      name: 'transcode-jpeg-accuracy',
+      caption: `Top-1 (%) per JPEG q-scale; the MV networks: ${NO_MOTION_VECTORS}`,
+      header: ['q', 'kbps', 'size %', 'SSIM', ...models.map((m) => `${m} top-1 %`)],
+      rows: [
+        ['original', round(o.kbps, 1), 100, null, ...models.map((m) => pct(acc[m]!))],
+        ...jpeg.map((c) => [c.q, round(c.kbps, 1), size(c.bytes), round(c.ssim, 4), ...models.map((m) => (modelFamily(m) === 'mv' ? NO_MOTION_VECTORS : pct(c.accuracy![m]!)))]),
+      ],
+    });
+    if (pixel.length > 0) {
+      figures.push({
+        name: 'jpeg-accuracy-vs-q',
+        caption: `Top-1 vs JPEG q-scale per pixel model (the originals: ${pixel.map((m) => `${m} ${pct(acc[m]!)}%`).join(', ')})`,
+        figure: await rateAccuracyFigure(
+          pixel.map((m) => ({ name: m, points: jpeg.map((c) => ({ label: '', rate: c.q, accuracy: c.accuracy![m]! })) })),
+          { logRate: false, xTitle: 'JPEG q-scale (FFmpeg -q:v)', seriesTitle: 'Model', title: 'Top-1 vs JPEG q-scale' },
+        ),
+      });
+      const points = jpegPoints(result);
+      const slopes = jpegQualitySlopes(result, pixel);
+      figures.push(...(await fitFigures(points, slopes, 'jpeg-')));
+      const degraded = degradedOf(points);
+      fitted = ` Top-1 is fitted against SSIM and MAE over the JPEG cells whose MAE is at least ${DEGRADED_MAE} level (here ${degraded.length} of ${points.length}: ${degraded.map((p) => p.name).join(', ') || 'none'}), in the units of the H.264 fits (their fig. 6 is this JPEG study's).`;
+      tables.push({ name: 'transcode-jpeg-slopes', caption: 'Least-squares slope of top-1 against quality over the degraded JPEG cells', header: SLOPE_HEADER, rows: slopeRows(slopes) });
+    }
+  }
+  return {
+    heading: 'JPEG',
+    text:
+      `As Otani et al.'s JPEG study (their tables 4 and 5, figs. 5 and 6): every frame of every video, after the same short-side cap, encoded as a JPEG by libavcodec's mjpeg encoder at a fixed q-scale, the ffmpeg CLI's -q:v (2 the best, 31 the worst), and stored as MJPEG in an .avi. ` +
+      `Their -q 10, 17 and 40 (compression strength 70, 80 and 90) are q 10, 17 and 31 here: FFmpeg encodes every -q above 31 as 31; their "-q -1" (the best quality) is q 2. Bytes include the container; size relative to the original files. ` +
+      `Quality as for the H.264 cells.` +
+      (tested ? ` Top-1 of the networks trained on the originals, tested on each JPEG cell's decoded frames; the MV networks cannot be tested here: JPEG frames carry no motion vectors.${fitted}` : ''),
+    figures,
+    tables,
+  };
 }
 
 /** Reads <out>/transcode.json and writes <out>/report.html with its tables and figures; returns the path of report.html. */
@@ -198,32 +321,8 @@ export async function buildTranscodeReport(out: string): Promise<string> {
     });
 
     const slopes = qualitySlopes(result, models);
-    const fits: Array<{ name: string; caption: string; figure: Figure }> = [];
+    const fits = await fitFigures(h264Points(result), slopes, '');
     const degraded = result.cells.filter((c) => Number.isFinite(c.mae) && c.mae >= DEGRADED_MAE);
-    for (const s of slopes) {
-      for (const [index, fit, unit] of [
-        ['ssim', s.ssim, 'per 0.01 SSIM'],
-        ['mae', s.mae, 'per 1/256 MAE'],
-      ] as const) {
-        if (!fit) continue;
-        const xs = degraded.map((c) => c[index]);
-        fits.push({
-          name: `accuracy-vs-${index}-${s.model}`,
-          caption: `${s.model}: top-1 vs ${index.toUpperCase()} over every cell; the line fitted over the ${fit.points} degraded cells: ${fit.slope.toFixed(2)} points ${unit}`,
-          figure: await linearFitFigure({
-            title: `${s.model}: top-1 vs ${index.toUpperCase()}`,
-            x: result.cells.filter((c) => Number.isFinite(c[index])).map((c) => c[index]),
-            y: result.cells.filter((c) => Number.isFinite(c[index])).map((c) => 100 * c.accuracy![s.model]!),
-            a: fit.a,
-            b: fit.b,
-            r2: fit.r2,
-            xLabel: index === 'ssim' ? 'SSIM' : 'luma MAE (8-bit levels)',
-            yLabel: 'Top-1 (%)',
-            lineRange: [Math.min(...xs), Math.max(...xs)],
-          }),
-        });
-      }
-    }
     sections.push({
       heading: 'Accuracy vs quality',
       text:
@@ -234,8 +333,8 @@ export async function buildTranscodeReport(out: string): Promise<string> {
         {
           name: 'transcode-slopes',
           caption: 'Least-squares slope of top-1 against quality over the degraded cells',
-          header: ['model', 'cells fitted', 'points per 0.01 SSIM', 'R² (SSIM)', 'points per 1/256 MAE', 'R² (MAE)'],
-          rows: slopes.map((s) => [s.model, s.cells.length, s.ssim ? round(s.ssim.slope, 3) : null, s.ssim ? round(s.ssim.r2, 3) : null, s.mae ? round(s.mae.slope, 3) : null, s.mae ? round(s.mae.r2, 3) : null]),
+          header: SLOPE_HEADER,
+          rows: slopeRows(slopes),
         },
       ],
     });
@@ -290,6 +389,8 @@ export async function buildTranscodeReport(out: string): Promise<string> {
     });
   }
 
+  if (result.jpeg && result.jpeg.length > 0) sections.push(await jpegSection(result, models));
+
   // Videos no cell could use are left out of every cell (transcode-study): the report says which and why.
   const failed = result.failed ?? [];
   if (failed.length > 0) {
@@ -302,7 +403,7 @@ export async function buildTranscodeReport(out: string): Promise<string> {
 
   const written = await writeReport(out, {
     title: `mvclass study transcode: ${path.basename(result.dataset)}`,
-    subtitle: `${result.dataset}: ${o.videos} videos, ${rate.name} ${[...new Set(result.cells.map(levelOf))].join(', ')} x GOP ${gops.join(', ')}, short side at most ${result.shortSide}${models.length ? `; models ${models.join(', ')}` : ''}`,
+    subtitle: `${result.dataset}: ${o.videos} videos, ${rate.name} ${[...new Set(result.cells.map(levelOf))].join(', ')} x GOP ${gops.join(', ')}, short side at most ${result.shortSide}${result.jpeg?.length ? `, JPEG q ${result.jpeg.map((c) => c.q).join(', ')}` : ''}${models.length ? `; models ${models.join(', ')}` : ''}`,
     sections,
   });
   return written.html;

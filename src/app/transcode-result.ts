@@ -22,6 +22,20 @@ export interface TranscodeCell {
   accuracy?: Record<string, number>;
 }
 
+/** A JPEG cell: every frame as a JPEG at FFmpeg mjpeg q-scale `q` (in an MJPEG .avi), measured as the H.264 cells are. */
+export interface JpegCell {
+  q: number;
+  videos: number;
+  bytes: number;
+  kbps: number;
+  psnr: number;
+  ssim: number;
+  mae: number;
+  rmse: number;
+  /** With `accuracy`: top-1 per pixel model only; the motion-vector networks have no input here (JPEG frames carry no motion vectors). */
+  accuracy?: Record<string, number>;
+}
+
 export interface TranscodeStudyResult {
   dataset: string;
   shortSide: number;
@@ -31,6 +45,8 @@ export interface TranscodeStudyResult {
   /** With a region file: its path, as given. */
   roiFile?: string;
   cells: TranscodeCell[];
+  /** With `jpeg`: the JPEG cells, in the order asked for. */
+  jpeg?: JpegCell[];
   /** The dataset's own files: total bytes and mean kbps. */
   original: { videos: number; bytes: number; kbps: number; accuracy?: Record<string, number> };
   /** Videos left out of every cell, with the reason (the first failing cell's, in grid order). */

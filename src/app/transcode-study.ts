@@ -4,6 +4,11 @@
 // is compared with the original decoded at the same size (compareVideos()). Per cell: total
 // bytes, mean kbps and mean MAE/RMSE/PSNR/SSIM over the videos; <out>/transcode.json.
 //
+// With `jpeg` (seed 003's JPEG study): also a cell per FFmpeg mjpeg q-scale, every frame a JPEG
+// (encodeJpeg) at the same capped size, in <out>/transcoded/jpeg-q<q>/<video>.avi, made, kept and
+// measured exactly as the H.264 cells are; transcode.json's `jpeg`. Only the pixel networks are
+// tested on them: their frames carry no motion vectors.
+//
 // Resumable: outputs are written atomically, so a transcoded file that exists is complete and is
 // not encoded again; its quality is kept in <out>/quality/<cell>/<video>.json, written after the
 // file and tied to its size, and not computed again either. An original whose size or time
@@ -29,7 +34,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs, type Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { encode, emitWarning, type EncodeOptions } from '../codec/encode.js';
+import { encode, encodeJpeg, emitWarning, jpegQuality, type EncodeOptions } from '../codec/encode.js';
 import { softwareVersions, type SoftwareVersions } from '../codec/native.js';
 import { probe } from '../codec/probe.js';
 import { assertRegionFits, pictureRegion, regionText, type PictureRegion } from '../codec/region.js';
@@ -44,10 +49,11 @@ import { infinityAsText, infinityFromText, readJsonFile, readJsonIfAny } from '.
 import { forEachLimit } from '../util/pool.js';
 import { integerInRange, invalid, nonNegativeInteger, positiveInteger } from '../util/validate.js';
 import { csvTable, markdownTable, type Cell as TableCell } from '../report/table.js';
+import { modelFamily, NO_MOTION_VECTORS } from '../metrics/transcode.js';
 // Types only: the module (and libtorch with it) is loaded when accuracy is asked for.
 import type { AccuracySettings, TranscodeAccuracyOptions } from './transcode-accuracy.js';
 import type { TranscodeCell, TranscodeStudyResult } from './transcode-result.js';
-export type { TranscodeCell, TranscodeStudyResult } from './transcode-result.js';
+export type { JpegCell, TranscodeCell, TranscodeStudyResult } from './transcode-result.js';
 
 export const DEFAULT_CRFS = [0, 10, 20, 30, 40, 50] as const;
 export const DEFAULT_GOPS = [1, 2, 5, 10, 12] as const;
@@ -59,6 +65,8 @@ export interface TranscodeStudyOptions {
   crf?: readonly number[];
   /** Constant QPs, 0..51, instead of CRFs. */
   qp?: readonly number[];
+  /** Also every frame as a JPEG at these FFmpeg mjpeg q-scales, 2 (best) to 31 (codec/encode.ts, jpegQuality): seed 003's JPEG study. */
+  jpeg?: readonly number[];
   /** Frames between IDR frames (1: every frame intra; 0: one IDR, then only P). Default 1, 2, 5, 10, 12. */
   gop?: readonly number[];
   /** The largest short side of the re-encoded videos (default 360); smaller videos keep their size. */
@@ -99,8 +107,11 @@ interface Source {
   height: number;
 }
 
+/** An H.264 cell's rate, or a JPEG cell's q-scale (its every frame coded on its own, as at GOP 1). */
+type CellRate = { crf: number } | { qp: number } | { jpeg: number };
+
 interface Cell {
-  rate: { crf: number } | { qp: number };
+  rate: CellRate;
   gop: number;
   folder: string;
 }
@@ -135,8 +146,14 @@ interface TranscodeTask {
   region?: PictureRegion;
 }
 
+/** A JPEG cell's frames go into an MJPEG .avi (the study's decoders read it as they read the .mp4s). */
+function cellFile(out: string, cell: Pick<Cell, 'rate' | 'folder'>, source: Source): string {
+  const name = 'jpeg' in cell.rate ? source.name.replace(/\.mp4$/, '.avi') : source.name;
+  return path.join(out, 'transcoded', cell.folder, name);
+}
+
 function targetOf(task: TranscodeTask): string {
-  return path.join(task.out, 'transcoded', task.folder, task.source.name);
+  return cellFile(task.out, task, task.source);
 }
 
 function recordFileOf(task: TranscodeTask): string {
@@ -175,7 +192,8 @@ async function transcodeOne(task: TranscodeTask, onWarning: (message: string) =>
   let stat = changed ? undefined : await fs.stat(target).catch(() => undefined);
   if (!stat) {
     await fs.mkdir(path.dirname(target), { recursive: true });
-    await encode(source.path, target, { ...transcodeEncodeOptions(task.rate, task.gop, source, task.region), onWarning });
+    if ('jpeg' in task.rate) await encodeJpeg(source.path, target, { q: task.rate.jpeg, size: `${source.width}x${source.height}`, ...(task.region ? { region: task.region } : {}), onWarning });
+    else await encode(source.path, target, { ...transcodeEncodeOptions(task.rate, task.gop, source, task.region), onWarning });
     stat = await fs.stat(target);
   }
   const [quality, info] = await Promise.all([compareVideos({ reference: source.path, distorted: target, width: source.width, height: source.height, ...(task.region ? { referenceRegion: task.region } : {}), onWarning }), probe(target)]);
@@ -257,6 +275,20 @@ function levels(values: readonly unknown[] | undefined, fallback: readonly numbe
   return out;
 }
 
+/**
+ * `warn` without FFmpeg 5.1's "mjpeg: EOI missing, emulating" about a JPEG cell's own files: its
+ * mjpeg decoder says it of some well-formed JPEGs (ending in EOI) that its own encoder writes, the
+ * ffmpeg CLI's alike (its scan parser stops a byte short of the EOI marker on them), and decodes the
+ * whole picture all the same (libjpeg's luma of such a frame differs from FFmpeg's by at most one
+ * level, IDCT rounding). Any other warning, and this one about any other file, is passed on.
+ */
+function withoutBenignJpegWarnings(warn: (message: string) => void): (message: string) => void {
+  return (message) => {
+    if (/[/\\]transcoded[/\\]jpeg-q\d+[/\\].*\.avi: mjpeg: EOI missing, emulating$/.test(message)) return;
+    warn(message);
+  };
+}
+
 /** Even width and height with the short side at most `shortSide` (never scaled up). */
 export function cappedSize(width: number, height: number, shortSide: number): { width: number; height: number } {
   const short = Math.min(width, height);
@@ -276,6 +308,7 @@ function outputName(root: string, file: string, index: number): string {
 }
 
 function cellFolder(rate: Cell['rate'], gop: number): string {
+  if ('jpeg' in rate) return `jpeg-q${rate.jpeg}`;
   return 'crf' in rate ? `crf${rate.crf}-gop${gop}` : `qp${rate.qp}-gop${gop}`;
 }
 
@@ -284,16 +317,17 @@ const mean = (values: readonly number[]): number => values.reduce((s, v) => s + 
 export async function transcodeStudy(dataset: string, out: string, options: TranscodeStudyOptions = {}): Promise<TranscodeStudyResult> {
   if (options.qp !== undefined && options.crf !== undefined) throw new UsageError('Give either crf or qp levels, not both');
   const rate = (v: unknown, name: string) => integerInRange(v, name, 0, 51);
-  const rates: Cell['rate'][] =
+  const rates: Array<{ crf: number } | { qp: number }> =
     options.qp !== undefined
       ? levels(options.qp, [], 'qp', (v) => rate(v, 'qp')).map((qp) => ({ qp }))
       : levels(options.crf, DEFAULT_CRFS, 'crf', (v) => rate(v, 'crf')).map((crf) => ({ crf }));
   const gops = levels(options.gop, DEFAULT_GOPS, 'gop', (v) => nonNegativeInteger(v, 'gop'));
+  const jpegs = options.jpeg === undefined ? [] : levels(options.jpeg, [], 'jpeg', (v) => jpegQuality(v, 'jpeg'));
   const shortSide = positiveInteger(options.shortSide ?? DEFAULT_SHORT_SIDE, 'shortSide');
   if (shortSide % 2 || shortSide < 16) throw invalid('an even integer of at least 16', 'shortSide', options.shortSide);
   const jobs = positiveInteger(options.jobs ?? os.availableParallelism(), 'jobs');
   const region = options.roi === undefined ? undefined : pictureRegion(options.roi, 'roi');
-  const onWarning = options.onWarning ?? emitWarning;
+  const onWarning = withoutBenignJpegWarnings(options.onWarning ?? emitWarning);
   const accuracyModule = options.accuracy ? await import('./transcode-accuracy.js') : undefined;
   // Checked before anything is encoded: an unknown model is a usage error.
   const accuracy: AccuracySettings | undefined = options.accuracy ? accuracyModule!.accuracySettings(options.accuracy) : undefined;
@@ -360,7 +394,10 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
     },
   );
 
-  const cells: Cell[] = rates.flatMap((r) => gops.map((gop) => ({ rate: r, gop, folder: cellFolder(r, gop) })));
+  const h264Cells: Cell[] = rates.flatMap((r) => gops.map((gop) => ({ rate: r, gop, folder: cellFolder(r, gop) })));
+  const jpegCells: Cell[] = jpegs.map((q) => ({ rate: { jpeg: q }, gop: 1, folder: cellFolder({ jpeg: q }, 1) }));
+  // The JPEG cells after the H.264 ones: a failure's "first cell in grid order" is an H.264 cell's when both fail.
+  const cells: Cell[] = [...h264Cells, ...jpegCells];
   const root = path.resolve(out);
   // Each video's task carries its region (one for all, its own from a region file, or none).
   const withRegion = (source: Source) => {
@@ -414,26 +451,27 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
   const kept = sources.filter((s): s is Source => s !== undefined && !cellFailures.has(s.path));
   if (kept.length === 0) throw new MvclassError(`${data.root}: no video could be transcoded: ${failed.map((f) => `${f.path}: ${f.reason}`).join('; ')}`, data.root);
 
+  /** A cell's totals and means over the kept videos (the same for H.264 and JPEG cells). */
+  const cellMeans = (cell: Cell) => {
+    const rs = kept.map((s) => records.get(`${cell.folder}\n${s.name}`)!);
+    return {
+      videos: rs.length,
+      bytes: rs.reduce((s, r) => s + r.bytes, 0),
+      kbps: mean(rs.map((r) => (r.bytes * 8) / r.duration / 1000)),
+      psnr: mean(rs.map((r) => r.psnr)),
+      ssim: mean(rs.map((r) => r.ssim)),
+      mae: mean(rs.map((r) => r.mae)),
+      rmse: mean(rs.map((r) => r.rmse)),
+    };
+  };
   const result: TranscodeStudyResult = {
     dataset: data.root,
     shortSide,
     preset: TRANSCODE_PRESET,
     ...(region ? { roi: regionText(region) } : {}),
     ...(regionFile ? { roiFile: options.roiFile! } : {}),
-    cells: cells.map((cell) => {
-      const rs = kept.map((s) => records.get(`${cell.folder}\n${s.name}`)!);
-      return {
-        ...cell.rate,
-        gop: cell.gop,
-        videos: rs.length,
-        bytes: rs.reduce((s, r) => s + r.bytes, 0),
-        kbps: mean(rs.map((r) => (r.bytes * 8) / r.duration / 1000)),
-        psnr: mean(rs.map((r) => r.psnr)),
-        ssim: mean(rs.map((r) => r.ssim)),
-        mae: mean(rs.map((r) => r.mae)),
-        rmse: mean(rs.map((r) => r.rmse)),
-      };
-    }),
+    cells: h264Cells.map((cell) => ({ ...(cell.rate as { crf: number } | { qp: number }), gop: cell.gop, ...cellMeans(cell) })),
+    ...(jpegCells.length > 0 ? { jpeg: jpegCells.map((cell) => ({ q: (cell.rate as { jpeg: number }).jpeg, ...cellMeans(cell) })) } : {}),
     original: {
       videos: kept.length,
       bytes: kept.reduce((s, v) => s + v.bytes, 0),
@@ -445,10 +483,15 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
     if (failed.length > 0) {
       throw new MvclassError(`${data.root}: ${failed.length} video(s) could not be transcoded, and the accuracy study needs every video in every cell: ${failed.map((f) => `${f.path}: ${f.reason}`).join('; ')}`, data.root);
     }
+    const pixelModels = accuracy.models.filter((m) => modelFamily(m) === 'pixel');
     const measured = await accuracyModule!.transcodeAccuracy(
       data,
       kept,
-      cells.map((cell) => ({ folder: cell.folder, files: kept.map((s) => path.join(out, 'transcoded', cell.folder, s.name)) })),
+      [
+        ...h264Cells.map((cell) => ({ folder: cell.folder, files: kept.map((s) => cellFile(out, cell, s)) })),
+        // JPEG frames carry no motion vectors: only the pixel networks are tested on them.
+        ...(pixelModels.length > 0 ? jpegCells.map((cell) => ({ folder: cell.folder, files: kept.map((s) => cellFile(out, cell, s)), models: pixelModels, noMotion: true })) : []),
+      ],
       out,
       accuracy,
       jobs,
@@ -460,11 +503,12 @@ export async function transcodeStudy(dataset: string, out: string, options: Tran
       },
     );
     result.original.accuracy = measured.original;
-    result.cells.forEach((c, i) => (c.accuracy = measured.cells.get(cells[i]!.folder)!));
+    result.cells.forEach((c, i) => (c.accuracy = measured.cells.get(h264Cells[i]!.folder)!));
+    result.jpeg?.forEach((c, i) => (c.accuracy = measured.cells.get(jpegCells[i]!.folder) ?? {}));
     await writeAccuracyTables(out, result, accuracy.models);
     if (trainOn) {
-      const chosen = trainOn.levels.map((level) => cells.findIndex((c) => ('crf' in c.rate ? c.rate.crf : c.rate.qp) === level && c.gop === trainOn.gop));
-      const measured = await trainOnModule!.transcodeTrainOn(out, chosen.map((i) => cells[i]!.folder), accuracy);
+      const chosen = trainOn.levels.map((level) => h264Cells.findIndex((c) => ('crf' in c.rate ? c.rate.crf : 'qp' in c.rate ? c.rate.qp : undefined) === level && c.gop === trainOn.gop));
+      const measured = await trainOnModule!.transcodeTrainOn(out, chosen.map((i) => h264Cells[i]!.folder), accuracy);
       result.trainOn = chosen.map((i, k) => {
         const c = result.cells[i]!;
         return { ...(c.crf !== undefined ? { crf: c.crf } : { qp: c.qp! }), gop: c.gop, bytes: c.bytes, kbps: c.kbps, accuracy: measured[k]! };
@@ -487,6 +531,8 @@ async function writeAccuracyTables(out: string, result: TranscodeStudyResult, mo
   const rows: TableCell[][] = [
     ['original', null, null, result.original.bytes, result.original.kbps, null, ...models.map((m) => pct(result.original.accuracy, m))],
     ...result.cells.map((c): TableCell[] => [`${rateName.toLowerCase()}${c.crf ?? c.qp}-gop${c.gop}`, c.crf ?? c.qp, c.gop, c.bytes, c.kbps, c.ssim, ...models.map((m) => pct(c.accuracy, m))]),
+    // JPEG cells: no rate level or GOP; the MV networks cannot read them (no motion vectors), said as such.
+    ...(result.jpeg ?? []).map((c): TableCell[] => [`jpeg-q${c.q}`, null, null, c.bytes, c.kbps, c.ssim, ...models.map((m) => (modelFamily(m) === 'mv' ? NO_MOTION_VECTORS : pct(c.accuracy, m)))]),
   ];
   const title = `Top-1 on the test split of networks trained on the originals, tested on each cell's own streams (${result.dataset}, short side at most ${result.shortSide})`;
   // SSIM wants more digits than kbps or accuracy: written with 4, the rest with 1.

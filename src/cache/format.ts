@@ -44,6 +44,10 @@ export interface CacheSettings {
   /** With a region per video (prepare --roi-file; config/regions.ts): a digest of the file's
    * regions, so a cache made with other regions is not reused; each video's is its `roi`. */
   roiFile?: string;
+  /** With asIs: the videos were read without motion vectors (an intra-only codec, the JPEG cells of
+   * study transcode), so their grids are all holes and only key frames and clips say anything;
+   * absent: motion vectors required (and a cache's settings read as before). */
+  noMotion?: true;
 }
 
 export interface ByteRange {

@@ -37,6 +37,13 @@ function roiFileOf(f: Fields): string {
   return f.string('roiFile', /^[0-9a-f]{16}$/, 'a digest of 16 hex digits');
 }
 
+/** Present only as true, and only on an as-is cache (a re-encoded one always has motion vectors). */
+function noMotionOf(f: Fields): true {
+  if (!f.boolean('noMotion')) f.fail(`${f.name('noMotion')} is false: absent when the videos have motion vectors`);
+  if (f.raw('asIs') !== true) f.fail(`${f.name('noMotion')} goes with asIs: a re-encoded cache has motion vectors`);
+  return true;
+}
+
 /** The settings a cache was prepared with (also what a run records as its input). */
 export function cacheSettingsOf(f: Fields): CacheSettings {
   return {
@@ -54,6 +61,7 @@ export function cacheSettingsOf(f: Fields): CacheSettings {
       : { rgb: f.integer('rgb', 1, MAX_CLIP_FRAMES), shortSide: f.integer('shortSide', 2, MAX_CLIP_SHORT_SIDE) }),
     ...(f.raw('roi') === undefined ? {} : { roi: regionOf(f) }),
     ...(f.raw('roiFile') === undefined ? {} : { roiFile: roiFileOf(f) }),
+    ...(f.raw('noMotion') === undefined ? {} : { noMotion: noMotionOf(f) }),
   };
 }
 

@@ -2,9 +2,11 @@
 // tested on every condition (app/repeats.ts; the spec's format: src/config/study.ts).
 // mvclass study transcode <dataset> -o <dir>: a dataset re-encoded at CRF (or QP) x GOP, size and
 // quality per cell (app/transcode-study.ts); with --models, the top-1 per cell of networks trained
-// on the originals (app/transcode-accuracy.ts).
+// on the originals (app/transcode-accuracy.ts); with --jpeg, also every frame as a JPEG at each
+// FFmpeg q-scale (seed 003's JPEG study), the pixel networks alone tested there.
 
 import { Command } from 'commander';
+import { jpegQuality } from '../codec/encode.js';
 import { pictureRegion } from '../codec/region.js';
 import { parseDevice } from '../nn/device.js';
 import { queueUrl } from '../queue/queue.js';
@@ -78,6 +80,7 @@ function transcodeCommand(): Command {
     .option('--crf <list>', 'constant rate factors, 0-51 (default 0,10,20,30,40,50)')
     .option('--qp <list>', 'constant QPs, 0-51, instead of CRFs')
     .option('--gop <list>', 'frames between IDR frames, 1 all intra, 0 one IDR (default 1,2,5,10,12)')
+    .option('--jpeg <list>', "also every frame as a JPEG at these FFmpeg mjpeg q-scales (-q:v), 2 best to 31 worst (seed 003's -q 10,17,40 is 10,17,31); with --models, the pixel models only (no motion vectors)")
     .option('--roi <x,y,w,h>', 'decode, keep this region of every picture and re-encode it (even numbers), compared with the same region of the original; not the bitstream crop of mvclass crop')
     .option('--roi-file <file>', 'a region per video instead: CSV lines path,x,y,w,h, paths relative to the dataset folder (README: Regions of interest)')
     .option('--roi-unlisted <what>', 'with --roi-file: the videos it does not list are refused (refuse, default) or keep their whole picture (full)')
@@ -143,6 +146,7 @@ function transcodeCommand(): Command {
         ...(opts.crf !== undefined ? { crf: list(opts.crf, (v) => integerInRange(v, 'crf', 0, 51)) } : {}),
         ...(opts.qp !== undefined ? { qp: list(opts.qp, (v) => integerInRange(v, 'qp', 0, 51)) } : {}),
         ...(opts.gop !== undefined ? { gop: list(opts.gop, (v) => nonNegativeInteger(v, 'gop')) } : {}),
+        ...(opts.jpeg !== undefined ? { jpeg: list(opts.jpeg, (v) => jpegQuality(v, 'jpeg')) } : {}),
         ...(opts.shortSide !== undefined ? { shortSide: positiveInteger(opts.shortSide, 'short-side') } : {}),
         ...(opts.roi !== undefined ? { roi: pictureRegion(opts.roi, 'roi') } : {}),
         ...(opts.roiFile !== undefined ? { roiFile: nonEmptyString(opts.roiFile, 'roi-file') } : {}),
@@ -168,6 +172,9 @@ function transcodeCommand(): Command {
       for (const c of result.cells) {
         const rate = c.crf !== undefined ? `crf ${c.crf}` : `qp ${c.qp}`;
         process.stdout.write(`${rate} gop ${c.gop}: ${c.bytes} bytes, ${fixed(c.kbps, 1)} kbps, PSNR ${fixed(c.psnr, 2)} dB, SSIM ${fixed(c.ssim, 4)}, MAE ${fixed(c.mae, 2)}, RMSE ${fixed(c.rmse, 2)}${top1(c.accuracy)}\n`);
+      }
+      for (const c of result.jpeg ?? []) {
+        process.stdout.write(`jpeg q ${c.q}: ${c.bytes} bytes, ${fixed(c.kbps, 1)} kbps, PSNR ${fixed(c.psnr, 2)} dB, SSIM ${fixed(c.ssim, 4)}, MAE ${fixed(c.mae, 2)}, RMSE ${fixed(c.rmse, 2)}${top1(c.accuracy)}\n`);
       }
       for (const f of result.failed) process.stdout.write(`failed: ${f.path}: ${f.reason}\n`);
       for (const line of comparisonLines(result)) process.stdout.write(`${line}\n`);

@@ -68,6 +68,9 @@ export interface DecodeOptions {
   onWarning?: (message: string) => void;
   /** Demuxer and protocol options, as `ffmpeg -i` takes them (e.g. { rtsp_transport: 'tcp' }). */
   inputOptions?: Record<string, string>;
+  /** false: a codec without motion vectors (MJPEG) is read too, its grids all holes; default:
+   * refused when vectors or grids are asked for, since they would say nothing. */
+  requireVectors?: boolean;
 }
 
 export interface DecodedBatch {
@@ -191,7 +194,7 @@ export async function* decodeVideo(
       keyHeight,
       ...(clipIndices !== undefined ? { clipIndices: [...clipIndices], clipShortSide: shortSide } : {}),
       ...(clipStride !== undefined ? { clipStride, clipShortSide: shortSide } : {}),
-      requireVectors: vectors || grid > 0,
+      requireVectors: (vectors || grid > 0) && options.requireVectors !== false,
       ...(inputOptions ? { inputOptions } : {}),
     }),
   );

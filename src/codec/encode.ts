@@ -236,6 +236,76 @@ export async function encode(input: string, output: string, options: EncodeOptio
   );
 }
 
+/** The q-scale range of FFmpeg's mjpeg encoder (its qmin and qmax): 2 is its best quality, 31 its worst. */
+export const JPEG_Q_MIN = 2;
+export const JPEG_Q_MAX = 31;
+
+/**
+ * A JPEG q-scale as the ffmpeg CLI's -q:v takes it for mjpeg, 2 to 31. The ffmpeg CLI takes other
+ * values without a word but does not encode at them, so they are refused with what they would mean:
+ * -1 sets no fixed quality (the encoder's default bitrate target instead; seed 003 uses it for "the
+ * best quality", which is 2 here), 1 is encoded as 2, and anything above 31 as 31.
+ */
+export function jpegQuality(value: unknown, name: string): number {
+  const n = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n === 'number' && Number.isSafeInteger(n) && n >= JPEG_Q_MIN && n <= JPEG_Q_MAX) return n;
+  const base = `Expected an FFmpeg mjpeg q-scale, an integer from ${JPEG_Q_MIN} (best) to ${JPEG_Q_MAX} (worst), for ${name} but received ${JSON.stringify(value)}`;
+  const hint =
+    n === -1 ? ` (ffmpeg's -q -1 sets no fixed quality; for the best quality use ${JPEG_Q_MIN})`
+    : n === 0 || n === 1 ? ` (ffmpeg encodes -q ${n} as ${JPEG_Q_MIN})`
+    : typeof n === 'number' && Number.isSafeInteger(n) && n > JPEG_Q_MAX ? ` (ffmpeg encodes every -q above ${JPEG_Q_MAX} as ${JPEG_Q_MAX})`
+    : '';
+  throw new UsageError(base + hint);
+}
+
+export interface EncodeJpegOptions {
+  /** FFmpeg's mjpeg q-scale, 2 (best) to 31 (worst), the ffmpeg CLI's -q:v. */
+  q: number;
+  /** "WxH"; absent keeps the input's size. */
+  size?: string;
+  /** Keep only this region of each decoded picture (then scaled to `size`). */
+  region?: PictureRegion;
+  /** Called with what the decoder reported about a damaged input; default: process.emitWarning. */
+  onWarning?: (message: string) => void;
+}
+
+export interface EncodeJpegResult {
+  output: string;
+  width: number;
+  height: number;
+  fps: number;
+  frames: number;
+  /** Size of the output file. */
+  bytes: number;
+  /** Bytes of the JPEG pictures alone (the container's headers and index left out). */
+  pictureBytes: number;
+}
+
+/**
+ * Every frame of `input` encoded as a baseline JPEG (libavcodec's mjpeg, fixed q-scale `q`, one
+ * thread) into an MJPEG .avi or .mkv, at the input's frame rate (frames duplicated or dropped as
+ * encode() does) and the given size; written atomically. Limited-range YUV 4:2:0 as decoded
+ * (native/codec/encoder.cc says why), so any FFmpeg-based reader, this project's included, decodes it.
+ */
+export async function encodeJpeg(input: string, output: string, options: EncodeJpegOptions): Promise<EncodeJpegResult> {
+  await checkInputFile(input);
+  const q = jpegQuality(options.q, 'q');
+  const size = options.size === undefined ? { width: 0, height: 0 } : frameSize(options.size, 'size');
+  if (size.width % 2 || size.height % 2) throw new UsageError(`Expected an even frame size for size but received "${options.size}"`);
+  const region = options.region === undefined ? undefined : pictureRegion(options.region, 'region');
+  const ext = path.extname(output).toLowerCase();
+  if (ext !== '.avi' && ext !== '.mkv') throw new MvclassError(`${output}: unknown output container "${ext}" for JPEG frames; use .avi or .mkv`, output);
+  await assertNotInput(input, output);
+  return writeAtomically(output, async (temp) => {
+    const r = await withCallerStack(input, () =>
+      codecAddon().transcode({ codec: 'mjpeg', qp: q, threads: 1, input, path: temp, format: ext === '.avi' ? 'avi' : 'matroska', width: size.width, height: size.height, fpsNum: 0, fpsDen: 1, ...nativeRegion(region) }),
+    );
+    for (const message of r.warnings) (options.onWarning ?? emitWarning)(message);
+    const { size: bytes } = await fs.stat(temp);
+    return { output, width: r.width, height: r.height, fps: r.fpsNum / r.fpsDen, frames: r.frames, bytes, pictureBytes: r.packets.reduce((s, p) => s + p.bytes, 0) };
+  });
+}
+
 /** Encodes raw YUV 4:2:0 frames (width * height * 3 / 2 bytes each) into `output`. */
 export async function encodeFrames(
   output: string,

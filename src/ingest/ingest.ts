@@ -28,6 +28,8 @@ export interface MotionGrids {
 export interface IngestOptions {
   /** Re-encode with this profile first; absent: the video as it is. */
   profile?: EncodingProfile;
+  /** false: a stream without motion vectors (MJPEG) is read too, its grids all holes (decode's requireVectors). */
+  requireVectors?: boolean;
   /**
    * Write the H.264 cropped stream and count its bits: true (required: an error when the stream
    * cannot be cropped), 'auto' (when it is H.264 without B-frames), false (default).
@@ -182,6 +184,7 @@ async function readStream(stream: string, options: IngestOptions, expectedFrames
       ...(clipAsked && clipIndicesNow ? { clipIndices: distinctIndices(clipIndicesNow), clipShortSide: clipAsked.shortSide } : {}),
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
       ...(options.inputOptions && !options.profile ? { inputOptions: options.inputOptions } : {}),
+      ...(options.requireVectors === false ? { requireVectors: false } : {}),
     },
     (s) => {
       videoStream = s;

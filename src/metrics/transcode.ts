@@ -67,6 +67,9 @@ export function relativeAccuracy(cell: readonly (number | null)[], original: rea
 
 export type Family = 'mv' | 'pixel';
 
+/** What a table says for an MV network on a JPEG cell instead of a top-1: there is nothing for it to read. */
+export const NO_MOTION_VECTORS = 'n/a (JPEG: no motion vectors)';
+
 /** MV: the motion-vector networks (mv3d, mv2d); pixel: everything else (vgg16, resnet*). */
 export function modelFamily(model: string): Family {
   return (MOTION_MODELS as readonly string[]).includes(model) ? 'mv' : 'pixel';

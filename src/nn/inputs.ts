@@ -75,6 +75,13 @@ export function noClips(dir: string, model: string): MvclassError {
   return new MvclassError(`${dir}: ${model} takes decoded-frame clips and this cache has none: prepare it with --rgb T (and --short-side S)`, dir);
 }
 
+/** A motion network's cache: refused when it was read without motion vectors (prepare's noMotion: JPEG frames), whose grids are all holes. */
+function assertMotion(cache: PreparedCache, model: string): void {
+  if (cache.manifest.settings.noMotion) {
+    throw new MvclassError(`${cache.dir}: ${model} reads motion vectors and this cache was prepared without them (noMotion: its videos carry none, e.g. JPEG frames); test a pixel network on it`, cache.dir);
+  }
+}
+
 /** What frameShape names, read: the clip (clip: true) or the key frame. */
 async function frameImages(cache: PreparedCache, index: number): Promise<FrameImages & { clip: boolean }> {
   const clip = await cache.frames(index);
@@ -114,6 +121,7 @@ export async function* trainingBatches(cache: PreparedCache, config: ModelConfig
     return;
   }
   if (!isFrameModel(config.model)) {
+    assertMotion(cache, config.model);
     const loader = new VolumeLoader(cache, {
       batchSize, frames: config.frames, size: config.size, layout: layoutOf(config), shuffle: true, seed, augment: true,
       scale: motionScale(config), workers, prefetch: Math.max(2, workers + 1),
@@ -195,6 +203,9 @@ export function framesViews(images: FrameImages, config: ModelConfig, crops: 1 |
 /** The test-time views of one cached video as one batch. */
 export async function testBatch(cache: PreparedCache, index: number, config: ModelConfig, temporal: number, crops: 1 | 10): Promise<Float32Array> {
   if (isClipModel(config.model)) return clipViews((await clipCache(cache, config).frames(index)), config.frames, config.size, crops);
-  if (!isFrameModel(config.model)) return volumeViews(await cache.clip(index), config, temporal, crops);
+  if (!isFrameModel(config.model)) {
+    assertMotion(cache, config.model);
+    return volumeViews(await cache.clip(index), config, temporal, crops);
+  }
   return framesViews(await frameImages(cache, index), config, crops);
 }

@@ -197,6 +197,27 @@ describe('PreparedCache.open checks the manifest', () => {
     expect((await rejection(region.dir)).message).toBe(`${region.file}: video "v_Walk_g01" (index 0): Expected a region x,y,w,h for roi but received "0,0,16"`);
   });
 
+  it('noMotion: only as true, and only on an as-is cache (a re-encoded one has motion vectors)', async () => {
+    const good = writeCache((m) => {
+      m.settings.asIs = true;
+      m.settings.qp = null;
+      m.settings.size = null;
+      m.settings.fps = null;
+      m.settings.noMotion = true;
+    });
+    const cache = await PreparedCache.open(good.dir);
+    expect(cache.manifest.settings.noMotion).toBe(true);
+    await cache.close();
+    const plain = writeCache((m) => delete m.settings.noMotion);
+    const opened = await PreparedCache.open(plain.dir);
+    expect('noMotion' in opened.manifest.settings).toBe(false);
+    await opened.close();
+    const off = writeCache((m) => ((m.settings.asIs = true), ((m.settings as unknown as Record<string, unknown>).noMotion = false)));
+    expect((await rejection(off.dir)).message).toBe(`${off.file}: settings.noMotion is false: absent when the videos have motion vectors`);
+    const encoded = writeCache((m) => ((m.settings.asIs = false), (m.settings.noMotion = true)));
+    expect((await rejection(encoded.dir)).message).toBe(`${encoded.file}: settings.noMotion goes with asIs: a re-encoded cache has motion vectors`);
+  });
+
   it('the CLI prints the message and exits 1, not a stack trace with exit 2', { timeout: 30_000 }, async () => {
     const { dir, file } = writeCache((_, v) => (v.label = 999));
     const r = await cli(['train', '--model', 'mv3d', '--data', dir, '-o', path.join(root, 'run')]);

@@ -3,7 +3,8 @@
 // a synthetic set and a real-footage clip; a video that cannot be decoded is tried again, then
 // listed with the local run's reason while the run completes; a worker killed in the middle of an
 // encode leaves its (cell, video) to another and no trace in the folder; a coordinator killed and
-// started again finishes the same run; with --models the preparations are queued too. Real parts:
+// started again finishes the same run; with --models the preparations are queued too; --jpeg's
+// JPEG cells are the local run's bytes too. Real parts:
 // Debian's redis-server, the CLI in separate processes.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -167,6 +168,28 @@ describe('study transcode --queue (BullMQ on Redis)', () => {
     expect(runs.find((x) => x.run === `transcode ${out}`)).toMatchObject({ completed: 6, failed: 0 });
     expect(runs.find((x) => x.run === `prepare ${path.join(out, 'accuracy', 'original', 'cache')}`)).toMatchObject({ completed: 6, failed: 0 });
     expect(runs.find((x) => x.run === `prepare ${path.join(out, 'accuracy', 'cells', 'crf40-gop12', 'cache')}`)).toMatchObject({ completed: 6, failed: 0 });
+  });
+
+  it('--jpeg: the JPEG cells are the local run\'s byte for byte; with a pixel model their preparation without motion vectors is queued too', { timeout: 150_000 }, async () => {
+    const clean = path.join(dir, 'clean-jpeg');
+    await synthesizeActionSet(clean, { classes: 2, perClass: 3, seconds: 1, seed: 7 });
+    const cells = ['--crf', '40', '--gop', '12', '--jpeg', '10', '--short-side', '144', '--json'];
+    const l = await cli(['study', 'transcode', clean, '-o', path.join(dir, 'jpeg-local'), ...cells, '--jobs', '2'], 120_000);
+    expect(l.code, l.stderr).toBe(0);
+    const out = path.join(dir, 'jpeg-queued');
+    const q = await cli(['study', 'transcode', clean, '-o', out, ...cells, '--queue', redis.url], 120_000);
+    expect(q.code, q.stderr).toBe(0);
+    expect(q.stdout).toBe(l.stdout);
+    const bytes = bytesOf(out);
+    expect(bytes).toEqual(bytesOf(path.join(dir, 'jpeg-local')));
+    expect(Object.keys(bytes).filter((f) => f.startsWith(path.join('transcoded', 'jpeg-q10')) && f.endsWith('.avi'))).toHaveLength(6);
+    const training = ['--models', 'resnet18', '--iterations', '2', '--batch', '2', '--size', '16', '--width', '0.125', '--fc', '16', '--views', '1x1', '--threads', '1'];
+    const m = await cli(['study', 'transcode', clean, '-o', out, ...cells, '--queue', redis.url, ...training], 120_000);
+    expect(m.code, m.stderr).toBe(0);
+    const result = JSON.parse(m.stdout) as { jpeg: Array<{ q: number; accuracy: Record<string, number> }> };
+    expect(Object.keys(result.jpeg[0]!.accuracy)).toEqual(['resnet18']);
+    const runs = (await queueStatus(redis.url)).runs;
+    expect(runs.find((x) => x.run === `prepare ${path.join(out, 'accuracy', 'cells', 'jpeg-q10', 'cache')}`)).toMatchObject({ completed: 6, failed: 0 });
   });
 
   it('refuses --attempts without --queue and a URL that is not Redis', async () => {

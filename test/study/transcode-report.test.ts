@@ -170,3 +170,71 @@ describe('transcode report', () => {
     await expect(buildTranscodeReport(empty)).rejects.toThrow(`${path.join(empty, 'transcode.json')}: no transcode study saved here`);
   });
 });
+
+// The JPEG section from known numbers: four q-scales, q 2 too mild to count as degraded (MAE < 1).
+describe('transcode report: the JPEG section', () => {
+  const jpegOut = tempDir('mvclass-transcode-report-jpeg-');
+  const jpegCell = (q: number, bytes: number, kbps: number, psnr: number, ssim: number, mae: number, resnet18: number) => ({ q, videos: 4, bytes, kbps, psnr, ssim, mae, rmse: 1.5 * mae, accuracy: { resnet18 } });
+  const withJpeg: TranscodeStudyResult = {
+    ...result,
+    jpeg: [jpegCell(2, 8000, 800, 45, 0.99, 0.5, 0.5), jpegCell(10, 3000, 300, 38, 0.97, 1.5, 0.5), jpegCell(17, 2000, 200, 36, 0.95, 2, 0.45), jpegCell(31, 1000, 100, 33, 0.9, 3.5, 0.3)],
+  };
+  const table = (name: string) => readFileSync(path.join(jpegOut, `${name}.csv`), 'utf8').trim().split('\n');
+  let page: string;
+
+  beforeAll(async () => {
+    writeFileSync(path.join(jpegOut, 'transcode.json'), JSON.stringify({ ...withJpeg, comparison: transcodeComparison(withJpeg) }, infinityAsText, 2));
+    page = readFileSync(await buildTranscodeReport(jpegOut), 'utf8');
+  }, 60_000);
+
+  it('sizes relative to the originals and quality per q; top-1 per q with the MV network n/a', () => {
+    expect(table('transcode-jpeg')).toEqual([
+      'q,videos,bytes,kbps,size (% of original),PSNR (dB),SSIM,MAE,RMSE',
+      'original,4,4000,400,100,,,,',
+      '2,4,8000,800,200,45,0.99,0.5,0.75',
+      '10,4,3000,300,75,38,0.97,1.5,2.25',
+      '17,4,2000,200,50,36,0.95,2,3',
+      '31,4,1000,100,25,33,0.9,3.5,5.25',
+    ]);
+    expect(table('transcode-jpeg-accuracy')).toEqual([
+      'q,kbps,size %,SSIM,mv3d top-1 %,resnet18 top-1 %',
+      'original,400,100,,75,50',
+      '2,800,200,0.99,n/a (JPEG: no motion vectors),50',
+      '10,300,75,0.97,n/a (JPEG: no motion vectors),50',
+      '17,200,50,0.95,n/a (JPEG: no motion vectors),45',
+      '31,100,25,0.9,n/a (JPEG: no motion vectors),30',
+    ]);
+    expect(page).toContain('<h2>JPEG</h2>');
+    expect(page).toContain('JPEG q 2, 10, 17, 31');
+  });
+
+  it('the slope of resnet18 over the degraded JPEG cells (q 10, 17, 31), in points per 0.01 SSIM and per 1/256 MAE', () => {
+    const fit = (x: number[], y: number[]) => {
+      const mx = x.reduce((s, v) => s + v, 0) / x.length;
+      const my = y.reduce((s, v) => s + v, 0) / y.length;
+      return x.reduce((s, v, i) => s + (v - mx) * (y[i]! - my), 0) / x.reduce((s, v) => s + (v - mx) ** 2, 0);
+    };
+    const y = [50, 45, 30];
+    const rows = table('transcode-jpeg-slopes');
+    expect(rows).toHaveLength(2); // resnet18 alone: mv3d has no JPEG numbers to fit
+    const [model, cells, ssim, , mae] = rows[1]!.split(',');
+    expect([model, cells]).toEqual(['resnet18', '3']);
+    expect(Number(ssim)).toBeCloseTo(fit([0.97, 0.95, 0.9], y) * 0.01, 3);
+    expect(Number(mae)).toBeCloseTo(fit([1.5, 2, 3.5], y) * (255 / 256), 3);
+    expect(page).toContain('(here 3 of 4: jpeg-q10, jpeg-q17, jpeg-q31)');
+  });
+
+  it('renders in Chromium: the JPEG figures decode (top-1 vs q, vs SSIM and vs MAE)', { timeout: 60_000 }, async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    try {
+      const tab = await browser.newPage();
+      await tab.goto(`file://${path.join(jpegOut, 'report.html')}`, { waitUntil: 'load' });
+      const images = await tab.$$eval('img', (imgs) => imgs.map((img) => ({ ok: img.complete && img.naturalWidth > 0, src: img.getAttribute('src') ?? '' })));
+      expect(images.filter((i) => !i.ok)).toEqual([]);
+      // The H.264 section's 7 (no per-class figure: no score records here) and the JPEG section's 3.
+      expect(images).toHaveLength(10);
+    } finally {
+      await browser.close();
+    }
+  });
+});
