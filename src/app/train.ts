@@ -98,8 +98,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const backboneLr = fraction(options.backboneLr ?? 1, 'backbone-lr');
   const freezeBackbone = nonNegativeInteger(options.freezeBackbone ?? 0, 'freeze-backbone');
   if ((backboneLr !== 1 || freezeBackbone > 0) && options.init === undefined && options.weights === undefined && !options.resume) {
-    const given = [backboneLr !== 1 ? `--backbone-lr ${backboneLr}` : '', freezeBackbone > 0 ? `--freeze-backbone ${freezeBackbone}` : ''].filter(Boolean).join(' and ');
-    throw new UsageError(`${given} sets how the weights taken from --init or --weights train: give one of them (a backbone of random weights has nothing to keep)`);
+    const given = [backboneLr !== 1 ? `--backbone-lr ${backboneLr}` : '', freezeBackbone > 0 ? `--freeze-backbone ${freezeBackbone}` : ''].filter(Boolean);
+    throw new UsageError(`${given.join(' and ')} ${given.length > 1 ? 'set' : 'sets'} how the weights taken from --init or --weights train: give one of them (a backbone of random weights has nothing to keep)`);
   }
   if (freezeBackbone > 0 && backboneLr === 0) {
     throw new UsageError(`--freeze-backbone ${freezeBackbone} trains the backbone after iteration ${freezeBackbone}, but --backbone-lr 0 keeps it frozen for the whole run: give one of them`);

@@ -189,7 +189,7 @@ describe('train --backbone-lr / --freeze-backbone', () => {
     await expectUsage(['--init', from, '--backbone-lr', 'slow'], 'Expected a fraction from 0 to 1 for backbone-lr but received "slow"');
     await expectUsage(['--init', from, '--freeze-backbone', '1.5'], 'Expected a non-negative integer for freeze-backbone but received "1.5"');
     await expectUsage(['--backbone-lr', '0.1'], '--backbone-lr 0.1 sets how the weights taken from --init or --weights train: give one of them (a backbone of random weights has nothing to keep)');
-    await expectUsage(['--backbone-lr', '0.5', '--freeze-backbone', '10'], '--backbone-lr 0.5 and --freeze-backbone 10 sets how the weights taken from --init or --weights train: give one of them (a backbone of random weights has nothing to keep)');
+    await expectUsage(['--backbone-lr', '0.5', '--freeze-backbone', '10'], '--backbone-lr 0.5 and --freeze-backbone 10 set how the weights taken from --init or --weights train: give one of them (a backbone of random weights has nothing to keep)');
     await expectUsage(['--init', from, '--backbone-lr', '0', '--freeze-backbone', '10'], '--freeze-backbone 10 trains the backbone after iteration 10, but --backbone-lr 0 keeps it frozen for the whole run: give one of them');
     const file = path.join(dir, 'backbone.yaml');
     writeFileSync(file, 'train:\n  backbone-lr: -0.5\n');
