@@ -178,6 +178,16 @@ describe('train --backbone-lr / --freeze-backbone', () => {
     );
   });
 
+  it('--weights: the imported weights are the backbone too; the freeze holds them for its iterations', { timeout: 120_000 }, async () => {
+    const file = path.join(dir, 'from.pth');
+    await (await CnnModel.open(from, { threads: 1 })).exportWeights(file);
+    const out = path.join(dir, 'weights');
+    await trainModel({ model: 'resnet18', data: cache, out, weights: file, size: 64, width: 0.125, batch: 4, iterations: 2, threads: 1, valEvery: 0, freezeBackbone: 2 });
+    const start = byName(await (await CnnModel.open(from, { threads: 1 })).state());
+    const trained = await (await CnnModel.open(out, { threads: 1 })).state();
+    for (const t of trained) expect(same(t, start.get(t.name)!), t.name).toBe(resnet.backbone(t.name));
+  });
+
   it('messages', { timeout: 120_000 }, async () => {
     const base = ['train', '--model', 'resnet18', '--data', cache, ...shape, '--iterations', '1'];
     const expectUsage = async (args: string[], message: string) => {
