@@ -119,11 +119,11 @@ class BatchJob : public SessionJob {
 
 class TrainJob : public BatchJob {
  public:
-  TrainJob(Napi::Env env, SessionWrap* wrap, Napi::Float32Array data, Napi::Int32Array labels, int64_t batch, double lr)
-      : BatchJob(env, wrap, data, labels, batch), lr_(lr) {}
+  TrainJob(Napi::Env env, SessionWrap* wrap, Napi::Float32Array data, Napi::Int32Array labels, int64_t batch, double lr, double backboneLr)
+      : BatchJob(env, wrap, data, labels, batch), lr_(lr), backboneLr_(backboneLr) {}
 
  protected:
-  void Run() override { result_ = session_->TrainStep(x_, batch_, y_, lr_); }
+  void Run() override { result_ = session_->TrainStep(x_, batch_, y_, lr_, backboneLr_); }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
     o.Set("loss", result_.loss);
@@ -136,7 +136,7 @@ class TrainJob : public BatchJob {
   }
 
  private:
-  double lr_;
+  double lr_, backboneLr_;
   mvclass::nn::StepResult result_;
 };
 
@@ -184,7 +184,7 @@ class FileJob : public SessionJob {
   std::pair<int, int> counts_{0, 0};
 };
 
-constexpr const char* kTrainStepUsage = "trainStep(data: Float32Array, labels: Int32Array, learningRate: number)";
+constexpr const char* kTrainStepUsage = "trainStep(data: Float32Array, labels: Int32Array, learningRate: number, backboneLearningRate?: number)";
 constexpr const char* kInputGradientUsage = "inputGradient(data: Float32Array, labels: Int32Array)";
 
 // A batch's labels: one per input, each a class of this network.
@@ -205,10 +205,13 @@ Napi::Value SessionWrap::TrainStep(const Napi::CallbackInfo& info) {
   Napi::Int32Array labels = mvclass::TypedArgument<int32_t>(info, 1, kTrainStepUsage);
   const double lr = mvclass::NumberArgument(info, 2, kTrainStepUsage);
   if (!std::isfinite(lr) || lr < 0) throw Napi::RangeError::New(env, "the learning rate must be a finite number of at least 0");
+  // The backbone group's rate (a session set up with a backbone factor or freeze); the same rate when not given.
+  const double backboneLr = info.Length() > 3 && !info[3].IsUndefined() ? mvclass::NumberArgument(info, 3, kTrainStepUsage) : lr;
+  if (!std::isfinite(backboneLr) || backboneLr < 0) throw Napi::RangeError::New(env, "the backbone learning rate must be a finite number of at least 0");
   const int64_t batch = BatchOf(env, data);
   CheckLabels(env, labels, batch, session->classes());
   Claim(env);
-  return (new TrainJob(env, this, data, labels, batch, lr))->Start();
+  return (new TrainJob(env, this, data, labels, batch, lr, backboneLr))->Start();
 }
 
 Napi::Value SessionWrap::Predict(const Napi::CallbackInfo& info) {
@@ -435,6 +438,8 @@ Napi::Value CreateSession(const Napi::CallbackInfo& info) {
   options.momentum = FiniteOption(o, "momentum", 0.9, 0);
   options.weightDecay = FiniteOption(o, "weightDecay", 0.005, 0);
   options.clipNorm = FiniteOption(o, "clipNorm", 0, 0);
+  options.backboneLr = FiniteOption(o, "backboneLr", 1, 0);
+  options.freezeBackbone = IntegerOption(o, "freezeBackbone", 0, 0, (int64_t{1} << 53) - 1);
   options.seed = static_cast<uint64_t>(IntegerOption(o, "seed", 1, 0, (int64_t{1} << 53) - 1));
   options.precision = StringOption(o, "precision", "auto");
   if (options.precision != "auto" && options.precision != "fp32" && options.precision != "bf16" && options.precision != "fp16") {

@@ -418,6 +418,13 @@ void HeInitialise(torch::nn::Module& module, double linearStd) {
   }
 }
 
+bool Network::inBackbone(const std::string& name) const {
+  const std::string prefix = backbonePrefix();
+  if (!prefix.empty()) return name.compare(0, prefix.size(), prefix) == 0;
+  const std::string head = headName() + ".";
+  return name.compare(0, head.size(), head) != 0;
+}
+
 bool IsResNet(const std::string& name) {
   return name == "resnet18" || name == "resnet34" || name == "resnet50" || name == "resnet101" || name == "resnet152";
 }

@@ -43,6 +43,12 @@ class Network : public torch::nn::Module {
   // The prefix (with its dot) under which the network holds a torchvision ResNet without its fc
   // ("" when none): a torchvision resnet state dict imports into it (ImportWeights).
   virtual std::string backbonePrefix() const { return ""; }
+  // Whether the parameter, buffer or module (its name with a trailing dot) of this name is in the
+  // backbone: what fine-tuning takes from a trained network (train --init / --weights) and what a
+  // backbone learning-rate factor slows or freezes. Under backbonePrefix() where the network has
+  // one (cnn-lstm's ResNet), else everything but the class-score layer headName() (a resnet's fc,
+  // x3d-s's projection, the paper networks' last linear layer). The one home of this rule.
+  bool inBackbone(const std::string& name) const;
 };
 
 bool IsResNet(const std::string& name);

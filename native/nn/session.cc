@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 
 namespace mvclass::nn {
@@ -178,14 +179,27 @@ class AutocastScope {
   AutocastState was_{false, at::kFloat};
 };
 
-// The learning rate is set before every step (TrainStep); 0.01 is only a placeholder.
-std::unique_ptr<torch::optim::Optimizer> MakeOptimiser(const SessionOptions& options, const std::vector<torch::Tensor>& parameters) {
+// The learning rate is set before every step (TrainStep); 0.01 is only a placeholder. Each group
+// is one OptimizerParamGroup with the optimiser's options (a grouped session's: the rest of the
+// network, then its backbone).
+std::unique_ptr<torch::optim::Optimizer> MakeOptimiser(const SessionOptions& options, const std::vector<std::vector<torch::Tensor>>& groups) {
+  std::vector<torch::optim::OptimizerParamGroup> paramGroups;
+  for (const auto& group : groups) paramGroups.emplace_back(group);
   if (options.optimizer == "sgd") {
-    return std::make_unique<torch::optim::SGD>(parameters, torch::optim::SGDOptions(0.01).momentum(options.momentum).weight_decay(options.weightDecay));
+    return std::make_unique<torch::optim::SGD>(paramGroups, torch::optim::SGDOptions(0.01).momentum(options.momentum).weight_decay(options.weightDecay));
   }
-  if (options.optimizer == "adam") return std::make_unique<torch::optim::Adam>(parameters, torch::optim::AdamOptions(0.01).weight_decay(options.weightDecay));
-  if (options.optimizer == "adamw") return std::make_unique<torch::optim::AdamW>(parameters, torch::optim::AdamWOptions(0.01).weight_decay(options.weightDecay));
+  if (options.optimizer == "adam") return std::make_unique<torch::optim::Adam>(paramGroups, torch::optim::AdamOptions(0.01).weight_decay(options.weightDecay));
+  if (options.optimizer == "adamw") return std::make_unique<torch::optim::AdamW>(paramGroups, torch::optim::AdamWOptions(0.01).weight_decay(options.weightDecay));
   throw std::invalid_argument("unknown optimizer \"" + options.optimizer + "\" (expected sgd, adam or adamw)");
+}
+
+// "backbone learning-rate factor 0.1, frozen for the first 50 steps", for the messages.
+std::string BackboneText(double factor, int64_t freeze) {
+  if (factor == 1 && freeze == 0) return "one learning rate for every layer";
+  std::ostringstream text;
+  text << "backbone learning-rate factor " << factor;
+  if (freeze > 0) text << ", frozen for the first " << freeze << " steps";
+  return text.str();
 }
 }  // namespace
 
@@ -200,7 +214,19 @@ Session::Session(const SessionOptions& options)
   net_ = WithGlobalGenerator(generator_, [&] { return MakeNetwork(options.spec, deviceGenerator_); });
   net_->to(device_);
   ArrangeWeights();
-  optimiser_ = MakeOptimiser(options, net_->parameters());
+  if (options.backboneLr < 0 || !std::isfinite(options.backboneLr) || options.freezeBackbone < 0) {
+    throw std::invalid_argument("the backbone learning-rate factor must be a finite number of at least 0, and the freeze a step count of at least 0");
+  }
+  grouped_ = options.backboneLr != 1 || options.freezeBackbone > 0;
+  if (!grouped_) {
+    optimiser_ = MakeOptimiser(options, {net_->parameters()});
+    return;
+  }
+  // Two groups, each with its own learning rate: the rest of the network (group 0), the backbone (group 1).
+  std::vector<torch::Tensor> rest;
+  for (const auto& p : net_->named_parameters(true)) (net_->inBackbone(p.key()) ? backbone_ : rest).push_back(p.value());
+  if (backbone_.empty() || rest.empty()) throw std::invalid_argument("this network has no backbone apart from its head");
+  optimiser_ = MakeOptimiser(options, {rest, backbone_});
 }
 
 void Session::ArrangeWeights() {
@@ -249,10 +275,35 @@ torch::Tensor Session::Input(const float* data, int64_t batch) {
   return channelsLast_ && (on.dim() == 4 || on.dim() == 5) ? on.contiguous(ChannelsLastFor(on.dim())) : on;
 }
 
-StepResult Session::TrainStep(const float* data, int64_t batch, const int32_t* labels, double learningRate) {
+void Session::Freeze(bool frozen) {
+  for (auto& p : backbone_) {
+    p.set_requires_grad(!frozen);
+    // No gradient, not a zero one: the optimisers skip a parameter without one, so a frozen
+    // backbone's momentum, Adam moments and step counts stay as they are, and weight decay does
+    // not touch it.
+    if (frozen) p.mutable_grad() = torch::Tensor();
+  }
+  if (!frozen) return;
+  // Its batch norm layers in eval mode: they normalise with the running statistics they came with
+  // and leave them as they are, so that the frozen backbone is the same function in training and
+  // at test time, and the layers after it learn on the features they will be given.
+  for (const auto& m : net_->named_modules("", /*include_self=*/false)) {
+    if (net_->inBackbone(m.key() + ".") && (m.value()->as<torch::nn::BatchNorm2d>() || m.value()->as<torch::nn::BatchNorm3d>())) m.value()->eval();
+  }
+}
+
+StepResult Session::TrainStep(const float* data, int64_t batch, const int32_t* labels, double learningRate, double backboneLearningRate) {
   Prepare();
+  if (!grouped_ && backboneLearningRate != learningRate) {
+    throw std::invalid_argument("this session has one learning rate for every layer (no backbone learning-rate factor or freeze was set up)");
+  }
   net_->train();
-  for (auto& group : optimiser_->param_groups()) group.options().set_lr(learningRate);
+  auto& groups = optimiser_->param_groups();
+  groups[0].options().set_lr(learningRate);
+  if (grouped_) {
+    groups[1].options().set_lr(backboneLearningRate);
+    Freeze(backboneLearningRate == 0);
+  }
   torch::Tensor x = Input(data, batch);
   torch::Tensor y = torch::from_blob(const_cast<int32_t*>(labels), {batch}, torch::kInt32).to(torch::kLong).to(device_);
   optimiser_->zero_grad();
@@ -328,6 +379,8 @@ void Session::Save(const std::string& path) {
   optimiser_->save(optimiser);
   archive.write("optimiser", optimiser);
   archive.write("optimiser_kind", c10::IValue(options_.optimizer));
+  // The optimiser's groups: a grouped checkpoint's state is per group, and resumes only into the same groups.
+  archive.write("backbone_groups", torch::tensor({options_.backboneLr, static_cast<double>(options_.freezeBackbone)}, torch::kFloat64));
   {
     std::lock_guard<std::mutex> lock(generator_.mutex());
     archive.write("rng", generator_.get_state());
@@ -353,6 +406,18 @@ void Session::Load(const std::string& path) {
   const std::string saved = archive.try_read("optimiser_kind", kind) && kind.isString() ? kind.toStringRef() : "sgd";
   if (saved != options_.optimizer) {
     throw std::runtime_error("it was trained with the " + saved + " optimizer, and this network is set up for " + options_.optimizer);
+  }
+  // Checkpoints from before this key had one group for every layer.
+  torch::Tensor groups;
+  double savedFactor = 1, savedFreeze = 0;
+  if (archive.try_read("backbone_groups", groups) && groups.numel() == 2) {
+    groups = groups.to(torch::kCPU, torch::kFloat64);
+    savedFactor = groups[0].item<double>();
+    savedFreeze = groups[1].item<double>();
+  }
+  if (savedFactor != options_.backboneLr || savedFreeze != static_cast<double>(options_.freezeBackbone)) {
+    throw std::runtime_error("it was trained with " + BackboneText(savedFactor, static_cast<int64_t>(savedFreeze)) + ", and this network is set up for " +
+                             BackboneText(options_.backboneLr, options_.freezeBackbone));
   }
   net_->load(archive);
   const std::string bad = NonFinite();

@@ -33,6 +33,12 @@ struct SessionOptions {
   std::string optimizer = "sgd";
   double momentum = 0.9;  // sgd only
   double weightDecay = 0.005;
+  // The backbone's learning rate is this factor times the rest's (Network::inBackbone says which
+  // parameters; 0: frozen), and it is frozen for the first freezeBackbone steps: the caller gives
+  // each step both rates (TrainStep), these are kept for the checkpoint. Either set: two parameter
+  // groups (the rest, the backbone); neither: one, as before.
+  double backboneLr = 1;
+  int64_t freezeBackbone = 0;
   // Rescale the gradients so that their global L2 norm is at most this (0: no clipping).
   double clipNorm = 0;
   uint64_t seed = 1;
@@ -62,7 +68,9 @@ struct StepResult {
 class Session {
  public:
   explicit Session(const SessionOptions& options);
-  StepResult TrainStep(const float* data, int64_t batch, const int32_t* labels, double learningRate);
+  // backboneLearningRate: the backbone group's rate (0: frozen: no gradient, no optimiser state
+  // change, batch norm in eval mode); a session of one group takes only learningRate for it.
+  StepResult TrainStep(const float* data, int64_t batch, const int32_t* labels, double learningRate, double backboneLearningRate);
   // Softmax class probabilities, [batch, classes].
   std::vector<float> Predict(const float* data, int64_t batch);
   void Save(const std::string& path);
@@ -97,12 +105,17 @@ class Session {
   void Prepare() const;
   // Conv weights into channels-last (after building, loading or importing), when that is the setting.
   void ArrangeWeights();
+  // A frozen backbone: no gradients, batch norm in eval mode (after net_->train()); or trainable again.
+  void Freeze(bool frozen);
   SessionOptions options_;
   torch::Device device_;
   at::Generator generator_;        // CPU: the initial weights, and dropout on the CPU
   at::Generator deviceGenerator_;  // dropout on the session's device (generator_ on the CPU)
   std::shared_ptr<Network> net_;
   std::unique_ptr<torch::optim::Optimizer> optimiser_;
+  // Two parameter groups (the rest, the backbone) and the backbone's parameters; one group when false.
+  bool grouped_ = false;
+  std::vector<torch::Tensor> backbone_;
   std::string precision_;
   bool channelsLast_ = false;
   // fp16's dynamic loss scale (GradScaler's defaults: 2^16, halved on overflow, doubled after 2000 good steps).

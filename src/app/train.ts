@@ -13,7 +13,7 @@ import path from 'node:path';
 import { PreparedCache } from '../cache/read.js';
 import { MAX_CLIP_FRAMES } from '../codec/clips.js';
 import { MvclassError, UsageError } from '../util/errors.js';
-import { nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
+import { fraction, nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
 import { classificationReport } from '../metrics/classification.js';
 import { scoreVideos } from '../nn/score.js';
 import { frameShape, loaderWorkers, motionStd, noClips, trainingBatches } from '../nn/inputs.js';
@@ -95,6 +95,15 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   let warmup = options.warmup === undefined ? undefined : nonNegativeInteger(options.warmup, 'warmup');
   const clipNorm = options.clipNorm ?? DEFAULT_CLIP_NORM;
   if (!(clipNorm >= 0)) throw new MvclassError(`Expected a non-negative number for clip-norm but received ${JSON.stringify(options.clipNorm)}`);
+  const backboneLr = fraction(options.backboneLr ?? 1, 'backbone-lr');
+  const freezeBackbone = nonNegativeInteger(options.freezeBackbone ?? 0, 'freeze-backbone');
+  if ((backboneLr !== 1 || freezeBackbone > 0) && options.init === undefined && options.weights === undefined && !options.resume) {
+    const given = [backboneLr !== 1 ? `--backbone-lr ${backboneLr}` : '', freezeBackbone > 0 ? `--freeze-backbone ${freezeBackbone}` : ''].filter(Boolean);
+    throw new UsageError(`${given.join(' and ')} ${given.length > 1 ? 'set' : 'sets'} how the weights taken from --init or --weights train: give one of them (a backbone of random weights has nothing to keep)`);
+  }
+  if (freezeBackbone > 0 && backboneLr === 0) {
+    throw new UsageError(`--freeze-backbone ${freezeBackbone} trains the backbone after iteration ${freezeBackbone}, but --backbone-lr 0 keeps it frozen for the whole run: give one of them`);
+  }
   if (options.init !== undefined && (options.resume || options.weights)) {
     throw new UsageError(`--init starts a new run from ${options.init}'s weights: it cannot go with ${options.resume ? '--resume' : '--weights'}`);
   }
@@ -161,7 +170,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     }
   }
   // The network first: a refused device (--device cuda on a CPU build) leaves no run folder behind.
-  const model = await CnnModel.create(config, { ...options, optimizer, weightDecay, clipNorm });
+  const model = await CnnModel.create(config, { ...options, optimizer, weightDecay, clipNorm, backboneLr, freezeBackbone });
   // Before the run folder is touched: a start run whose weights do not fit leaves nothing behind.
   const initialised = options.init === undefined ? undefined : await initialiseFrom(model, options.init, options).catch(async (error: unknown) => {
     await cache.close();
@@ -205,7 +214,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const valEvery = val.length === 0 ? 0 : options.valEvery === undefined ? saveEvery : nonNegativeInteger(options.valEvery, 'val-every');
   // Every setting the run was trained with, so that `train --resume -o <run>` needs nothing else (src/config/run.ts).
   const training = {
-    iterations, batch, optimizer, lr: baseLr, lrStep, warmup, clipNorm, valEvery, seed, ...(optimizer === 'sgd' ? { momentum: options.momentum ?? 0.9 } : {}), weightDecay,
+    iterations, batch, optimizer, lr: baseLr, lrStep, warmup, backboneLr, freezeBackbone, clipNorm, valEvery, seed, ...(optimizer === 'sgd' ? { momentum: options.momentum ?? 0.9 } : {}), weightDecay,
     data: path.resolve(options.data), threads: options.threads ?? 0, device: options.device ?? 'cpu',
     // The setting as given (auto follows the device on resume) and the number type it gave here.
     precision: options.precision ?? 'auto', numberType: model.precision,
@@ -222,9 +231,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     while (iteration < iterations) {
       const next = await batches.next();
       if (next.done) break;
-      // Linear warm-up, then x0.1 every lrStep iterations.
-      const lr = baseLr * Math.min(1, (iteration + 1) / (warmup + 1)) * 0.1 ** Math.floor(iteration / lrStep);
-      const r = await model.trainStep(next.value.data, next.value.labels, lr);
+      const { lr, backbone } = learningRates(iteration, { lr: baseLr, warmup, lrStep, backboneLr, freezeBackbone });
+      const r = await model.trainStep(next.value.data, next.value.labels, lr, backbone);
       if (r.overflow) {
         // fp16: the loss scale was too large for these gradients and has been halved; as
         // GradScaler does, the iteration counts and the weights stay as they were.
@@ -278,6 +286,28 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     run: options.out, iterations: iteration, resumedFrom: start, finalLoss: last.loss, finalAccuracy: last.accuracy, best, seconds: (performance.now() - started) / 1000,
     ...(initialised ? { init: initialised } : {}),
   };
+}
+
+export interface Schedule {
+  lr: number;
+  warmup: number;
+  lrStep: number;
+  /** The backbone's rate as a factor of the rest's. */
+  backboneLr: number;
+  /** Iterations the backbone is frozen for at the start. */
+  freezeBackbone: number;
+}
+
+/**
+ * The learning rates of iteration `iteration` (from 0): a linear warm-up, then x0.1 every lrStep
+ * iterations; the backbone's is backboneLr times that same rate (so the decay and the warm-up
+ * scale both), 0 while it is frozen (the first freezeBackbone iterations). No second warm-up
+ * when the freeze ends: the backbone's weights are trained ones, and the rate at that point is
+ * the schedule's.
+ */
+export function learningRates(iteration: number, s: Schedule): { lr: number; backbone: number } {
+  const lr = s.lr * Math.min(1, (iteration + 1) / (s.warmup + 1)) * 0.1 ** Math.floor(iteration / s.lrStep);
+  return { lr, backbone: iteration < s.freezeBackbone ? 0 : lr * s.backboneLr };
 }
 
 /** Copies a trained run's weights into `model` (exportWeights' dict, through a temporary file): all but a head of another class count; any other shape that differs (another --width, --fc or --size) is an error naming the tensor. */

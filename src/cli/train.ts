@@ -7,7 +7,7 @@ import { readSavedRun, resumedSettings } from '../config/run.js';
 import { refuseExistingRun } from '../run/format.js';
 import { UsageError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
-import { nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber } from '../util/validate.js';
+import { fraction, nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber } from '../util/validate.js';
 import { deviceOption, precisionOption, threadsOption, threadsValue } from './device.js';
 import { fixed, printJson } from './output.js';
 import { addSettingsOptions, printConfig, resolveSettings, sectionSettings } from './settings.js';
@@ -34,6 +34,8 @@ export function trainCommand(): Command {
     .option('--backbone <name>', `cnn-lstm: the ResNet applied to each frame, ${BACKBONES.join(' | ')} (default resnet18)`)
     .option('--weights <file>', 'vgg16 or a resnet: torchvision weights (width 1), saved as torch.save(dict(model.state_dict())); a head of other classes is replaced, any other mismatch is an error; cnn-lstm: a torchvision resnet\'s, into its backbone; x3d-s: pytorchvideo\'s x3d_s (width 1, fc 2048)')
     .option('--init <run>', "fine-tune: start from a trained run's weights (the same --model; its shape and motion scale unless given; a new head when the classes differ); cnn-lstm: also a resnet18…152 run, whose weights start the backbone (its depth and width unless given)")
+    .option('--backbone-lr <x>', "with --init or --weights: the backbone's learning rate as a factor of the rest's, 0 to 1 (0: frozen; default 1). The backbone is what those weights start: cnn-lstm's ResNet, every other network's all but its class-score layer")
+    .option('--freeze-backbone <n>', 'with --init or --weights: keep the backbone frozen (weights, optimiser state, batch-norm statistics) for the first n iterations, then train it at --backbone-lr (default 0)')
     .option('--seed <n>', 'seed (data order, augmentation, initialisation)', '1')
     .addOption(threadsOption())
     .addOption(deviceOption())
@@ -86,6 +88,8 @@ export function trainCommand(): Command {
       ...(opts.backbone !== undefined ? { backbone: oneOf(opts.backbone, 'backbone', BACKBONES) } : {}),
       ...(typeof opts.weights === 'string' ? { weights: opts.weights } : {}),
       ...(typeof opts.init === 'string' ? { init: opts.init } : {}),
+      ...(opts.backboneLr !== undefined ? { backboneLr: fraction(opts.backboneLr, 'backbone-lr') } : {}),
+      ...(opts.freezeBackbone !== undefined ? { freezeBackbone: nonNegativeInteger(opts.freezeBackbone, 'freeze-backbone') } : {}),
       seed: positiveInteger(opts.seed, 'seed'),
       threads: threadsValue(opts.threads),
       device: parseDevice(opts.device, 'device'),

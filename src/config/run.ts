@@ -28,6 +28,8 @@ const SAVED: Record<string, string> = {
   lrStep: 'lr-step',
   weightDecay: 'weight-decay',
   warmup: 'warmup',
+  backboneLr: 'backbone-lr',
+  freezeBackbone: 'freeze-backbone',
   clipNorm: 'clip-norm',
   valEvery: 'val-every',
   seed: 'seed',

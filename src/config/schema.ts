@@ -93,6 +93,8 @@ export const TRAIN_FIELDS: Record<string, FieldSpec> = {
   ...SHAPE_FIELDS,
   weights: { check: nonEmptyString, path: true },
   init: { check: nonEmptyString, path: true },
+  'backbone-lr': { check: fraction },
+  'freeze-backbone': { check: nonNegativeInteger },
   seed: { check: positiveInteger },
   threads: { check: threads },
   device: { check: parseDevice },

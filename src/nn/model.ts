@@ -4,9 +4,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeAtomically, writeFileAtomically } from '../util/atomic.js';
-import { BACKBONES, hasBackbone, MODELS, readRun, writeRun, type ModelConfig, type ModelName } from '../run/format.js';
+import { BACKBONES, backboneSettingsOf, hasBackbone, MODELS, readRun, runPaths, writeRun, type ModelConfig, type ModelName } from '../run/format.js';
 import { MvclassError, withCallerStack } from '../util/errors.js';
-import { checkBoolean, integerInRange, oneOf, positiveInteger } from '../util/validate.js';
+import { checkBoolean, fraction, integerInRange, nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
 import { parseDevice, parsePrecision, type Device, type Precision } from './device.js';
 import { nnAddon, type NativeSession, type StateTensor } from './native.js';
 
@@ -52,6 +52,15 @@ export interface SessionSettings {
   channelsLast?: boolean;
   /** On a GPU: cuDNN's deterministic algorithms and no autotuning, so that runs repeat bit for bit (default false). */
   deterministic?: boolean;
+  /**
+   * The backbone's learning rate as a factor of the rest's (default 1; 0: frozen). The backbone is
+   * what fine-tuning takes from a trained network: cnn-lstm's ResNet, every other network's all
+   * but its class-score layer (native/nn Network::inBackbone). With this or `freezeBackbone` the
+   * optimiser has two parameter groups, and a checkpoint loads only into a model with the same two settings.
+   */
+  backboneLr?: number;
+  /** Steps the backbone is frozen for at the start (default 0): recorded with the checkpoint; trainModel's schedule (backboneRate) applies it. */
+  freezeBackbone?: number;
 }
 
 /**
@@ -136,6 +145,8 @@ export class CnnModel {
         precision: parsePrecision(settings.precision ?? 'auto', 'precision'),
         channelsLast: settings.channelsLast === undefined ? 'auto' : checkBoolean(settings.channelsLast, 'channelsLast') ? 'on' : 'off',
         deterministic: settings.deterministic === undefined ? false : checkBoolean(settings.deterministic, 'deterministic'),
+        backboneLr: fraction(settings.backboneLr ?? 1, 'backbone-lr'),
+        freezeBackbone: nonNegativeInteger(settings.freezeBackbone ?? 0, 'freeze-backbone'),
       }),
     );
     return new CnnModel({ ...config, model }, session);
@@ -144,10 +155,12 @@ export class CnnModel {
   /** Rebuilds the model a run folder holds (run.json + model.pt); fails if they disagree. */
   static async open(runDir: string, settings: SessionSettings = {}, checkpoint = 'model.pt'): Promise<CnnModel> {
     const { config, training } = await readRun(runDir);
-    // Its checkpoints hold the state of the optimiser it was trained with (runs before Adam: SGD).
+    // Its checkpoints hold the state of the optimiser it was trained with (runs before Adam: SGD),
+    // in the parameter groups it was trained with.
     const optimizer = (OPTIMIZERS as readonly unknown[]).includes(training.optimizer) ? (training.optimizer as OptimizerName) : 'sgd';
+    const groups = backboneSettingsOf(training, runPaths(runDir).run);
     const described = `the network run.json describes (${config.model}${config.backbone ? ` on ${config.backbone}` : ''}, ${config.classes.length} classes, frames ${config.frames}, size ${config.size}, width ${config.width}, fc ${config.fc})`;
-    const model = await CnnModel.create(config, { optimizer, ...settings }).catch((error: Error) => {
+    const model = await CnnModel.create(config, { optimizer, ...groups, ...settings }).catch((error: Error) => {
       throw new MvclassError(`${runDir}: cannot build ${described}: ${error.message}`, runDir);
     });
     const file = path.join(runDir, checkpoint);
@@ -176,10 +189,12 @@ export class CnnModel {
   /**
    * One optimiser step; `stepped` is false (and the weights unchanged) when the loss or the gradients
    * were not finite. With fp16, `overflow` says the gradients overflowed at the loss scale, which
-   * was halved: a skipped step, not a divergence.
+   * was halved: a skipped step, not a divergence. `backboneLearningRate` (a model created with
+   * `backboneLr` or `freezeBackbone` only; default `learningRate`): the backbone's rate this step,
+   * 0 to hold it frozen (no change to its weights, optimiser state or batch-norm statistics).
    */
-  trainStep(data: Float32Array, labels: Int32Array, learningRate: number): Promise<StepResult> {
-    return withCallerStack(undefined, () => this.exclusive(() => this.session.trainStep(data, labels, learningRate)));
+  trainStep(data: Float32Array, labels: Int32Array, learningRate: number, backboneLearningRate?: number): Promise<StepResult> {
+    return withCallerStack(undefined, () => this.exclusive(() => this.session.trainStep(data, labels, learningRate, backboneLearningRate)));
   }
 
   /** Softmax probabilities, [batch, classes]. */

@@ -13,7 +13,7 @@ export interface NativeSession {
   /** The resolved settings. */
   precision: 'fp32' | 'bf16' | 'fp16';
   channelsLast: boolean;
-  trainStep(data: Float32Array, labels: Int32Array, learningRate: number): Promise<{ loss: number; correct: number; count: number; gradNorm: number; stepped: boolean; overflow: boolean }>;
+  trainStep(data: Float32Array, labels: Int32Array, learningRate: number, backboneLearningRate?: number): Promise<{ loss: number; correct: number; count: number; gradNorm: number; stepped: boolean; overflow: boolean }>;
   predict(data: Float32Array): Promise<Float32Array>;
   save(path: string): Promise<void>;
   load(path: string): Promise<void>;

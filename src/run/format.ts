@@ -164,6 +164,18 @@ export async function readRun(runDir: string): Promise<TrainingRun> {
   };
 }
 
+/**
+ * The backbone's learning-rate factor and freeze (train --backbone-lr, --freeze-backbone) a run's
+ * `training` records: its checkpoints hold the optimiser state of those parameter groups. Runs
+ * made before these settings: 1 and 0 (one group). `file` names run.json in the messages.
+ */
+export function backboneSettingsOf(training: Record<string, unknown>, file: string): { backboneLr: number; freezeBackbone: number } {
+  const t = Fields.of(file, file, training, 'training', 'training.');
+  const backboneLr = t.raw('backboneLr') === undefined ? 1 : t.amount('backboneLr');
+  if (backboneLr > 1) t.expected('a fraction from 0 to 1', 'backboneLr');
+  return { backboneLr, freezeBackbone: t.raw('freezeBackbone') === undefined ? 0 : t.integer('freezeBackbone', 0) };
+}
+
 /** Writes run.json (atomically): the network's config and what else the run records. */
 export async function writeRun(runDir: string, config: ModelConfig, extra: { iteration?: number; input?: unknown; training?: unknown; best?: unknown }): Promise<void> {
   await writeFileAtomically(runPaths(runDir).run, JSON.stringify({ config, ...extra }, null, 1) + '\n');
