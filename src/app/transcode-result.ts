@@ -4,10 +4,8 @@
 import type { Comparison } from '../metrics/transcode.js';
 import type { TrainOnRow } from './transcode-train-on.js';
 
-export interface TranscodeCell {
-  crf?: number;
-  qp?: number;
-  gop: number;
+/** What every cell measures over its videos, H.264 or JPEG. */
+export interface CellMeasures {
   videos: number;
   /** Total bytes of the cell's files. */
   bytes: number;
@@ -18,22 +16,20 @@ export interface TranscodeCell {
   ssim: number;
   mae: number;
   rmse: number;
-  /** With `accuracy`: top-1 on the test split per model, the networks trained on the originals. */
+  /** With `accuracy`: top-1 on the test split per model, the networks trained on the originals
+   * (on a JPEG cell the pixel models only: JPEG frames carry no motion vectors). */
   accuracy?: Record<string, number>;
 }
 
+export interface TranscodeCell extends CellMeasures {
+  crf?: number;
+  qp?: number;
+  gop: number;
+}
+
 /** A JPEG cell: every frame as a JPEG at FFmpeg mjpeg q-scale `q` (in an MJPEG .avi), measured as the H.264 cells are. */
-export interface JpegCell {
+export interface JpegCell extends CellMeasures {
   q: number;
-  videos: number;
-  bytes: number;
-  kbps: number;
-  psnr: number;
-  ssim: number;
-  mae: number;
-  rmse: number;
-  /** With `accuracy`: top-1 per pixel model only; the motion-vector networks have no input here (JPEG frames carry no motion vectors). */
-  accuracy?: Record<string, number>;
 }
 
 export interface TranscodeStudyResult {
