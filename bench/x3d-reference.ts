@@ -88,6 +88,9 @@ async function main(): Promise<void> {
   const batch = env('BATCH', 8);
   const lr = env('LR', 0.001);
   const clipNorm = env('CLIP', 10);
+  if (spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) {
+    throw new Error("the PyTorch side needs Debian's python3-torch: apt-get install python3-torch (or npm run bench:nn, which installs it)");
+  }
   mkdirSync(out, { recursive: true });
   const cache = await PreparedCache.open(data);
   const train = cache.subset('train');
