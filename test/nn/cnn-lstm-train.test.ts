@@ -222,7 +222,7 @@ describe('cnn-lstm learns', () => {
 
   // x3d-s on the same held-out set (docs/training.md, "X3D-S from scratch"): 400 Adam steps of 8
   // clips, fc 128, one thread (bit-reproducible, and on 2 shared cores faster than two). Measured
-  // (training 77-134 s at load averages of 7-12) over seeds 1-5: 63.3, 56.7, 76.7, 53.3, 63.3% held
+  // (training 35 s at a load average of 3, 77-134 s at 7-12) over seeds 1-5: 63.3, 56.7, 76.7, 53.3, 63.3% held
   // out, 78-91% of the training clips. Before its residual branches started at zero scale (the
   // same runs): 50.0, 56.7, 40.0, 46.7, 36.7% held out, 30-65% of the training clips. The bar, 1.5x chance (15 of 30), is 1 clip below the
   // worst seed and 4 below seed 1; the training clips at least 2x chance (68 of 102).
