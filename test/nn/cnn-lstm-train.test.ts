@@ -173,12 +173,16 @@ describe('cnn-lstm learns', () => {
 
   // Real footage (Debian's sample videos cut into camera-motion classes, test/support/motionset.ts):
   // three of its classes, 12 clips each (27 train, 9 held out), 4 frames at short side 64 (86x64),
-  /** The real-footage recipe (64 px, width 1/8, fc 64, Adam 0.001, batch 8, seed 1), then the last checkpoint scored on both splits. */
-  async function trainOnRealFootage(cache: string, name: string, iterations: number) {
+  /**
+   * The real-footage recipe (cnn-lstm, 64 px, width 1/8, fc 64, Adam 0.001, batch 8, seed 1; `recipe`
+   * changes any of it), then the last checkpoint scored on both splits.
+   */
+  async function trainOnRealFootage(cache: string, name: string, iterations: number, recipe: Partial<Parameters<typeof trainModel>[0]> = {}) {
     const out = path.join(dir, name);
-    const r = await trainModel({ model: 'cnn-lstm', data: cache, out, size: 64, width: 0.125, fc: 64, iterations, batch: 8, optimizer: 'adam', lr: 0.001, lrStep: 100_000, threads: 2, seed: 1, valEvery: 0 });
-    const train = await evaluateRun({ run: out, data: cache, split: 'train', checkpoint: 'last', temporal: 1, crops: 1, threads: 2 });
-    const test = await evaluateRun({ run: out, data: cache, split: 'test', checkpoint: 'last', temporal: 1, crops: 1, threads: 2 });
+    const threads = recipe.threads ?? 2;
+    const r = await trainModel({ model: 'cnn-lstm', data: cache, out, size: 64, width: 0.125, fc: 64, iterations, batch: 8, optimizer: 'adam', lr: 0.001, lrStep: 100_000, threads, seed: 1, valEvery: 0, ...recipe });
+    const train = await evaluateRun({ run: out, data: cache, split: 'train', checkpoint: 'last', temporal: 1, crops: 1, threads });
+    const test = await evaluateRun({ run: out, data: cache, split: 'test', checkpoint: 'last', temporal: 1, crops: 1, threads });
     return { r, train, test, l: losses(out) };
   }
 
@@ -216,19 +220,21 @@ describe('cnn-lstm learns', () => {
     expect(test.top1).toBeGreaterThanOrEqual(1.5 / 3);
   });
 
-  it('x3d-s on the same real footage: trains stably from ln K and fits its training clips (at least 1.5x chance); the held-out score is reported', { timeout: 240_000 }, async () => {
-    const { cache } = await realFootage();
-    const out = path.join(dir, 'real-x3d');
-    const r = await trainModel({ model: 'x3d-s', data: cache, out, size: 64, width: 0.125, iterations: 200, batch: 8, optimizer: 'adam', lr: 0.001, lrStep: 100_000, threads: 2, seed: 1, valEvery: 0 });
-    const train = await evaluateRun({ run: out, data: cache, split: 'train', checkpoint: 'last', temporal: 1, crops: 1, threads: 2 });
-    const test = await evaluateRun({ run: out, data: cache, split: 'test', checkpoint: 'last', temporal: 1, crops: 1, threads: 2 });
-    const l = losses(out);
-    console.log(`x3d-s on real footage: ${r.iterations} iterations in ${r.seconds.toFixed(1)} s, loss ${l[0]!.toFixed(3)} -> ${l.at(-1)!.toFixed(3)}; training clips ${(100 * train.top1).toFixed(1)}% (${train.videos}), held out ${(100 * test.top1).toFixed(1)}% (${test.videos}; chance 33.3%)`);
+  // x3d-s on the same held-out set (docs/training.md, "X3D-S from scratch"): 400 Adam steps of 8
+  // clips, fc 128, one thread (bit-reproducible, and on 2 shared cores faster than two). Measured
+  // (training 35 s at a load average of 3, 77-134 s at 7-12) over seeds 1-5: 63.3, 56.7, 76.7, 53.3, 63.3% held
+  // out, 78-91% of the training clips. Before its residual branches started at zero scale (the
+  // same runs): 50.0, 56.7, 40.0, 46.7, 36.7% held out, 30-65% of the training clips. The bar, 1.5x chance (15 of 30), is 1 clip below the
+  // worst seed and 4 below seed 1; the training clips at least 2x chance (68 of 102).
+  it('x3d-s on the same held-out clips: trains stably from ln K, fits its training clips (at least 2x chance) and beats chance held out (at least 1.5x)', { timeout: 300_000 }, async () => {
+    const { cache } = await zoomFootage();
+    const { r, train, test, l } = await trainOnRealFootage(cache, 'zoom-x3d', 400, { model: 'x3d-s', fc: 128, threads: 1 });
+    console.log(`x3d-s on still / zoom-in / zoom-out: ${r.iterations} iterations in ${r.seconds.toFixed(1)} s, loss ${l[0]!.toFixed(3)} -> ${l.at(-1)!.toFixed(3)}; training clips ${(100 * train.top1).toFixed(1)}% (${train.videos}), held out ${(100 * test.top1).toFixed(1)}% (${test.videos}; chance 33.3%), per class ${JSON.stringify(test.perClass)}`);
     expect(l.every(Number.isFinite)).toBe(true);
     expect(l[0]!).toBeLessThan(Math.log(3) + 0.7);
-    expect([train.videos, test.videos]).toEqual([27, 9]);
-    // 200 steps here: 66.7% of the training clips (loss 1.105 -> 0.951), held out 11.1%; at 80 steps 51.9%.
+    expect([train.videos, test.videos]).toEqual([102, 30]);
     expect(l.at(-1)!).toBeLessThan(l[0]!);
-    expect(train.top1).toBeGreaterThanOrEqual(1.5 / 3);
+    expect(train.top1).toBeGreaterThanOrEqual(2 / 3);
+    expect(test.top1).toBeGreaterThanOrEqual(1.5 / 3);
   });
 });

@@ -1,6 +1,7 @@
 // X3D-S (issue 15): its pieces (depthwise 3D convolution, squeeze-excitation, Swish) against
 // TypeScript references; pytorchvideo's state dict names, shapes and parameter count; a gradient
-// check; batch norm in train and eval mode; exact resume; weight files round-tripped and refused.
+// check; batch norm in train and eval mode; the initialisation (zero-scale residual branches); exact
+// resume; weight files round-tripped and refused.
 
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -211,6 +212,22 @@ describe('X3D-S layout', () => {
     expect(fullState.get('blocks.5.pool.post_conv.weight')).toEqual([2048, 432, 1, 1, 1]);
     expect(MODELS).toContain('x3d-s');
     expect([...CLIP_MODELS]).toEqual(['cnn-lstm', 'x3d-s']);
+  });
+
+  it("initialisation: pytorchvideo's, but every residual branch's last batch norm (norm_c) starts at scale 0 (each block starts as its shortcut)", async () => {
+    const state = await (await CnnModel.create(tiny(), { threads: 1, seed: 2 })).state();
+    // The batch norms: the modules with running statistics (norm_b.1 holds squeeze-excitation's convolutions).
+    const norms = state.filter((t) => t.name.endsWith('.running_mean')).map((t) => t.name.slice(0, -'running_mean'.length));
+    const scales = state.filter((t) => norms.some((n) => t.name === `${n}weight`));
+    const final = scales.filter((t) => t.name.endsWith('.branch2.norm_c.weight'));
+    // 3 + 5 + 11 + 7 blocks; every other batch norm (stem, norm_a, norm_b.0, branch1_norm, the head's pre_norm) at 1.
+    expect(final.length).toBe(26);
+    expect(final.every((t) => t.values.every((v) => v === 0))).toBe(true);
+    expect(scales.length).toBeGreaterThan(26);
+    expect(scales.filter((t) => !final.includes(t)).every((t) => t.values.every((v) => v === 1))).toBe(true);
+    expect(state.filter((t) => norms.some((n) => t.name === `${n}bias`)).every((t) => t.values.every((v) => v === 0))).toBe(true);
+    // The convolutions are still He-initialised (not zero).
+    expect(state.find((t) => t.name === 'blocks.2.res_blocks.0.branch2.conv_c.weight')!.values.some((v) => v !== 0)).toBe(true);
   });
 
   it('a clip of another length or side runs too (global pooling); the wrong input size is refused', async () => {
