@@ -26,14 +26,9 @@ export default defineConfig({
     setupFiles: ['test/setup/cleanup.ts'],
     testTimeout: 60_000,
     hookTimeout: 300_000,
-    // Two cores on CI: two workers, each decoding single-threaded.
+    // Two cores on CI: two workers, each decoding single-threaded, and each training with
+    // libtorch's own threads only (the nn addon makes OpenBLAS single-threaded when it loads).
     maxWorkers: 2,
-    // ... and each training with libtorch's own threads only: OpenBLAS's pool would add threads
-    // that spin (sched_yield) beside them on the same two cores. demo --quick alone: 145 s with
-    // 102 s of system time, 118.5 s and 28 s with this, the same numbers printed. Results do not
-    // depend on it (what a test checks is computed alike); the one test about OpenBLAS's threads,
-    // the fork test in test/serve/hostile.test.ts, gives its child OpenBLAS's default back.
-    env: { OPENBLAS_NUM_THREADS: '1' },
     sequence: { sequencer: HeavyFirst },
   },
 });

@@ -455,15 +455,11 @@ Napi::Value CreateSession(const Napi::CallbackInfo& info) {
   return (new CreateJob(env, options))->Start();
 }
 
-// Makes OpenBLAS run every call on its caller's thread; returns the thread count it reports
-// after, or null when libtorch's BLAS is not OpenBLAS. A process that forks needs this: OpenBLAS's
-// pthread_atfork handler joins its worker threads, and one that is running a job when the fork
-// starts clears the shutdown request as it finishes and goes to sleep for good, so fork() never
-// returns (OpenBLAS 0.3.21: the main thread in blas_thread_shutdown_ joining a thread asleep in
-// its condition wait). With one thread no call hands its workers a job, so the handler joins
-// idle threads. libtorch's own threads (OpenMP, oneDNN) still use the cores.
-Napi::Value SingleThreadBlas(const Napi::CallbackInfo& info) {
-  // Found among the loaded objects by name: Debian's is libopenblas.so.0, wheels bundle it renamed.
+// Sets OpenBLAS's thread count when `threads` > 0; returns the count it reports after, or -1 when
+// libtorch's BLAS is not OpenBLAS.
+int OpenBlasThreads(int threads) {
+  // Found among the loaded objects by name: Debian's is .../openblas-pthread/libblas.so.3 (or
+  // libopenblas.so.0), wheels bundle it renamed.
   std::string file;
   dl_iterate_phdr(
       [](dl_phdr_info* object, size_t, void* found) {
@@ -472,17 +468,45 @@ Napi::Value SingleThreadBlas(const Napi::CallbackInfo& info) {
         return 1;
       },
       &file);
-  Napi::Value result = info.Env().Null();
   void* blas = file.empty() ? nullptr : dlopen(file.c_str(), RTLD_LAZY | RTLD_NOLOAD);
-  if (blas == nullptr) return result;
+  if (blas == nullptr) return -1;
   auto set = reinterpret_cast<void (*)(int)>(dlsym(blas, "openblas_set_num_threads"));
   auto get = reinterpret_cast<int (*)()>(dlsym(blas, "openblas_get_num_threads"));
+  int reported = -1;
   if (set != nullptr && get != nullptr) {
-    set(1);
-    result = Napi::Number::New(info.Env(), get());
+    if (threads > 0) set(threads);
+    reported = get();
   }
   dlclose(blas);  // drops the reference NOLOAD took; libtorch keeps the library loaded
-  return result;
+  return reported;
+}
+
+// OpenBLAS runs on its caller's thread from the moment the addon loads, unless the user set
+// OPENBLAS_NUM_THREADS. Two reasons:
+// - Speed: libtorch already spreads the work over its own threads (OpenMP, oneDNN), and OpenBLAS's
+//   pthread pool adds as many threads again that spin (sched_yield) on the same cores, beside the
+//   clip loader's threads too. `mvclass demo --quick --threads 2` on 2 idle cores: 137 s wall,
+//   191 s user + 66 s system with OpenBLAS's pool; 100 s, 138 s + 17 s without it (every training
+//   faster: mv3d 21 -> 17 s, mv2d 12 -> 10 s, vgg16 21 -> 12 s). In bench:nn's bare steps, with
+//   nothing beside them, it moves each network by -33% to +16%.
+// - Forking: OpenBLAS's pthread_atfork handler joins its worker threads, and one that is running a
+//   job when the fork starts clears the shutdown request as it finishes and goes to sleep for good,
+//   so fork() never returns (OpenBLAS 0.3.21: the main thread in blas_thread_shutdown_ joining a
+//   thread asleep in its condition wait). libuv forks for every child process. With one thread no
+//   call hands its workers a job, so the handler joins idle threads.
+void OneThreadBlasUnlessAsked() {
+  if (std::getenv("OPENBLAS_NUM_THREADS") == nullptr) OpenBlasThreads(1);
+}
+
+// For a process that forks whatever the environment says (the service): see above.
+Napi::Value SingleThreadBlas(const Napi::CallbackInfo& info) {
+  int threads = OpenBlasThreads(1);
+  return threads < 0 ? info.Env().Null() : Napi::Number::New(info.Env(), threads);
+}
+
+Napi::Value BlasThreads(const Napi::CallbackInfo& info) {
+  int threads = OpenBlasThreads(0);
+  return threads < 0 ? info.Env().Null() : Napi::Number::New(info.Env(), threads);
 }
 
 // The networks run on libuv's worker threads. With glibc each such thread would get a malloc arena
@@ -500,6 +524,7 @@ void OneMallocArena() {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   OneMallocArena();
+  OneThreadBlasUnlessAsked();
   mvclass::nn::UseCachingCpuAllocator();
   auto* ctors = new Constructors();
   ctors->session = Napi::Persistent(SessionWrap::Define(env));
@@ -507,6 +532,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createSession", Napi::Function::New(env, CreateSession));
   exports.Set("applyLayer", Napi::Function::New(env, ApplyLayerJs));
   exports.Set("singleThreadBlas", Napi::Function::New(env, SingleThreadBlas));
+  exports.Set("blasThreads", Napi::Function::New(env, BlasThreads));
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
   return exports;
 }

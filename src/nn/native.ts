@@ -57,6 +57,9 @@ export interface NnAddon {
   /** Makes OpenBLAS run each call on its caller's thread, for a process that forks (see addon.cc);
    * returns the thread count OpenBLAS then reports (1), or null when libtorch's BLAS is not OpenBLAS. */
   singleThreadBlas(): number | null;
+  /** OpenBLAS's thread count: 1 from the addon's load unless OPENBLAS_NUM_THREADS was set (see
+   * addon.cc); null when libtorch's BLAS is not OpenBLAS. */
+  blasThreads(): number | null;
   /** One layer on small tensors (synchronous), to check the layers against a reference. */
   applyLayer(call: LayerCall): { data: Float32Array; shape: number[] };
 }

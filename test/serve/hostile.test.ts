@@ -286,8 +286,8 @@ describe('mvclass serve under hostile uploads', () => {
       await app.close();
       console.log('forks ' + forks);`;
     mkdirSync(path.join(dir, 'fork'), { recursive: true });
-    // OpenBLAS with its own threads, as outside the test runner (vitest.config.ts sets one).
-    const { OPENBLAS_NUM_THREADS: _, ...env } = process.env;
+    // OpenBLAS with threads of its own, as a user who sets them gets (the addon's default is one).
+    const env = { ...process.env, OPENBLAS_NUM_THREADS: '2' };
     const child = spawn(process.execPath, ['--input-type=module', '-e', script, model.modelDir, path.join(dir, 'fork')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
