@@ -24,15 +24,15 @@ import path from 'node:path';
 import { PRESETS } from '../config/presets.js';
 import { mergeSection } from '../config/merge.js';
 import type { DatasetItem, VideoDataset } from '../datasets/types.js';
-import { checkDevice, isFrameModel, MODELS, type Device, type ModelName } from '../nn/model.js';
-import { hasRun, readRun, runPaths } from '../run/format.js';
+import { checkDevice, isFrameModel, MODELS, OPTIMIZER_DEFAULTS, OPTIMIZERS, PAPER_INPUT, type Device, type ModelName, type OptimizerName } from '../nn/model.js';
+import { hasRun, isClipModel, readRun, runPaths } from '../run/format.js';
 import { writeFileAtomically } from '../util/atomic.js';
 import { readJsonIfAny } from '../util/json.js';
 import { MvclassError, UsageError } from '../util/errors.js';
-import { positiveInteger, testViewsOption } from '../util/validate.js';
+import { oneOf, positiveInteger, testViewsOption } from '../util/validate.js';
 import { evaluateRun } from './evaluate.js';
 import type { UnlistedVideos } from '../config/regions.js';
-import { prepareDataset } from './prepare.js';
+import { DEFAULT_SHORT_SIDE as CLIP_SHORT_SIDE, prepareDataset } from './prepare.js';
 import { trainModel } from './train.js';
 
 /** The CPU preset's schedule (src/config/presets.ts), the default here: minutes on 2 cores per model. */
@@ -47,7 +47,11 @@ export interface TranscodeAccuracyOptions {
   /** Training iterations and batch (default the CPU preset's, 300 and 16). */
   iterations?: number;
   batch?: number;
-  /** Network shape for every model (default each model's CPU-preset shape); frames only for the motion networks. */
+  /** The optimiser (default sgd, the preset's) and its learning rate (default the cpu preset's 0.01 for
+   * sgd, the optimiser's own default for adam and adamw, see OPTIMIZER_DEFAULTS). */
+  optimizer?: string;
+  lr?: number;
+  /** Network shape for every model (default each model's CPU-preset shape); frames for the motion and clip networks. */
   frames?: number;
   size?: number;
   width?: number;
@@ -65,6 +69,7 @@ export interface AccuracySettings {
   models: ModelName[];
   iterations: number;
   batch: number;
+  optimizer: OptimizerName;
   lr: number;
   lrStep: number;
   shape: { frames?: number; size?: number; width?: number; fc?: number };
@@ -94,11 +99,15 @@ export function accuracySettings(options: TranscodeAccuracyOptions): AccuracySet
   if (options.fc !== undefined) shape.fc = positiveInteger(options.fc, 'fc');
   const { temporal, crops } = testViewsOption(options.views ?? DEFAULT_ACCURACY_VIEWS, 'views');
   const iterations = positiveInteger(options.iterations ?? Number(CPU_TRAIN.iterations), 'iterations');
+  const optimizer = oneOf(options.optimizer ?? 'sgd', 'optimizer', OPTIMIZERS);
+  if (options.lr !== undefined && !(typeof options.lr === 'number' && options.lr > 0 && Number.isFinite(options.lr))) throw new UsageError(`Expected a positive number for lr but received ${JSON.stringify(options.lr)}`);
   return {
     models,
     iterations,
     batch: positiveInteger(options.batch ?? Number(CPU_TRAIN.batch), 'batch'),
-    lr: Number(CPU_TRAIN.lr),
+    optimizer,
+    // The preset's rate is SGD's; another optimiser starts from its own default.
+    lr: options.lr ?? (optimizer === 'sgd' ? Number(CPU_TRAIN.lr) : OPTIMIZER_DEFAULTS[optimizer].lr),
     // The preset's step, kept inside a shorter schedule.
     lrStep: Math.min(Number(CPU_TRAIN['lr-step']), iterations),
     shape,
@@ -127,6 +136,18 @@ function shapeOf(model: ModelName, s: AccuracySettings): { frames?: number; size
   if (merged.width !== undefined) out.width = merged.width;
   if (merged.fc !== undefined) out.fc = merged.fc;
   return out;
+}
+
+/**
+ * The decoded-frame clips every cache of the study stores when a clip network (cnn-lstm, x3d-s) is
+ * among the models, as `prepare --rgb T --short-side S`: T the longest of their clips, S prepare's
+ * default or, when larger, the largest of their input sides (even); none without a clip network.
+ */
+export function studyClips(s: AccuracySettings): { rgb: number; shortSide: number } | undefined {
+  const shapes = s.models.filter(isClipModel).map((model) => ({ ...PAPER_INPUT[model], ...shapeOf(model, s) }));
+  if (shapes.length === 0) return undefined;
+  const side = Math.max(CLIP_SHORT_SIDE, ...shapes.map((x) => x.size));
+  return { rgb: Math.max(...shapes.map((x) => x.frames)), shortSide: side + (side % 2) };
 }
 
 /** One cell for this part: its folder name and each dataset item's transcoded file (in dataset order). */
@@ -174,19 +195,21 @@ async function timed<T>(s: AccuracySettings, stage: string, skip: boolean, work:
  */
 export async function trainOnCache(model: ModelName, cache: string, manifest: string, run: string, keyFile: string, stage: string, s: AccuracySettings): Promise<void> {
   const shape = shapeOf(model, s);
-  const key = sha1(JSON.stringify({ cache: sha1(manifest), model, iterations: s.iterations, batch: s.batch, lr: s.lr, lrStep: s.lrStep, shape, seed: s.seed }));
+  // SGD, the study's first optimiser, is left out of the key, so runs trained before the choice existed are kept.
+  const key = sha1(JSON.stringify({ cache: sha1(manifest), model, iterations: s.iterations, batch: s.batch, lr: s.lr, lrStep: s.lrStep, shape, seed: s.seed, ...(s.optimizer !== 'sgd' ? { optimizer: s.optimizer } : {}) }));
   const kept = await readJsonIfAny<{ key?: string }>(keyFile);
   const progress = kept?.key === key && (await hasRun(run)) ? ((await readRun(run)).iteration ?? 0) : 0;
   await timed(s, stage, progress >= s.iterations, async () => {
     await fs.mkdir(path.dirname(keyFile), { recursive: true });
     // Before training: a run stopped half-way is resumed only under the same key.
-    await writeFileAtomically(keyFile, JSON.stringify({ key, cache, model, iterations: s.iterations, batch: s.batch, shape, seed: s.seed }, null, 2) + '\n');
+    await writeFileAtomically(keyFile, JSON.stringify({ key, cache, model, iterations: s.iterations, batch: s.batch, optimizer: s.optimizer, lr: s.lr, shape, seed: s.seed }, null, 2) + '\n');
     await trainModel({
       model,
       data: cache,
       out: run,
       iterations: s.iterations,
       batch: s.batch,
+      optimizer: s.optimizer,
       lr: s.lr,
       lrStep: s.lrStep,
       ...shape,
@@ -247,11 +270,14 @@ export async function transcodeAccuracy(
     if (failed.length) throw new MvclassError(`${cache}: ${label}: ${failed.length} video(s) could not be prepared, so its test split is not the original's: ${failed.map((f) => `${f.path}: ${f.reason}`).join('; ')}`, cache);
   };
 
+  // Every cache holds the clips the clip networks take (cells included: they are tested on them).
+  const clips = studyClips(s) ?? {};
+
   // 1. The originals, at the cells' frame size.
   const originalCache = path.join(root, 'original', 'cache');
   const size = commonSize(sizes);
   await fs.mkdir(path.dirname(originalCache), { recursive: true });
-  const prepared = await prepareDataset(data, originalCache, { size, keySize: ACCURACY_KEY_SIZE, jobs, onWarning: warn, ...queued, ...(more.roi !== undefined ? { roi: more.roi } : {}), ...(more.roiFile !== undefined ? { roiFile: more.roiFile } : {}), ...(more.roiUnlisted !== undefined ? { roiUnlisted: more.roiUnlisted } : {}) });
+  const prepared = await prepareDataset(data, originalCache, { size, keySize: ACCURACY_KEY_SIZE, ...clips, jobs, onWarning: warn, ...queued, ...(more.roi !== undefined ? { roi: more.roi } : {}), ...(more.roiFile !== undefined ? { roiFile: more.roiFile } : {}), ...(more.roiUnlisted !== undefined ? { roiUnlisted: more.roiUnlisted } : {}) });
   failures('original', originalCache, prepared.failed);
   s.onStage?.('prepare original', prepared.prepared > 0 ? 'done' : 'skipped', 0);
   const originalManifest = await fs.readFile(path.join(originalCache, 'manifest.json'), 'utf8');
@@ -280,7 +306,7 @@ export async function transcodeAccuracy(
     const items: DatasetItem[] = data.items.map((item, i) => ({ ...item, path: path.resolve(cell.files[i]!) }));
     const dataset: VideoDataset = { kind: data.kind, root: path.resolve(out, 'transcoded', cell.folder), classes: data.classes, items, missing: [] };
     await fs.mkdir(path.dirname(cache), { recursive: true });
-    const p = await prepareDataset(dataset, cache, { asIs: true, ...(cell.noMotion ? { noMotion: true } : {}), keySize: ACCURACY_KEY_SIZE, jobs, onWarning: warn, ...queued });
+    const p = await prepareDataset(dataset, cache, { asIs: true, ...(cell.noMotion ? { noMotion: true } : {}), keySize: ACCURACY_KEY_SIZE, ...clips, jobs, onWarning: warn, ...queued });
     failures(cell.folder, cache, p.failed);
     s.onStage?.(`prepare ${cell.folder}`, p.prepared > 0 ? 'done' : 'skipped', 0);
     result.set(cell.folder, await score(cell.folder, cache, await fs.readFile(path.join(cache, 'manifest.json'), 'utf8'), cell.models));

@@ -91,7 +91,9 @@ function transcodeCommand(): Command {
     .option('--models <list>', `also train these networks on the originals and test them on every cell (top-1 per cell): any of ${MODELS.join(', ')}`)
     .option('--iterations <n>', 'with --models: training iterations (default 300, the cpu preset)')
     .option('--batch <n>', 'with --models: batch size (default 16)')
-    .option('--frames <n>', "with --models: the motion networks' frames (default: the cpu preset's per model)")
+    .option('--optimizer <name>', 'with --models: sgd (default, the cpu preset), adam or adamw')
+    .option('--lr <x>', "with --models: learning rate (default 0.01, the cpu preset's, with sgd; the optimiser's own default with adam or adamw)")
+    .option('--frames <n>', "with --models: the motion and clip networks' frames (default: the cpu preset's per model)")
     .option('--size <n>', "with --models: the networks' input size (default: the cpu preset's per model)")
     .option('--width <x>', "with --models: the networks' width multiplier (default: the cpu preset's per model)")
     .option('--fc <n>', "with --models: the networks' fully connected width (default: the cpu preset's per model)")
@@ -104,7 +106,7 @@ function transcodeCommand(): Command {
     .exitOverride()
     .action(async (dataset: string, opts: Record<string, unknown>) => {
       if (opts.crf !== undefined && opts.qp !== undefined) throw new UsageError('Give either --qp or --crf, not both');
-      const training = ['iterations', 'batch', 'frames', 'size', 'width', 'fc', 'views', 'seed', 'trainOn'].filter((k) => opts[k] !== undefined);
+      const training = ['iterations', 'batch', 'optimizer', 'lr', 'frames', 'size', 'width', 'fc', 'views', 'seed', 'trainOn'].filter((k) => opts[k] !== undefined);
       if (opts.models === undefined && training.length > 0) throw new UsageError(`--${training[0] === 'trainOn' ? 'train-on' : training[0]} goes with --models`);
       const threads = threadsValue(opts.threads);
       const device = parseDevice(opts.device, 'device');
@@ -125,6 +127,8 @@ function transcodeCommand(): Command {
                 .map((m) => m.trim()),
               ...(opts.iterations !== undefined ? { iterations: positiveInteger(opts.iterations, 'iterations') } : {}),
               ...(opts.batch !== undefined ? { batch: positiveInteger(opts.batch, 'batch') } : {}),
+              ...(opts.optimizer !== undefined ? { optimizer: String(opts.optimizer) } : {}),
+              ...(opts.lr !== undefined ? { lr: number(opts.lr, 'lr') } : {}),
               ...(opts.frames !== undefined ? { frames: positiveInteger(opts.frames, 'frames') } : {}),
               ...(opts.size !== undefined ? { size: positiveInteger(opts.size, 'size') } : {}),
               ...(opts.width !== undefined ? { width: number(opts.width, 'width') } : {}),

@@ -24,6 +24,8 @@ export const PRESETS: Record<PresetName, ConfigDocument> = {
       resnet152: { size: 224, width: 1 },
       // Seeds 000/001's CNN-LSTM at their 224 input (they used resnet152; resnet18 by default here).
       'cnn-lstm': { size: 224, width: 1, fc: 1024 },
+      // X3D-S's own input, 13 frames of 160x160, and its head.
+      'x3d-s': { frames: 13, size: 160, width: 1, fc: 2048 },
     },
     sweep: { views: '10x10' },
   },
@@ -45,6 +47,9 @@ export const PRESETS: Record<PresetName, ConfigDocument> = {
       resnet101: { size: 96, width: 0.125 },
       resnet152: { size: 96, width: 0.125 },
       'cnn-lstm': { size: 112, width: 0.25, fc: 256 },
+      // Its real-footage recipe's width and head (docs/training.md, "X3D-S from scratch") on 8
+      // frames of 112x112.
+      'x3d-s': { frames: 8, size: 112, width: 0.125, fc: 128 },
     },
     sweep: { views: '3x10' },
   },
