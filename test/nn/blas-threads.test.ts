@@ -3,16 +3,16 @@
 // processes, since the setting is the process's: the default, the user's own count kept, and a
 // library process (no server, no gate) that forks again and again while a network scores. With
 // OpenBLAS's own threads that loop hung at the first fork (its pthread_atfork handler joined a
-// thread that had gone to sleep for good); it is killed after 30 s here.
+// thread that had gone to sleep for good); it is killed after 30 s without a scoring here.
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../setup/helpers.js';
+import { forkWhileScoring } from '../support/fork.js';
 
 const NATIVE = JSON.stringify(path.join(ROOT, 'dist', 'src', 'nn', 'native.js'));
-const INDEX = JSON.stringify(path.join(ROOT, 'dist', 'src', 'index.js'));
 
 /** The environment without the runner's own OpenBLAS setting, plus `extra`. */
 function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -33,27 +33,8 @@ describe("OpenBLAS's threads", () => {
   });
 
   it('a library process forks again and again while a network scores, and never hangs', { timeout: 90_000 }, async () => {
-    const script = `
-      import { spawnSync } from 'node:child_process';
-      import { CnnModel } from ${INDEX};
-      const model = await CnnModel.create({ model: 'mv2d', classes: ['a', 'b'], frames: 20, size: 48, width: 1, fc: 4096 }, { threads: 1 });
-      const x = new Float32Array(model.inputShape.reduce((a, b) => a * b, 1)).fill(0.5);
-      let forks = 0;
-      for (let i = 0; i < 20; i++) {
-        let done = false;
-        const scoring = model.predict(x).then(() => (done = true));
-        while (!done) { spawnSync('/bin/true'); forks++; await new Promise((r) => setImmediate(r)); }
-        await scoring;
-      }
-      console.log('forks ' + forks);`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: environment(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-    clearTimeout(timer);
-    expect(code, `the child hung (killed after 30 s) or failed: ${out}`).toBe(0);
-    expect(Number(/forks (\d+)/.exec(out)?.[1])).toBeGreaterThanOrEqual(20);
+    const { code, forks, out } = await forkWhileScoring({ env: environment() });
+    expect(code, `the child hung (killed after 30 s without a scoring) or failed: ${out}`).toBe(0);
+    expect(forks).toBeGreaterThanOrEqual(20);
   });
 });

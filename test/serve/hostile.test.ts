@@ -15,6 +15,7 @@ import { createServer } from '../../src/serve/server.js';
 import { checkUploadRead, readUpload } from '../../src/serve/upload.js';
 import { TEST_HOOKS_ENV, TEST_MARKERS } from '../../src/serve/worker.js';
 import { ROOT, tempDir } from '../setup/helpers.js';
+import { forkWhileScoring } from '../support/fork.js';
 import { hostileStreams } from '../support/hostile.js';
 import { serveModel, type ServeModel } from './model.js';
 
@@ -269,34 +270,16 @@ describe('mvclass serve under hostile uploads', () => {
     // here a network scores while the main thread forks, again and again. With OpenBLAS's own
     // threads this hung at the first fork (its handler joined a thread that had gone to sleep for
     // good); a server makes OpenBLAS single-threaded, so the same loop must finish.
-    const script = `
-      import { spawnSync } from 'node:child_process';
-      import { createServer } from ${JSON.stringify(path.join(ROOT, 'dist', 'src', 'serve', 'server.js'))};
-      import { CnnModel } from ${JSON.stringify(path.join(ROOT, 'dist', 'src', 'index.js'))};
-      const app = await createServer({ modelDir: process.argv[1], tempDir: process.argv[2], threads: 1, concurrency: 1 });
-      const model = await CnnModel.create({ model: 'mv2d', classes: ['a', 'b'], frames: 20, size: 48, width: 1, fc: 4096 }, { threads: 1 });
-      const x = new Float32Array(model.inputShape.reduce((a, b) => a * b, 1)).fill(0.5);
-      let forks = 0;
-      for (let i = 0; i < 20; i++) {
-        let done = false;
-        const scoring = model.predict(x).then(() => (done = true));
-        while (!done) { spawnSync('/bin/true'); forks++; await new Promise((r) => setImmediate(r)); }
-        await scoring;
-      }
-      await app.close();
-      console.log('forks ' + forks);`;
     mkdirSync(path.join(dir, 'fork'), { recursive: true });
-    // OpenBLAS with threads of its own, as a user who sets them gets (the addon's default is one).
-    const env = { ...process.env, OPENBLAS_NUM_THREADS: '2' };
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script, model.modelDir, path.join(dir, 'fork')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-    clearTimeout(timer);
-    expect(code, `the child hung (killed after 30 s) or failed: ${out}`).toBe(0);
-    const forks = Number(/forks (\d+)/.exec(out)?.[1]);
+    const { code, forks, out } = await forkWhileScoring({
+      // OpenBLAS with threads of its own, as a user who sets them gets (the addon's default is one).
+      env: { ...process.env, OPENBLAS_NUM_THREADS: '2' },
+      before: `import { createServer } from ${JSON.stringify(path.join(ROOT, 'dist', 'src', 'serve', 'server.js'))};
+        const app = await createServer({ modelDir: process.argv[1], tempDir: process.argv[2], threads: 1, concurrency: 1 });`,
+      after: 'await app.close();',
+      args: [model.modelDir, path.join(dir, 'fork')],
+    });
+    expect(code, `the child hung (killed after 30 s without a scoring) or failed: ${out}`).toBe(0);
     console.log(`forked ${forks} times while scoring: no hang`);
     expect(forks).toBeGreaterThanOrEqual(20);
   });

@@ -4,24 +4,18 @@
 // Before, the study prepared no clips and the clip network's training was refused half-way.
 // Six 1.5 s clips cut from Debian-shipped footage (two classes), tiny networks.
 
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { studyClips, accuracySettings } from '../../src/app/transcode-accuracy.js';
 import type { TranscodeStudyResult } from '../../src/app/transcode-study.js';
 import { infinityFromText } from '../../src/util/json.js';
-import { fixtures } from '../setup/fixtures.js';
 import { cli, tempDir } from '../setup/helpers.js';
+import { cutSixRealClips } from '../support/real-clips.js';
 
 const dir = tempDir('mvclass-transcode-clips-');
 const data = path.join(dir, 'dataset');
 const out = path.join(dir, 'out');
-
-function ffmpeg(args: string[]): void {
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-nostats', '-v', 'error', ...args], { encoding: 'utf8' });
-  if (r.status !== 0 || r.stderr.trim()) throw new Error(`ffmpeg ${args.join(' ')}: ${r.stderr}`);
-}
 
 interface Manifest {
   settings: { rgb?: number; shortSide?: number };
@@ -32,15 +26,7 @@ const manifest = (cache: string) => JSON.parse(readFileSync(path.join(cache, 'ma
 let result: TranscodeStudyResult;
 
 beforeAll(async () => {
-  const real = fixtures().real;
-  mkdirSync(path.join(data, 'birds'), { recursive: true });
-  mkdirSync(path.join(data, 'ball'), { recursive: true });
-  for (const [k, start] of [0, 4, 8].entries()) {
-    ffmpeg(['-i', real['cockatoo']!, '-ss', String(start), '-t', '1.5', '-vf', 'scale=320:180', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-crf', '16', '-an', path.join(data, 'birds', `cockatoo-${k}.mp4`)]);
-  }
-  for (const [k, start] of [0, 3, 6].entries()) {
-    ffmpeg(['-i', real['balle']!, '-ss', String(start), '-t', '1.5', '-vf', 'scale=320:256', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-crf', '16', '-an', path.join(data, 'ball', `balle-${k}.mp4`)]);
-  }
+  cutSixRealClips(data);
   const r = await cli(
     ['study', 'transcode', data, '-o', out, '--crf', '40', '--gop', '1,12', '--short-side', '144', '--jobs', '2', '--models', 'mv3d,x3d-s', '--iterations', '2', '--batch', '2', '--optimizer', 'adam', '--lr', '0.001', '--frames', '8', '--size', '16', '--width', '0.125', '--fc', '16', '--views', '1x1', '--threads', '1', '--json'],
     180_000,

@@ -20,6 +20,7 @@ import { NO_MOTION_VECTORS } from '../../src/metrics/transcode.js';
 import { infinityFromText } from '../../src/util/json.js';
 import { fixtures } from '../setup/fixtures.js';
 import { cli, tempDir } from '../setup/helpers.js';
+import { cutSixRealClips } from '../support/real-clips.js';
 
 const dir = tempDir('mvclass-transcode-jpeg-');
 
@@ -228,15 +229,7 @@ describe('study transcode --jpeg --models', () => {
   let result: TranscodeStudyResult;
 
   beforeAll(async () => {
-    const real = fixtures().real;
-    mkdirSync(path.join(data, 'birds'), { recursive: true });
-    mkdirSync(path.join(data, 'ball'), { recursive: true });
-    for (const [k, start] of [0, 4, 8].entries()) {
-      ffmpeg(['-v', 'error', '-i', real['cockatoo']!, '-ss', String(start), '-t', '1.5', '-vf', 'scale=320:180', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-crf', '16', '-an', path.join(data, 'birds', `cockatoo-${k}.mp4`)]);
-    }
-    for (const [k, start] of [0, 3, 6].entries()) {
-      ffmpeg(['-v', 'error', '-i', real['balle']!, '-ss', String(start), '-t', '1.5', '-vf', 'scale=320:256', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-crf', '16', '-an', path.join(data, 'ball', `balle-${k}.mp4`)]);
-    }
+    cutSixRealClips(data);
     const r = await cli(
       ['study', 'transcode', data, '-o', out, '--crf', '40', '--gop', '12', '--jpeg', '2,31', '--short-side', '144', '--jobs', '2',
         '--models', 'mv3d,resnet18', '--iterations', '4', '--batch', '2', '--frames', '8', '--size', '16', '--width', '0.125', '--fc', '16', '--views', '2x1', '--threads', '1', '--json'],

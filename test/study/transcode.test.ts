@@ -14,6 +14,7 @@ import { compareVideos, probe } from '../../src/index.js';
 import { infinityFromText } from '../../src/util/json.js';
 import { fixtures } from '../setup/fixtures.js';
 import { cli, tempDir } from '../setup/helpers.js';
+import { cutSixRealClips } from '../support/real-clips.js';
 
 const dir = tempDir('mvclass-transcode-');
 const dataset = path.join(dir, 'dataset');
@@ -236,15 +237,7 @@ describe('study transcode --models', () => {
       .sort();
 
   beforeAll(async () => {
-    const real = fixtures().real;
-    mkdirSync(path.join(data, 'birds'), { recursive: true });
-    mkdirSync(path.join(data, 'ball'), { recursive: true });
-    for (const [k, start] of [0, 4, 8].entries()) {
-      ffmpeg(['-i', real['cockatoo']!, '-ss', String(start), '-t', '1.5', '-vf', 'scale=320:180', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-crf', '16', '-an', path.join(data, 'birds', `cockatoo-${k}.mp4`)]);
-    }
-    for (const [k, start] of [0, 3, 6].entries()) {
-      ffmpeg(['-i', real['balle']!, '-ss', String(start), '-t', '1.5', '-vf', 'scale=320:256', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-crf', '16', '-an', path.join(data, 'ball', `balle-${k}.mp4`)]);
-    }
+    cutSixRealClips(data);
     const r = await cli([...args, ...training], 150_000);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
