@@ -29,7 +29,7 @@ import { hasRun, isClipModel, readRun, runPaths } from '../run/format.js';
 import { writeFileAtomically } from '../util/atomic.js';
 import { readJsonIfAny } from '../util/json.js';
 import { MvclassError, UsageError } from '../util/errors.js';
-import { oneOf, positiveInteger, testViewsOption } from '../util/validate.js';
+import { oneOf, positiveInteger, positiveNumber, testViewsOption } from '../util/validate.js';
 import { evaluateRun } from './evaluate.js';
 import type { UnlistedVideos } from '../config/regions.js';
 import { DEFAULT_SHORT_SIDE as CLIP_SHORT_SIDE, prepareDataset } from './prepare.js';
@@ -100,14 +100,13 @@ export function accuracySettings(options: TranscodeAccuracyOptions): AccuracySet
   const { temporal, crops } = testViewsOption(options.views ?? DEFAULT_ACCURACY_VIEWS, 'views');
   const iterations = positiveInteger(options.iterations ?? Number(CPU_TRAIN.iterations), 'iterations');
   const optimizer = oneOf(options.optimizer ?? 'sgd', 'optimizer', OPTIMIZERS);
-  if (options.lr !== undefined && !(typeof options.lr === 'number' && options.lr > 0 && Number.isFinite(options.lr))) throw new UsageError(`Expected a positive number for lr but received ${JSON.stringify(options.lr)}`);
   return {
     models,
     iterations,
     batch: positiveInteger(options.batch ?? Number(CPU_TRAIN.batch), 'batch'),
     optimizer,
     // The preset's rate is SGD's; another optimiser starts from its own default.
-    lr: options.lr ?? (optimizer === 'sgd' ? Number(CPU_TRAIN.lr) : OPTIMIZER_DEFAULTS[optimizer].lr),
+    lr: options.lr !== undefined ? positiveNumber(options.lr, 'lr') : (optimizer === 'sgd' ? Number(CPU_TRAIN.lr) : OPTIMIZER_DEFAULTS[optimizer].lr),
     // The preset's step, kept inside a shorter schedule.
     lrStep: Math.min(Number(CPU_TRAIN['lr-step']), iterations),
     shape,

@@ -14,7 +14,7 @@ import { MODELS } from '../run/format.js';
 import { UsageError } from '../util/errors.js';
 import { deviceOption, threadsOption, threadsValue } from './device.js';
 import { infinityAsText } from '../util/json.js';
-import { integerInRange, nonEmptyString, nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
+import { integerInRange, nonEmptyString, nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from '../util/validate.js';
 import { UNLISTED_CHOICES } from '../config/regions.js';
 import { fixed, printJson, warn } from './output.js';
 import { progressBar, type Progress } from '../util/progress.js';
@@ -113,11 +113,6 @@ function transcodeCommand(): Command {
       const queue = opts.queue === undefined ? undefined : queueUrl(opts.queue);
       if (opts.attempts !== undefined && queue === undefined) throw new UsageError('--attempts goes with --queue');
       const attempts = opts.attempts === undefined ? undefined : positiveInteger(opts.attempts, 'attempts');
-      const number = (v: unknown, name: string) => {
-        const n = Number(v);
-        if (!(Number.isFinite(n) && n > 0) || String(v).trim() === '') throw new UsageError(`Expected a positive number for ${name} but received ${JSON.stringify(v)}`);
-        return n;
-      };
       const accuracy =
         opts.models === undefined
           ? undefined
@@ -128,10 +123,10 @@ function transcodeCommand(): Command {
               ...(opts.iterations !== undefined ? { iterations: positiveInteger(opts.iterations, 'iterations') } : {}),
               ...(opts.batch !== undefined ? { batch: positiveInteger(opts.batch, 'batch') } : {}),
               ...(opts.optimizer !== undefined ? { optimizer: String(opts.optimizer) } : {}),
-              ...(opts.lr !== undefined ? { lr: number(opts.lr, 'lr') } : {}),
+              ...(opts.lr !== undefined ? { lr: positiveNumber(opts.lr, 'lr') } : {}),
               ...(opts.frames !== undefined ? { frames: positiveInteger(opts.frames, 'frames') } : {}),
               ...(opts.size !== undefined ? { size: positiveInteger(opts.size, 'size') } : {}),
-              ...(opts.width !== undefined ? { width: number(opts.width, 'width') } : {}),
+              ...(opts.width !== undefined ? { width: positiveNumber(opts.width, 'width') } : {}),
               ...(opts.fc !== undefined ? { fc: positiveInteger(opts.fc, 'fc') } : {}),
               ...(opts.views !== undefined ? { views: String(opts.views) } : {}),
               ...(opts.seed !== undefined ? { seed: nonNegativeInteger(opts.seed, 'seed') } : {}),
