@@ -1,12 +1,17 @@
-// bench/gpu: the networks on a CUDA device (issue 14), as one run that bench/gpu/run.sh starts on a
-// GPU machine after building native/nn against that machine's CUDA libtorch:
+// bench/gpu: the networks on a CUDA device (issues 14 and 15), as one run that bench/gpu/run.sh
+// starts on a GPU machine after building native/nn against that machine's CUDA libtorch:
 //   1. checks, each PASS or FAIL: checkpoints on CUDA (round trip, exact resume, CPU <-> CUDA both
-//      ways), bf16 against fp32, fp16's loss scaling, convergence at the paper's sizes;
-//   2. train step and inference times at batch 16 and 64 for mv3d, mv2d and vgg16 in fp32, bf16
-//      (channels-last, the default on a GPU) and bf16 without channels-last (bench/gpu/peer.py
-//      then measures PyTorch on the same GPU and prints the ratios);
+//      ways), bf16 against fp32 for every network, fp16's loss scaling, convergence at the paper's sizes;
+//   2. train step and inference times at batch 16 and 64 for mv3d, mv2d, vgg16 and the pixel-domain
+//      baselines (resnet18, cnn-lstm, x3d-s) in fp32, bf16 (channels-last, the default on a GPU)
+//      and bf16 without channels-last (bench/gpu/peer.py then measures PyTorch on the same GPU and
+//      prints the ratios);
 //   3. an epoch from a prepared cache of real footage (the Debian clips the tests use): clips/s
-//      with the real loader (trainingBatches) against the step alone on one fixed batch.
+//      with the real loader (trainingBatches) against the step alone on one fixed batch, for the
+//      motion networks and, when the cache holds decoded-frame clips (prepare --rgb), the clip
+//      networks (the clip loader must not starve the step);
+//   4. training on that cache: mv3d and mv2d with train's defaults, x3d-s (with clips) by the recipe
+//      its CPU test uses, each scored on the held-out clips.
 // Writes $OUT/results.md (tables) and $OUT/gpu.json (numbers, read by peer.py).
 // Knobs: DEVICE (cuda; cpu runs every code path on the CPU, for a local check), CACHE (the prepared
 // cache for the epoch; none: skipped), QUICK=1 (small networks, few repetitions), THREADS, WORKERS (the
@@ -18,9 +23,9 @@ import path from 'node:path';
 import { evaluateRun } from '../src/app/evaluate.js';
 import { trainModel } from '../src/app/train.js';
 import { PreparedCache } from '../src/cache/read.js';
-import { loaderWorkers, trainingBatches } from '../src/nn/inputs.js';
+import { frameShape, loaderWorkers, trainingBatches } from '../src/nn/inputs.js';
 import { CnnModel, type SessionSettings } from '../src/nn/model.js';
-import type { ModelConfig } from '../src/run/format.js';
+import { isClipModel, type ModelConfig } from '../src/run/format.js';
 import { mulberry32 } from '../src/util/random.js';
 import { medianSeconds } from './support.js';
 
@@ -47,13 +52,21 @@ const NETS: ModelConfig[] = QUICK
       { model: 'mv3d', classes: CLASSES, frames: 32, size: 24, width: 0.25, fc: 128 },
       { model: 'mv2d', classes: CLASSES, frames: 16, size: 48, width: 0.25, fc: 128 },
       { model: 'vgg16', classes: CLASSES, frames: 1, size: 64, width: 0.125, fc: 128 },
+      { model: 'resnet18', classes: CLASSES, frames: 1, size: 64, width: 0.125, fc: 512 },
+      { model: 'cnn-lstm', classes: CLASSES, frames: 4, size: 64, width: 0.125, fc: 64, backbone: 'resnet18' },
+      { model: 'x3d-s', classes: CLASSES, frames: 4, size: 64, width: 0.125, fc: 128 },
     ]
   : [
       { model: 'mv3d', classes: CLASSES, frames: 160, size: 24, width: 1, fc: 2048 },
       { model: 'mv2d', classes: CLASSES, frames: 60, size: 48, width: 1, fc: 4096 },
       { model: 'vgg16', classes: CLASSES, frames: 1, size: 224, width: 1, fc: 4096 },
+      // The pixel-domain baselines (issue 15) at their seeds' sizes: torchvision's resnet18 at 224,
+      // seeds 000/001's CNN + LSTM head (fc 1024) on resnet18 over 8 frames of 112, X3D-S's own 13 x 160.
+      { model: 'resnet18', classes: CLASSES, frames: 1, size: 224, width: 1, fc: 512 },
+      { model: 'cnn-lstm', classes: CLASSES, frames: 8, size: 112, width: 1, fc: 1024, backbone: 'resnet18' },
+      { model: 'x3d-s', classes: CLASSES, frames: 13, size: 160, width: 1, fc: 2048 },
     ];
-const label = (c: ModelConfig) => `${c.model} [${c.model === 'vgg16' ? '' : `${c.frames}x`}${c.size}${c.width === 1 ? '' : `, width ${c.width}`}]`;
+const label = (c: ModelConfig) => `${c.model} [${c.frames === 1 ? '' : `${c.frames}x`}${c.size}${c.width === 1 ? '' : `, width ${c.width}`}]`;
 
 /** Deterministic inputs in [-0.5, 0.5). */
 function randomBatch(per: number, batch: number, seed: number): Float32Array {
@@ -236,6 +249,19 @@ async function timings(): Promise<void> {
 }
 
 // ---- 3. an epoch from the prepared cache ----
+/**
+ * What an epoch is timed for: the motion networks, and the clip networks when the cache holds
+ * decoded-frame clips (prepare --rgb T): T frames each, at most the clips' short side.
+ */
+function epochNets(cache: PreparedCache): ModelConfig[] {
+  const motion = NETS.slice(0, 2);
+  const rgb = cache.manifest.settings.rgb;
+  const shape = cache.length > 0 ? frameShape(cache.video(0)) : null;
+  if (!rgb || !shape?.clip) return motion;
+  const side = Math.min(shape.width, shape.height);
+  return [...motion, ...NETS.filter((c) => isClipModel(c.model)).map((c) => ({ ...c, frames: rgb, size: Math.min(c.size, side) }))];
+}
+
 async function epochs(cacheDir: string): Promise<void> {
   const cache = (await PreparedCache.open(cacheDir)).subset('train');
   const steps = QUICK ? 4 : 30;
@@ -246,8 +272,8 @@ async function epochs(cacheDir: string): Promise<void> {
   md('| network | batch | clips/s, real loader (trainingBatches) | clips/s, the step alone (one fixed batch) | loader / step-bound | verdict (goal >= 0.9) |');
   md('|---|---|---|---|---|---|');
   try {
-    for (const base of NETS.slice(0, 2)) {
-      const config: ModelConfig = { ...base, classes: cache.classes, motionStd: 1 };
+    for (const base of epochNets(cache)) {
+      const config: ModelConfig = { ...base, classes: cache.classes, ...(isClipModel(base.model) ? {} : { motionStd: 1 }) };
       for (const batch of QUICK ? [4] : [16, 64]) {
         const m = await create(config, { device: DEVICE });
         const batches = trainingBatches(cache, config, batch, 1, 0, workers);
@@ -288,23 +314,32 @@ async function epochs(cacheDir: string): Promise<void> {
 async function realTraining(cacheDir: string): Promise<void> {
   const cache = await PreparedCache.open(cacheDir);
   const classes = cache.classes.length;
+  const clips = cache.manifest.settings.rgb !== undefined;
   await cache.close();
-  const runs: Array<[ModelConfig['model'], number]> = QUICK ? [['mv3d', 10]] : [['mv3d', 600], ['mv2d', 400]];
-  md(`### Training on real footage on ${DEVICE}: train's defaults (the paper's input sizes, SGD, batch 16), then held-out top-1 (best checkpoint, 2x10 views); chance ${(100 / classes).toFixed(1)}%`);
+  type Run = { model: ModelConfig['model']; iterations: number; recipe: Partial<Parameters<typeof trainModel>[0]>; what: string };
+  const defaults = 'defaults';
+  // x3d-s: the recipe its held-out test on real footage uses on the CPU (test/nn/cnn-lstm-train.test.ts).
+  const x3d: Run = { model: 'x3d-s', iterations: 400, recipe: { batch: 8, optimizer: 'adam', lr: 0.001, lrStep: 100_000, width: 0.125, size: 64, fc: 128, valEvery: 0 }, what: 'Adam 1e-3, width 1/8, 64 px, batch 8' };
+  const runs: Run[] = QUICK
+    ? [{ model: 'mv3d', iterations: 10, recipe: { frames: 16, width: 0.25, fc: 64 }, what: defaults }, ...(clips ? [{ ...x3d, iterations: 10 }] : [])]
+    : [{ model: 'mv3d', iterations: 600, recipe: {}, what: defaults }, { model: 'mv2d', iterations: 400, recipe: {}, what: defaults }, ...(clips ? [x3d] : [])];
+  md(`### Training on real footage on ${DEVICE}, then held-out top-1 (the best checkpoint when validated, else the last; 2x10 views for motion, the centre crop for clips); chance ${(100 / classes).toFixed(1)}%`);
   md();
-  md('| network | iterations | seconds (with validation) | best validation top-1 | held-out top-1 | x chance |');
-  md('|---|---|---|---|---|---|');
+  md('| network | settings | iterations | seconds (with validation) | best validation top-1 | held-out top-1 | x chance |');
+  md('|---|---|---|---|---|---|---|');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mvclass-gpu-train-'));
-  for (const [model, iterations] of runs) {
+  for (const { model, iterations, recipe, what } of runs) {
+    const settings = what === defaults ? "train's defaults (the paper's input sizes, SGD), batch 16" : what;
     try {
       const out = path.join(dir, model);
-      const r = await trainModel({ model, data: cacheDir, out, iterations, batch: 16, device: DEVICE, threads: THREADS, ...(QUICK ? { frames: 16, width: 0.25, fc: 64 } : {}) });
-      const report = await evaluateRun({ run: out, data: cacheDir, checkpoint: 'best', temporal: 2, crops: 10, device: DEVICE, threads: THREADS });
+      const r = await trainModel({ model, data: cacheDir, out, iterations, batch: 16, device: DEVICE, threads: THREADS, ...recipe });
+      const views = isClipModel(model) ? { temporal: 1, crops: 1 as const } : { temporal: 2, crops: 10 as const };
+      const report = await evaluateRun({ run: out, data: cacheDir, checkpoint: r.best ? 'best' : 'last', ...views, device: DEVICE, threads: THREADS });
       raw.epochs.push({ model, training: true, iterations, seconds: r.seconds, best: r.best, top1: report.top1 });
       save();
-      md(`| ${model} | ${iterations} | ${r.seconds.toFixed(1)} | ${r.best ? (100 * r.best.top1).toFixed(1) + '%' : '-'} | ${(100 * report.top1).toFixed(1)}% of ${report.videos} | ${(report.top1 * classes).toFixed(2)} |`);
+      md(`| ${model} | ${settings} | ${iterations} | ${r.seconds.toFixed(1)} | ${r.best ? (100 * r.best.top1).toFixed(1) + '%' : '-'} | ${(100 * report.top1).toFixed(1)}% of ${report.videos} | ${(report.top1 * classes).toFixed(2)} |`);
     } catch (error) {
-      md(`| ${model} | ${iterations} | failed: ${(error as Error).message.split('\n')[0]} | | | |`);
+      md(`| ${model} | ${settings} | ${iterations} | failed: ${(error as Error).message.split('\n')[0]} | | | |`);
     }
   }
   rmSync(dir, { recursive: true, force: true });

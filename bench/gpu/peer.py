@@ -17,14 +17,23 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from peer_torch import mv2d, mv3d, vgg16  # noqa: E402
+from peer_torch import CnnLstm, X3d, mv2d, mv3d, resnet, vgg16  # noqa: E402
 
 QUICK = os.environ.get("QUICK") == "1"
+# Each builder returns (model, the shape of one input); the shapes are bench/gpu.ts's.
 NETS = [
     ("mv3d", lambda: mv3d(101, 160, 24, 1, 2048)),
     ("mv2d", lambda: mv2d(101, 60, 48, 1, 4096)),
     ("vgg16", lambda: vgg16(101, 224, 1, 4096)),
+    # resnet18 and cnn-lstm are torchvision's ResNets: a PyTorch without torchvision fails those rows only.
+    ("resnet18", lambda: (resnet("resnet18", 101, 1), (3, 224, 224))),
+    ("cnn-lstm", lambda: (CnnLstm(101, "resnet18", 1024), (8, 3, 112, 112))),
+    ("x3d-s", lambda: (X3d(101, 1, 2048), (13, 3, 160, 160))),
 ]
+# The memory format channels-last means for each network's weights and input: cnn-lstm is 2D
+# convolutions on a [B, T, 3, S, S] clip (its input is reshaped inside, so it stays contiguous);
+# x3d-s is 3D convolutions whatever its input's rank.
+CHANNELS_LAST = {"cnn-lstm": (torch.channels_last, None), "x3d-s": (torch.channels_last_3d, None)}
 # name, cudnn.benchmark, channels-last, bf16 autocast, input resident on the device
 VARIANTS = [
     ("eager", False, False, False, False),
@@ -40,13 +49,16 @@ def md(line=""):
         f.write(line + "\n")
 
 
-def measure(build, batch, variant, warmup, reps):
+def measure(name, build, batch, variant, warmup, reps):
     _, bench, channels_last, bf16, resident = variant
     torch.backends.cudnn.benchmark = bench
     torch.manual_seed(1)
     model, shape = build()
-    fmt = (torch.channels_last_3d if len(shape) == 4 else torch.channels_last) if channels_last else torch.contiguous_format
-    model = model.to("cuda", memory_format=fmt)
+    weights, fmt = CHANNELS_LAST.get(name, (torch.channels_last_3d if len(shape) == 4 else torch.channels_last,) * 2)
+    if not channels_last:
+        weights = fmt = torch.contiguous_format
+    fmt = fmt or torch.contiguous_format
+    model = model.to("cuda", memory_format=weights)
     opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9, weight_decay=0.005)
     x_host = torch.rand(batch, *shape) - 0.5
     y_host = (torch.arange(batch, dtype=torch.int32) * 7) % 101
@@ -119,7 +131,7 @@ def main():
         for batch in (16, 64):
             for variant in VARIANTS:
                 try:
-                    r = measure(build, batch, variant, warmup, reps)
+                    r = measure(name, build, batch, variant, warmup, reps)
                 except Exception as e:  # noqa: BLE001 - one failed row must not end the peer
                     md(f"| {name} | {batch} | {variant[0]} | failed: {str(e).splitlines()[0][:200]} | | | | |")
                     continue

@@ -93,7 +93,8 @@ if [[ -z $BUILT ]] || { [[ -n $TORCH_CUDA ]] && ! ldd "$ADDON" 2>/dev/null | gre
   FLAGS=(-std=c++17 -O2 -DNDEBUG -fPIC -D_GLIBCXX_USE_CXX11_ABI="$TORCH_ABI" -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -I"$ROOT/.gpu/node-headers"
          -I"$ROOT/node_modules/node-addon-api" -I"$TORCH_DIR/include" -I"$TORCH_DIR/include/torch/csrc/api/include")
   ok=1
-  for f in addon models session; do timeout "$(left 300 200)" g++ "${FLAGS[@]}" -c "native/nn/$f.cc" -o ".gpu/gxx/$f.o" >>"$BUILD_LOG" 2>&1 & done
+  # Every source CMakeLists.txt builds (the addon, the allocator, the networks, X3D-S, the session).
+  for src in native/nn/*.cc; do f=$(basename "$src" .cc); timeout "$(left 300 200)" g++ "${FLAGS[@]}" -c "$src" -o ".gpu/gxx/$f.o" >>"$BUILD_LOG" 2>&1 & done
   for j in $(jobs -p); do wait "$j" || ok=0; done
   ((ok)) && g++ -shared -o "$ADDON" .gpu/gxx/*.o -L"$TORCH_DIR/lib" -Wl,--no-as-needed $([[ -e $TORCH_DIR/lib/libtorch_cuda.so ]] && echo -ltorch_cuda -lc10_cuda) -ltorch -ltorch_cpu -lc10 -Wl,--as-needed \
     -Wl,-rpath,"$TORCH_DIR/lib" >>"$BUILD_LOG" 2>&1 && BUILT="g++" ||
