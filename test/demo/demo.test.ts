@@ -5,14 +5,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { cli, tempDir } from '../setup/helpers.js';
+import { cli, LEARNING_THREADS, tempDir } from '../setup/helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
 describe('mvclass demo --quick', () => {
   it('runs the whole pipeline, shows motion beating a single frame, and writes a report that renders', { timeout: 900_000 }, async () => {
     const out = tempDir();
-    const r = await cli(['demo', '--quick', '--out', out, '--threads', '2'], 900_000);
+    const r = await cli(['demo', '--quick', '--out', out, '--threads', String(LEARNING_THREADS)], 900_000);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('rendered pan (2, 1) px: recovered exactly');
     expect(r.stdout).toContain('motion beats a single frame at every QP');
@@ -21,7 +21,7 @@ describe('mvclass demo --quick', () => {
     expect(existsSync(report)).toBe(true);
 
     // A second run reuses every finished stage.
-    const again = await cli(['demo', '--quick', '--out', out, '--threads', '2'], 900_000);
+    const again = await cli(['demo', '--quick', '--out', out, '--threads', String(LEARNING_THREADS)], 900_000);
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/synthesize the action set: reused/);
     expect(again.stderr).toMatch(/train mv3d QP 30: reused/);

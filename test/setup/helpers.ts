@@ -10,6 +10,16 @@ export { fixtures, ROOT } from './fixtures.js';
 
 const execFileAsync = promisify(execFile);
 
+/**
+ * libtorch threads for the long learning tests (the demo, the ResNets', the clip networks'). The
+ * suite runs two files at once on CI's two cores, so a training with two threads shares its cores
+ * with the other file's work: two such trainings side by side took 35-40% more CPU time with two
+ * threads each than with one (each parallel region waits for a thread the other process has
+ * preempted). One thread per worker. The real-footage motion trainings keep two: their bars were
+ * measured with two, and with one mv2d scored exactly its bar (18 of 60 clips).
+ */
+export const LEARNING_THREADS = 1;
+
 /** The folders tempDir made in this test file; test/setup/cleanup.ts removes them after it. */
 export const madeTempDirs = new Set<string>();
 
