@@ -232,13 +232,14 @@ def main():
 
     out = {}
     for name, fn in (("train", step), ("infer", infer)):
+        steps = spec["steps"] if name == "train" else spec.get("inferSteps", spec["steps"])
         for _ in range(spec["warmup"]):
             fn()
         r0 = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.perf_counter()
-        for _ in range(spec["steps"]):
+        for _ in range(steps):
             fn()
-        out[name] = (time.perf_counter() - t0) / spec["steps"]
+        out[name] = (time.perf_counter() - t0) / steps
         r1 = resource.getrusage(resource.RUSAGE_SELF)
         if name == "train":
             out["trainCpu"] = (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) / spec["steps"]
