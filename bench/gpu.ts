@@ -155,6 +155,17 @@ async function checks(): Promise<void> {
       check(`${precision}: a resumed ${DEVICE} run ends exactly where an uninterrupted one does (dropout on the device)`, d === 0, `max abs diff ${d}`);
     });
   }
+  await guarded('predict, then train', async () => {
+    // The host staging buffer (native/nn/session.cc, Input) is made by whichever call comes first;
+    // here a prediction makes it and the training steps after it write into it.
+    const m = await create(small, { device: DEVICE, seed: 13 });
+    const { x, y } = batch(m, 4, 4);
+    const before = await m.predict(x);
+    const losses: number[] = [];
+    for (let i = 0; i < 3; i++) losses.push((await m.trainStep(x, y, 0.01)).loss);
+    const after = await m.predict(x);
+    check(`a fresh ${DEVICE} session predicts, then trains and predicts again`, losses.every(Number.isFinite) && maxAbs(before, after) > 0, `losses ${losses.map((l) => l.toFixed(3)).join(' ')}; scores moved by ${maxAbs(before, after).toExponential(2)}`);
+  });
   if (onGpu) {
     await guarded('cross-load', async () => {
       for (const [from, to] of [

@@ -32,6 +32,14 @@ const maxAbs = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.
 describe.skipIf(noCuda !== null)('checkpoints on CUDA', () => {
   const dir = tempDir('mvclass-cuda-');
 
+  it('a fresh CUDA session predicts first, then trains: the host staging buffer its first prediction makes serves the training steps', async () => {
+    const m = await CnnModel.create(config, { device: 'cuda', threads: 1, seed: 4 });
+    const { x, y } = batch(m, 4, 5);
+    const before = await m.predict(x);
+    for (let i = 0; i < 3; i++) expect(Number.isFinite((await m.trainStep(x, y, 0.01)).loss)).toBe(true);
+    expect(maxAbs(before, await m.predict(x))).toBeGreaterThan(0);
+  });
+
   it('a checkpoint saved on CUDA loads into a fresh CUDA session with the same outputs', async () => {
     // Deterministic: with cuDNN's autotuning the second session may pick other algorithms.
     const a = await CnnModel.create(config, { device: 'cuda', threads: 1, seed: 3, deterministic: true });
