@@ -20,10 +20,11 @@
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { trainedOnClips } from '../src/app/classify.js';
 import { evaluateRun } from '../src/app/evaluate.js';
 import { trainModel } from '../src/app/train.js';
 import { PreparedCache } from '../src/cache/read.js';
-import { frameShape, loaderWorkers, trainingBatches } from '../src/nn/inputs.js';
+import { loaderWorkers, trainingBatches } from '../src/nn/inputs.js';
 import { CnnModel, type SessionSettings } from '../src/nn/model.js';
 import { isClipModel, type ModelConfig } from '../src/run/format.js';
 import { mulberry32 } from '../src/util/random.js';
@@ -266,11 +267,9 @@ async function timings(): Promise<void> {
  */
 function epochNets(cache: PreparedCache): ModelConfig[] {
   const motion = NETS.slice(0, 2);
-  const rgb = cache.manifest.settings.rgb;
-  const shape = cache.length > 0 ? frameShape(cache.video(0)) : null;
-  if (!rgb || !shape?.clip) return motion;
-  const side = Math.min(shape.width, shape.height);
-  return [...motion, ...NETS.filter((c) => isClipModel(c.model)).map((c) => ({ ...c, frames: rgb, size: Math.min(c.size, side) }))];
+  const settings = cache.manifest.settings;
+  if (!trainedOnClips(settings)) return motion;
+  return [...motion, ...NETS.filter((c) => isClipModel(c.model)).map((c) => ({ ...c, frames: settings.rgb, size: Math.min(c.size, settings.shortSide) }))];
 }
 
 async function epochs(cacheDir: string): Promise<void> {
@@ -325,22 +324,21 @@ async function epochs(cacheDir: string): Promise<void> {
 async function realTraining(cacheDir: string): Promise<void> {
   const cache = await PreparedCache.open(cacheDir);
   const classes = cache.classes.length;
-  const clips = cache.manifest.settings.rgb !== undefined;
+  const clips = trainedOnClips(cache.manifest.settings);
   await cache.close();
-  type Run = { model: ModelConfig['model']; iterations: number; recipe: Partial<Parameters<typeof trainModel>[0]>; what: string };
-  const defaults = 'defaults';
+  type Run = { model: ModelConfig['model']; iterations: number; recipe: Partial<Parameters<typeof trainModel>[0]>; settings: string };
+  const defaults = "train's defaults (the paper's input sizes, SGD), batch 16";
   // x3d-s: the recipe its held-out test on real footage uses on the CPU (test/nn/cnn-lstm-train.test.ts).
-  const x3d: Run = { model: 'x3d-s', iterations: 400, recipe: { batch: 8, optimizer: 'adam', lr: 0.001, lrStep: 100_000, width: 0.125, size: 64, fc: 128, valEvery: 0 }, what: 'Adam 1e-3, width 1/8, 64 px, batch 8' };
+  const x3d: Run = { model: 'x3d-s', iterations: 400, recipe: { batch: 8, optimizer: 'adam', lr: 0.001, lrStep: 100_000, width: 0.125, size: 64, fc: 128, valEvery: 0 }, settings: 'Adam 1e-3, width 1/8, 64 px, batch 8' };
   const runs: Run[] = QUICK
-    ? [{ model: 'mv3d', iterations: 10, recipe: { frames: 16, width: 0.25, fc: 64 }, what: defaults }, ...(clips ? [{ ...x3d, iterations: 10 }] : [])]
-    : [{ model: 'mv3d', iterations: 600, recipe: {}, what: defaults }, { model: 'mv2d', iterations: 400, recipe: {}, what: defaults }, ...(clips ? [x3d] : [])];
+    ? [{ model: 'mv3d', iterations: 10, recipe: { frames: 16, width: 0.25, fc: 64 }, settings: defaults }, ...(clips ? [{ ...x3d, iterations: 10 }] : [])]
+    : [{ model: 'mv3d', iterations: 600, recipe: {}, settings: defaults }, { model: 'mv2d', iterations: 400, recipe: {}, settings: defaults }, ...(clips ? [x3d] : [])];
   md(`### Training on real footage on ${DEVICE}, then held-out top-1 (the best checkpoint when validated, else the last; 2x10 views for motion, the centre crop for clips); chance ${(100 / classes).toFixed(1)}%`);
   md();
   md('| network | settings | iterations | seconds (with validation) | best validation top-1 | held-out top-1 | x chance |');
   md('|---|---|---|---|---|---|---|');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mvclass-gpu-train-'));
-  for (const { model, iterations, recipe, what } of runs) {
-    const settings = what === defaults ? "train's defaults (the paper's input sizes, SGD), batch 16" : what;
+  for (const { model, iterations, recipe, settings } of runs) {
     try {
       const out = path.join(dir, model);
       const r = await trainModel({ model, data: cacheDir, out, iterations, batch: 16, device: DEVICE, threads: THREADS, ...recipe });

@@ -33,7 +33,7 @@ NETS = [
 # The memory format channels-last means for each network's weights and input: cnn-lstm is 2D
 # convolutions on a [B, T, 3, S, S] clip (its input is reshaped inside, so it stays contiguous);
 # x3d-s is 3D convolutions whatever its input's rank.
-CHANNELS_LAST = {"cnn-lstm": (torch.channels_last, None), "x3d-s": (torch.channels_last_3d, None)}
+CHANNELS_LAST = {"cnn-lstm": (torch.channels_last, torch.contiguous_format), "x3d-s": (torch.channels_last_3d, torch.contiguous_format)}
 # name, cudnn.benchmark, channels-last, bf16 autocast, input resident on the device
 VARIANTS = [
     ("eager", False, False, False, False),
@@ -57,7 +57,6 @@ def measure(name, build, batch, variant, warmup, reps):
     weights, fmt = CHANNELS_LAST.get(name, (torch.channels_last_3d if len(shape) == 4 else torch.channels_last,) * 2)
     if not channels_last:
         weights = fmt = torch.contiguous_format
-    fmt = fmt or torch.contiguous_format
     model = model.to("cuda", memory_format=weights)
     opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9, weight_decay=0.005)
     x_host = torch.rand(batch, *shape) - 0.5
