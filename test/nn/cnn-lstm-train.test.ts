@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openDataset, prepareDataset, synthesizeActionSet } from '../../src/index.js';
+import { openDataset, prepareDataset } from '../../src/index.js';
 import { CnnModel } from '../../src/nn/model.js';
 import type { StateTensor } from '../../src/nn/native.js';
 import { evaluateRun } from '../../src/app/evaluate.js';
@@ -12,9 +12,10 @@ import { trainModel } from '../../src/app/train.js';
 import { fixtures } from '../setup/fixtures.js';
 import { cli, LEARNING_THREADS, tempDir } from '../setup/helpers.js';
 import { motionSet } from '../support/motionset.js';
+import { actionSet, resnet18OnClips, RESNET18_ON_CLIPS } from '../support/actionset.js';
 
 const dir = tempDir('mvclass-cnn-lstm-train-');
-const set = path.join(dir, 'set');
+let set = '';
 const clips = path.join(dir, 'clips');
 const plain = path.join(dir, 'plain');
 const valuesOf = (state: StateTensor[]) => Object.fromEntries(state.map((t) => [t.name, Array.from(t.values)]));
@@ -22,9 +23,9 @@ const losses = (run: string) =>
   readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss?: number }).filter((m) => m.loss !== undefined).map((m) => m.loss!);
 
 beforeAll(async () => {
-  // The synthetic action set's first four classes (walk, run, jump, wave), 40 clips of 1 s each, a
-  // quarter held out; clips of 8 frames at short side 128 (170x128).
-  await synthesizeActionSet(set, { classes: 4, perClass: 40, seconds: 1, seed: 5 });
+  // The synthetic action set of test/support/actionset.ts (walk, run, jump, wave; 40 clips of 1 s
+  // each), a quarter held out; clips of 8 frames at short side 128 (170x128).
+  set = await actionSet();
   await prepareDataset(await openDataset(set, { testFraction: 0.25 }), clips, { qp: 30, rgb: 8, shortSide: 128, jobs: 2 });
   await prepareDataset(await openDataset(set, { testFraction: 0.25 }), plain, { qp: 30, keySize: '112x112', jobs: 2 });
 }, 240_000);
@@ -184,11 +185,13 @@ describe('cnn-lstm learns', () => {
   // one (LEARNING_THREADS) 57.5% from resnet18's 57.5%, in 31 s. Bar: 1.6x chance held out (16 of
   // 40; chance alone reaches it with probability about 0.03).
   it('from a resnet18 trained on frames (--init), beats chance on held-out clips (at least 1.6x)', { timeout: 300_000 }, async () => {
-    const tall = path.join(dir, 'clips-192');
-    await prepareDataset(await openDataset(set, { testFraction: 0.25 }), tall, { qp: 30, rgb: 8, shortSide: 192, jobs: 2 });
-    const frames = path.join(dir, 'frames-resnet18');
+    // The resnet18 is the shared fixture RESNET18_ON_CLIPS (test/support/actionset.ts: the recipe
+    // above, its clips prepared with 224x224 key frames, which clip networks do not read), the run
+    // test/nn/resnet.test.ts scores; whichever file comes first trains it.
+    const { cache: tall, run: frames } = await resnet18OnClips();
+    expect(RESNET18_ON_CLIPS.prepare).toMatchObject({ qp: 30, rgb: 8, shortSide: 192 });
     const recipe = { size: 176, iterations: 200, optimizer: 'adam' as const, lr: 0.001, lrStep: 100_000, threads: LEARNING_THREADS, seed: 1, valEvery: 0 };
-    await trainModel({ model: 'resnet18', data: tall, out: frames, width: 0.125, batch: 16, ...recipe });
+    expect(RESNET18_ON_CLIPS.train).toMatchObject({ width: 0.125, batch: 16, ...recipe, lrStep: 1000 }); // both beyond its 200 steps
     const out = path.join(dir, 'learn-init');
     const r = await trainModel({ model: 'cnn-lstm', data: tall, out, init: frames, frames: 4, batch: 8, ...recipe });
     const base = await evaluateRun({ run: frames, data: tall, split: 'test', checkpoint: 'last', temporal: 1, crops: 1, threads: LEARNING_THREADS });

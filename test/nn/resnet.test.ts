@@ -5,16 +5,17 @@
 
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openDataset, prepareDataset, synthesizeActionSet } from '../../src/index.js';
+import { openDataset, prepareDataset } from '../../src/index.js';
 import { parseConfig } from '../../src/config/file.js';
 import { mergeSection, settingLayers } from '../../src/config/merge.js';
 import { CnnModel, type ModelConfig } from '../../src/nn/model.js';
-import { FRAME_MODELS, isFrameModel, MODELS } from '../../src/run/format.js';
+import { FRAME_MODELS, isFrameModel, MODELS, readRun } from '../../src/run/format.js';
 import { trainModel } from '../../src/app/train.js';
 import { evaluateRun } from '../../src/app/evaluate.js';
 import { UsageError } from '../../src/util/errors.js';
 import { cli, LEARNING_THREADS, tempDir } from '../setup/helpers.js';
 import { byName, expectExactResume, valuesOf } from '../support/resume.js';
+import { actionSet, resnet18OnClips, RESNET18_ON_CLIPS } from '../support/actionset.js';
 
 const RESNETS = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'] as const;
 type ResNetName = (typeof RESNETS)[number];
@@ -198,14 +199,12 @@ describe('torchvision weight files', () => {
 });
 
 describe('training from key frames', () => {
-  // The synthetic action set's first four classes (walk, run, jump, wave), 40 clips of 1 s each,
-  // a quarter held out. Its classes differ in motion first; one frame shows a pose, which tells
-  // jump and wave from the gaits but hardly walk from run. The figures are 30-50 px tall in a
-  // 224x224 key frame; at 112x112 (arms 1-2 px wide) resnet18 stayed at chance on held-out clips.
+  // The synthetic action set of test/support/actionset.ts (walk, run, jump, wave; 40 clips of 1 s
+  // each), a quarter held out. The figures are 30-50 px tall in a 224x224 key frame; at 112x112
+  // (arms 1-2 px wide) resnet18 stayed at chance on held-out clips.
   let cache = '';
-  const set = path.join(dir, 'set');
   beforeAll(async () => {
-    await synthesizeActionSet(set, { classes: 4, perClass: 40, seconds: 1, seed: 5 });
+    const set = await actionSet();
     cache = path.join(dir, 'cache');
     await prepareDataset(await openDataset(set, { testFraction: 0.25 }), cache, { qp: 30, keySize: '224x224' });
   }, 120_000);
@@ -229,16 +228,13 @@ describe('training from key frames', () => {
   // every frame scored (centre crop) and the video's score the mean of its frames'. Measured with 2
   // threads (2 cores): prepare 8.7 s, 200 iterations in 33 s, 50.0% held out (20 of 40; the
   // key-frame run above: 52.5%); with one (LEARNING_THREADS): 16.8 s, 57.5% (23 of 40). Same bar,
-  // 1.6x chance.
+  // 1.6x chance. The run is the shared fixture RESNET18_ON_CLIPS (test/support/actionset.ts), which
+  // test/nn/cnn-lstm-train.test.ts also starts cnn-lstm from; whichever file comes first trains it.
   it('resnet18 on decoded-frame clips (8 frames, width 1/8, 200 Adam iterations) scores held-out clips above chance (at least 1.6x)', { timeout: 180_000 }, async () => {
-    const clips = path.join(dir, 'clips-cache');
-    const t0 = performance.now();
-    await prepareDataset(await openDataset(set, { testFraction: 0.25 }), clips, { qp: 30, keySize: '224x224', rgb: 8, shortSide: 192 });
-    const prepared = (performance.now() - t0) / 1000;
-    const out = path.join(dir, 'resnet18-clips');
-    const r = await trainModel({ model: 'resnet18', data: clips, out, iterations: 200, batch: 16, size: 176, width: 0.125, optimizer: 'adam', lr: 0.001, lrStep: 1000, threads: LEARNING_THREADS, seed: 1, valEvery: 0 });
-    const report = await evaluateRun({ run: out, data: clips, checkpoint: 'last', temporal: 1, crops: 1, threads: LEARNING_THREADS });
-    console.log(`resnet18 on synthetic clips: prepared in ${prepared.toFixed(1)} s; ${r.iterations} iterations in ${r.seconds.toFixed(1)} s, last loss ${r.finalLoss.toFixed(3)}; held-out top-1 ${(100 * report.top1).toFixed(1)}% (${report.videos} clips x 8 frames, chance 25%)`);
+    const r = await resnet18OnClips();
+    expect((await readRun(r.run)).config).toMatchObject({ model: 'resnet18', size: 176, width: 0.125 });
+    const report = await evaluateRun({ run: r.run, data: r.cache, checkpoint: 'last', temporal: 1, crops: 1, threads: LEARNING_THREADS });
+    console.log(`resnet18 on synthetic clips: prepared in ${r.prepareSeconds.toFixed(1)} s; ${RESNET18_ON_CLIPS.train.iterations} iterations in ${r.trainSeconds.toFixed(1)} s, last loss ${r.finalLoss.toFixed(3)}; held-out top-1 ${(100 * report.top1).toFixed(1)}% (${report.videos} clips x 8 frames, chance 25%)`);
     expect(report.videos).toBe(40);
     expect(report.top1).toBeGreaterThanOrEqual(1.6 * 0.25);
   });

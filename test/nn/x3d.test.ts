@@ -7,9 +7,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CnnModel, type ModelConfig } from '../../src/nn/model.js';
 import { nnAddon } from '../../src/nn/native.js';
-import { openDataset, prepareDataset, synthesizeActionSet } from '../../src/index.js';
+import { openDataset, prepareDataset } from '../../src/index.js';
 import { CLIP_MODELS, MODELS, readRun } from '../../src/run/format.js';
 import { cli, tempDir } from '../setup/helpers.js';
+import { actionSet } from '../support/actionset.js';
 import { expectInputGradient } from '../support/gradient.js';
 import { byName, expectExactResume, valuesOf } from '../support/resume.js';
 
@@ -330,13 +331,12 @@ describe('training from decoded-frame clips', () => {
   // on 2 shared cores (100-200 Adam iterations, 47-90 s) x3d-s stayed at chance on this set
   // (held-out 25-30%, training loss at ln 4; docs/training.md), while the test above shows it fits.
   it('mvclass train --model x3d-s on a cache with clips, then eval: the run records the clip shape, eval scores every held-out clip', { timeout: 180_000 }, async () => {
-    const set = path.join(dir, 'set');
-    await synthesizeActionSet(set, { classes: 4, perClass: 40, seconds: 1, seed: 5 });
+    const set = await actionSet(); // test/support/actionset.ts
     const cache = path.join(dir, 'clips');
     await prepareDataset(await openDataset(set, { testFraction: 0.25 }), cache, { qp: 30, keySize: '112x112', rgb: 4, shortSide: 64 });
     const out = path.join(dir, 'x3d-run');
     const train = await cli(['train', '--model', 'x3d-s', '--data', cache, '-o', out, '--iterations', String(ITERATIONS), '--batch', '8', '--optimizer', 'adam', '--lr', '0.001', '--seed', '1',
-      '--size', '56', '--width', '0.125', '--fc', '64', '--threads', '2', '--val-every', '0', '--json'], 150_000);
+      '--size', '56', '--width', '0.125', '--fc', '64', '--threads', '1', '--val-every', '0', '--json'], 150_000);
     expect(train.stderr).toBe('');
     expect(train.code).toBe(0);
     const result = JSON.parse(train.stdout) as { iterations: number; finalLoss: number };
@@ -347,7 +347,7 @@ describe('training from decoded-frame clips', () => {
     expect(run.config.backbone).toBeUndefined();
     const model = await CnnModel.open(out, { threads: 1 });
     expect(model.inputShape).toEqual([4, 3, 56, 56]);
-    const evaluated = await cli(['eval', '--run', out, '--data', cache, '--split', 'test', '--threads', '2', '--json'], 120_000);
+    const evaluated = await cli(['eval', '--run', out, '--data', cache, '--split', 'test', '--threads', '1', '--json'], 120_000);
     expect(evaluated.code).toBe(0);
     const report = JSON.parse(evaluated.stdout) as { top1: number; videos: number; model: string };
     console.log(`x3d-s on synthetic clips: ${ITERATIONS} iterations, last loss ${result.finalLoss.toFixed(3)}; held-out top-1 ${(100 * report.top1).toFixed(1)}% (${report.videos} clips, chance 25%)`);

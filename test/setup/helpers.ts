@@ -15,8 +15,9 @@ const execFileAsync = promisify(execFile);
  * suite runs two files at once on CI's two cores, so a training with two threads shares its cores
  * with the other file's work: two such trainings side by side took 35-40% more CPU time with two
  * threads each than with one (each parallel region waits for a thread the other process has
- * preempted). One thread per worker. The real-footage motion trainings keep two: their bars were
- * measured with two, and with one mv2d scored exactly its bar (18 of 60 clips).
+ * preempted). One thread per worker. Two of the real-footage motion trainings keep two, mv2d and
+ * mv3d with SGD: their bars were measured with two, and with one they scored exactly their bar (mv2d,
+ * 18 of 60 clips) or 2 clips above it (mv3d).
  */
 export const LEARNING_THREADS = 1;
 
