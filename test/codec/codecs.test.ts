@@ -114,6 +114,7 @@ async function checkAgainstExtractMvs(file: string, codec: string, allowedStderr
   const vectors = parseOracle(expected);
   const oracleGrids = gridsFromOracle(vectors, size.width, size.height);
   let frames = 0, coded = 0, lastRowCoded = 0, lastColCoded = 0;
+  const far: string[] = [];
   for await (const { index, grid } of readMotionGrids(file)) {
     frames++;
     expect([grid.rows, grid.cols]).toEqual([rows, cols]);
@@ -122,13 +123,14 @@ async function checkAgainstExtractMvs(file: string, codec: string, allowedStderr
     for (let c = 0; c < rows * cols; c++) if (grid.mask[c] === 1) got.add(c);
     expect([...got].sort((a, b) => a - b), `frame ${index}: coded blocks`).toEqual([...want.keys()].sort((a, b) => a - b));
     for (const [cell, [dx, dy]] of want) {
-      expect(grid.dx[cell]).toBeCloseTo(dx, 4);
-      expect(grid.dy[cell]).toBeCloseTo(dy, 4);
+      // toBeCloseTo(x, 4)'s test, collected: one expect per cell cost more than decoding the clip.
+      if (!(Math.abs(grid.dx[cell]! - dx) < 5e-5) || !(Math.abs(grid.dy[cell]! - dy) < 5e-5)) far.push(`frame ${index} cell ${cell}: (${grid.dx[cell]}, ${grid.dy[cell]}), extract_mvs (${dx}, ${dy})`);
       coded++;
       if (Math.floor(cell / cols) === rows - 1) lastRowCoded++;
       if (cell % cols === cols - 1) lastColCoded++;
     }
   }
+  expect(far).toEqual([]);
   expect(coded).toBeGreaterThan(0);
 
   // 4. The npy bundle: [T, 2, H/8, W/8] as the README promises.
