@@ -26,7 +26,7 @@ const manifest = (cache: string) => JSON.parse(readFileSync(path.join(cache, 'ma
 let result: TranscodeStudyResult;
 
 beforeAll(async () => {
-  cutSixRealClips(data);
+  await cutSixRealClips(data);
   const r = await cli(
     ['study', 'transcode', data, '-o', out, '--crf', '40', '--gop', '1,12', '--short-side', '144', '--jobs', '2', '--models', 'mv3d,x3d-s', '--iterations', '2', '--batch', '2', '--optimizer', 'adam', '--lr', '0.001', '--frames', '8', '--size', '16', '--width', '0.125', '--fc', '16', '--views', '1x1', '--threads', '1', '--json'],
     180_000,

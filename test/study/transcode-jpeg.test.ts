@@ -229,7 +229,7 @@ describe('study transcode --jpeg --models', () => {
   let result: TranscodeStudyResult;
 
   beforeAll(async () => {
-    cutSixRealClips(data);
+    await cutSixRealClips(data);
     const r = await cli(
       ['study', 'transcode', data, '-o', out, '--crf', '40', '--gop', '12', '--jpeg', '2,31', '--short-side', '144', '--jobs', '2',
         '--models', 'mv3d,resnet18', '--iterations', '4', '--batch', '2', '--frames', '8', '--size', '16', '--width', '0.125', '--fc', '16', '--views', '2x1', '--threads', '1', '--json'],

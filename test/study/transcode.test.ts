@@ -237,7 +237,7 @@ describe('study transcode --models', () => {
       .sort();
 
   beforeAll(async () => {
-    cutSixRealClips(data);
+    await cutSixRealClips(data);
     const r = await cli([...args, ...training], 150_000);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
