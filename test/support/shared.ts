@@ -25,8 +25,11 @@ export interface SharedFixture {
   make: (dir: string) => Promise<void>;
 }
 
-function hashOf(fixture: SharedFixture): string {
-  const hash = createHash('sha256').update(readFileSync(fixture.maker)).update(`${JSON.stringify(fixture.recipe)}\n`);
+/** What every fixture depends on: the sources and the built addons (read once per process). */
+let code: string | undefined;
+function codeDigest(): string {
+  if (code !== undefined) return code;
+  const hash = createHash('sha256');
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir).sort()) {
       const file = path.join(dir, name);
@@ -42,7 +45,11 @@ function hashOf(fixture: SharedFixture): string {
       hash.update(`${addon} ${s.size} ${s.mtimeMs}\n`);
     }
   }
-  return hash.digest('hex').slice(0, 16);
+  return (code = hash.digest('hex'));
+}
+
+function hashOf(fixture: SharedFixture): string {
+  return createHash('sha256').update(readFileSync(fixture.maker)).update(`${JSON.stringify(fixture.recipe)}\n`).update(codeDigest()).digest('hex').slice(0, 16);
 }
 
 function prune(prefix: string, keep: string): void {
