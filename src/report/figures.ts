@@ -7,8 +7,7 @@
 // as in src/rate/mcnn) and are drawn as percentages.
 
 import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { MvclassError } from '../util/errors.js';
 import { gammaPdf } from '../rate/mcnn/gamma.js';
 
@@ -47,6 +46,9 @@ const CONFIG = {
 
 /** Renders any Vega-Lite spec (data inline) to SVG and a 2x PNG. */
 export async function renderVegaLite(spec: TopLevelSpec): Promise<Figure> {
+  // Vega and Vega-Lite take 0.4 s to load: only the code that draws a figure pays for them, not
+  // every program that imports the library.
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const full = { ...spec, config: { ...CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec;
   const compiled = compile(full).spec;
   // No loader is needed: every figure carries its data inline, and none may reach the network.
