@@ -28,6 +28,20 @@ describe('CLI options', () => {
     }
   });
 
+  it('the program\'s help lists every command, though a command loads only its own module: an unknown name gets the nearest, help <command> its help', async () => {
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    const listed = [...help.stdout.matchAll(/^ {2}(\w+)(?: \[options\]| <|$| {2,})/gm)].map((m) => m[1]);
+    expect(listed).toEqual(['demo', 'extract', 'probe', 'encode', 'crop', 'rates', 'synth', 'prepare', 'train', 'eval', 'fuse', 'classify', 'mcnn', 'sweep', 'study', 'plot', 'serve', 'edge', 'worker', 'queue']);
+    const typo = await cli(['extrct', 'v.mp4']);
+    expect(typo.code).not.toBe(0);
+    expect(typo.stderr).toContain("unknown command 'extrct'");
+    expect(typo.stderr).toContain('Did you mean extract?');
+    const sub = await cli(['help', 'fuse']);
+    expect(sub.code).toBe(0);
+    expect(sub.stdout).toMatch(/^Usage: mvclass fuse \[options\] <scores\.\.\.>/);
+  });
+
   it('--views takes <temporal>x<crops> in classify, eval and mcnn fit alike', async () => {
     for (const args of [['classify', 'v.mp4', '--run', 'r'], ['eval', '--run', 'r', '--data', 'd'], ['mcnn', 'fit', '--run', 'a', 'b', 'c', '--data', 'd']]) {
       const r = await cli([...args, '--views', '10']);
