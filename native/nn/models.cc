@@ -1,5 +1,7 @@
 #include "models.h"
 
+#include "pool.h"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -49,17 +51,17 @@ class Mv3d : public Network {
     // ('same' padding, so short clips keep a temporal extent), max-pool; no batch norm.
     features_->push_back(F::Conv3d(F::Conv3dOptions(2, c1, 3).stride({2, 1, 1}).padding(1)));
     features_->push_back(F::PReLU());
-    features_->push_back(F::MaxPool3d(F::MaxPool3dOptions(2).ceil_mode(true)));
+    features_->push_back(MaxPool2x2x2Layer());
     features_->push_back(F::Conv3d(F::Conv3dOptions(c1, c2, 3).stride({2, 1, 1}).padding(1)));
     features_->push_back(F::PReLU());
-    features_->push_back(F::MaxPool3d(F::MaxPool3dOptions(2).ceil_mode(true)));
+    features_->push_back(MaxPool2x2x2Layer());
     for (int i = 0; i < 3; i++) {
       // 'same' output size for an even kernel: one zero plane after each axis.
       features_->push_back(F::ConstantPad3d(F::ConstantPad3dOptions({0, 1, 0, 1, 0, 1}, 0.0)));
       features_->push_back(F::Conv3d(F::Conv3dOptions(i == 0 ? c2 : c3, c3, 2)));
       features_->push_back(F::PReLU());
     }
-    features_->push_back(F::MaxPool3d(F::MaxPool3dOptions(2).ceil_mode(true)));
+    features_->push_back(MaxPool2x2x2Layer());
     register_module("features", features_);
     classifier_ = Head(FlatSize(features_, inputShape()), s.fc, s.classes, true, kPaperDropout, generator);
     register_module("classifier", classifier_);

@@ -1,5 +1,7 @@
 #include "session.h"
 
+#include "pool.h"
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/autocast_mode.h>
 #include <torch/serialize.h>
@@ -559,6 +561,16 @@ std::pair<std::vector<float>, std::vector<int64_t>> ApplyLayer(const LayerCall& 
     y = F::conv2d(x, tensor(c.weight, c.weightShape), F::Conv2dFuncOptions().bias(tensor(c.bias, {c.weightShape[0]})).stride(c.stride).padding(c.padding));
   } else if (c.op == "maxpool3d") {
     y = F::max_pool3d(x, F::MaxPool3dFuncOptions(c.kernel).stride(c.stride).ceil_mode(true));
+  } else if (c.op == "maxpool2x2x2") {
+    y = MaxPool2x2x2(x);
+  } else if (c.op == "maxpool3d_grad" || c.op == "maxpool2x2x2_grad") {
+    // The input's gradient for the output's gradient `weight`: where each window's maximum is.
+    torch::AutoGradMode enable(true);
+    x.set_requires_grad(true);
+    torch::Tensor pooled = c.op == "maxpool2x2x2_grad" ? MaxPool2x2x2(x) : F::max_pool3d(x, F::MaxPool3dFuncOptions(c.kernel).stride(c.stride).ceil_mode(true));
+    if (static_cast<int64_t>(c.weight.size()) != pooled.numel()) throw std::invalid_argument(c.op + ": weight must hold the output's gradient, " + std::to_string(pooled.numel()) + " values");
+    pooled.backward(tensor(c.weight, pooled.sizes().vec()));
+    y = x.grad();
   } else if (c.op == "maxpool2d") {
     y = F::max_pool2d(x, F::MaxPool2dFuncOptions(c.kernel).stride(c.stride));
   } else if (c.op == "linear") {

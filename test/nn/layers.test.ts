@@ -68,6 +68,32 @@ describe('layers against a TypeScript reference', () => {
     expectClose(r2.data, convRef(x2, [1, 3, 6, 6], w2, [2, 3, 5, 5], b2, [1, 1], [2, 2]));
   });
 
+  it("mv3d's own 2x2x2 max-pool (native/nn/pool.cc) gives libtorch's values and sends the gradient where libtorch's does: ties, NaN, infinities, odd and unit sizes, row ends", () => {
+    // Each shape's last axis leaves whole four-window runs (the vector path) and a rest (the scalar one).
+    for (const shape of [[2, 3, 6, 24, 24], [1, 2, 5, 7, 19], [1, 1, 1, 1, 1], [2, 1, 3, 1, 9], [1, 2, 4, 6, 8]]) {
+      const n = shape.reduce((a, b) => a * b);
+      for (const kind of ['random', 'ties', 'special']) {
+        // Rounded values give many equal maxima in a window; the first in scan order must win.
+        const x = rand(n, n + kind.length).map((v) => (kind === 'random' ? v : Math.round(v * 4)));
+        if (kind === 'special') for (let i = 0; i < n; i++) x[i] = i % 7 === 0 ? NaN : i % 11 === 3 ? -Infinity : i % 13 === 5 ? Infinity : x[i]!;
+        const ours = nn().applyLayer({ op: 'maxpool2x2x2', input: x, inputShape: shape });
+        const torch = nn().applyLayer({ op: 'maxpool3d', input: x, inputShape: shape, kernel: [2, 2, 2], stride: [2, 2, 2] });
+        const label = `${shape.join('x')} ${kind}`;
+        expect(ours.shape, label).toEqual(torch.shape);
+        expect(ours.shape.slice(2), label).toEqual(shape.slice(2).map((d) => Math.ceil(d / 2)));
+        expect(Array.from(ours.data), label).toEqual(Array.from(torch.data)); // NaN equals NaN here, and -0 differs from 0
+        // A distinct gradient per output: the input's gradient says which element each window chose.
+        const upstream = new Float32Array(ours.data.length).map((_, i) => i + 1);
+        const g = nn().applyLayer({ op: 'maxpool2x2x2_grad', input: x, inputShape: shape, weight: upstream });
+        const gt = nn().applyLayer({ op: 'maxpool3d_grad', input: x, inputShape: shape, kernel: [2, 2, 2], stride: [2, 2, 2], weight: upstream });
+        expect(g.shape, label).toEqual(shape);
+        expect(Array.from(g.data), label).toEqual(Array.from(gt.data));
+        expect(g.data.filter((v) => v !== 0).length, label).toBe(ours.data.length);
+      }
+    }
+    expect(() => nn().applyLayer({ op: 'maxpool2x2x2_grad', input: rand(8, 1), inputShape: [1, 1, 2, 2, 2], weight: new Float32Array(2) })).toThrow(/maxpool2x2x2_grad: weight must hold the output's gradient, 1 values/);
+  });
+
   it('max pooling (3D with ceil mode as mv3d uses it, 2D 3x3 stride 2), linear, softmax, PReLU', () => {
     const x = rand(1 * 1 * 3 * 4 * 5, 7);
     const p = nn().applyLayer({ op: 'maxpool3d', input: x, inputShape: [1, 1, 3, 4, 5], kernel: [2, 2, 2], stride: [2, 2, 2] });
