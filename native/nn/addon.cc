@@ -374,7 +374,7 @@ Napi::Value ApplyLayerJs(const Napi::CallbackInfo& info) {
       fills(call.weight2, call.weight2Shape, "weight2");
       fills(call.bias2, {call.weight2Shape[0]}, "bias2");
     }
-  } else if (call.op == "prelu") {
+  } else if (call.op == "prelu" || call.op == "prelu_grad" || call.op == "shared_prelu_grad") {
     fills(call.weight, {1}, "weight");
   }
   try {

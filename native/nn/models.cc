@@ -1,6 +1,6 @@
 #include "models.h"
 
-#include "pool.h"
+#include "kernels.h"
 
 #include <cmath>
 #include <stdexcept>
@@ -24,11 +24,11 @@ constexpr double kMv2dDropout = 0.0;
 torch::nn::Sequential Head(int64_t in, int fc, int classes, bool prelu, double dropout, const at::Generator& generator) {
   torch::nn::Sequential head;
   head->push_back(torch::nn::Linear(in, fc));
-  if (prelu) head->push_back(torch::nn::PReLU());
+  if (prelu) head->push_back(SharedPReLULayer());
   else head->push_back(torch::nn::ReLU());
   head->push_back(SeededDropout(dropout, generator));
   head->push_back(torch::nn::Linear(fc, fc));
-  if (prelu) head->push_back(torch::nn::PReLU());
+  if (prelu) head->push_back(SharedPReLULayer());
   else head->push_back(torch::nn::ReLU());
   head->push_back(SeededDropout(dropout, generator));
   head->push_back(torch::nn::Linear(fc, classes));
@@ -50,16 +50,16 @@ class Mv3d : public Network {
     // conv 3x3x3 stride (2,1,1) + PReLU, max-pool 2x2x2, twice; three 2x2x2 convolutions
     // ('same' padding, so short clips keep a temporal extent), max-pool; no batch norm.
     features_->push_back(F::Conv3d(F::Conv3dOptions(2, c1, 3).stride({2, 1, 1}).padding(1)));
-    features_->push_back(F::PReLU());
+    features_->push_back(SharedPReLULayer());
     features_->push_back(MaxPool2x2x2Layer());
     features_->push_back(F::Conv3d(F::Conv3dOptions(c1, c2, 3).stride({2, 1, 1}).padding(1)));
-    features_->push_back(F::PReLU());
+    features_->push_back(SharedPReLULayer());
     features_->push_back(MaxPool2x2x2Layer());
     for (int i = 0; i < 3; i++) {
       // 'same' output size for an even kernel: one zero plane after each axis.
       features_->push_back(F::ConstantPad3d(F::ConstantPad3dOptions({0, 1, 0, 1, 0, 1}, 0.0)));
       features_->push_back(F::Conv3d(F::Conv3dOptions(i == 0 ? c2 : c3, c3, 2)));
-      features_->push_back(F::PReLU());
+      features_->push_back(SharedPReLULayer());
     }
     features_->push_back(MaxPool2x2x2Layer());
     register_module("features", features_);

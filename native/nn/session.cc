@@ -1,6 +1,6 @@
 #include "session.h"
 
-#include "pool.h"
+#include "kernels.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/autocast_mode.h>
@@ -571,6 +571,15 @@ std::pair<std::vector<float>, std::vector<int64_t>> ApplyLayer(const LayerCall& 
     if (static_cast<int64_t>(c.weight.size()) != pooled.numel()) throw std::invalid_argument(c.op + ": weight must hold the output's gradient, " + std::to_string(pooled.numel()) + " values");
     pooled.backward(tensor(c.weight, pooled.sizes().vec()));
     y = x.grad();
+  } else if (c.op == "prelu_grad" || c.op == "shared_prelu_grad") {
+    // The input's gradient for the output's gradient `weight2`, then the weight's (one value).
+    torch::AutoGradMode enable(true);
+    x.set_requires_grad(true);
+    torch::Tensor w = tensor(c.weight, {1}).set_requires_grad(true);
+    torch::Tensor activated = c.op == "shared_prelu_grad" ? SharedPReLU(x, w) : F::prelu(x, w);
+    if (static_cast<int64_t>(c.weight2.size()) != activated.numel()) throw std::invalid_argument(c.op + ": weight2 must hold the output's gradient, " + std::to_string(activated.numel()) + " values");
+    activated.backward(tensor(c.weight2, activated.sizes().vec()));
+    y = torch::cat({x.grad().flatten(), w.grad().flatten()});
   } else if (c.op == "maxpool2d") {
     y = F::max_pool2d(x, F::MaxPool2dFuncOptions(c.kernel).stride(c.stride));
   } else if (c.op == "linear") {

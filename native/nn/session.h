@@ -128,8 +128,9 @@ class Session {
 
 // One layer applied to small tensors, to check the layers against a reference implementation.
 struct LayerCall {
-  std::string op;  // conv3d | conv2d | maxpool3d | maxpool2x2x2 (mv3d's) | maxpool3d_grad | maxpool2x2x2_grad | maxpool2d | linear | softmax | prelu | lstm | swish | squeeze_excitation
-  // *_grad: the input's gradient, given the output's in `weight`.
+  std::string op;  // conv3d | conv2d | maxpool3d | maxpool2x2x2 (mv3d's) | maxpool3d_grad | maxpool2x2x2_grad | maxpool2d | linear | softmax | prelu | prelu_grad | shared_prelu_grad (mv3d's) | lstm | swish | squeeze_excitation
+  // maxpool*_grad: the input's gradient, given the output's in `weight`; *prelu_grad: the input's
+  // gradient and then the weight's, given the weight in `weight` and the output's gradient in `weight2`.
   // squeeze_excitation: weight/bias reduce, weight2/bias2 expand (1x1x1 convolutions).
   std::vector<float> input, weight, bias, weight2, bias2;
   std::vector<int64_t> inputShape, weightShape, weight2Shape, stride, padding, kernel;

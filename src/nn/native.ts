@@ -34,7 +34,7 @@ export interface StateTensor {
 }
 
 export interface LayerCall {
-  op: 'conv3d' | 'conv2d' | 'maxpool3d' | 'maxpool2x2x2' | 'maxpool3d_grad' | 'maxpool2x2x2_grad' | 'maxpool2d' | 'linear' | 'softmax' | 'prelu' | 'lstm' | 'swish' | 'squeeze_excitation';
+  op: 'conv3d' | 'conv2d' | 'maxpool3d' | 'maxpool2x2x2' | 'maxpool3d_grad' | 'maxpool2x2x2_grad' | 'maxpool2d' | 'linear' | 'softmax' | 'prelu' | 'prelu_grad' | 'shared_prelu_grad' | 'lstm' | 'swish' | 'squeeze_excitation';
   input: Float32Array;
   inputShape: number[];
   weight?: Float32Array;

@@ -68,7 +68,7 @@ describe('layers against a TypeScript reference', () => {
     expectClose(r2.data, convRef(x2, [1, 3, 6, 6], w2, [2, 3, 5, 5], b2, [1, 1], [2, 2]));
   });
 
-  it("mv3d's own 2x2x2 max-pool (native/nn/pool.cc) gives libtorch's values and sends the gradient where libtorch's does: ties, NaN, infinities, odd and unit sizes, row ends", () => {
+  it("mv3d's own 2x2x2 max-pool (native/nn/kernels.cc) gives libtorch's values and sends the gradient where libtorch's does: ties, NaN, infinities, odd and unit sizes, row ends", () => {
     // Each shape's last axis leaves whole four-window runs (the vector path) and a rest (the scalar one).
     for (const shape of [[2, 3, 6, 24, 24], [1, 2, 5, 7, 19], [1, 1, 1, 1, 1], [2, 1, 3, 1, 9], [1, 2, 4, 6, 8]]) {
       const n = shape.reduce((a, b) => a * b);
@@ -92,6 +92,24 @@ describe('layers against a TypeScript reference', () => {
       }
     }
     expect(() => nn().applyLayer({ op: 'maxpool2x2x2_grad', input: rand(8, 1), inputShape: [1, 1, 2, 2, 2], weight: new Float32Array(2) })).toThrow(/maxpool2x2x2_grad: weight must hold the output's gradient, 1 values/);
+  });
+
+  it("mv3d's PReLU backward (native/nn/kernels.cc) gives libtorch's gradients bit for bit, the input's and the shared weight's: signs, zeros, NaN, infinities, tails", () => {
+    for (const shape of [[2, 4, 3, 5, 7], [16, 33], [1, 1, 1, 1, 3], [3, 2, 4, 9, 9], [2, 16, 8, 12, 12]]) {
+      const n = shape.reduce((a, b) => a * b);
+      for (const kind of ['random', 'special']) {
+        const special = [0, -0, NaN, Infinity, -Infinity];
+        const x = rand(n, n + kind.length).map((v, i) => (kind === 'special' && i % 9 < special.length ? special[i % 9]! : v * 8));
+        const upstream = rand(n, n + 7);
+        const weight = new Float32Array([0.25 + n / 1e5]);
+        const ours = nn().applyLayer({ op: 'shared_prelu_grad', input: x, inputShape: shape, weight, weight2: upstream });
+        const torch = nn().applyLayer({ op: 'prelu_grad', input: x, inputShape: shape, weight, weight2: upstream });
+        const label = `${shape.join('x')} ${kind}`;
+        expect(ours.data.length, label).toBe(n + 1);
+        expect(Array.from(ours.data), label).toEqual(Array.from(torch.data));
+        if (kind === 'random') expect(Number.isFinite(ours.data[n]!) && ours.data[n] !== 0, label).toBe(true);
+      }
+    }
   });
 
   it('max pooling (3D with ceil mode as mv3d uses it, 2D 3x3 stride 2), linear, softmax, PReLU', () => {

@@ -1,4 +1,4 @@
-#include "pool.h"
+#include "kernels.h"
 
 #include <ATen/Parallel.h>
 
@@ -110,7 +110,56 @@ struct PoolFunction : torch::autograd::Function<PoolFunction> {
   }
 };
 
+// PReLU's backward with one weight, as libtorch 1.13 computes it (prelu_backward, shared weight):
+// per element, the input's gradient (g where x > 0, else w * g) and a collector (0 where x > 0,
+// else x * g); the weight's gradient is libtorch's own sum of the collector, so its rounding is
+// the same. libtorch's elementwise loop is scalar and goes through TensorIterator; this one is
+// four elements at a time.
+void PReLUGradients(const float* x, const float* g, float w, float* gradInput, float* collector, int64_t begin, int64_t end) {
+  int64_t i = begin;
+#if defined(__SSE2__)
+  const __m128 zero = _mm_setzero_ps(), weight = _mm_set1_ps(w);
+  for (; i + 4 <= end; i += 4) {
+    const __m128 xv = _mm_loadu_ps(x + i), gv = _mm_loadu_ps(g + i);
+    const __m128 positive = _mm_cmpgt_ps(xv, zero);
+    _mm_storeu_ps(gradInput + i, _mm_or_ps(_mm_and_ps(positive, gv), _mm_andnot_ps(positive, _mm_mul_ps(weight, gv))));
+    _mm_storeu_ps(collector + i, _mm_andnot_ps(positive, _mm_mul_ps(xv, gv)));
+  }
+#endif
+  for (; i < end; i++) {
+    const bool positive = x[i] > 0;
+    gradInput[i] = positive ? g[i] : w * g[i];
+    collector[i] = positive ? 0.0f : x[i] * g[i];
+  }
+}
+
+struct PReLUFunction : torch::autograd::Function<PReLUFunction> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight) {
+    ctx->save_for_backward({x, weight});
+    return torch::prelu(x, weight);
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor x = saved[0].contiguous(), weight = saved[1], g = grads[0].contiguous();
+    torch::Tensor gradInput = torch::empty_like(x), collector = torch::empty_like(x);
+    const float* xp = x.data_ptr<float>();
+    const float* gp = g.data_ptr<float>();
+    float* ip = gradInput.data_ptr<float>();
+    float* cp = collector.data_ptr<float>();
+    const float w = weight.item<float>();
+    at::parallel_for(0, x.numel(), 1 << 15, [&](int64_t begin, int64_t end) { PReLUGradients(xp, gp, w, ip, cp, begin, end); });
+    return {gradInput, collector.sum().view_as(weight)};
+  }
+};
+
 }  // namespace
+
+torch::Tensor SharedPReLU(const torch::Tensor& x, const torch::Tensor& weight) {
+  if (x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && weight.scalar_type() == torch::kFloat32 && weight.numel() == 1 && x.numel() > 0) {
+    return PReLUFunction::apply(x, weight);
+  }
+  return torch::prelu(x, weight);
+}
 
 torch::Tensor MaxPool2x2x2(const torch::Tensor& x) {
   if (x.dim() == 5 && x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && x.is_contiguous() && x.numel() > 0) return PoolFunction::apply(x);
