@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PAPER_MCNN_FIT, writeMcnn, type McnnFit } from '../../src/index.js';
+import { COMMANDS } from '../../src/cli/commands.js';
 import { cli, tempDir } from '../setup/helpers.js';
 
 const dir = tempDir();
@@ -40,6 +41,10 @@ describe('CLI options', () => {
     const sub = await cli(['help', 'fuse']);
     expect(sub.code).toBe(0);
     expect(sub.stdout).toMatch(/^Usage: mvclass fuse \[options\] <scores\.\.\.>/);
+    // The name a command is found by before its module loads is the name that module gives it.
+    const loaded = await Promise.all(COMMANDS.map(async ([name, load]) => [name, (await load()).name()]));
+    expect(loaded.filter(([name, given]) => name !== given)).toEqual([]);
+    expect(loaded.map(([name]) => name)).toEqual(listed);
   });
 
   it('--views takes <temporal>x<crops> in classify, eval and mcnn fit alike', async () => {
