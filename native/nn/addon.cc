@@ -374,6 +374,11 @@ Napi::Value ApplyLayerJs(const Napi::CallbackInfo& info) {
       fills(call.weight2, call.weight2Shape, "weight2");
       fills(call.bias2, {call.weight2Shape[0]}, "bias2");
     }
+  } else if (call.op == "depthwise3d" || call.op == "depthwise3d_grad" || call.op == "conv3d_grad") {
+    if (call.weightShape.size() != 5 || call.inputShape.size() != 5 || call.weightShape[1] != 1 || call.weightShape[0] != call.inputShape[1]) {
+      throw Napi::RangeError::New(env, call.op + " needs inputShape [N, C, T, H, W] and weightShape [C, 1, KT, KH, KW]");
+    }
+    fills(call.weight, call.weightShape, "weight");
   } else if (call.op == "prelu" || call.op == "prelu_grad" || call.op == "shared_prelu_grad") {
     fills(call.weight, {1}, "weight");
   }

@@ -3,11 +3,15 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <vector>
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__)
+#include <immintrin.h>
 #endif
 
 namespace mvclass::nn {
@@ -152,6 +156,286 @@ struct PReLUFunction : torch::autograd::Function<PReLUFunction> {
   }
 };
 
+
+// Depthwise 3D convolution: one [KT, KH, KW] filter per channel, no bias, dilation 1. libtorch
+// 1.13 hands it to oneDNN, which has no direct kernel for a grouped 3D convolution and runs it as
+// im2col and one tiny GEMM per group ("gemm:jit"): in x3d-s (width 1/8, 4 frames of 64x64, batch
+// 8, one thread) 60% of a training step. Here each (n, c) volume is convolved row by row: the
+// output row gains one input row times one weight per tap. Rounding differs from oneDNN's GEMM
+// (another summation order), not the arithmetic: test/nn/layers.test.ts compares values and both
+// gradients with libtorch's conv3d.
+struct DepthwiseGeometry {
+  int64_t N, C, T, H, W, KT, KH, KW, ST, SH, SW, PT, PH, PW, OT, OH, OW;
+  DepthwiseGeometry(const torch::Tensor& x, const torch::Tensor& weight, const std::array<int64_t, 3>& stride, const std::array<int64_t, 3>& padding)
+      : N(x.size(0)), C(x.size(1)), T(x.size(2)), H(x.size(3)), W(x.size(4)), KT(weight.size(2)), KH(weight.size(3)), KW(weight.size(4)),
+        ST(stride[0]), SH(stride[1]), SW(stride[2]), PT(padding[0]), PH(padding[1]), PW(padding[2]),
+        OT((T + 2 * PT - KT) / ST + 1), OH((H + 2 * PH - KH) / SH + 1), OW((W + 2 * PW - KW) / SW + 1) {}
+  int64_t taps() const { return KT * KH * KW; }
+  bool unitStride() const { return ST == 1 && SH == 1 && SW == 1; }
+  // Stride 1: the plane zero-padded, [T + 2PT, H + 2PH, W + 2PW] flat. Output (ot, oh, ow) sits
+  // at padded(ot, oh, ow), and its tap (kt, kh, kw) reads the input at that index plus
+  // padded(kt, kh, kw): each tap is one multiply-add over one contiguous run of `span()` values
+  // (those between valid outputs are computed too and dropped), whatever the rows' length.
+  int64_t paddedPlane() const { return (T + 2 * PT) * (H + 2 * PH) * (W + 2 * PW); }
+  int64_t padded(int64_t t, int64_t h, int64_t w) const { return (t * (H + 2 * PH) + h) * (W + 2 * PW) + w; }
+  int64_t span() const { return padded(OT - 1, OH - 1, OW - 1) + 1; }
+  // In: [T, H, W] plane -> zero-padded copy.
+  void pad(const float* in, float* out) const {
+    std::fill(out, out + paddedPlane(), 0.0f);
+    for (int64_t t = 0; t < T; t++)
+      for (int64_t h = 0; h < H; h++) std::copy(in + (t * H + h) * W, in + (t * H + h + 1) * W, out + padded(t + PT, h + PH, PW));
+  }
+  // Output-shaped [OT, OH, OW] plane <-> its places in the padded index space (`span()` values;
+  // the places between rows are zero after spread).
+  void spread(const float* in, float* out) const {
+    std::fill(out, out + span(), 0.0f);
+    for (int64_t t = 0; t < OT; t++)
+      for (int64_t h = 0; h < OH; h++) std::copy(in + (t * OH + h) * OW, in + (t * OH + h + 1) * OW, out + padded(t, h, 0));
+  }
+  void gather(const float* in, float* out) const {
+    for (int64_t t = 0; t < OT; t++)
+      for (int64_t h = 0; h < OH; h++) std::copy(in + padded(t, h, 0), in + padded(t, h, 0) + OW, out + (t * OH + h) * OW);
+  }
+  int64_t tapOffset(int64_t tap) const { return padded(tap / (KH * KW), tap / KW % KH, tap % KW); }
+  int64_t inPlane() const { return T * H * W; }
+  int64_t outPlane() const { return OT * OH * OW; }
+  // The output columns [lo, hi) whose input column ow * SW - PW + kw lies in [0, W).
+  void columns(int64_t kw, int64_t& lo, int64_t& hi) const {
+    const int64_t first = PW - kw;  // ow * SW >= first
+    lo = first <= 0 ? 0 : (first + SW - 1) / SW;
+    const int64_t last = W - 1 + PW - kw;  // ow * SW <= last
+    hi = last < 0 ? 0 : std::min(OW, last / SW + 1);
+    if (hi < lo) hi = lo;
+  }
+};
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// The unit-stride loops with AVX2 and FMA where the CPU has them (chosen once, at run time; the
+// build targets plain x86-64). Only the depthwise kernels use them: their rounding is not bound to
+// libtorch's.
+__attribute__((target("avx2,fma"))) void AxpyAvx2(float* out, const float* in, float w, int64_t n) {
+  int64_t i = 0;
+  const __m256 wv = _mm256_set1_ps(w);
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, _mm256_fmadd_ps(wv, _mm256_loadu_ps(in + i), _mm256_loadu_ps(out + i)));
+  for (; i < n; i++) out[i] += w * in[i];
+}
+
+__attribute__((target("avx2,fma"))) float DotAvx2(const float* a, const float* b, int64_t n) {
+  int64_t i = 0;
+  __m256 acc = _mm256_setzero_ps();
+  for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, acc);
+  float sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+  for (; i < n; i++) sum += a[i] * b[i];
+  return sum;
+}
+
+const bool kAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+constexpr bool kAvx2 = false;
+inline void AxpyAvx2(float*, const float*, float, int64_t) {}
+inline float DotAvx2(const float*, const float*, int64_t) { return 0.0f; }
+#endif
+
+// out[i] += w * in[i * step] for i in [0, n).
+inline void Axpy(float* out, const float* in, int64_t step, float w, int64_t n) {
+  if (step == 1 && kAvx2) {
+    AxpyAvx2(out, in, w, n);
+    return;
+  }
+  int64_t i = 0;
+#if defined(__SSE2__)
+  if (step == 1) {
+    const __m128 wv = _mm_set1_ps(w);
+    for (; i + 4 <= n; i += 4) _mm_storeu_ps(out + i, _mm_add_ps(_mm_loadu_ps(out + i), _mm_mul_ps(wv, _mm_loadu_ps(in + i))));
+  }
+#endif
+  for (; i < n; i++) out[i] += w * in[i * step];
+}
+
+// out[i * step] += w * in[i] for i in [0, n).
+inline void ScatterAxpy(float* out, int64_t step, const float* in, float w, int64_t n) {
+  if (step == 1) {
+    Axpy(out, in, 1, w, n);
+    return;
+  }
+  for (int64_t i = 0; i < n; i++) out[i * step] += w * in[i];
+}
+
+// sum of a[i] * b[i * step] for i in [0, n), four partial sums.
+inline float Dot(const float* a, const float* b, int64_t step, int64_t n) {
+  if (step == 1 && kAvx2) return DotAvx2(a, b, n);
+  int64_t i = 0;
+  float sum = 0.0f;
+#if defined(__SSE2__)
+  if (step == 1 && n >= 4) {
+    __m128 acc = _mm_setzero_ps();
+    for (; i + 4 <= n; i += 4) acc = _mm_add_ps(acc, _mm_mul_ps(_mm_loadu_ps(a + i), _mm_loadu_ps(b + i)));
+    alignas(16) float lanes[4];
+    _mm_store_ps(lanes, acc);
+    sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  }
+#endif
+  for (; i < n; i++) sum += a[i] * b[i * step];
+  return sum;
+}
+
+// Calls f(outRow, inRow, kw-independent tap index) for every output row and every tap (kt, kh)
+// whose input row exists; f walks the kw taps itself.
+template <typename F>
+inline void ForEachRowPair(const DepthwiseGeometry& g, F&& f) {
+  for (int64_t ot = 0; ot < g.OT; ot++) {
+    for (int64_t oh = 0; oh < g.OH; oh++) {
+      const int64_t outRow = (ot * g.OH + oh) * g.OW;
+      for (int64_t kt = 0; kt < g.KT; kt++) {
+        const int64_t it = ot * g.ST - g.PT + kt;
+        if (it < 0 || it >= g.T) continue;
+        for (int64_t kh = 0; kh < g.KH; kh++) {
+          const int64_t ih = oh * g.SH - g.PH + kh;
+          if (ih < 0 || ih >= g.H) continue;
+          f(outRow, (it * g.H + ih) * g.W, (kt * g.KH + kh) * g.KW);
+        }
+      }
+    }
+  }
+}
+
+torch::Tensor DepthwiseForward(const torch::Tensor& x, const torch::Tensor& weight, const DepthwiseGeometry& g) {
+  torch::Tensor out = torch::zeros({g.N, g.C, g.OT, g.OH, g.OW}, x.options());
+  const float* in = x.data_ptr<float>();
+  const float* w = weight.data_ptr<float>();
+  float* o = out.data_ptr<float>();
+  at::parallel_for(0, g.N * g.C, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> paddedIn, paddedOut;
+    if (g.unitStride()) {
+      paddedIn.resize(static_cast<size_t>(g.paddedPlane()));
+      paddedOut.resize(static_cast<size_t>(g.span()));
+    }
+    for (int64_t s = begin; s < end; s++) {
+      const float* plane = in + s * g.inPlane();
+      const float* filter = w + (s % g.C) * g.taps();
+      float* result = o + s * g.outPlane();
+      if (g.unitStride()) {
+        g.pad(plane, paddedIn.data());
+        std::fill(paddedOut.begin(), paddedOut.end(), 0.0f);
+        for (int64_t tap = 0; tap < g.taps(); tap++) Axpy(paddedOut.data(), paddedIn.data() + g.tapOffset(tap), 1, filter[tap], g.span());
+        g.gather(paddedOut.data(), result);
+        continue;
+      }
+      ForEachRowPair(g, [&](int64_t outRow, int64_t inRow, int64_t tap) {
+        for (int64_t kw = 0; kw < g.KW; kw++) {
+          int64_t lo, hi;
+          g.columns(kw, lo, hi);
+          Axpy(result + outRow + lo, plane + inRow + lo * g.SW - g.PW + kw, g.SW, filter[tap + kw], hi - lo);
+        }
+      });
+    }
+  });
+  return out;
+}
+
+torch::Tensor DepthwiseInputGradient(const torch::Tensor& gradOut, const torch::Tensor& weight, const DepthwiseGeometry& g, const torch::TensorOptions& options) {
+  torch::Tensor gradIn = torch::zeros({g.N, g.C, g.T, g.H, g.W}, options);
+  const float* go = gradOut.data_ptr<float>();
+  const float* w = weight.data_ptr<float>();
+  float* gi = gradIn.data_ptr<float>();
+  at::parallel_for(0, g.N * g.C, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> spreadOut, paddedIn;
+    if (g.unitStride()) {
+      spreadOut.resize(static_cast<size_t>(g.span()));
+      paddedIn.resize(static_cast<size_t>(g.paddedPlane()));
+    }
+    for (int64_t s = begin; s < end; s++) {
+      const float* upstream = go + s * g.outPlane();
+      const float* filter = w + (s % g.C) * g.taps();
+      float* result = gi + s * g.inPlane();
+      if (g.unitStride()) {
+        // Each tap sends the spread output gradient back to the padded input, then the padding is cut off.
+        g.spread(upstream, spreadOut.data());
+        std::fill(paddedIn.begin(), paddedIn.end(), 0.0f);
+        for (int64_t tap = 0; tap < g.taps(); tap++) Axpy(paddedIn.data() + g.tapOffset(tap), spreadOut.data(), 1, filter[tap], g.span());
+        for (int64_t t = 0; t < g.T; t++)
+          for (int64_t h = 0; h < g.H; h++) {
+            const float* row = paddedIn.data() + g.padded(t + g.PT, h + g.PH, g.PW);
+            std::copy(row, row + g.W, result + (t * g.H + h) * g.W);
+          }
+        continue;
+      }
+      ForEachRowPair(g, [&](int64_t outRow, int64_t inRow, int64_t tap) {
+        for (int64_t kw = 0; kw < g.KW; kw++) {
+          int64_t lo, hi;
+          g.columns(kw, lo, hi);
+          ScatterAxpy(result + inRow + lo * g.SW - g.PW + kw, g.SW, upstream + outRow + lo, filter[tap + kw], hi - lo);
+        }
+      });
+    }
+  });
+  return gradIn;
+}
+
+torch::Tensor DepthwiseWeightGradient(const torch::Tensor& gradOut, const torch::Tensor& x, const torch::Tensor& weight, const DepthwiseGeometry& g) {
+  torch::Tensor gradWeight = torch::empty_like(weight);
+  const float* go = gradOut.data_ptr<float>();
+  const float* in = x.data_ptr<float>();
+  float* gw = gradWeight.data_ptr<float>();
+  // Channels are independent: each thread sums its channels over the batch (in double).
+  at::parallel_for(0, g.C, 1, [&](int64_t begin, int64_t end) {
+    std::vector<double> sums(static_cast<size_t>(g.taps()));
+    std::vector<float> spreadOut, paddedIn;
+    if (g.unitStride()) {
+      spreadOut.resize(static_cast<size_t>(g.span()));
+      paddedIn.resize(static_cast<size_t>(g.paddedPlane()));
+    }
+    for (int64_t c = begin; c < end; c++) {
+      std::fill(sums.begin(), sums.end(), 0.0);
+      for (int64_t n = 0; n < g.N; n++) {
+        const int64_t s = n * g.C + c;
+        const float* upstream = go + s * g.outPlane();
+        const float* plane = in + s * g.inPlane();
+        if (g.unitStride()) {
+          // Zeros between the spread rows: the dropped places add nothing.
+          g.spread(upstream, spreadOut.data());
+          g.pad(plane, paddedIn.data());
+          for (int64_t tap = 0; tap < g.taps(); tap++) sums[tap] += Dot(spreadOut.data(), paddedIn.data() + g.tapOffset(tap), 1, g.span());
+          continue;
+        }
+        ForEachRowPair(g, [&](int64_t outRow, int64_t inRow, int64_t tap) {
+          for (int64_t kw = 0; kw < g.KW; kw++) {
+            int64_t lo, hi;
+            g.columns(kw, lo, hi);
+            sums[tap + kw] += Dot(upstream + outRow + lo, plane + inRow + lo * g.SW - g.PW + kw, g.SW, hi - lo);
+          }
+        });
+      }
+      for (int64_t k = 0; k < g.taps(); k++) gw[c * g.taps() + k] = static_cast<float>(sums[k]);
+    }
+  });
+  return gradWeight;
+}
+
+struct DepthwiseFunction : torch::autograd::Function<DepthwiseFunction> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight, std::array<int64_t, 3> stride, std::array<int64_t, 3> padding) {
+    const torch::Tensor w = weight.contiguous();
+    ctx->save_for_backward({x, w});
+    ctx->saved_data["stride"] = std::vector<int64_t>(stride.begin(), stride.end());
+    ctx->saved_data["padding"] = std::vector<int64_t>(padding.begin(), padding.end());
+    return DepthwiseForward(x, w, DepthwiseGeometry(x, w, stride, padding));
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor& x = saved[0];
+    const torch::Tensor& w = saved[1];
+    const auto stride = ctx->saved_data["stride"].toIntVector(), padding = ctx->saved_data["padding"].toIntVector();
+    const DepthwiseGeometry g(x, w, {stride[0], stride[1], stride[2]}, {padding[0], padding[1], padding[2]});
+    const torch::Tensor gradOut = grads[0].contiguous();
+    torch::Tensor gradIn, gradWeight;
+    if (ctx->needs_input_grad(0)) gradIn = DepthwiseInputGradient(gradOut, w, g, x.options());
+    if (ctx->needs_input_grad(1)) gradWeight = DepthwiseWeightGradient(gradOut, x, w, g).view_as(saved[1]);
+    return {gradIn, gradWeight, torch::Tensor(), torch::Tensor()};
+  }
+};
+
 }  // namespace
 
 torch::Tensor SharedPReLU(const torch::Tensor& x, const torch::Tensor& weight) {
@@ -159,6 +443,19 @@ torch::Tensor SharedPReLU(const torch::Tensor& x, const torch::Tensor& weight) {
     return PReLUFunction::apply(x, weight);
   }
   return torch::prelu(x, weight);
+}
+
+torch::Tensor DepthwiseConv3d(const torch::Tensor& x, const torch::Tensor& weight, std::array<int64_t, 3> stride, std::array<int64_t, 3> padding) {
+  const bool own = x.dim() == 5 && weight.dim() == 5 && x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && weight.scalar_type() == torch::kFloat32 &&
+                   x.is_contiguous() && x.numel() > 0 && weight.size(0) == x.size(1) && weight.size(1) == 1;
+  if (own) {
+    bool fits = true;
+    for (int i = 0; i < 3; i++) fits = fits && stride[i] >= 1 && padding[i] >= 0 && x.size(2 + i) + 2 * padding[i] >= weight.size(2 + i);
+    if (fits) return DepthwiseFunction::apply(x, weight, stride, padding);
+  }
+  // Anything else (a GPU's tensor, bf16, a shape the kernel does not take) gets libtorch's, which
+  // also words the errors for a bad shape.
+  return torch::conv3d(x, weight, {}, stride, padding, 1, x.dim() >= 2 ? x.size(1) : 1);
 }
 
 torch::Tensor MaxPool2x2x2(const torch::Tensor& x) {

@@ -559,6 +559,24 @@ std::pair<std::vector<float>, std::vector<int64_t>> ApplyLayer(const LayerCall& 
     y = F::conv3d(x, tensor(c.weight, c.weightShape), F::Conv3dFuncOptions().bias(tensor(c.bias, {c.weightShape[0]})).stride(c.stride).padding(c.padding).groups(c.groups));
   } else if (c.op == "conv2d") {
     y = F::conv2d(x, tensor(c.weight, c.weightShape), F::Conv2dFuncOptions().bias(tensor(c.bias, {c.weightShape[0]})).stride(c.stride).padding(c.padding));
+  } else if (c.op == "depthwise3d" || c.op == "depthwise3d_grad" || c.op == "conv3d_grad") {
+    // A depthwise convolution (weight [C, 1, KT, KH, KW], no bias) by x3d-s's kernel or, for
+    // conv3d_grad, libtorch's conv3d with groups = C; *_grad: the output, then the input's and the
+    // weight's gradients for the output's gradient `weight2`, flattened one after the other.
+    if (c.stride.size() != 3 || c.padding.size() != 3) throw std::invalid_argument(c.op + ": stride and padding need 3 values");
+    const std::array<int64_t, 3> stride{c.stride[0], c.stride[1], c.stride[2]}, padding{c.padding[0], c.padding[1], c.padding[2]};
+    torch::Tensor w = tensor(c.weight, c.weightShape);
+    if (c.op == "depthwise3d") {
+      y = DepthwiseConv3d(x, w, stride, padding);
+    } else {
+      torch::AutoGradMode enable(true);
+      x.set_requires_grad(true);
+      w.set_requires_grad(true);
+      torch::Tensor out = c.op == "depthwise3d_grad" ? DepthwiseConv3d(x, w, stride, padding) : torch::conv3d(x, w, {}, stride, padding, 1, x.size(1));
+      if (static_cast<int64_t>(c.weight2.size()) != out.numel()) throw std::invalid_argument(c.op + ": weight2 must hold the output's gradient, " + std::to_string(out.numel()) + " values");
+      out.backward(tensor(c.weight2, out.sizes().vec()));
+      y = torch::cat({out.detach().flatten(), x.grad().flatten(), w.grad().flatten()});
+    }
   } else if (c.op == "maxpool3d") {
     y = F::max_pool3d(x, F::MaxPool3dFuncOptions(c.kernel).stride(c.stride).ceil_mode(true));
   } else if (c.op == "maxpool2x2x2") {

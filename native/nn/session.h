@@ -129,8 +129,10 @@ class Session {
 // One layer applied to small tensors, to check the layers against a reference implementation.
 struct LayerCall {
   std::string op;  // conv3d | conv2d | maxpool3d | maxpool2x2x2 (mv3d's) | maxpool3d_grad | maxpool2x2x2_grad | maxpool2d | linear | softmax | prelu | prelu_grad | shared_prelu_grad (mv3d's) | lstm | swish | squeeze_excitation
+  //             | depthwise3d | depthwise3d_grad (x3d-s's kernel) | conv3d_grad (libtorch's, groups = channels)
   // maxpool*_grad: the input's gradient, given the output's in `weight`; *prelu_grad: the input's
   // gradient and then the weight's, given the weight in `weight` and the output's gradient in `weight2`.
+  // depthwise3d*_grad, conv3d_grad: the output, the input's and the weight's gradients, given the output's in `weight2`.
   // squeeze_excitation: weight/bias reduce, weight2/bias2 expand (1x1x1 convolutions).
   std::vector<float> input, weight, bias, weight2, bias2;
   std::vector<int64_t> inputShape, weightShape, weight2Shape, stride, padding, kernel;

@@ -17,13 +17,17 @@
 //   blocks.5             head: pool.pre_conv 1x1x1 to 432 (the last inner width), pool.pre_norm,
 //                        ReLU, global average pooling, pool.post_conv 1x1x1 to 2048 (fc), ReLU,
 //                        dropout 0.5, proj (linear to the classes).
-// Every convolution but squeeze-excitation's is bias-free and followed by batch norm. The input
+// Every convolution but squeeze-excitation's is bias-free and followed by batch norm. The two
+// depthwise ones (conv_xy, conv_b) keep their torch::nn::Conv3d modules for the weights' names
+// and initialisation, and run on kernels.h's DepthwiseConv3d. The input
 // is the project's clip layout [B, T, 3, S, S], permuted to [B, 3, T, S, S] inside forward.
 // pytorchvideo's head pools with a fixed (T, S/32, S/32) kernel, which is the global average at
 // its input size (13 x 160 x 160); here the pooling is global for any size. Its softmax (no
 // parameters) is left out: forward gives logits like the other networks. `width` scales every
 // channel count but the head's 2048 (fc) and the stem input's 3; depths stay X3D-S's.
 #include "models.h"
+
+#include "kernels.h"
 
 #include <cmath>
 
@@ -73,7 +77,7 @@ class StemConvImpl : public torch::nn::Module {
   StemConvImpl(int out)
       : conv_t(register_module("conv_t", torch::nn::Conv3d(torch::nn::Conv3dOptions(3, out, {1, 3, 3}).stride({1, 2, 2}).padding({0, 1, 1}).bias(false)))),
         conv_xy(register_module("conv_xy", torch::nn::Conv3d(DepthwiseConv3dOptions(out, {5, 1, 1}, {1, 1, 1})))) {}
-  torch::Tensor forward(torch::Tensor x) { return conv_xy->forward(conv_t->forward(x)); }
+  torch::Tensor forward(torch::Tensor x) { return DepthwiseConv3d(conv_t->forward(x), conv_xy->weight, {1, 1, 1}, {2, 0, 0}); }
 
   torch::nn::Conv3d conv_t, conv_xy;
 };
@@ -115,6 +119,7 @@ class BottleneckImpl : public torch::nn::Module {
       : conv_a(register_module("conv_a", PointwiseConv(in, inner))),
         norm_a(register_module("norm_a", torch::nn::BatchNorm3d(inner))),
         conv_b(register_module("conv_b", torch::nn::Conv3d(DepthwiseConv3dOptions(inner, {3, 3, 3}, {1, stride, stride})))),
+        stride_(stride),
         conv_c(register_module("conv_c", PointwiseConv(inner, out))),
         norm_c(register_module("norm_c", torch::nn::BatchNorm3d(out))) {
     // norm_b is pytorchvideo's nn.Sequential(BatchNorm3d, SqueezeExcitation or Identity).
@@ -126,13 +131,14 @@ class BottleneckImpl : public torch::nn::Module {
   }
   torch::Tensor forward(torch::Tensor x) {
     x = norm_a->forward(conv_a->forward(x)).relu_();
-    x = Swish(norm_b->forward(conv_b->forward(x)));
+    x = Swish(norm_b->forward(DepthwiseConv3d(x, conv_b->weight, {1, stride_, stride_}, {1, 1, 1})));
     return norm_c->forward(conv_c->forward(x));
   }
 
   torch::nn::Conv3d conv_a;
   torch::nn::BatchNorm3d norm_a;
-  torch::nn::Conv3d conv_b;
+  torch::nn::Conv3d conv_b;  // its weight; forward runs DepthwiseConv3d (kernels.h) with its stride and padding
+  int64_t stride_;
   torch::nn::Sequential norm_b{nullptr};
   torch::nn::Conv3d conv_c;
   torch::nn::BatchNorm3d norm_c;

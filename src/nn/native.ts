@@ -34,13 +34,16 @@ export interface StateTensor {
 }
 
 export interface LayerCall {
-  op: 'conv3d' | 'conv2d' | 'maxpool3d' | 'maxpool2x2x2' | 'maxpool3d_grad' | 'maxpool2x2x2_grad' | 'maxpool2d' | 'linear' | 'softmax' | 'prelu' | 'prelu_grad' | 'shared_prelu_grad' | 'lstm' | 'swish' | 'squeeze_excitation';
+  op: 'conv3d' | 'conv2d' | 'maxpool3d' | 'maxpool2x2x2' | 'maxpool3d_grad' | 'maxpool2x2x2_grad' | 'maxpool2d' | 'linear' | 'softmax' | 'prelu' | 'prelu_grad' | 'shared_prelu_grad' | 'lstm' | 'swish' | 'squeeze_excitation'
+    // x3d-s's depthwise kernel, and with gradients against libtorch's conv3d (groups = channels):
+    // the output, the input's and the weight's gradients for the output's gradient in weight2.
+    | 'depthwise3d' | 'depthwise3d_grad' | 'conv3d_grad';
   input: Float32Array;
   inputShape: number[];
   weight?: Float32Array;
   weightShape?: number[];
   bias?: Float32Array;
-  /** squeeze_excitation: the expanding 1x1x1 convolution (weight/bias: the reducing one). */
+  /** squeeze_excitation: the expanding 1x1x1 convolution (weight/bias: the reducing one); *_grad: the output's gradient. */
   weight2?: Float32Array;
   weight2Shape?: number[];
   bias2?: Float32Array;

@@ -112,6 +112,51 @@ describe('layers against a TypeScript reference', () => {
     }
   });
 
+  it("x3d-s's depthwise 3D convolution (native/nn/kernels.cc) gives libtorch's output and gradients up to rounding: its two shapes, strides 1 and 2, odd and unit sizes, kernels wider than the input", () => {
+    // [input shape, kernel, stride, padding]: x3d-s's 3x3x3 (stride 1 and (1, 2, 2)) and its stem's
+    // 5x1x1 over time, then edges: odd sides (stride 2 leaves the last column out), a 1x1 plane,
+    // rows shorter than one vector (4) and longer than several, a kernel wider than the unpadded input.
+    const cases: Array<[number[], number[], number[], number[]]> = [
+      [[2, 3, 4, 8, 8], [3, 3, 3], [1, 1, 1], [1, 1, 1]],
+      [[2, 3, 4, 9, 11], [3, 3, 3], [1, 2, 2], [1, 1, 1]],
+      [[3, 5, 6, 7, 13], [5, 1, 1], [1, 1, 1], [2, 0, 0]],
+      [[1, 2, 3, 1, 1], [3, 3, 3], [1, 1, 1], [1, 1, 1]],
+      [[1, 4, 2, 2, 3], [3, 3, 3], [1, 2, 2], [1, 1, 1]],
+      [[2, 2, 5, 6, 37], [3, 3, 3], [2, 1, 3], [0, 1, 2]],
+    ];
+    for (const [shape, kernel, stride, padding] of cases) {
+      const [n, c] = shape as [number, number];
+      const x = rand(shape.reduce((a, b) => a * b), shape.length * 7 + shape[4]!).map((v) => v * 4);
+      const weightShape = [c, 1, ...kernel];
+      const w = rand(weightShape.reduce((a, b) => a * b), 3 + c);
+      const label = `${shape.join('x')} k${kernel.join('')} s${stride.join('')} p${padding.join('')}`;
+      // The forward alone, against the direct TypeScript convolution of each channel.
+      const forward = nn().applyLayer({ op: 'depthwise3d', input: x, inputShape: shape, weight: w, weightShape, stride, padding });
+      const out = forward.shape.slice(2);
+      expect(out, label).toEqual(shape.slice(2).map((d, i) => Math.floor((d + 2 * padding[i]! - kernel[i]!) / stride[i]!) + 1));
+      const vol = shape.slice(2).reduce((a, b) => a * b), outVol = out.reduce((a, b) => a * b), kVol = kernel.reduce((a, b) => a * b);
+      const expected: number[] = [];
+      for (let s = 0; s < n * c; s++) {
+        const ch = s % c;
+        expected.push(...convRef(x.subarray(s * vol, (s + 1) * vol), [1, 1, ...shape.slice(2)], w.subarray(ch * kVol, (ch + 1) * kVol), [1, 1, ...kernel], new Float32Array(1), stride, padding));
+      }
+      expectClose(forward.data, expected);
+      // With the gradients: output, input's gradient, weight's gradient, against libtorch's conv3d (groups = C).
+      const upstream = rand(n * c * outVol, 11 + c);
+      const ours = nn().applyLayer({ op: 'depthwise3d_grad', input: x, inputShape: shape, weight: w, weightShape, weight2: upstream, stride, padding });
+      const torch = nn().applyLayer({ op: 'conv3d_grad', input: x, inputShape: shape, weight: w, weightShape, weight2: upstream, stride, padding });
+      expect(ours.data.length, label).toBe(n * c * (outVol + vol) + w.length);
+      expectClose(ours.data, Array.from(torch.data), 1e-4);
+      // Not all zero: every part carries values (the weight's gradient sums over the whole batch).
+      for (const [from, to] of [[0, n * c * outVol], [n * c * outVol, n * c * (outVol + vol)], [n * c * (outVol + vol), ours.data.length]]) {
+        expect(ours.data.subarray(from, to).some((v) => Math.abs(v) > 1e-3), label).toBe(true);
+      }
+    }
+    expect(() => nn().applyLayer({ op: 'depthwise3d', input: rand(8, 1), inputShape: [1, 1, 2, 2, 2], weight: rand(27, 2), weightShape: [2, 1, 3, 3, 3], stride: [1, 1, 1], padding: [1, 1, 1] })).toThrow(
+      /depthwise3d needs inputShape \[N, C, T, H, W\] and weightShape \[C, 1, KT, KH, KW\]/,
+    );
+  });
+
   it('max pooling (3D with ceil mode as mv3d uses it, 2D 3x3 stride 2), linear, softmax, PReLU', () => {
     const x = rand(1 * 1 * 3 * 4 * 5, 7);
     const p = nn().applyLayer({ op: 'maxpool3d', input: x, inputShape: [1, 1, 3, 4, 5], kernel: [2, 2, 2], stride: [2, 2, 2] });
