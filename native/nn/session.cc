@@ -127,6 +127,13 @@ std::string ResolvePrecision(const std::string& wanted, const torch::Device& dev
 bool ResolveChannelsLast(const std::string& wanted, const torch::Device& device, const std::string& precision) {
   if (wanted != "auto" && wanted != "on" && wanted != "off") throw std::invalid_argument("unknown channelsLast \"" + wanted + "\" (expected auto, on or off)");
   if (wanted == "auto") return !device.is_cpu() && precision != "fp32";
+  // Debian's libtorch 1.13 (oneDNN 2.6) corrupts the heap in the backward of a channels-last 1x1
+  // convolution of stride 2 over 8 channels on an AVX-512 CPU (resnet18 at width 1/8 crashed on its
+  // first steps; PyTorch 1.13 does the same with nn.Conv2d(8, 16, 1, 2) on [16, 8, 48, 48]): the
+  // CPU keeps contiguous tensors.
+  if (wanted == "on" && device.is_cpu()) {
+    throw std::invalid_argument("channelsLast needs a CUDA device: on the CPU, libtorch 1.13's channels-last convolutions corrupt memory (the CPU runs contiguous tensors)");
+  }
   return wanted == "on";
 }
 

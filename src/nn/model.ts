@@ -48,7 +48,7 @@ export interface SessionSettings {
   clipNorm?: number;
   /** auto (default: bf16 autocast on a GPU, fp32 on the CPU), fp32, bf16 or fp16; bf16 and fp16 need a GPU. */
   precision?: Precision;
-  /** Convolutions channels-last (default: on a GPU with bf16 or fp16). */
+  /** Convolutions channels-last (default: on a GPU with bf16 or fp16). Refused on the CPU, where libtorch 1.13's channels-last convolutions corrupt memory. */
   channelsLast?: boolean;
   /** On a GPU: cuDNN's deterministic algorithms and no autotuning, so that runs repeat bit for bit (default false). */
   deterministic?: boolean;
