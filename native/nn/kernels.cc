@@ -281,10 +281,11 @@ inline float Dot(const float* a, const float* b, int64_t step, int64_t n) {
   return sum;
 }
 
-// Calls f(outRow, inRow, kw-independent tap index) for every output row and every tap (kt, kh)
-// whose input row exists; f walks the kw taps itself.
+// The strided path: calls f(out, in, tap, n) for every output row and every tap whose input row
+// exists, where the n output values from index `out` of the output volume meet the input values
+// from index `in` of the input volume, every SW-th one, times weight `tap`.
 template <typename F>
-inline void ForEachRowPair(const DepthwiseGeometry& g, F&& f) {
+inline void ForEachTapRun(const DepthwiseGeometry& g, F&& f) {
   for (int64_t ot = 0; ot < g.OT; ot++) {
     for (int64_t oh = 0; oh < g.OH; oh++) {
       const int64_t outRow = (ot * g.OH + oh) * g.OW;
@@ -294,11 +295,31 @@ inline void ForEachRowPair(const DepthwiseGeometry& g, F&& f) {
         for (int64_t kh = 0; kh < g.KH; kh++) {
           const int64_t ih = oh * g.SH - g.PH + kh;
           if (ih < 0 || ih >= g.H) continue;
-          f(outRow, (it * g.H + ih) * g.W, (kt * g.KH + kh) * g.KW);
+          const int64_t inRow = (it * g.H + ih) * g.W, tap = (kt * g.KH + kh) * g.KW;
+          for (int64_t kw = 0; kw < g.KW; kw++) {
+            int64_t lo, hi;
+            g.columns(kw, lo, hi);
+            f(outRow + lo, inRow + lo * g.SW - g.PW + kw, tap + kw, hi - lo);
+          }
         }
       }
     }
   }
+}
+
+// Runs f(first, last, padded, run) over the (n, c) volumes [first, last) on libtorch's threads,
+// `indices` of them, with two scratch buffers per thread for the stride-1 path: a padded input
+// volume and one run of span() values.
+template <typename F>
+void InParallel(const DepthwiseGeometry& g, int64_t indices, F&& f) {
+  at::parallel_for(0, indices, 1, [&](int64_t first, int64_t last) {
+    std::vector<float> padded, run;
+    if (g.unitStride()) {
+      padded.resize(static_cast<size_t>(g.paddedPlane()));
+      run.resize(static_cast<size_t>(g.span()));
+    }
+    f(first, last, padded.data(), run.data());
+  });
 }
 
 torch::Tensor DepthwiseForward(const torch::Tensor& x, const torch::Tensor& weight, const DepthwiseGeometry& g) {
@@ -306,30 +327,19 @@ torch::Tensor DepthwiseForward(const torch::Tensor& x, const torch::Tensor& weig
   const float* in = x.data_ptr<float>();
   const float* w = weight.data_ptr<float>();
   float* o = out.data_ptr<float>();
-  at::parallel_for(0, g.N * g.C, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> paddedIn, paddedOut;
-    if (g.unitStride()) {
-      paddedIn.resize(static_cast<size_t>(g.paddedPlane()));
-      paddedOut.resize(static_cast<size_t>(g.span()));
-    }
-    for (int64_t s = begin; s < end; s++) {
-      const float* plane = in + s * g.inPlane();
+  InParallel(g, g.N * g.C, [&](int64_t first, int64_t last, float* padded, float* run) {
+    for (int64_t s = first; s < last; s++) {
+      const float* volume = in + s * g.inPlane();
       const float* filter = w + (s % g.C) * g.taps();
       float* result = o + s * g.outPlane();
       if (g.unitStride()) {
-        g.pad(plane, paddedIn.data());
-        std::fill(paddedOut.begin(), paddedOut.end(), 0.0f);
-        for (int64_t tap = 0; tap < g.taps(); tap++) Axpy(paddedOut.data(), paddedIn.data() + g.tapOffset(tap), 1, filter[tap], g.span());
-        g.gather(paddedOut.data(), result);
-        continue;
+        g.pad(volume, padded);
+        std::fill(run, run + g.span(), 0.0f);
+        for (int64_t tap = 0; tap < g.taps(); tap++) Axpy(run, padded + g.tapOffset(tap), 1, filter[tap], g.span());
+        g.gather(run, result);
+      } else {
+        ForEachTapRun(g, [&](int64_t to, int64_t from, int64_t tap, int64_t n) { Axpy(result + to, volume + from, g.SW, filter[tap], n); });
       }
-      ForEachRowPair(g, [&](int64_t outRow, int64_t inRow, int64_t tap) {
-        for (int64_t kw = 0; kw < g.KW; kw++) {
-          int64_t lo, hi;
-          g.columns(kw, lo, hi);
-          Axpy(result + outRow + lo, plane + inRow + lo * g.SW - g.PW + kw, g.SW, filter[tap + kw], hi - lo);
-        }
-      });
     }
   });
   return out;
@@ -340,35 +350,24 @@ torch::Tensor DepthwiseInputGradient(const torch::Tensor& gradOut, const torch::
   const float* go = gradOut.data_ptr<float>();
   const float* w = weight.data_ptr<float>();
   float* gi = gradIn.data_ptr<float>();
-  at::parallel_for(0, g.N * g.C, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> spreadOut, paddedIn;
-    if (g.unitStride()) {
-      spreadOut.resize(static_cast<size_t>(g.span()));
-      paddedIn.resize(static_cast<size_t>(g.paddedPlane()));
-    }
-    for (int64_t s = begin; s < end; s++) {
+  InParallel(g, g.N * g.C, [&](int64_t first, int64_t last, float* padded, float* run) {
+    for (int64_t s = first; s < last; s++) {
       const float* upstream = go + s * g.outPlane();
       const float* filter = w + (s % g.C) * g.taps();
       float* result = gi + s * g.inPlane();
       if (g.unitStride()) {
         // Each tap sends the spread output gradient back to the padded input, then the padding is cut off.
-        g.spread(upstream, spreadOut.data());
-        std::fill(paddedIn.begin(), paddedIn.end(), 0.0f);
-        for (int64_t tap = 0; tap < g.taps(); tap++) Axpy(paddedIn.data() + g.tapOffset(tap), spreadOut.data(), 1, filter[tap], g.span());
+        g.spread(upstream, run);
+        std::fill(padded, padded + g.paddedPlane(), 0.0f);
+        for (int64_t tap = 0; tap < g.taps(); tap++) Axpy(padded + g.tapOffset(tap), run, 1, filter[tap], g.span());
         for (int64_t t = 0; t < g.T; t++)
           for (int64_t h = 0; h < g.H; h++) {
-            const float* row = paddedIn.data() + g.padded(t + g.PT, h + g.PH, g.PW);
+            const float* row = padded + g.padded(t + g.PT, h + g.PH, g.PW);
             std::copy(row, row + g.W, result + (t * g.H + h) * g.W);
           }
-        continue;
+      } else {
+        ForEachTapRun(g, [&](int64_t from, int64_t to, int64_t tap, int64_t n) { ScatterAxpy(result + to, g.SW, upstream + from, filter[tap], n); });
       }
-      ForEachRowPair(g, [&](int64_t outRow, int64_t inRow, int64_t tap) {
-        for (int64_t kw = 0; kw < g.KW; kw++) {
-          int64_t lo, hi;
-          g.columns(kw, lo, hi);
-          ScatterAxpy(result + inRow + lo * g.SW - g.PW + kw, g.SW, upstream + outRow + lo, filter[tap + kw], hi - lo);
-        }
-      });
     }
   });
   return gradIn;
@@ -380,33 +379,22 @@ torch::Tensor DepthwiseWeightGradient(const torch::Tensor& gradOut, const torch:
   const float* in = x.data_ptr<float>();
   float* gw = gradWeight.data_ptr<float>();
   // Channels are independent: each thread sums its channels over the batch (in double).
-  at::parallel_for(0, g.C, 1, [&](int64_t begin, int64_t end) {
+  InParallel(g, g.C, [&](int64_t first, int64_t last, float* padded, float* run) {
     std::vector<double> sums(static_cast<size_t>(g.taps()));
-    std::vector<float> spreadOut, paddedIn;
-    if (g.unitStride()) {
-      spreadOut.resize(static_cast<size_t>(g.span()));
-      paddedIn.resize(static_cast<size_t>(g.paddedPlane()));
-    }
-    for (int64_t c = begin; c < end; c++) {
+    for (int64_t c = first; c < last; c++) {
       std::fill(sums.begin(), sums.end(), 0.0);
       for (int64_t n = 0; n < g.N; n++) {
         const int64_t s = n * g.C + c;
         const float* upstream = go + s * g.outPlane();
-        const float* plane = in + s * g.inPlane();
+        const float* volume = in + s * g.inPlane();
         if (g.unitStride()) {
           // Zeros between the spread rows: the dropped places add nothing.
-          g.spread(upstream, spreadOut.data());
-          g.pad(plane, paddedIn.data());
-          for (int64_t tap = 0; tap < g.taps(); tap++) sums[tap] += Dot(spreadOut.data(), paddedIn.data() + g.tapOffset(tap), 1, g.span());
-          continue;
+          g.spread(upstream, run);
+          g.pad(volume, padded);
+          for (int64_t tap = 0; tap < g.taps(); tap++) sums[tap] += Dot(run, padded + g.tapOffset(tap), 1, g.span());
+        } else {
+          ForEachTapRun(g, [&](int64_t from, int64_t to, int64_t tap, int64_t count) { sums[tap] += Dot(upstream + from, volume + to, g.SW, count); });
         }
-        ForEachRowPair(g, [&](int64_t outRow, int64_t inRow, int64_t tap) {
-          for (int64_t kw = 0; kw < g.KW; kw++) {
-            int64_t lo, hi;
-            g.columns(kw, lo, hi);
-            sums[tap + kw] += Dot(upstream + outRow + lo, plane + inRow + lo * g.SW - g.PW + kw, g.SW, hi - lo);
-          }
-        });
       }
       for (int64_t k = 0; k < g.taps(); k++) gw[c * g.taps() + k] = static_cast<float>(sums[k]);
     }
