@@ -379,14 +379,101 @@ std::string Session::NonFinite() const {
   return "";
 }
 
+namespace {
+// The optimiser's state in a layout of our own, so that equal training gives equal checkpoint
+// bytes. libtorch's Optimizer::save names each parameter's state after the address of its
+// TensorImpl and writes them in hash-map order: the same run saved twice differed in every
+// momentum buffer's place and name. Here: one archive per parameter that has state, named by the
+// parameter's place in the groups ("0", "1", ...) and written in that order, and "count", the
+// number of parameters. The learning rates are not kept: each step sets them (TrainStep).
+std::string StateKey(const torch::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
+
+void SaveOptimiserState(torch::optim::Optimizer& optimiser, const std::string& kind, torch::serialize::OutputArchive& out) {
+  auto& state = optimiser.state();
+  int64_t index = 0;
+  for (auto& group : optimiser.param_groups()) {
+    for (const auto& p : group.params()) {
+      auto it = state.find(StateKey(p));
+      if (it != state.end()) {
+        torch::serialize::OutputArchive one(out.compilation_unit());
+        if (kind == "sgd") {
+          const auto& s = static_cast<const torch::optim::SGDParamState&>(*it->second);
+          if (s.momentum_buffer().defined()) one.write("momentum_buffer", s.momentum_buffer());
+        } else {
+          // Adam's and AdamW's states have the same fields.
+          const auto write = [&](int64_t step, const torch::Tensor& m, const torch::Tensor& v, const torch::Tensor& vmax) {
+            one.write("step", torch::tensor(step, torch::kInt64));
+            one.write("exp_avg", m);
+            one.write("exp_avg_sq", v);
+            if (vmax.defined()) one.write("max_exp_avg_sq", vmax);
+          };
+          if (kind == "adam") {
+            const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
+            write(s.step(), s.exp_avg(), s.exp_avg_sq(), s.max_exp_avg_sq());
+          } else {
+            const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
+            write(s.step(), s.exp_avg(), s.exp_avg_sq(), s.max_exp_avg_sq());
+          }
+        }
+        out.write(std::to_string(index), one);
+      }
+      index++;
+    }
+  }
+  out.write("count", torch::tensor(index, torch::kInt64));
+}
+
+void LoadOptimiserState(torch::optim::Optimizer& optimiser, const std::string& kind, torch::serialize::InputArchive& in) {
+  int64_t count = 0;
+  for (auto& group : optimiser.param_groups()) count += static_cast<int64_t>(group.params().size());
+  torch::Tensor saved;
+  in.read("count", saved);
+  if (saved.numel() != 1 || saved.to(torch::kCPU).item<int64_t>() != count) {
+    throw std::runtime_error("its optimiser state is for another network (" + std::to_string(saved.numel() == 1 ? saved.to(torch::kCPU).item<int64_t>() : -1) +
+                             " parameters, not " + std::to_string(count) + ")");
+  }
+  auto& state = optimiser.state();
+  state.clear();
+  int64_t index = 0;
+  for (auto& group : optimiser.param_groups()) {
+    for (const auto& p : group.params()) {
+      torch::serialize::InputArchive one;
+      if (in.try_read(std::to_string(index++), one)) {
+        if (kind == "sgd") {
+          auto s = std::make_unique<torch::optim::SGDParamState>();
+          torch::Tensor buffer;
+          if (one.try_read("momentum_buffer", buffer)) s->momentum_buffer(buffer);
+          state[StateKey(p)] = std::move(s);
+        } else {
+          torch::Tensor step, m, v, vmax;
+          one.read("step", step);
+          one.read("exp_avg", m);
+          one.read("exp_avg_sq", v);
+          const bool hasMax = one.try_read("max_exp_avg_sq", vmax);
+          const auto fill = [&](auto s) {
+            s->step(step.to(torch::kCPU).item<int64_t>());
+            s->exp_avg(m);
+            s->exp_avg_sq(v);
+            if (hasMax) s->max_exp_avg_sq(vmax);
+            state[StateKey(p)] = std::move(s);
+          };
+          if (kind == "adam") fill(std::make_unique<torch::optim::AdamParamState>());
+          else fill(std::make_unique<torch::optim::AdamWParamState>());
+        }
+      }
+    }
+  }
+}
+}  // namespace
+
 void Session::Save(const std::string& path) {
   const std::string bad = NonFinite();
   if (!bad.empty()) throw std::runtime_error("not saved: the network's weights are not finite (NaN or infinite values in " + bad + ")");
   torch::serialize::OutputArchive archive;
   net_->save(archive);
-  torch::serialize::OutputArchive optimiser;
-  optimiser_->save(optimiser);
-  archive.write("optimiser", optimiser);
+  torch::serialize::OutputArchive optimiser(archive.compilation_unit());
+  SaveOptimiserState(*optimiser_, options_.optimizer, optimiser);
+  archive.write("optimiser_state", optimiser);
   archive.write("optimiser_kind", c10::IValue(options_.optimizer));
   // The optimiser's groups: a grouped checkpoint's state is per group, and resumes only into the same groups.
   archive.write("backbone_groups", torch::tensor({options_.backboneLr, static_cast<double>(options_.freezeBackbone)}, torch::kFloat64));
@@ -402,7 +489,16 @@ void Session::Save(const std::string& path) {
   }
   // fp16's loss scale and its count of clean steps: a resumed fp16 run goes on with them.
   if (precision_ == "fp16") archive.write("loss_scale", torch::tensor({lossScale_, static_cast<double>(goodSteps_)}, torch::kFloat64));
-  archive.save_to(path);
+  // Through a writer, not to the path: libtorch names the zip's top folder after the file it
+  // writes (a temporary name here), and a writer's archive is always "archive".
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  if (!file) throw std::runtime_error(path + ": cannot be written");
+  archive.save_to([&file](const void* data, size_t size) -> size_t {
+    file.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
+    return file ? size : 0;
+  });
+  file.close();
+  if (!file) throw std::runtime_error(path + ": write failed");
 }
 
 void Session::Load(const std::string& path) {
@@ -431,8 +527,10 @@ void Session::Load(const std::string& path) {
   net_->load(archive);
   const std::string bad = NonFinite();
   if (!bad.empty()) throw std::runtime_error("its weights are not finite (NaN or infinite values in " + bad + "): the training diverged");
+  // Checkpoints written before "optimiser_state" hold libtorch's own layout under "optimiser".
   torch::serialize::InputArchive optimiser;
-  if (archive.try_read("optimiser", optimiser)) optimiser_->load(optimiser);
+  if (archive.try_read("optimiser_state", optimiser)) LoadOptimiserState(*optimiser_, saved, optimiser);
+  else if (archive.try_read("optimiser", optimiser)) optimiser_->load(optimiser);
   // The archive was read onto the session's device; generator states must be CPU byte tensors.
   torch::Tensor rng;
   if (archive.try_read("rng", rng)) {

@@ -5,7 +5,9 @@
 //   run.json       the network (config), how far it got (iteration), what it was trained on and
 //                  how (input: the cache's settings; training: every setting, so --resume needs
 //                  nothing else), the best validation (best)
-//   model.pt       the last checkpoint; best.pt the best validation's
+//   model.pt       the last checkpoint; best.pt the best validation's (libtorch archives written by
+//                  native/nn/session.cc: weights, optimiser state, generators; equal training
+//                  gives equal bytes)
 //   metrics.jsonl  one JSON object a line: training windows, validation lines, a divergence
 //   scores.json    per-video scores (`mvclass eval --save-scores`), the confusion matrix's input
 //   training.svg/png, confusion.svg/png  what `mvclass plot` draws

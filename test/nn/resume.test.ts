@@ -50,6 +50,24 @@ describe('train --resume and --force', () => {
     expect(done.stderr.trim()).toBe(`mvclass: ${parts}: the run is at iteration 6 of 6: it is complete; give --iterations above 6 to train further`);
   });
 
+  it('equal training gives equal checkpoint bytes (SGD and Adam): model.pt and best.pt, the optimiser state in the parameters\' order', { timeout: 120_000 }, async () => {
+    // Before: libtorch named each parameter's optimiser state after its TensorImpl's address and
+    // wrote them in hash-map order, and named the zip's folder after the temporary file, so two
+    // equal runs (even in one process) gave different bytes.
+    for (const optimizer of ['sgd', 'adam'] as const) {
+      const [a, b] = ['a', 'b'].map((n) => path.join(dir, `bytes-${optimizer}-${n}`));
+      const settings = { ...tiny, iterations: 4, optimizer, valEvery: 2, checkpointEvery: 2 };
+      const ra = await trainModel({ ...settings, out: a! });
+      const rb = await trainModel({ ...settings, out: b! });
+      expect(rb.best, optimizer).toEqual(ra.best);
+      for (const file of ['model.pt', 'best.pt']) {
+        const bytes = readFileSync(path.join(a!, file));
+        expect(bytes.length, `${optimizer} ${file}`).toBeGreaterThan(10_000);
+        expect(bytes.equals(readFileSync(path.join(b!, file))), `${optimizer} ${file}`).toBe(true);
+      }
+    }
+  });
+
   it('settings given with --resume must agree with the run; iterations, threads and the device may change', { timeout: 120_000 }, async () => {
     const parts = path.join(dir, 'parts');
     const lr = await cli(['train', '--resume', '-o', parts, '--lr', '0.1', '--iterations', '8']);
