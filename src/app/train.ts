@@ -226,6 +226,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   let last = { loss: NaN, accuracy: NaN };
   let iteration = start;
   let saved = start;
+  const isCheckpoint = (i: number) => i % saveEvery === 0 || i === iterations;
+  let bestPending = false;
   const batches = trainingBatches(train, config, batch, seed, start, options.loaderWorkers ?? loaderWorkers(options.device ?? 'cpu'));
   try {
     while (iteration < iterations) {
@@ -266,12 +268,16 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         await fs.appendFile(metricsFile, JSON.stringify({ iteration, split: 'val', videos: report.videos, top1: report.top1, meanClassAccuracy: report.meanClassAccuracy }) + '\n');
         if (improved) {
           best = { iteration, top1: report.top1 };
-          await model.save(files.best);
+          // At a checkpoint, best.pt becomes a second name of model.pt below (the same bytes).
+          if (isCheckpoint(iteration)) bestPending = true;
+          else await model.save(files.best);
         }
         options.onValidation?.({ iteration, top1: report.top1, best: improved });
       }
-      if (iteration % saveEvery === 0 || iteration === iterations) {
+      if (isCheckpoint(iteration)) {
         await model.save(checkpoint);
+        if (bestPending) await model.save(files.best, { sameAs: checkpoint });
+        bestPending = false;
         await model.writeRun(options.out, { iteration, training, input, ...(best ? { best } : {}) });
         saved = iteration;
       }

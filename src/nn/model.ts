@@ -3,7 +3,7 @@
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeAtomically, writeFileAtomically } from '../util/atomic.js';
+import { linkAtomically, writeAtomically, writeFileAtomically } from '../util/atomic.js';
 import { BACKBONES, backboneSettingsOf, hasBackbone, MODELS, readRun, runPaths, writeRun, type ModelConfig, type ModelName } from '../run/format.js';
 import { MvclassError, withCallerStack } from '../util/errors.js';
 import { checkBoolean, fraction, integerInRange, nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
@@ -202,9 +202,15 @@ export class CnnModel {
     return withCallerStack(undefined, () => this.exclusive(() => this.session.predict(data)));
   }
 
-  /** Weights, optimiser state and random generator, written atomically. */
-  async save(file: string): Promise<void> {
-    await writeAtomically(file, (temp) => withCallerStack(file, () => this.exclusive(() => this.session.save(temp))));
+  /**
+   * Weights, optimiser state and random generator, written atomically. `sameAs`: a checkpoint this
+   * model wrote with no step since; as equal states give equal bytes, `file` becomes a second name
+   * of it (a hard link) instead of a second write, or is written where links are refused.
+   */
+  async save(file: string, options: { sameAs?: string } = {}): Promise<void> {
+    const write = (temp: string) => withCallerStack(file, () => this.exclusive(() => this.session.save(temp)));
+    if (options.sameAs !== undefined) await linkAtomically(options.sameAs, file, write);
+    else await writeAtomically(file, write);
   }
 
   async load(file: string): Promise<void> {

@@ -72,6 +72,21 @@ async function replace(source: string, target: string): Promise<void> {
   }
 }
 
+/**
+ * Makes `target` a second name of the file `source` (a hard link under a temporary name, renamed
+ * into place), so that equal bytes are written once. Where the file system refuses hard links,
+ * `write(tempPath)` writes the file instead, as writeAtomically would.
+ */
+export async function linkAtomically(source: string, target: string, write: (tempPath: string) => Promise<void>): Promise<void> {
+  await writeAtomically(target, async (temp) => {
+    try {
+      await fs.link(source, temp);
+    } catch {
+      await write(temp);
+    }
+  });
+}
+
 export async function writeFileAtomically(target: string, data: string | Uint8Array): Promise<void> {
   await writeAtomically(target, (temp) => fs.writeFile(temp, data));
 }

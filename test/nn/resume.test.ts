@@ -68,6 +68,20 @@ describe('train --resume and --force', () => {
     }
   });
 
+  it('best.pt holds the best validation\'s state: the bytes a run stopped at that iteration leaves as model.pt (there best.pt is a second name of model.pt)', { timeout: 120_000 }, async () => {
+    const settings = { ...tiny, iterations: 8, valEvery: 1, checkpointEvery: 1 };
+    const whole = path.join(dir, 'best-whole');
+    const r = await trainModel({ ...settings, out: whole });
+    expect(r.best).not.toBeNull();
+    const at = r.best!.iteration;
+    const stopped = path.join(dir, 'best-stopped');
+    const stop = new Error('stopped');
+    await expect(trainModel({ ...settings, out: stopped, onProgress: (s) => { if (s.iteration === at) throw stop; } })).rejects.toBe(stop);
+    expect(runJson(stopped).iteration).toBe(at);
+    expect(readFileSync(path.join(whole, 'best.pt')).equals(readFileSync(path.join(stopped, 'model.pt')))).toBe(true);
+    expect(readFileSync(path.join(whole, 'best.pt')).equals(readFileSync(path.join(whole, 'model.pt')))).toBe(at === 8);
+  });
+
   it('settings given with --resume must agree with the run; iterations, threads and the device may change', { timeout: 120_000 }, async () => {
     const parts = path.join(dir, 'parts');
     const lr = await cli(['train', '--resume', '-o', parts, '--lr', '0.1', '--iterations', '8']);
