@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { linkAtomically, writeAtomically, writeFileAtomically } from '../util/atomic.js';
 import { BACKBONES, backboneSettingsOf, hasBackbone, MODELS, readRun, runPaths, writeRun, type ModelConfig, type ModelName } from '../run/format.js';
-import { MvclassError, withCallerStack } from '../util/errors.js';
+import { MvclassError, UsageError, withCallerStack } from '../util/errors.js';
 import { checkBoolean, fraction, integerInRange, nonNegativeInteger, oneOf, positiveInteger } from '../util/validate.js';
 import { parseDevice, parsePrecision, type Device, type Precision } from './device.js';
 import { nnAddon, type NativeSession, type StateTensor } from './native.js';
@@ -62,6 +62,16 @@ export interface SessionSettings {
   /** Steps the backbone is frozen for at the start (default 0): recorded with the checkpoint; trainModel's schedule (backboneRate) applies it. */
   freezeBackbone?: number;
 }
+
+/**
+ * The smallest input side of the networks that have one: their unpadded max-pools shrink the side
+ * to nothing below it (libtorch would only say "Output size is too small", and vgg16's only at the
+ * first step). The other networks pad or pool adaptively and take any side.
+ */
+export const MIN_INPUT_SIZE: Partial<Record<ModelName, { size: number; why: string }>> = {
+  mv2d: { size: 15, why: 'three 3x3 max-pools of stride 2' },
+  vgg16: { size: 32, why: 'five 2x2 max-pools' },
+};
 
 /**
  * The paper's input for each network; the resnets' is torchvision's ImageNet one (224). A resnet has
@@ -122,6 +132,11 @@ export class CnnModel {
 
   static async create(config: ModelConfig, settings: SessionSettings = {}): Promise<CnnModel> {
     const model = oneOf(config.model, 'model', MODELS);
+    const size = positiveInteger(config.size, 'size');
+    const least = MIN_INPUT_SIZE[model];
+    if (least !== undefined && size < least.size) {
+      throw new UsageError(`Expected an integer of at least ${least.size} for size but received ${JSON.stringify(config.size)}: ${model}'s ${least.why} leave nothing of a smaller input side`);
+    }
     const optimizer = oneOf(settings.optimizer ?? 'sgd', 'optimizer', OPTIMIZERS);
     if (config.classes.length < 2) throw new MvclassError(`a classifier needs at least 2 classes, got ${config.classes.length}`);
     if (config.backbone !== undefined && !hasBackbone(model)) throw new MvclassError(`only cnn-lstm has a backbone; ${model} has none`);
@@ -131,7 +146,7 @@ export class CnnModel {
         model,
         classes: config.classes.length,
         frames: positiveInteger(config.frames, 'frames'),
-        size: positiveInteger(config.size, 'size'),
+        size,
         width: config.width,
         fc: positiveInteger(config.fc, 'fc'),
         ...(backbone ? { backbone } : {}),

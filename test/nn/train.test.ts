@@ -4,7 +4,7 @@
 // and evaluated by the sweep as trainModel and evaluateRun with the settings below, once per code
 // version); the resumed and broken runs are trained here on its QP 30 cache.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classifyVideo, CnnModel } from '../../src/index.js';
@@ -127,6 +127,20 @@ describe('CNN training and evaluation', () => {
     await expect(CnnModel.create({ model: 'mv3d', classes: ['a', 'b'], frames: 8, size: 8, width: 0.125, fc: 8 }, { device: 'cuda' })).rejects.toThrow(
       /no usable CUDA device/,
     );
+    // Input sides the networks' unpadded poolings reduce to nothing: refused before any network
+    // exists, naming the smallest side (libtorch said only "Output size is too small", and for
+    // vgg16 not until the first step); the smallest side itself trains.
+    for (const [name, least, why] of [['mv2d', 15, 'three 3x3 max-pools of stride 2'], ['vgg16', 32, 'five 2x2 max-pools']] as const) {
+      await expect(CnnModel.create({ model: name, classes: ['a', 'b'], frames: 2, size: least - 1, width: 0.125, fc: 8 })).rejects.toThrow(
+        `Expected an integer of at least ${least} for size but received ${least - 1}: ${name}'s ${why} leave nothing of a smaller input side`,
+      );
+      const smallest = await CnnModel.create({ model: name, classes: ['a', 'b'], frames: 2, size: least, width: 0.125, fc: 8 }, { threads: 1 });
+      const step = await smallest.trainStep(new Float32Array((name === 'mv2d' ? 4 : 3) * least * least), new Int32Array([1]), 0.01);
+      expect(Number.isFinite(step.loss)).toBe(true);
+    }
+    const small = await cli(['train', '--model', 'vgg16', '--size', '31', '--data', cache, '-o', path.join(dir, 'small')]);
+    expect([small.code, small.stderr.trim()]).toEqual([2, "mvclass: Expected an integer of at least 32 for size but received 31: vgg16's five 2x2 max-pools leave nothing of a smaller input side"]);
+    expect(existsSync(path.join(dir, 'small'))).toBe(false);
     const model = await CnnModel.create({ model: 'mv3d', classes: ['a', 'b'], frames: 8, size: 8, width: 0.125, fc: 8 });
     await expect(model.predict(new Float32Array(5))).rejects.toThrow('input of 5 values is not a whole batch of [2, 8, 8, 8]');
     await expect(model.trainStep(new Float32Array(2 * 8 * 8 * 8), new Int32Array([2]), 0.1)).rejects.toThrow('label 2 is outside 0..1');
