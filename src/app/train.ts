@@ -234,7 +234,9 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       const next = await batches.next();
       if (next.done) break;
       const { lr, backbone } = learningRates(iteration, { lr: baseLr, warmup, lrStep, backboneLr, freezeBackbone });
-      const r = await model.trainStep(next.value.data, next.value.labels, lr, backbone);
+      const r = await model.trainStep(next.value.data, next.value.labels, lr, backbone).catch((error: unknown) => {
+        throw stepFailed(options.out, iteration + 1, next.value.labels.length, error);
+      });
       if (r.overflow) {
         // fp16: the loss scale was too large for these gradients and has been halved; as
         // GradScaler does, the iteration counts and the weights stay as they were.
@@ -292,6 +294,20 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     run: options.out, iterations: iteration, resumedFrom: start, finalLoss: last.loss, finalAccuracy: last.accuracy, best, seconds: (performance.now() - started) / 1000,
     ...(initialised ? { init: initialised } : {}),
   };
+}
+
+/**
+ * A training step libtorch refused, with the run and the step named. Batch norm refuses a batch
+ * whose every channel holds one value: a batch of one example whose last feature map is 1x1 (a
+ * resnet or x3d-s at an input side of 32 or less), which the last, smaller batch of an epoch can be.
+ */
+function stepFailed(out: string, step: number, batch: number, error: unknown): unknown {
+  // An error that already names its file stays as it is; the addon's (no file) gets the run's.
+  if (!(error instanceof Error) || (error instanceof MvclassError && error.path !== undefined)) return error;
+  const hint = /more than 1 value per channel when training/.test(error.message)
+    ? `: batch norm needs more than one value per channel, and this batch of ${batch} leaves one (the network's last feature map is 1x1): give a larger --size, or a --batch that leaves no batch of one (an epoch's last batch holds the videos left over)`
+    : '';
+  return new MvclassError(`${out}: training step ${step} failed: ${error.message}${hint}`, out);
 }
 
 export interface Schedule {

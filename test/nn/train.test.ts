@@ -141,6 +141,12 @@ describe('CNN training and evaluation', () => {
     const small = await cli(['train', '--model', 'vgg16', '--size', '31', '--data', cache, '-o', path.join(dir, 'small')]);
     expect([small.code, small.stderr.trim()]).toEqual([2, "mvclass: Expected an integer of at least 32 for size but received 31: vgg16's five 2x2 max-pools leave nothing of a smaller input side"]);
     expect(existsSync(path.join(dir, 'small'))).toBe(false);
+    // A step libtorch refuses names the run and the step; batch norm's refusal of a batch whose
+    // channels hold one value each (one key frame, resnet18's last feature map 1x1) says what to change.
+    const single = path.join(dir, 'single');
+    await expect(trainModel({ model: 'resnet18', data: cache, out: single, iterations: 2, batch: 1, size: 32, width: 0.125, threads: 1, valEvery: 0 })).rejects.toThrow(
+      `${single}: training step 1 failed: Expected more than 1 value per channel when training, got input size [1, 64, 1, 1]: batch norm needs more than one value per channel, and this batch of 1 leaves one (the network's last feature map is 1x1): give a larger --size, or a --batch that leaves no batch of one (an epoch's last batch holds the videos left over)`,
+    );
     const model = await CnnModel.create({ model: 'mv3d', classes: ['a', 'b'], frames: 8, size: 8, width: 0.125, fc: 8 });
     await expect(model.predict(new Float32Array(5))).rejects.toThrow('input of 5 values is not a whole batch of [2, 8, 8, 8]');
     await expect(model.trainStep(new Float32Array(2 * 8 * 8 * 8), new Int32Array([2]), 0.1)).rejects.toThrow('label 2 is outside 0..1');
