@@ -231,7 +231,13 @@ __attribute__((target("avx2,fma"))) float DotAvx2(const float* a, const float* b
   return sum;
 }
 
-const bool kAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+// Asked once, when the addon loads (__builtin_cpu_init first: the answer must not depend on the
+// order in which static initialisers run). A plain flag: the loops read it millions of times a step.
+bool CpuHasAvx2() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+const bool kAvx2 = CpuHasAvx2();
 #else
 constexpr bool kAvx2 = false;
 inline void AxpyAvx2(float*, const float*, float, int64_t) {}
