@@ -185,6 +185,11 @@ struct DepthwiseGeometry {
     for (int64_t t = 0; t < T; t++)
       for (int64_t h = 0; h < H; h++) std::copy(in + (t * H + h) * W, in + (t * H + h + 1) * W, out + padded(t + PT, h + PH, PW));
   }
+  // The inverse: a zero-padded plane's inside -> [T, H, W].
+  void unpad(const float* in, float* out) const {
+    for (int64_t t = 0; t < T; t++)
+      for (int64_t h = 0; h < H; h++) std::copy(in + padded(t + PT, h + PH, PW), in + padded(t + PT, h + PH, PW) + W, out + (t * H + h) * W);
+  }
   // Output-shaped [OT, OH, OW] plane <-> its places in the padded index space (`span()` values;
   // the places between rows are zero after spread).
   void spread(const float* in, float* out) const {
@@ -269,7 +274,7 @@ inline void ScatterAxpy(float* out, int64_t step, const float* in, float w, int6
   for (int64_t i = 0; i < n; i++) out[i * step] += w * in[i];
 }
 
-// sum of a[i] * b[i * step] for i in [0, n), four partial sums.
+// sum of a[i] * b[i * step] for i in [0, n); with step 1, in vector lanes' partial sums.
 inline float Dot(const float* a, const float* b, int64_t step, int64_t n) {
   if (step == 1 && kAvx2) return DotAvx2(a, b, n);
   int64_t i = 0;
@@ -366,11 +371,7 @@ torch::Tensor DepthwiseInputGradient(const torch::Tensor& gradOut, const torch::
         g.spread(upstream, run);
         std::fill(padded, padded + g.paddedPlane(), 0.0f);
         for (int64_t tap = 0; tap < g.taps(); tap++) Axpy(padded + g.tapOffset(tap), run, 1, filter[tap], g.span());
-        for (int64_t t = 0; t < g.T; t++)
-          for (int64_t h = 0; h < g.H; h++) {
-            const float* row = padded + g.padded(t + g.PT, h + g.PH, g.PW);
-            std::copy(row, row + g.W, result + (t * g.H + h) * g.W);
-          }
+        g.unpad(padded, result);
       } else {
         ForEachTapRun(g, [&](int64_t from, int64_t to, int64_t tap, int64_t n) { ScatterAxpy(result + to, g.SW, upstream + from, filter[tap], n); });
       }

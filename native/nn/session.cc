@@ -401,19 +401,14 @@ void SaveOptimiserState(torch::optim::Optimizer& optimiser, const std::string& k
           if (s.momentum_buffer().defined()) one.write("momentum_buffer", s.momentum_buffer());
         } else {
           // Adam's and AdamW's states have the same fields.
-          const auto write = [&](int64_t step, const torch::Tensor& m, const torch::Tensor& v, const torch::Tensor& vmax) {
-            one.write("step", torch::tensor(step, torch::kInt64));
-            one.write("exp_avg", m);
-            one.write("exp_avg_sq", v);
-            if (vmax.defined()) one.write("max_exp_avg_sq", vmax);
+          const auto write = [&](const auto& s) {
+            one.write("step", torch::tensor(s.step(), torch::kInt64));
+            one.write("exp_avg", s.exp_avg());
+            one.write("exp_avg_sq", s.exp_avg_sq());
+            if (s.max_exp_avg_sq().defined()) one.write("max_exp_avg_sq", s.max_exp_avg_sq());
           };
-          if (kind == "adam") {
-            const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
-            write(s.step(), s.exp_avg(), s.exp_avg_sq(), s.max_exp_avg_sq());
-          } else {
-            const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
-            write(s.step(), s.exp_avg(), s.exp_avg_sq(), s.max_exp_avg_sq());
-          }
+          if (kind == "adam") write(static_cast<const torch::optim::AdamParamState&>(*it->second));
+          else write(static_cast<const torch::optim::AdamWParamState&>(*it->second));
         }
         out.write(std::to_string(index), one);
       }
@@ -658,6 +653,11 @@ std::pair<std::vector<float>, std::vector<int64_t>> ApplyLayer(const LayerCall& 
   auto tensor = [](const std::vector<float>& v, const std::vector<int64_t>& shape) {
     return torch::from_blob(const_cast<float*>(v.data()), shape, torch::kFloat32).clone();
   };
+  // The *_grad ops: `out`'s backward from the output's gradient held in `upstream` (the option `name`).
+  auto backwardFrom = [&](const torch::Tensor& out, const std::vector<float>& upstream, const char* name) {
+    if (static_cast<int64_t>(upstream.size()) != out.numel()) throw std::invalid_argument(c.op + ": " + name + " must hold the output's gradient, " + std::to_string(out.numel()) + " values");
+    out.backward(tensor(upstream, out.sizes().vec()));
+  };
   namespace F = torch::nn::functional;
   torch::Tensor x = tensor(c.input, c.inputShape), y;
   if (c.op == "conv3d") {
@@ -678,8 +678,7 @@ std::pair<std::vector<float>, std::vector<int64_t>> ApplyLayer(const LayerCall& 
       x.set_requires_grad(true);
       w.set_requires_grad(true);
       torch::Tensor out = c.op == "depthwise3d_grad" ? DepthwiseConv3d(x, w, stride, padding) : torch::conv3d(x, w, {}, stride, padding, 1, x.size(1));
-      if (static_cast<int64_t>(c.weight2.size()) != out.numel()) throw std::invalid_argument(c.op + ": weight2 must hold the output's gradient, " + std::to_string(out.numel()) + " values");
-      out.backward(tensor(c.weight2, out.sizes().vec()));
+      backwardFrom(out, c.weight2, "weight2");
       y = torch::cat({out.detach().flatten(), x.grad().flatten(), w.grad().flatten()});
     }
   } else if (c.op == "maxpool3d") {
@@ -691,8 +690,7 @@ std::pair<std::vector<float>, std::vector<int64_t>> ApplyLayer(const LayerCall& 
     torch::AutoGradMode enable(true);
     x.set_requires_grad(true);
     torch::Tensor pooled = c.op == "maxpool2x2x2_grad" ? MaxPool2x2x2(x) : F::max_pool3d(x, F::MaxPool3dFuncOptions(c.kernel).stride(c.stride).ceil_mode(true));
-    if (static_cast<int64_t>(c.weight.size()) != pooled.numel()) throw std::invalid_argument(c.op + ": weight must hold the output's gradient, " + std::to_string(pooled.numel()) + " values");
-    pooled.backward(tensor(c.weight, pooled.sizes().vec()));
+    backwardFrom(pooled, c.weight, "weight");
     y = x.grad();
   } else if (c.op == "prelu_grad" || c.op == "shared_prelu_grad") {
     // The input's gradient for the output's gradient `weight2`, then the weight's (one value).
@@ -700,8 +698,7 @@ std::pair<std::vector<float>, std::vector<int64_t>> ApplyLayer(const LayerCall& 
     x.set_requires_grad(true);
     torch::Tensor w = tensor(c.weight, {1}).set_requires_grad(true);
     torch::Tensor activated = c.op == "shared_prelu_grad" ? SharedPReLU(x, w) : F::prelu(x, w);
-    if (static_cast<int64_t>(c.weight2.size()) != activated.numel()) throw std::invalid_argument(c.op + ": weight2 must hold the output's gradient, " + std::to_string(activated.numel()) + " values");
-    activated.backward(tensor(c.weight2, activated.sizes().vec()));
+    backwardFrom(activated, c.weight2, "weight2");
     y = torch::cat({x.grad().flatten(), w.grad().flatten()});
   } else if (c.op == "maxpool2d") {
     y = F::max_pool2d(x, F::MaxPool2dFuncOptions(c.kernel).stride(c.stride));

@@ -29,6 +29,7 @@
 
 #include "kernels.h"
 
+#include <array>
 #include <cmath>
 
 namespace mvclass::nn {
@@ -44,9 +45,13 @@ torch::Tensor SqueezeExcite(const torch::Tensor& x, const torch::Tensor& reduceW
   return x * torch::conv3d(s, expandWeight, expandBias).sigmoid_();
 }
 
+namespace {
+// A depthwise convolution's padding: half its kernel on each side (the size kept at stride 1).
+std::array<int64_t, 3> HalfKernel(const torch::ExpandingArray<3>& kernel) { return {(*kernel)[0] / 2, (*kernel)[1] / 2, (*kernel)[2] / 2}; }
+}  // namespace
+
 torch::nn::Conv3dOptions DepthwiseConv3dOptions(int channels, std::vector<int64_t> kernel, std::vector<int64_t> stride) {
-  std::vector<int64_t> padding;
-  for (int64_t k : kernel) padding.push_back(k / 2);
+  const std::array<int64_t, 3> padding = HalfKernel(torch::ExpandingArray<3>(kernel));
   return torch::nn::Conv3dOptions(channels, channels, torch::ExpandingArray<3>(kernel))
       .stride(torch::ExpandingArray<3>(stride))
       .padding(torch::ExpandingArray<3>(padding))
@@ -66,6 +71,13 @@ int X3dRoundWidth(double width, double multiplier) {
 
 namespace {
 
+// A convolution made with DepthwiseConv3dOptions, run on kernels.h's DepthwiseConv3d with its
+// weight, stride and padding.
+torch::Tensor RunDepthwise(const torch::nn::Conv3d& conv, const torch::Tensor& x) {
+  const auto& stride = *conv->options.stride();
+  return DepthwiseConv3d(x, conv->weight, {stride[0], stride[1], stride[2]}, HalfKernel(conv->options.kernel_size()));
+}
+
 torch::nn::Conv3d PointwiseConv(int in, int out, int stride = 1) {
   return torch::nn::Conv3d(torch::nn::Conv3dOptions(in, out, 1).stride({1, stride, stride}).bias(false));
 }
@@ -77,7 +89,7 @@ class StemConvImpl : public torch::nn::Module {
   StemConvImpl(int out)
       : conv_t(register_module("conv_t", torch::nn::Conv3d(torch::nn::Conv3dOptions(3, out, {1, 3, 3}).stride({1, 2, 2}).padding({0, 1, 1}).bias(false)))),
         conv_xy(register_module("conv_xy", torch::nn::Conv3d(DepthwiseConv3dOptions(out, {5, 1, 1}, {1, 1, 1})))) {}
-  torch::Tensor forward(torch::Tensor x) { return DepthwiseConv3d(conv_t->forward(x), conv_xy->weight, {1, 1, 1}, {2, 0, 0}); }
+  torch::Tensor forward(torch::Tensor x) { return RunDepthwise(conv_xy, conv_t->forward(x)); }
 
   torch::nn::Conv3d conv_t, conv_xy;
 };
@@ -119,7 +131,6 @@ class BottleneckImpl : public torch::nn::Module {
       : conv_a(register_module("conv_a", PointwiseConv(in, inner))),
         norm_a(register_module("norm_a", torch::nn::BatchNorm3d(inner))),
         conv_b(register_module("conv_b", torch::nn::Conv3d(DepthwiseConv3dOptions(inner, {3, 3, 3}, {1, stride, stride})))),
-        stride_(stride),
         conv_c(register_module("conv_c", PointwiseConv(inner, out))),
         norm_c(register_module("norm_c", torch::nn::BatchNorm3d(out))) {
     // norm_b is pytorchvideo's nn.Sequential(BatchNorm3d, SqueezeExcitation or Identity).
@@ -131,14 +142,13 @@ class BottleneckImpl : public torch::nn::Module {
   }
   torch::Tensor forward(torch::Tensor x) {
     x = norm_a->forward(conv_a->forward(x)).relu_();
-    x = Swish(norm_b->forward(DepthwiseConv3d(x, conv_b->weight, {1, stride_, stride_}, {1, 1, 1})));
+    x = Swish(norm_b->forward(RunDepthwise(conv_b, x)));
     return norm_c->forward(conv_c->forward(x));
   }
 
   torch::nn::Conv3d conv_a;
   torch::nn::BatchNorm3d norm_a;
-  torch::nn::Conv3d conv_b;  // its weight; forward runs DepthwiseConv3d (kernels.h) with its stride and padding
-  int64_t stride_;
+  torch::nn::Conv3d conv_b;  // run by RunDepthwise
   torch::nn::Sequential norm_b{nullptr};
   torch::nn::Conv3d conv_c;
   torch::nn::BatchNorm3d norm_c;

@@ -227,7 +227,6 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   let iteration = start;
   let saved = start;
   const isCheckpoint = (i: number) => i % saveEvery === 0 || i === iterations;
-  let bestPending = false;
   const batches = trainingBatches(train, config, batch, seed, start, options.loaderWorkers ?? loaderWorkers(options.device ?? 'cpu'));
   try {
     while (iteration < iterations) {
@@ -271,15 +270,14 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         if (improved) {
           best = { iteration, top1: report.top1 };
           // At a checkpoint, best.pt becomes a second name of model.pt below (the same bytes).
-          if (isCheckpoint(iteration)) bestPending = true;
-          else await model.save(files.best);
+          if (!isCheckpoint(iteration)) await model.save(files.best);
         }
         options.onValidation?.({ iteration, top1: report.top1, best: improved });
       }
       if (isCheckpoint(iteration)) {
         await model.save(checkpoint);
-        if (bestPending) await model.save(files.best, { sameAs: checkpoint });
-        bestPending = false;
+        // Validation improved at this very iteration (its files were left for here, above).
+        if (best?.iteration === iteration) await model.save(files.best, { sameAs: checkpoint });
         await model.writeRun(options.out, { iteration, training, input, ...(best ? { best } : {}) });
         saved = iteration;
       }
